@@ -1,0 +1,170 @@
+import { canonical, deepEqual } from './canonical.js';
+import { addDot, contextHas, EMPTY_CONTEXT, maxCounter, unionContexts, type CausalContext } from './causal-context.js';
+import { compareDots, type Dot } from './dot.js';
+import { ConvergeError } from './errors.js';
+import { compareHlc, type Hlc } from './hlc.js';
+import type { ReplicaId } from './replica-id.js';
+
+export interface LiveSibling<T> {
+  readonly dot: Dot;
+  readonly hlc: Hlc;
+  readonly value: T;
+  readonly deleted?: never;
+}
+
+export interface Tombstone {
+  readonly dot: Dot;
+  readonly hlc: Hlc;
+  readonly deleted: true;
+}
+
+/** One concurrent version of a document: a value or a delete, with the dot and HLC of its write. */
+export type Sibling<T> = LiveSibling<T> | Tombstone;
+
+/**
+ * A document's state: a dotted version vector set. Every sibling's dot is in `context`;
+ * `siblings` are sorted by dot and pairwise concurrent. A delta (what a write sends) has the
+ * same shape: the writer's read context plus its one dot, and the one new sibling.
+ */
+export interface DocState<T> {
+  readonly context: CausalContext;
+  readonly siblings: readonly Sibling<T>[];
+}
+
+export function emptyDocState<T>(): DocState<T> {
+  return { context: EMPTY_CONTEXT, siblings: [] };
+}
+
+export function isTombstone<T>(sibling: Sibling<T>): sibling is Tombstone {
+  return sibling.deleted === true;
+}
+
+/** Total order of siblings: HLC, then dot counter (two tabs of one replica can share an HLC). */
+export function compareSiblings<T>(a: Sibling<T>, b: Sibling<T>): number {
+  return compareHlc(a.hlc, b.hlc) || compareDots(a.dot, b.dot);
+}
+
+/**
+ * The dot a replica's next write to this key gets: one above both the replica's counter
+ * floor for the key (kept after the document is evicted, deleted or collected) and every
+ * counter of the replica in the state. Callers allocate it in the same transaction that
+ * stores the write, so two tabs never share a counter.
+ */
+export function nextDot(state: DocState<unknown>, replica: ReplicaId, counterFloor = 0): Dot {
+  const counter = Math.max(counterFloor, maxCounter(state.context, replica)) + 1;
+  if (!Number.isSafeInteger(counter)) throw new ConvergeError('internal', `counter of replica ${replica} overflowed`);
+  return [replica, counter];
+}
+
+export type WriteInput<T> = {
+  readonly dot: Dot;
+  readonly hlc: Hlc;
+  /** What the written value was derived from; `EMPTY_CONTEXT` for a blind write. */
+  readonly readContext: CausalContext;
+} & ({ readonly value: T; readonly deleted?: never } | { readonly deleted: true; readonly value?: never });
+
+export interface WriteResult<T> {
+  readonly state: DocState<T>;
+  /** What to send to other replicas: the read context plus the new dot, and the new sibling. */
+  readonly delta: DocState<T>;
+  readonly dot: Dot;
+  /** Siblings this write replaced (their dots were in the read context). */
+  readonly superseded: readonly Sibling<T>[];
+}
+
+/**
+ * Applies a local write at an allocated dot. Keeps the siblings the read context has not
+ * seen, adds the new one; the state's context gains the dot.
+ *
+ * @example
+ * ```ts
+ * const hlc = { wall: 1, logical: 0, replica: 'A' };
+ * const s0 = emptyDocState<string>();
+ * const w1 = writeDoc(s0, { dot: nextDot(s0, 'A'), hlc, readContext: EMPTY_CONTEXT, value: 'v1' });
+ * const w2 = writeDoc(w1.state, { dot: nextDot(w1.state, 'A'), hlc: { ...hlc, wall: 2 }, readContext: w1.state.context, value: 'v2' });
+ * w2.state.siblings.map((s) => s.value); // ['v2']: v1 was read, so it is replaced
+ * ```
+ */
+export function writeDoc<T>(state: DocState<T>, input: WriteInput<T>): WriteResult<T> {
+  const { dot, hlc, readContext } = input;
+  if (hlc.replica !== dot[0]) {
+    throw new ConvergeError('internal', `hlc replica ${hlc.replica} differs from dot replica ${dot[0]}`);
+  }
+  if (contextHas(state.context, dot)) {
+    throw new ConvergeError('replica_reset', `dot ${dot[0]}:${dot[1]} was already used for this key`);
+  }
+  const sibling: Sibling<T> = input.deleted === true ? { dot, hlc, deleted: true } : { dot, hlc, value: input.value as T };
+  const delta: DocState<T> = { context: addDot(readContext, dot), siblings: [sibling] };
+  const superseded = state.siblings.filter((s) => contextHas(readContext, s.dot));
+  const { state: next } = mergeDocStates(state, delta);
+  return { state: next, delta, dot, superseded };
+}
+
+/** The same dot carried two different contents: a reused counter or a re-stamped write. */
+export interface DotAnomaly<T> {
+  readonly kind: 'same_dot_different_content';
+  readonly dot: Dot;
+  readonly kept: Sibling<T>;
+  readonly dropped: Sibling<T>;
+}
+
+export interface MergeResult<T> {
+  readonly state: DocState<T>;
+  /** Callers raise `replica_reset` for these; merge itself never throws, so one key cannot block a batch. */
+  readonly anomalies: readonly DotAnomaly<T>[];
+}
+
+function sameContent<T>(a: Sibling<T>, b: Sibling<T>): boolean {
+  if (a === b) return true;
+  if (compareHlc(a.hlc, b.hlc) !== 0 || a.deleted !== b.deleted) return false;
+  return a.deleted === true || deepEqual(a.value, (b as LiveSibling<T>).value);
+}
+
+/** A content fingerprint of a sibling: equal for equal content, and totally ordered. */
+export function siblingContent<T>(s: Sibling<T>): string {
+  return canonical([s.hlc.wall, s.hlc.logical, s.hlc.replica, s.deleted === true ? 'deleted' : 'value', s.deleted === true ? null : s.value]);
+}
+
+/**
+ * Joins two states: a sibling survives if the other side also has it or has not seen its
+ * dot; contexts are united. Commutative, associative and idempotent. Both inputs must be
+ * canonical (siblings sorted by dot), as every function here leaves them.
+ */
+export function mergeDocStates<T>(a: DocState<T>, b: DocState<T>): MergeResult<T> {
+  if (a === b) return { state: a, anomalies: [] };
+  const siblings: Sibling<T>[] = [];
+  let anomalies: DotAnomaly<T>[] | undefined;
+  const as = a.siblings;
+  const bs = b.siblings;
+  let i = 0;
+  let j = 0;
+  while (i < as.length || j < bs.length) {
+    const x = as[i];
+    const y = bs[j];
+    const order = x === undefined ? 1 : y === undefined ? -1 : compareDots(x.dot, y.dot);
+    if (order < 0) {
+      if (!contextHas(b.context, x!.dot)) siblings.push(x!);
+      i++;
+    } else if (order > 0) {
+      if (!contextHas(a.context, y!.dot)) siblings.push(y!);
+      j++;
+    } else {
+      if (sameContent(x!, y!)) {
+        siblings.push(x!);
+      } else {
+        const keepX = siblingContent(x!) > siblingContent(y!);
+        const kept = keepX ? x! : y!;
+        siblings.push(kept);
+        (anomalies ??= []).push({ kind: 'same_dot_different_content', dot: kept.dot, kept, dropped: keepX ? y! : x! });
+      }
+      i++;
+      j++;
+    }
+  }
+  return { state: { context: unionContexts(a.context, b.context), siblings }, anomalies: anomalies ?? [] };
+}
+
+/** The siblings holding values (not deletes). A state with none reads as absent. */
+export function liveSiblings<T>(state: DocState<T>): LiveSibling<T>[] {
+  return state.siblings.filter((s): s is LiveSibling<T> => s.deleted !== true);
+}

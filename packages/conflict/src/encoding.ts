@@ -1,0 +1,179 @@
+import type { CausalContext } from './causal-context.js';
+import type { Dot } from './dot.js';
+import type { DocState } from './doc-state.js';
+import { fail, ok, type Result } from './errors.js';
+import { validateContext, validateDocState, type ValidateOptions } from './validate.js';
+
+/**
+ * Compact JSON forms of contexts and states, for the wire and for storage.
+ *
+ * ```
+ * context  {"v":{"<replica>":counter,…},"d":[["<replica>",counter],…]}      ("d" omitted when empty)
+ * state    {"v":{…},"d":[…],"s":[["<replica>",counter,wall,logical,value],…]}
+ *          a sibling of 4 elements is a tombstone; the HLC's replica is the dot's
+ * batch    {"r":["<replica>",…],"s":[[[i,counter,…],[i,counter,…],[[i,counter,wall,logical,value],…]],…]}
+ *          every replica id written once, referred to by index
+ * ```
+ */
+export interface ContextJson {
+  readonly v: Record<string, number>;
+  readonly d?: readonly (readonly [string, number])[];
+}
+
+export type SiblingJson =
+  | readonly [replica: string, counter: number, wall: number, logical: number]
+  | readonly [replica: string, counter: number, wall: number, logical: number, value: unknown];
+
+export interface DocStateJson extends ContextJson {
+  readonly s: readonly SiblingJson[];
+}
+
+/** Replica ids of a vector in sorted order, so equal contexts encode to equal text. */
+function sortedReplicas(vv: ReadonlyMap<string, number>): string[] {
+  return [...vv.keys()].sort();
+}
+
+export function encodeContext(ctx: CausalContext): ContextJson {
+  const v: Record<string, number> = {};
+  for (const replica of sortedReplicas(ctx.vv)) v[replica] = ctx.vv.get(replica)!;
+  return ctx.cloud.length === 0 ? { v } : { v, d: ctx.cloud.map((d) => [d[0], d[1]] as const) };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function rawContext(json: unknown, path: string): Result<{ vv: Map<unknown, unknown>; cloud: unknown }> {
+  if (!isPlainObject(json)) return fail(path, 'context must be an object');
+  const { v, d } = json;
+  if (!isPlainObject(v)) return fail(`${path}.v`, 'version vector must be an object');
+  // Object.keys sees an own "__proto__" key that JSON.parse created; validation refuses it.
+  const vv = new Map<unknown, unknown>(Object.keys(v).map((k) => [k, v[k]]));
+  if (d !== undefined && !Array.isArray(d)) return fail(`${path}.d`, 'cloud must be an array');
+  return ok({ vv, cloud: d ?? [] });
+}
+
+export function decodeContext(json: unknown, path = 'context'): Result<CausalContext> {
+  const raw = rawContext(json, path);
+  return raw.ok ? validateContext(raw.value, path) : raw;
+}
+
+export function encodeDocState<T>(state: DocState<T>, encodeValue: (value: T) => unknown = (v) => v): DocStateJson {
+  return {
+    ...encodeContext(state.context),
+    s: state.siblings.map((s): SiblingJson =>
+      s.deleted === true
+        ? [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical]
+        : [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical, encodeValue(s.value)],
+    ),
+  };
+}
+
+function rawSibling(json: unknown, replicaOf: (ref: unknown) => unknown): unknown {
+  if (!Array.isArray(json) || (json.length !== 4 && json.length !== 5)) return undefined;
+  const replica = replicaOf(json[0]);
+  const sibling: Record<string, unknown> = {
+    dot: [replica, json[1]],
+    hlc: { wall: json[2], logical: json[3], replica },
+  };
+  if (json.length === 4) sibling['deleted'] = true;
+  else sibling['value'] = json[4];
+  return sibling;
+}
+
+/** Decodes and validates an untrusted state; never throws. */
+export function decodeDocState(json: unknown, options: ValidateOptions = {}, path = 'state'): Result<DocState<unknown>> {
+  const context = rawContext(json, path);
+  if (!context.ok) return context;
+  const s = (json as { s?: unknown }).s;
+  if (!Array.isArray(s)) return fail(`${path}.s`, 'siblings must be an array');
+  const siblings: unknown[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const sibling = rawSibling(s[i], (r) => r);
+    if (sibling === undefined) return fail(`${path}.s[${i}]`, 'sibling must be [replica, counter, wall, logical, value?]');
+    siblings.push(sibling);
+  }
+  return validateDocState({ context: context.value, siblings }, options, path);
+}
+
+export interface DocStateBatchJson {
+  readonly r: readonly string[];
+  readonly s: readonly (readonly [vector: readonly number[], cloud: readonly number[], siblings: readonly unknown[][]])[];
+}
+
+/** Encodes many states with each replica id written once (a catch-up batch, a multi-key push). */
+export function encodeDocStateBatch<T>(
+  states: readonly DocState<T>[],
+  encodeValue: (value: T) => unknown = (v) => v,
+): DocStateBatchJson {
+  const ids: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (replica: string): number => {
+    let i = index.get(replica);
+    if (i === undefined) {
+      i = ids.push(replica) - 1;
+      index.set(replica, i);
+    }
+    return i;
+  };
+  const flat = (dots: Iterable<readonly [string, number]>): number[] => {
+    const out: number[] = [];
+    for (const [replica, counter] of dots) out.push(ref(replica), counter);
+    return out;
+  };
+  const s = states.map(
+    (state) =>
+      [
+        flat(sortedReplicas(state.context.vv).map((r) => [r, state.context.vv.get(r)!] as const)),
+        flat(state.context.cloud),
+        state.siblings.map((x) =>
+          x.deleted === true
+            ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical]
+            : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)],
+        ),
+      ] as const,
+  );
+  return { r: ids, s };
+}
+
+export function decodeDocStateBatch(json: unknown, options: ValidateOptions = {}, path = 'batch'): Result<DocState<unknown>[]> {
+  if (!isPlainObject(json) || !Array.isArray(json['r']) || !Array.isArray(json['s'])) {
+    return fail(path, 'batch must be {r: [...], s: [...]}');
+  }
+  const ids = json['r'] as unknown[];
+  const replicaOf = (i: unknown): unknown => (typeof i === 'number' && Number.isInteger(i) ? ids[i] : undefined);
+  const pairs = (flat: unknown, at: string): Result<[unknown, unknown][]> => {
+    if (!Array.isArray(flat) || flat.length % 2 !== 0) return fail(at, 'must be a flat array of [replica index, counter] pairs');
+    const out: [unknown, unknown][] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push([replicaOf(flat[i]), flat[i + 1]]);
+    return ok(out);
+  };
+  const states: DocState<unknown>[] = [];
+  const entries = json['s'] as unknown[];
+  for (let k = 0; k < entries.length; k++) {
+    const at = `${path}.s[${k}]`;
+    const entry = entries[k];
+    if (!Array.isArray(entry) || entry.length !== 3 || !Array.isArray(entry[2])) return fail(at, 'must be [vector, cloud, siblings]');
+    const vv = pairs(entry[0], `${at}[0]`);
+    if (!vv.ok) return vv;
+    const cloud = pairs(entry[1], `${at}[1]`);
+    if (!cloud.ok) return cloud;
+    const siblings: unknown[] = [];
+    for (let i = 0; i < entry[2].length; i++) {
+      const sibling = rawSibling(entry[2][i], replicaOf);
+      if (sibling === undefined) return fail(`${at}[2][${i}]`, 'sibling must be [replica index, counter, wall, logical, value?]');
+      siblings.push(sibling);
+    }
+    if (new Set(vv.value.map((p) => p[0])).size !== vv.value.length) return fail(`${at}[0]`, 'replica listed twice in vector');
+    const state = validateDocState(
+      { context: { vv: new Map(vv.value), cloud: cloud.value as unknown as Dot[] }, siblings },
+      options,
+      at,
+    );
+    if (!state.ok) return state;
+    states.push(state.value);
+  }
+  return ok(states);
+}
