@@ -1,5 +1,5 @@
 import { addDot, containsContext, contextHas, firstUnseenDot, unionContexts } from '../causal-context.js';
-import { sameDot, type Dot } from '../dot.js';
+import type { Dot } from '../dot.js';
 import { writeDoc, type DocState, type WriteResult } from '../doc-state.js';
 import { decodeContext, encodeContext } from '../encoding.js';
 import { ConvergeError, fail, ok, type Result } from '../errors.js';
@@ -81,32 +81,34 @@ export function crdtStateFromJson<S>(type: CrdtType<S, unknown, unknown>, json: 
 }
 
 /**
- * The relay's structural check of one untrusted CRDT write (a delta of one sibling whose value
- * is already decoded): its inner seen-set must lie inside its envelope context, and it may add
- * entries only under its own dot — every other entry must be one the relay holds with the
- * same content, or one the relay has seen removed (the join drops it anyway). Anything else
- * would let one collaborator forge or suppress another's adds.
+ * The relay's structural check of one untrusted CRDT write (a delta whose sibling values are
+ * already decoded). Each sibling's seen-set must lie inside the delta's context, and a write
+ * may add entries only under its writer's own dots: every entry under another replica's dot
+ * must be one the relay holds with the same content, or one the relay has seen removed (the
+ * join drops it anyway). Entries under the writer's own dots the relay has not seen are its
+ * own earlier writes, squashed into this one. Anything else would let one collaborator forge
+ * or suppress another's adds.
  */
 export function checkCrdtWrite<S>(
   type: CrdtType<S, unknown, unknown>,
   delta: DocState<CrdtState<S>>,
   current: DocState<CrdtState<S>>,
 ): Result<true> {
-  const [sibling, extra] = delta.siblings;
-  if (sibling === undefined || extra !== undefined) return fail('delta.siblings', 'a CRDT write carries exactly one sibling');
-  if (sibling.deleted === true) return fail('delta.siblings[0]', 'CRDT collections have no tombstones: delete is clear');
-  const { store, seen } = sibling.value;
-  if (!containsContext(delta.context, seen)) {
-    const dot = firstUnseenDot(delta.context, seen)!;
-    return forbidden(`value's seen-set claims ${dot[0]}:${dot[1]} outside the write's context`);
-  }
+  if (delta.siblings.length === 0) return fail('delta.siblings', 'a CRDT write carries a sibling');
   const held = new Map<string, string>();
   for (const [dot, content] of type.entries(joinSiblings(type, current).store)) held.set(`${dot[0]}:${dot[1]}`, content);
-  for (const [dot, content] of type.entries(store)) {
-    if (sameDot(dot, sibling.dot)) continue;
-    const known = held.get(`${dot[0]}:${dot[1]}`);
-    if (known === undefined ? !contextHas(current.context, dot) : known !== content) {
-      return forbidden(`entry ${dot[0]}:${dot[1]} is not the write's own and differs from what the relay holds`);
+  for (const sibling of delta.siblings) {
+    if (sibling.deleted === true) return fail('delta.siblings', 'CRDT collections have no tombstones: delete is clear');
+    const { store, seen } = sibling.value;
+    if (!containsContext(delta.context, seen)) {
+      const dot = firstUnseenDot(delta.context, seen)!;
+      return forbidden(`value's seen-set claims ${dot[0]}:${dot[1]} outside the write's context`);
+    }
+    const writer = sibling.dot[0];
+    for (const [dot, content] of type.entries(store)) {
+      const known = held.get(`${dot[0]}:${dot[1]}`);
+      if (known !== undefined ? known === content : dot[0] === writer || contextHas(current.context, dot)) continue;
+      return forbidden(`entry ${dot[0]}:${dot[1]} is not the writer's own and differs from what the relay holds`);
     }
   }
   return ok(true);

@@ -132,6 +132,14 @@ describe('CRDT values on the wire and the relay check', () => {
     expect(!unseen.ok && unseen.error.code).toBe('forbidden'); // seen-set outside the envelope context
   });
 
+  it("accepts the writer's own earlier entries the relay has not seen yet (a squashed outbox)", () => {
+    const first = op(cart, relay, 'C', add('milk', 1));
+    const second = op(cart, first.state, 'C', add('milk', 1)); // covers the first: one sibling carries both
+    const squashed = merge(first.delta, second.delta);
+    expect(squashed.siblings).toHaveLength(1);
+    expect(checkCrdtWrite(cart as never, fromJson(toJson(squashed)), relay as never).ok).toBe(true);
+  });
+
   it('refuses an entry outside the value seen-set at decode time', () => {
     const bad = crdtStateFromJson(cart as never, { s: [['milk', [['A', 9, 1]]]], c: { v: { A: 1 } } });
     expect(!bad.ok && bad.error.code).toBe('bad_message');

@@ -1,0 +1,218 @@
+import {
+  addDot,
+  ConvergeError,
+  checkCrdtWrite,
+  contextHas,
+  isTooFarAhead,
+  mergeDocStates,
+  type CausalContext,
+  type ErrorCode,
+  type ReplicaId,
+} from '@converge/conflict';
+import { isEncodedValue, utf8ByteLength, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
+import type { Principal, RelayAuth } from './auth/auth.js';
+import { crdtTypeOf, type CollectionRegistry } from './collections.js';
+import { crdtDocFromWire } from './crdt-wire.js';
+import { parseStored, serializeState } from './stored-state.js';
+import type { RelayStore, StoreTx } from './store/relay-store.js';
+
+/** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
+export const SIBLING_WARNING = 25;
+
+export interface PushContext {
+  readonly store: RelayStore;
+  readonly collections: CollectionRegistry;
+  /** The replica id the connection gave in `hello`: the only one it may mint dots for. */
+  readonly replicaId: ReplicaId;
+  readonly principal: Principal;
+  readonly auth: RelayAuth;
+  readonly limits: RelayLimits;
+  /** The relay's clock, ms. */
+  readonly now: number;
+  /** Inside a recovery window, re-pushed states may carry other replicas' unseen dots with the siblings that bear them. */
+  readonly recoveryOpen: boolean;
+}
+
+/** A change the relay committed: what fan-out sends to subscribers. */
+export interface CommittedChange {
+  readonly collection: string;
+  readonly key: string;
+  readonly seq: number;
+  readonly state: WireState;
+}
+
+export interface PushOutcome {
+  /** One per pushed change, in push order. */
+  readonly results: ChangeResult[];
+  readonly committed: CommittedChange[];
+  readonly counts: {
+    accepted: number;
+    unchanged: number;
+    repairs: number;
+    siblingsCreated: number;
+    siblingWarnings: number;
+    rejected: Partial<Record<ErrorCode, number>>;
+  };
+}
+
+class Refusal {
+  constructor(
+    readonly code: ErrorCode,
+    readonly message: string,
+    readonly current?: WireState,
+  ) {}
+}
+
+/** Other replicas' dots the context claims that the relay has not seen: replica → highest such counter. */
+function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: ReplicaId): Map<ReplicaId, number> {
+  const out = new Map<ReplicaId, number>();
+  const note = (replica: ReplicaId, counter: number) => out.set(replica, Math.max(out.get(replica) ?? 0, counter));
+  for (const [replica, counter] of claimed.vv) {
+    if (replica !== self && (seen.vv.get(replica) ?? 0) < counter) note(replica, counter);
+  }
+  for (const dot of claimed.cloud) {
+    if (dot[0] !== self && !contextHas(seen, dot)) note(dot[0], dot[1]);
+  }
+  return out;
+}
+
+/**
+ * Judges and applies one pushed batch in one store transaction: validation and trust checks,
+ * merge (or the leader's compare-and-set), a new seq per changed key. Every change gets a
+ * result; a refused change changes nothing and does not block the others.
+ */
+export function ingestPush(ctx: PushContext, changes: readonly PushedChange[]): PushOutcome {
+  const counts: PushOutcome['counts'] = { accepted: 0, unchanged: 0, repairs: 0, siblingsCreated: 0, siblingWarnings: 0, rejected: {} };
+  const committed: CommittedChange[] = [];
+  const results = ctx.store.transact((tx) =>
+    changes.map((change): ChangeResult => {
+      const { collection, key } = change;
+      tx.noteWriteNumber(ctx.replicaId, change.writeNumber);
+      const outcome = judge(ctx, tx, change, counts, committed);
+      if (outcome instanceof Refusal) {
+        counts.rejected[outcome.code] = (counts.rejected[outcome.code] ?? 0) + 1;
+        return {
+          collection,
+          key,
+          status: 'rejected',
+          code: outcome.code,
+          message: outcome.message,
+          ...(outcome.current === undefined ? {} : { current: outcome.current }),
+        };
+      }
+      return { collection, key, status: 'accepted', seq: outcome };
+    }),
+  );
+  return { results, committed, counts };
+}
+
+function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: PushOutcome['counts'], committed: CommittedChange[]): number | Refusal {
+  const { collection, key, delta } = change;
+  const resync = change.resync === true;
+  if (!ctx.auth.authorize(ctx.principal, collection, key, 'write')) {
+    return new Refusal('forbidden', `principal ${ctx.principal.id} may not write ${collection}/${key}`);
+  }
+  if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
+  const config = ctx.collections.get(collection);
+  const type = crdtTypeOf(config.strategy);
+  const stored = tx.get(collection, key);
+  const current = parseStored(stored);
+
+  for (const sibling of delta.siblings) {
+    if (sibling.deleted !== true) {
+      const bytes = utf8ByteLength(JSON.stringify(sibling.value));
+      if (bytes > ctx.limits.maxValueBytes) {
+        return new Refusal('payload_too_large', `value of ${sibling.dot.join(':')} has ${bytes} bytes; the limit is ${ctx.limits.maxValueBytes}`);
+      }
+      if (type === undefined && !isEncodedValue(sibling.value)) {
+        return new Refusal('bad_message', `${collection} is a ${config.strategy} collection: values are encoded {json, meta}`);
+      }
+    }
+    const own = sibling.dot[0] === ctx.replicaId;
+    if (!own && !(resync && ctx.recoveryOpen) && !contextHas(current.context, sibling.dot)) {
+      return new Refusal('forbidden', `replica ${ctx.replicaId} may not mint dot ${sibling.dot.join(':')}`);
+    }
+    if (own && !resync && isTooFarAhead(sibling.hlc, ctx.now, ctx.limits.maxClockSkewMs)) {
+      return new Refusal('clock_skew', `write stamped ${sibling.hlc.wall - ctx.now} ms ahead of the relay; the limit is ${ctx.limits.maxClockSkewMs} ms`);
+    }
+  }
+
+  const unseen = unseenForeignDots(current.context, delta.context, ctx.replicaId);
+  if (unseen.size > 0) {
+    if (!(resync && ctx.recoveryOpen)) {
+      const [replica, counter] = unseen.entries().next().value!;
+      return new Refusal('forbidden', `context claims ${replica}:${counter}, a write of another replica this relay has not seen`);
+    }
+    for (const [replica, counter] of unseen) {
+      if (!delta.siblings.some((s) => s.dot[0] === replica && s.dot[1] === counter)) {
+        return new Refusal('forbidden', `re-pushed state claims ${replica} up to ${counter} without the sibling that bears it`);
+      }
+    }
+    counts.repairs++;
+  }
+
+  if (type !== undefined) {
+    const decoded = crdtDocFromWire(type, delta, 'delta');
+    if (!decoded.ok) return new Refusal('bad_message', `not a ${type.name} value: ${decoded.error.message}`);
+    if (!(resync && unseen.size > 0)) {
+      const base = crdtDocFromWire(type, current, 'stored');
+      if (!base.ok) throw new ConvergeError('internal', `stored ${collection}/${key}: ${base.error.message}`);
+      const checked = checkCrdtWrite(type, decoded.value, base.value);
+      if (!checked.ok) return new Refusal(checked.error.code, checked.error.message);
+    }
+  }
+
+  if (config.mode === 'leader-follower') return decideAsLeader(tx, change, current, committed);
+
+  const { state: merged, anomalies } = mergeDocStates(current, delta);
+  if (anomalies.length > 0) {
+    const dot = anomalies[0]!.dot.join(':');
+    return new Refusal('replica_reset', `dot ${dot} arrived with different content: this replica id was reused`, current);
+  }
+  const text = serializeState(merged);
+  if (stored !== undefined && text === stored.state) {
+    counts.unchanged++;
+    return stored.seq;
+  }
+  const siblings = merged.siblings.length;
+  if (!resync && siblings > ctx.limits.maxSiblingsPerKey && siblings > current.siblings.length) {
+    return new Refusal('too_many_siblings', `${collection}/${key} would hold ${siblings} siblings; the limit is ${ctx.limits.maxSiblingsPerKey}`);
+  }
+  if (siblings > 1) counts.siblingsCreated++;
+  if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
+  const { seq } = tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
+  committed.push({ collection, key, seq, state: merged });
+  counts.accepted++;
+  return seq;
+}
+
+/**
+ * Leader-follower: the relay accepts a write only if its context contains the dot of every
+ * sibling the relay holds for the key (compare-and-set). A refused write's dot joins the key's
+ * context as a no-op, so no gap stays open and the dot is never reused. The decision is
+ * recorded per dot and a re-send gets the same answer.
+ */
+function decideAsLeader(tx: StoreTx, change: PushedChange, current: WireState, committed: CommittedChange[]): number | Refusal {
+  const { collection, key, delta } = change;
+  const [sibling, extra] = delta.siblings;
+  if (sibling === undefined || extra !== undefined) {
+    return new Refusal('bad_message', 'a leader-follower write carries exactly one sibling (such writes are never squashed)');
+  }
+  const decided = tx.decision(collection, key, sibling.dot);
+  if (decided !== undefined) {
+    return decided.status === 'accepted' ? decided.seq : new Refusal('conflict_rejected', 'this write was already refused', current);
+  }
+  const stale = current.siblings.find((held) => !contextHas(delta.context, held.dot));
+  if (stale !== undefined) {
+    const noop: WireState = { context: addDot(current.context, sibling.dot), siblings: current.siblings };
+    const { seq } = tx.put(collection, key, serializeState(noop), sibling.dot);
+    tx.recordDecision(collection, key, sibling.dot, { status: 'rejected' });
+    committed.push({ collection, key, seq, state: noop });
+    return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
+  }
+  const { state: merged } = mergeDocStates(current, delta);
+  const { seq } = tx.put(collection, key, serializeState(merged), sibling.dot);
+  tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq });
+  committed.push({ collection, key, seq, state: merged });
+  return seq;
+}

@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConvergeError, STRATEGY_NAMES } from '@converge/conflict';
+import { collectionNameProblem, COLLECTION_MODES, RELAY_LIMIT_NAMES, type CollectionDeclaration, type RelayLimits } from '@converge/protocol';
+
+/** What `--config relay.config.{json,js}` may hold. */
+export interface RelayConfigFile {
+  readonly collections?: Readonly<Record<string, CollectionDeclaration>>;
+  readonly limits?: Partial<RelayLimits>;
+  readonly allowedOrigins?: readonly string[];
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerPrincipal?: number;
+}
+
+/** Checks a config object; a mistake stops the relay at start with the field named. */
+export function checkRelayConfig(raw: unknown, source: string): RelayConfigFile {
+  const bad = (path: string, message: string) => new ConvergeError('bad_message', `${source}: ${path}: ${message}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('config', 'must be an object');
+  const { collections, limits, allowedOrigins, maxConnections, maxConnectionsPerPrincipal, ...rest } = raw as Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) throw bad(unknownKey, 'unknown setting');
+  if (collections !== undefined) {
+    if (typeof collections !== 'object' || collections === null) throw bad('collections', 'must be an object');
+    for (const [name, entry] of Object.entries(collections)) {
+      const problem = collectionNameProblem(name);
+      if (problem !== undefined) throw bad(`collections.${name}`, problem);
+      const { mode, strategy } = (entry ?? {}) as Record<string, unknown>;
+      if (!(COLLECTION_MODES as readonly unknown[]).includes(mode)) throw bad(`collections.${name}.mode`, `must be one of ${COLLECTION_MODES.join(', ')}`);
+      if (!(STRATEGY_NAMES as readonly unknown[]).includes(strategy)) throw bad(`collections.${name}.strategy`, `must be one of ${STRATEGY_NAMES.join(', ')}`);
+    }
+  }
+  if (limits !== undefined) {
+    if (typeof limits !== 'object' || limits === null) throw bad('limits', 'must be an object');
+    for (const [name, value] of Object.entries(limits)) {
+      if (!(RELAY_LIMIT_NAMES as readonly string[]).includes(name)) throw bad(`limits.${name}`, 'unknown limit');
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw bad(`limits.${name}`, 'must be a positive integer');
+    }
+  }
+  if (allowedOrigins !== undefined && (!Array.isArray(allowedOrigins) || !allowedOrigins.every((o) => typeof o === 'string'))) {
+    throw bad('allowedOrigins', 'must be a list of origins');
+  }
+  for (const [name, value] of [['maxConnections', maxConnections], ['maxConnectionsPerPrincipal', maxConnectionsPerPrincipal]] as const) {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) throw bad(name, 'must be a positive integer');
+  }
+  return raw as RelayConfigFile;
+}
+
+export async function loadRelayConfig(file: string): Promise<RelayConfigFile> {
+  const path = resolve(file);
+  const raw: unknown =
+    extname(path) === '.json' ? JSON.parse(await readFile(path, 'utf8')) : ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+  return checkRelayConfig(raw, file);
+}

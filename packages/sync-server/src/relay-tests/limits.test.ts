@@ -1,0 +1,129 @@
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { jwtAuth } from '../auth/auth.js';
+import { ProtocolClient } from '../testing/protocol-client.js';
+import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
+
+let relay: TestRelay;
+const clients: ProtocolClient[] = [];
+async function client(replicaId: string, extra: Partial<Parameters<typeof ProtocolClient.connect>[1]> = {}) {
+  const c = await ProtocolClient.connect(relay.url, { replicaId, subscriptions: [{ collection: 'notes', cursor: null }], ...extra });
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await relay?.close();
+});
+
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('every limit triggers its code', () => {
+  it('a frame above maxFrameBytes: payload_too_large, closed with 1009', async () => {
+    relay = await startTestRelay({ limits: { maxFrameBytes: 4096 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    a.sendRaw(JSON.stringify({ type: 'ping', t: 1, pad: 'x'.repeat(8000) }));
+    expect(await a.next('error')).toMatchObject({ code: 'payload_too_large' });
+    expect((await a.closed).code).toBe(1009);
+  });
+
+  it('more changes in a frame than maxChangesPerFrame: payload_too_large', async () => {
+    relay = await startTestRelay({ limits: { maxChangesPerFrame: 3 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    a.send({ type: 'push', id: 'p', ack: 'relay', changes: [1, 2, 3, 4].map((i) => a.blind('notes', `k${i}`, i)) });
+    expect(await a.next('error')).toMatchObject({ code: 'payload_too_large' });
+    expect((await a.closed).code).toBe(1009);
+  });
+
+  it('pushing faster than the rate limit: rate_limited, then closed', async () => {
+    relay = await startTestRelay({ rateLimit: { changesPerSecond: 1, burst: 5 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    for (let i = 0; i < 5; i++) await a.push([a.blind('notes', `k${i}`, i)]);
+    a.send({ type: 'push', id: 'over', ack: 'relay', changes: [a.blind('notes', 'k9', 9)] });
+    expect(await a.next('error')).toMatchObject({ code: 'rate_limited' });
+    expect((await a.closed).code).toBe(1008);
+  });
+
+  it('the per-principal rate limit counts across connections', async () => {
+    relay = await startTestRelay({ principalRateLimit: { changesPerSecond: 1, burst: 4 } });
+    const a = await client('replicaA');
+    const b = await client('replicaB');
+    await a.next('welcome');
+    await b.next('welcome');
+    for (let i = 0; i < 4; i++) await a.push([a.blind('notes', `k${i}`, i)]);
+    b.send({ type: 'push', id: 'over', ack: 'relay', changes: [b.blind('notes', 'x', 1)] });
+    expect(await b.next('error')).toMatchObject({ code: 'rate_limited' });
+  });
+
+  it('maxConnections refuses the upgrade with 503; a disallowed Origin gets 403', async () => {
+    relay = await startTestRelay({ maxConnections: 1, allowedOrigins: ['https://app.example'] });
+    const a = await client('replicaA', { origin: 'https://app.example' });
+    await a.next('welcome');
+    expect(await upgradeStatus(relay.url, { origin: 'https://app.example' })).toBe(503);
+    a.close();
+    await a.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await upgradeStatus(relay.url, { origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(relay.url)).toBe(101); // no Origin (not a browser) is accepted
+  });
+
+  it('maxConnectionsPerPrincipal refuses the extra connection with rate_limited', async () => {
+    const secret = 'a-test-secret-of-sufficient-length';
+    relay = await startTestRelay({ auth: jwtAuth({ secret }), maxConnectionsPerPrincipal: 2 });
+    const jwt = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    const [a, b] = [await client('r1', { token: jwt }), await client('r2', { token: jwt })];
+    await a.next('welcome');
+    await b.next('welcome');
+    const c = await client('r3', { token: jwt });
+    expect(await c.next('error')).toMatchObject({ code: 'rate_limited' });
+  });
+
+  it('hello must come first, and within the deadline', async () => {
+    relay = await startTestRelay({ helloTimeoutMs: 100 });
+    const silent = await client('replicaA', { noHello: true });
+    expect(await silent.next('error', () => true, 2000)).toMatchObject({ code: 'bad_message' });
+    expect((await silent.closed).code).toBe(1008);
+    const rude = await client('replicaB', { noHello: true });
+    rude.send({ type: 'ping', t: 1 });
+    expect((await rude.next('error')).message).toMatch(/first frame must be hello/);
+  });
+
+  it('an idle connection is closed; a dead socket that answers no ping is dropped', async () => {
+    relay = await startTestRelay({ limits: { heartbeatMs: 50, idleTimeoutMs: 200 } });
+    const idle = await client('replicaA');
+    await idle.next('welcome');
+    expect((await idle.closed).code).toBe(1001);
+    expect(relay.relay.connections()).toBe(0);
+  });
+
+  it('a slow consumer whose unsent bytes exceed the cap is disconnected with 1013', async () => {
+    relay = await startTestRelay({ maxBufferedBytes: 1 });
+    const slow = await client('slow');
+    await slow.next('changes', (f) => f.done === true);
+    // Stop reading: the socket's receive buffer fills and the relay's send buffer grows.
+    slow.ws.pause();
+    const writer = await client('writer');
+    await writer.next('welcome');
+    let closed: { code: number } | undefined;
+    void slow.closed.then((c) => (closed = c));
+    // Bounded: at most 200 pushes of 200 kB (40 MB), far beyond the loopback socket buffers.
+    for (let i = 0; i < 200 && relay.relay.connections() > 1; i++) await writer.push([writer.blind('notes', `k${i}`, 'x'.repeat(200_000))]);
+    slow.ws.resume();
+    await slow.closed;
+    expect(closed?.code).toBe(1013);
+  });
+});

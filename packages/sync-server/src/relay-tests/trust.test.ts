@@ -1,0 +1,141 @@
+import { contextFromDots, vectorFrom, writeDoc, type Dot } from '@converge/conflict';
+import { encodeValue, type PushedChange } from '@converge/protocol';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jwtAuth } from '../auth/auth.js';
+import { ProtocolClient } from '../testing/protocol-client.js';
+import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
+
+let relay: TestRelay;
+const clients: ProtocolClient[] = [];
+async function client(replicaId: string, extra: Partial<Parameters<typeof ProtocolClient.connect>[1]> = {}) {
+  const c = await ProtocolClient.connect(relay.url, { replicaId, subscriptions: [{ collection: 'notes', cursor: null }], ...extra });
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await relay?.close();
+});
+
+const SECRET = 'a-test-secret-of-sufficient-length';
+const token = (claims: Record<string, unknown>) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+
+/** A change whose delta is built by hand: a sibling at `dot` with `context`. */
+function forged(key: string, dot: Dot, context = contextFromDots([dot]), wall = Date.now()): PushedChange {
+  const written = writeDoc({ context: { vv: new Map(), cloud: [] }, siblings: [] }, { dot, hlc: { wall, logical: 0, replica: dot[0] }, readContext: context, value: encodeValue('x') });
+  return { collection: 'notes', key, delta: written.delta, writeNumber: 1 };
+}
+
+describe('trust checks on client pushes', () => {
+  it("refuses minting another replica's dot, and changes nothing", async () => {
+    relay = await startTestRelay();
+    const a = await client('replicaA');
+    await a.next('welcome');
+    const ack = await a.push([forged('k', ['replicaB', 1])]);
+    expect(ack.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    const b = await client('replicaB');
+    expect((await b.next('welcome')).collections['notes']?.head).toBe(0);
+  });
+
+  it("refuses a context claiming another replica's unseen writes: a forged {B: 2^50} and a forged dot in a gap", async () => {
+    relay = await startTestRelay();
+    const b = await client('replicaB');
+    await b.next('welcome');
+    await b.push([b.blind('notes', 'k', 'b1')]);
+    const a = await client('replicaA');
+    await a.next('welcome');
+    const huge = forged('k', ['replicaA', 1], { vv: vectorFrom({ replicaA: 1, replicaB: 2 ** 50 }), cloud: [] });
+    expect((await a.push([huge])).results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    const gap = forged('k', ['replicaA', 1], { vv: vectorFrom({ replicaA: 1 }), cloud: [['replicaB', 3]] });
+    expect((await a.push([gap])).results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    // What the relay has seen may be claimed.
+    const honest = forged('k', ['replicaA', 1], { vv: vectorFrom({ replicaA: 1, replicaB: 1 }), cloud: [] });
+    expect((await a.push([honest])).results[0]).toMatchObject({ status: 'accepted' });
+  });
+
+  it('a known dot with different content is refused with replica_reset; welcome reports the highest write number', async () => {
+    relay = await startTestRelay();
+    const a = await client('replicaA');
+    await a.next('welcome');
+    const original = forged('k', ['replicaA', 1]);
+    expect((await a.push([{ ...original, writeNumber: 7 }])).results[0]).toMatchObject({ status: 'accepted' });
+    const reused = forged('k', ['replicaA', 1], undefined, Date.now() + 5);
+    expect((await a.push([reused])).results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
+    const again = await client('replicaA');
+    expect((await again.next('welcome')).writeNumber).toBe(7);
+  });
+
+  it('refuses a write stamped further ahead than maxClockSkewMs with clock_skew', async () => {
+    relay = await startTestRelay({ limits: { maxClockSkewMs: 1000 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    const ahead = forged('k', ['replicaA', 1], undefined, Date.now() + 60_000);
+    expect((await a.push([ahead])).results[0]).toMatchObject({ status: 'rejected', code: 'clock_skew' });
+  });
+
+  it('caps siblings per key on client pushes: refuses at maxSiblingsPerKey, counts warnings from 25', async () => {
+    relay = await startTestRelay({ limits: { maxSiblingsPerKey: 30 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    const results = [];
+    for (let i = 0; i < 31; i++) results.push((await a.push([a.blind('notes', 'hot', i)])).results[0]);
+    expect(results.slice(0, 30).every((r) => r?.status === 'accepted')).toBe(true);
+    expect(results[30]).toMatchObject({ status: 'rejected', code: 'too_many_siblings' });
+    const metrics = await relay.relay.metrics.registry.getSingleMetricAsString('converge_sibling_warnings_total');
+    expect(metrics).toMatch(/converge_sibling_warnings_total 6/);
+  });
+
+  it('refuses a value above maxValueBytes with payload_too_large, and the writes behind it still land', async () => {
+    relay = await startTestRelay({ limits: { maxValueBytes: 100 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    const ack = await a.push([a.blind('notes', 'big', 'x'.repeat(200)), a.blind('notes', 'small', 'ok')]);
+    expect(ack.results.map((r) => r.status)).toEqual(['rejected', 'accepted']);
+    expect(ack.results[0]).toMatchObject({ code: 'payload_too_large', key: 'big' });
+  });
+});
+
+describe('auth', () => {
+  it('refuses a bad token with unauthorized and closes', async () => {
+    relay = await startTestRelay({ auth: jwtAuth({ secret: SECRET }) });
+    const a = await client('replicaA', { token: 'not-a-jwt' });
+    expect(await a.next('error')).toMatchObject({ code: 'unauthorized' });
+    expect((await a.closed).code).toBe(1008);
+  });
+
+  it('enforces collection grants and key prefixes on subscribe, catch-up and push', async () => {
+    relay = await startTestRelay({ auth: jwtAuth({ secret: SECRET }) });
+    const admin = await client('admin', { token: await token({ sub: 'admin' }) });
+    await admin.next('welcome');
+    await admin.push([admin.blind('notes', 'u1/a', 1), admin.blind('notes', 'u2/b', 2), { ...admin.blind('secrets', 's', 3) }]);
+
+    const user = await client('user1', {
+      token: await token({ sub: 'u1', collections: { notes: 'read-write' }, prefix: 'u1/' }),
+      subscriptions: [
+        { collection: 'notes', cursor: null },
+        { collection: 'secrets', cursor: null },
+      ],
+    });
+    expect(await user.next('error')).toMatchObject({ code: 'forbidden', collection: 'secrets' });
+    await user.next('changes', (f) => f.done === true);
+    expect(user.frames.flatMap((f) => (f.type === 'changes' ? f.docs.map((d) => d.key) : []))).toEqual(['u1/a']);
+    const ack = await user.push([user.blind('notes', 'u1/c', 1), user.blind('notes', 'u2/c', 1), user.blind('secrets', 'u1/x', 1)]);
+    expect(ack.results.map((r) => (r.status === 'rejected' ? r.code : r.status))).toEqual(['accepted', 'forbidden', 'forbidden']);
+    // Live fan-out respects the prefix too.
+    const from = user.frames.length;
+    await admin.push([admin.blind('notes', 'u2/live', 1), admin.blind('notes', 'u1/live', 1)]);
+    const live = await user.next('changes', (f) => f.phase === 'live' && f.docs.some((d) => d.key === 'u1/live'), 5000, from);
+    expect(live.docs.map((d) => d.key)).toEqual(['u1/live']);
+  });
+
+  it('refuses a client whose collection declaration differs from the relay configuration', async () => {
+    relay = await startTestRelay({ collections: { carts: { mode: 'multi-leader', strategy: 'cart' } } });
+    const a = await client('replicaA', { collections: { carts: { mode: 'multi-leader', strategy: 'lww' } } });
+    const error = await a.next('error');
+    expect(error.code).toBe('bad_message');
+    expect(error.message).toMatch(/carts is multi-leader\/cart/);
+    expect((await a.closed).code).toBe(1008);
+  });
+});

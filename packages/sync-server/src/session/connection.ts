@@ -1,0 +1,46 @@
+import type { WebSocket } from 'ws';
+
+/**
+ * What a session needs from a socket. `ws` sockets are adapted by `wsConnection`; tests and
+ * in-process clients can pass any object with this shape (an in-memory pair).
+ */
+export interface RelayConnection {
+  /** Queues a text frame; `done` runs once it is written out (or failed). */
+  send(data: string, done?: (error?: Error) => void): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued but not yet written: the relay disconnects a consumer that lets it grow. */
+  readonly bufferedAmount: number;
+  onMessage(handler: (data: string) => void): void;
+  onClose(handler: (code: number, reason: string) => void): void;
+  /** Transport-level heartbeat, when the transport has one (ws ping/pong). */
+  ping?(onPong: () => void): void;
+  /** Drops the connection at once, without a closing handshake. */
+  terminate?(): void;
+}
+
+/** Adapts a `ws` WebSocket. A binary frame is read as text, and refused unless it is a valid frame. */
+export function wsConnection(ws: WebSocket): RelayConnection {
+  let pongHandler: (() => void) | undefined;
+  ws.on('pong', () => pongHandler?.());
+  // ws reports protocol violations (a frame above maxPayload, bad UTF-8) here and closes the
+  // socket itself with 1009/1007; the session learns of it through 'close'.
+  ws.on('error', () => undefined);
+  return {
+    send: (data, done) => ws.send(data, done),
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    onMessage(handler) {
+      ws.on('message', (data) => handler(data.toString()));
+    },
+    onClose(handler) {
+      ws.on('close', (code, reason) => handler(code, reason.toString()));
+    },
+    ping(onPong) {
+      pongHandler = onPong;
+      ws.ping();
+    },
+    terminate: () => ws.terminate(),
+  };
+}

@@ -1,0 +1,420 @@
+import { ConvergeError, type ErrorCode, type ReplicaId } from '@converge/conflict';
+import {
+  decodeClientFrame,
+  encodeFrame,
+  negotiateProtocol,
+  type ChangedDoc,
+  type ClientFrame,
+  type CollectionInfo,
+  type HelloFrame,
+  type PushFrame,
+  type ReadFrame,
+  type RelayFrame,
+  type Subscription,
+} from '@converge/protocol';
+import type { Principal } from '../auth/auth.js';
+import type { CommittedChange } from '../push-ingest.js';
+import { parseStored } from '../stored-state.js';
+import type { RelayConnection } from './connection.js';
+import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
+import type { SessionHost } from './session-host.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** WebSocket close codes the relay uses. */
+export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
+
+interface SubState {
+  readonly log: LogId;
+  phase: 'catchup' | 'live';
+  /** Everything with seq ≤ watermark has been sent (or is invisible to this subscription). */
+  watermark: number;
+  credit: number;
+  wake: (() => void) | undefined;
+  pending: ChangedDoc[];
+  readonly started: number;
+}
+
+const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
+
+/** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
+export class Session {
+  private phase: 'hello' | 'auth' | 'open' | 'closed' = 'hello';
+  private readonly early: ClientFrame[] = [];
+  private replicaId: ReplicaId | undefined;
+  private principal: Principal | undefined;
+  private readonly subs = new Map<string, SubState>();
+  private readonly bucket: TokenBucket;
+  private lastHeard: number;
+  private awaitingPong = false;
+  private flushScheduled = false;
+  private readonly timers: ReturnType<typeof setTimeout>[] = [];
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly conn: RelayConnection,
+  ) {
+    const { rateLimit } = host.options;
+    this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.now());
+    this.lastHeard = host.now();
+    conn.onMessage((text) => this.receive(text));
+    conn.onClose(() => this.closed());
+    this.timers.push(
+      setTimeout(() => {
+        if (this.phase === 'hello') this.fail('bad_message', `hello must be the first frame, within ${host.options.helloTimeoutMs} ms`);
+      }, host.options.helloTimeoutMs),
+    );
+    const beat = setInterval(() => this.heartbeat(), host.limits.heartbeatMs);
+    this.timers.push(beat);
+  }
+
+  get principalId(): string | undefined {
+    return this.principal?.id;
+  }
+
+  get isOpen(): boolean {
+    return this.phase === 'open';
+  }
+
+  /** Ends the session from the relay's side (shutdown). */
+  close(code: number, reason: string): void {
+    if (this.phase === 'closed') return;
+    this.conn.close(code, reason);
+    this.closed();
+  }
+
+  private closed(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const sub of this.subs.values()) sub.wake?.();
+    this.host.unregister(this);
+  }
+
+  private heartbeat(): void {
+    const now = this.host.now();
+    if (now - this.lastHeard > this.host.limits.idleTimeoutMs) {
+      this.host.metrics.rejects.inc({ code: 'idle' });
+      this.close(CLOSE.goingAway, 'idle timeout');
+      return;
+    }
+    if (this.conn.ping === undefined) return;
+    if (this.awaitingPong) {
+      // No pong since the last beat: the peer is gone without a close.
+      this.conn.terminate?.();
+      this.closed();
+      return;
+    }
+    this.awaitingPong = true;
+    this.conn.ping(() => {
+      this.awaitingPong = false;
+    });
+  }
+
+  private send(frame: RelayFrame, done?: (error?: Error) => void): number {
+    const text = encodeFrame(frame);
+    this.host.metrics.framesOut.inc({ type: frame.type });
+    this.conn.send(text, done);
+    return text.length;
+  }
+
+  /** Sends an `error` frame and closes the connection. */
+  private fail(code: ErrorCode, message: string, closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : CLOSE.policy): void {
+    if (this.phase === 'closed') return;
+    this.host.metrics.rejects.inc({ code });
+    this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
+    this.send({ type: 'error', code, message });
+    this.close(closeCode, code);
+  }
+
+  private receive(text: string): void {
+    if (this.phase === 'closed') return;
+    this.lastHeard = this.host.now();
+    const decoded = decodeClientFrame(text, this.host.limits);
+    if (!decoded.ok) {
+      this.fail(decoded.error.code, decoded.error.message);
+      return;
+    }
+    const frame = decoded.value;
+    this.host.metrics.framesIn.inc({ type: frame.type });
+    if (this.phase === 'hello') {
+      if (frame.type !== 'hello') {
+        this.fail('bad_message', `the first frame must be hello, not ${frame.type}`);
+        return;
+      }
+      this.phase = 'auth';
+      this.guard(this.hello(frame));
+      return;
+    }
+    if (this.phase === 'auth') {
+      this.early.push(frame);
+      return;
+    }
+    this.dispatch(frame);
+  }
+
+  /** Runs a handler; an unexpected exception closes this session only, with `internal`. */
+  private guard(work: Promise<void> | void): void {
+    const onError = (error: unknown) => {
+      this.host.log.error({ err: error, replicaId: this.replicaId }, 'session failed');
+      this.fail('internal', 'the relay failed to handle a frame');
+    };
+    if (work instanceof Promise) work.catch(onError);
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    try {
+      switch (frame.type) {
+        case 'hello':
+          this.fail('bad_message', 'hello was already received');
+          return;
+        case 'subscribe':
+          for (const sub of frame.subscriptions) this.subscribe(sub);
+          return;
+        case 'push':
+          this.push(frame);
+          return;
+        case 'read':
+          this.read(frame);
+          return;
+        case 'credit':
+          for (const sub of this.subs.values()) {
+            if (frame.collection !== undefined && frame.collection !== sub.log.collection) continue;
+            sub.credit += frame.bytes;
+            const wake = sub.wake;
+            sub.wake = undefined;
+            wake?.();
+          }
+          return;
+        case 'ping':
+          this.send({ type: 'pong', t: frame.t });
+          return;
+        case 'pong':
+          return;
+      }
+    } catch (error) {
+      if (error instanceof ConvergeError && error.code !== 'internal') {
+        this.fail(error.code, error.message);
+        return;
+      }
+      this.host.log.error({ err: error, replicaId: this.replicaId }, 'session failed');
+      this.fail('internal', 'the relay failed to handle a frame');
+    }
+  }
+
+  private async hello(frame: HelloFrame): Promise<void> {
+    const protocol = negotiateProtocol(frame.protocol);
+    if (protocol === undefined) {
+      this.fail('bad_message', `protocol ${frame.protocol} is not supported`);
+      return;
+    }
+    const principal = await this.host.auth.authenticate(frame.token);
+    if (this.phase === 'closed') return;
+    if (principal === undefined) {
+      this.fail('unauthorized', 'the token was refused');
+      return;
+    }
+    for (const [name, declared] of Object.entries(frame.collections ?? {})) {
+      const config = this.host.collections.get(name);
+      if (config.mode !== declared.mode || config.strategy !== declared.strategy) {
+        this.fail(
+          'bad_message',
+          `collection ${name} is ${config.mode}/${config.strategy} at the relay; the client declared ${declared.mode}/${declared.strategy}`,
+        );
+        return;
+      }
+    }
+    this.principal = principal;
+    this.replicaId = frame.replicaId;
+    if (!this.host.register(this)) {
+      this.fail('rate_limited', `principal ${principal.id} has too many connections`);
+      return;
+    }
+    const store = this.host.store;
+    const collections: Record<string, CollectionInfo> = Object.create(null) as Record<string, CollectionInfo>;
+    const names = new Set([...this.host.collections.declared().keys(), ...frame.subscriptions.map((s) => s.collection)]);
+    for (const name of names) collections[name] = { ...this.host.collections.get(name), head: store.head(name).seq };
+    this.phase = 'open';
+    this.send({
+      type: 'welcome',
+      protocol,
+      relayId: this.host.relayId,
+      lineage: store.lineage,
+      epoch: 0,
+      now: this.host.now(),
+      writeNumber: store.writeNumber(frame.replicaId),
+      ...(this.host.recoveryOpen() ? { recovery: true } : {}),
+      limits: this.host.limits,
+      collections,
+    });
+    for (const sub of frame.subscriptions) this.subscribe(sub);
+    for (const early of this.early.splice(0)) this.dispatch(early);
+  }
+
+  private subscribe(sub: Subscription): void {
+    const { collection } = sub;
+    const prefix = sub.filter?.prefix;
+    if (!this.host.auth.authorize(this.principal!, collection, undefined, 'read')) {
+      this.host.metrics.rejects.inc({ code: 'forbidden' });
+      this.send({ type: 'error', code: 'forbidden', message: `principal ${this.principal!.id} may not read ${collection}`, collection });
+      return;
+    }
+    const key = subKey(collection, prefix);
+    if (this.subs.has(key)) return;
+    const log: LogId = { collection, prefix };
+    const { afterSeq, resync } = this.startingPoint(log, sub);
+    const state: SubState = {
+      log,
+      phase: 'catchup',
+      watermark: afterSeq,
+      credit: this.host.limits.catchupWindowBytes,
+      wake: undefined,
+      pending: [],
+      started: this.host.now(),
+    };
+    this.subs.set(key, state);
+    this.guard(this.catchUp(state, resync));
+  }
+
+  /**
+   * Where a subscription's catch-up starts. A cursor from another lineage, with a bad MAC,
+   * beyond the head or off the log's chain hash restarts from 0 with `resync`, so the client
+   * re-pushes its states. Only a validly signed cursor proves the relay lost data (beyond the
+   * head, or a chain-hash fork) and opens the recovery window; an unsigned claim opens nothing.
+   */
+  private startingPoint(log: LogId, sub: Subscription): { afterSeq: number; resync: boolean } {
+    const cursor = sub.cursor;
+    if (cursor === null) return { afterSeq: 0, resync: false };
+    const store = this.host.store;
+    if (cursor.lineage !== store.lineage || !verifyCursor(this.host.cursorSecret, log, cursor)) return { afterSeq: 0, resync: true };
+    const head = store.head(log.collection);
+    if (cursor.seq > head.seq) {
+      this.host.openRecoveryWindow('cursor_beyond_head', { collection: log.collection, cursor: cursor.seq, head: head.seq });
+      return { afterSeq: 0, resync: true };
+    }
+    if (store.hashAt(log.collection, cursor.seq) !== cursor.hash) {
+      this.host.openRecoveryWindow('chain_hash_mismatch', { collection: log.collection, cursor: cursor.seq });
+      return { afterSeq: 0, resync: true };
+    }
+    return { afterSeq: cursor.seq, resync: false };
+  }
+
+  private cursorAt(log: LogId, seq: number) {
+    const store = this.host.store;
+    return signCursor(this.host.cursorSecret, log, store.lineage, seq, store.hashAt(log.collection, seq) ?? '0');
+  }
+
+  private readable(collection: string, key: string): boolean {
+    return this.host.auth.authorize(this.principal!, collection, key, 'read');
+  }
+
+  /** Streams every key with seq > the cursor, in batches within the client's credit, then goes live. */
+  private async catchUp(sub: SubState, resync: boolean): Promise<void> {
+    const { collection, prefix } = sub.log;
+    const store = this.host.store;
+    const { catchupBatchSize } = this.host.options;
+    const maxBytes = Math.floor(this.host.limits.maxFrameBytes / 2);
+    let first = true;
+    for (;;) {
+      if (this.phase === 'closed') return;
+      if (sub.credit <= 0) {
+        await new Promise<void>((resolve) => (sub.wake = resolve));
+        continue;
+      }
+      const scanned = store.scan(collection, sub.watermark, catchupBatchSize, prefix);
+      const docs: ChangedDoc[] = [];
+      let bytes = 0;
+      let consumed = 0;
+      let last = sub.watermark;
+      for (const doc of scanned) {
+        if (consumed > 0 && bytes + doc.state.length > maxBytes) break;
+        consumed++;
+        last = doc.seq;
+        bytes += doc.state.length;
+        if (this.readable(collection, doc.key)) docs.push({ key: doc.key, seq: doc.seq, state: parseStored(doc) });
+      }
+      const done = consumed === scanned.length && scanned.length < catchupBatchSize;
+      const watermark = done ? store.head(collection).seq : last;
+      const frame: RelayFrame = {
+        type: 'changes',
+        collection,
+        phase: 'catchup',
+        docs,
+        watermark,
+        cursor: this.cursorAt(sub.log, watermark),
+        ...(done ? { done: true as const } : {}),
+        ...(first && resync ? { resync: true as const } : {}),
+      };
+      first = false;
+      sub.watermark = watermark;
+      if (done) {
+        sub.credit -= this.send(frame);
+        sub.phase = 'live';
+        this.host.metrics.catchupDuration.observe((this.host.now() - sub.started) / 1000);
+        return;
+      }
+      // Wait until the batch is written out: at most one batch per subscription in flight.
+      await new Promise<void>((resolve) => {
+        sub.credit -= this.send(frame, () => resolve());
+      });
+    }
+  }
+
+  /** Called by the relay for every committed change, in commit order. */
+  enqueueLive(change: CommittedChange): void {
+    if (this.phase !== 'open') return;
+    for (const sub of this.subs.values()) {
+      if (sub.phase !== 'live' || sub.log.collection !== change.collection) continue;
+      if (sub.log.prefix !== undefined && !change.key.startsWith(sub.log.prefix)) continue;
+      if (change.seq <= sub.watermark || !this.readable(change.collection, change.key)) continue;
+      sub.pending.push({ key: change.key, seq: change.seq, state: change.state });
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushLive());
+    }
+  }
+
+  /** Sends coalesced live changes: one frame per subscription per turn of the event loop. */
+  private flushLive(): void {
+    this.flushScheduled = false;
+    if (this.phase !== 'open') return;
+    if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
+      this.host.metrics.rejects.inc({ code: 'slow_consumer' });
+      this.close(CLOSE.tryLater, 'slow consumer: reconnect and catch up from your cursor');
+      return;
+    }
+    for (const sub of this.subs.values()) {
+      if (sub.pending.length === 0) continue;
+      const docs = sub.pending.splice(0);
+      const watermark = Math.max(sub.watermark, this.host.store.head(sub.log.collection).seq);
+      sub.watermark = watermark;
+      this.send({ type: 'changes', collection: sub.log.collection, phase: 'live', docs, watermark, cursor: this.cursorAt(sub.log, watermark) });
+    }
+  }
+
+  private push(frame: PushFrame): void {
+    const received = this.host.now();
+    const n = frame.changes.length;
+    if (!this.bucket.take(n) || !this.host.principalBucket(this.principal!.id).take(n)) {
+      this.fail('rate_limited', 'too many changes: slow down');
+      return;
+    }
+    const results = this.host.commit(this.replicaId!, this.principal!, frame.changes);
+    this.send({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results });
+    this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
+  }
+
+  private read(frame: ReadFrame): void {
+    const denied = frame.keys.find((key) => !this.readable(frame.collection, key));
+    if (denied !== undefined) {
+      this.host.metrics.rejects.inc({ code: 'forbidden' });
+      this.send({ type: 'error', code: 'forbidden', message: `may not read ${frame.collection}/${denied}`, id: frame.id, collection: frame.collection });
+      return;
+    }
+    const docs = frame.keys.map((key) => {
+      const doc = this.host.store.get(frame.collection, key);
+      return { key, seq: doc?.seq ?? 0, state: doc === undefined ? null : parseStored(doc) };
+    });
+    this.send({ type: 'read-result', id: frame.id, collection: frame.collection, docs });
+  }
+}

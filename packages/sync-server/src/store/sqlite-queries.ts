@@ -1,0 +1,254 @@
+import type { Dot, ReplicaId } from '@converge/conflict';
+import type Database from 'better-sqlite3';
+import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
+import { prefixUpperBound } from './key-prefix.js';
+import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
+import {
+  checkCount,
+  checkDecision,
+  checkDot,
+  checkMetaValue,
+  checkName,
+  checkNewDecision,
+  checkReplicaId,
+} from './store-arguments.js';
+
+/**
+ * Every read and write of the relay database as prepared statements, prepared once per
+ * connection. Writes must run inside a transaction (the store's `transact` opens it), which
+ * calls `flushHeads` before it commits and `discardHeads` when it ends.
+ */
+export class SqliteQueries implements StoreTx {
+  readonly #db: Database.Database;
+  /** Heads moved by the running transaction, written to `collections` once, before commit. */
+  readonly #movedHeads = new Map<string, { seq: number; hash: string; addedKeys: number }>();
+  readonly #selectDoc;
+  readonly #selectHead;
+  readonly #updateDoc;
+  readonly #insertDoc;
+  readonly #insertChain;
+  readonly #upsertCollection;
+  readonly #selectDecision;
+  readonly #insertDecision;
+  readonly #selectWriteNumber;
+  readonly #upsertWriteNumber;
+  readonly #selectMeta;
+  readonly #upsertMeta;
+  readonly #deleteMeta;
+  readonly #scanAll;
+  readonly #scanBySeqWithPrefix;
+  readonly #scanBySeqFromPrefix;
+  readonly #scanByKey;
+  readonly #scanByKeyFrom;
+  readonly #countByKey;
+  readonly #countByKeyFrom;
+  readonly #selectHash;
+  readonly #selectCollections;
+  readonly #selectCollectionNames;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#selectDoc = db.prepare<[string, string], { seq: number; state: string }>(
+      'SELECT seq, state FROM docs WHERE collection = ? AND key = ?',
+    );
+    this.#selectHead = db.prepare<[string], { seq: number; hash: string }>(
+      'SELECT head_seq AS seq, head_hash AS hash FROM collections WHERE name = ?',
+    );
+    this.#updateDoc = db.prepare<[number, string, string, string]>(
+      'UPDATE docs SET seq = ?, state = ? WHERE collection = ? AND key = ?',
+    );
+    this.#insertDoc = db.prepare<[string, string, number, string]>(
+      'INSERT INTO docs (collection, key, seq, state) VALUES (?, ?, ?, ?)',
+    );
+    this.#insertChain = db.prepare<[string, number, string]>('INSERT INTO chain (collection, seq, hash) VALUES (?, ?, ?)');
+    // `keys` of the inserted row is the number of keys the transaction added.
+    this.#upsertCollection = db.prepare<[string, number, string, number]>(
+      `INSERT INTO collections (name, head_seq, head_hash, keys) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash,
+         keys = collections.keys + excluded.keys`,
+    );
+    this.#selectDecision = db.prepare<[string, string, string, number], { seq: number | null }>(
+      'SELECT seq FROM decisions WHERE collection = ? AND key = ? AND replica = ? AND counter = ?',
+    );
+    this.#insertDecision = db.prepare<[string, string, string, number, number | null]>(
+      'INSERT INTO decisions (collection, key, replica, counter, seq) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#selectWriteNumber = db.prepare<[string], { n: number }>('SELECT n FROM write_numbers WHERE replica = ?');
+    this.#upsertWriteNumber = db.prepare<[string, number]>(
+      'INSERT INTO write_numbers (replica, n) VALUES (?, ?) ON CONFLICT (replica) DO UPDATE SET n = max(n, excluded.n)',
+    );
+    this.#selectMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?');
+    this.#upsertMeta = db.prepare<[string, string]>(
+      'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    );
+    this.#deleteMeta = db.prepare<[string]>('DELETE FROM meta WHERE name = ?');
+
+    // Scans. Without a prefix: walk the log (docs_by_seq). With one, two plans, chosen per
+    // call (see `scan`): walk the log filtering keys (the unary `+` keeps the planner off the
+    // key index), or read the prefix's key range (docs_by_key; `+seq` keeps it off the log
+    // index) and sort it.
+    const columns = 'SELECT key, seq, state FROM docs';
+    this.#scanAll = db.prepare<[string, number, number], StoredDoc>(
+      `${columns} WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.#scanBySeqWithPrefix = db.prepare<[string, number, string, string, number], StoredDoc>(
+      `${columns} WHERE collection = ? AND seq > ? AND +key >= ? AND +key < ? ORDER BY seq LIMIT ?`,
+    );
+    this.#scanBySeqFromPrefix = db.prepare<[string, number, string, number], StoredDoc>(
+      `${columns} WHERE collection = ? AND seq > ? AND +key >= ? ORDER BY seq LIMIT ?`,
+    );
+    this.#scanByKey = db.prepare<[string, string, string, number, number], StoredDoc>(
+      `${columns} WHERE collection = ? AND key >= ? AND key < ? AND +seq > ? ORDER BY +seq LIMIT ?`,
+    );
+    this.#scanByKeyFrom = db.prepare<[string, string, number, number], StoredDoc>(
+      `${columns} WHERE collection = ? AND key >= ? AND +seq > ? ORDER BY +seq LIMIT ?`,
+    );
+    this.#countByKey = db
+      .prepare<[string, string, string, number], number>(
+        'SELECT count(*) FROM (SELECT 1 FROM docs WHERE collection = ? AND key >= ? AND key < ? LIMIT ?)',
+      )
+      .pluck();
+    this.#countByKeyFrom = db
+      .prepare<[string, string, number], number>(
+        'SELECT count(*) FROM (SELECT 1 FROM docs WHERE collection = ? AND key >= ? LIMIT ?)',
+      )
+      .pluck();
+    this.#selectHash = db.prepare<[string, number], string>('SELECT hash FROM chain WHERE collection = ? AND seq = ?').pluck();
+    this.#selectCollections = db.prepare<[], { name: string; keys: number; seq: number }>(
+      'SELECT name, keys, head_seq AS seq FROM collections',
+    );
+    this.#selectCollectionNames = db.prepare<[], string>('SELECT name FROM collections').pluck();
+  }
+
+  get(collection: string, key: string): StoredDoc | undefined {
+    checkName('collection', collection);
+    checkName('key', key);
+    const row = this.#selectDoc.get(collection, key);
+    return row === undefined ? undefined : { key, state: row.state, seq: row.seq };
+  }
+
+  head(collection: string): LogPosition {
+    checkName('collection', collection);
+    const moved = this.#movedHeads.get(collection);
+    if (moved !== undefined) return { seq: moved.seq, hash: moved.hash };
+    return this.#selectHead.get(collection) ?? { seq: 0, hash: CHAIN_HASH_ZERO };
+  }
+
+  flushHeads(): void {
+    for (const [collection, head] of this.#movedHeads) {
+      this.#upsertCollection.run(collection, head.seq, head.hash, head.addedKeys);
+    }
+    this.#movedHeads.clear();
+  }
+
+  discardHeads(): void {
+    this.#movedHeads.clear();
+  }
+
+  decision(collection: string, key: string, dot: Dot): Decision | undefined {
+    checkName('collection', collection);
+    checkName('key', key);
+    checkDot('dot', dot);
+    const row = this.#selectDecision.get(collection, key, dot[0], dot[1]);
+    if (row === undefined) return undefined;
+    return row.seq === null ? { status: 'rejected' } : { status: 'accepted', seq: row.seq };
+  }
+
+  writeNumber(replicaId: ReplicaId): number {
+    checkReplicaId('replicaId', replicaId);
+    return this.#selectWriteNumber.get(replicaId)?.n ?? 0;
+  }
+
+  getMeta(name: string): string | undefined {
+    checkName('name', name);
+    return this.#selectMeta.get(name)?.value;
+  }
+
+  put(collection: string, key: string, state: string, dot: Dot): LogPosition {
+    checkName('collection', collection);
+    checkName('key', key);
+    checkName('state', state);
+    checkDot('dot', dot);
+    const previous = this.head(collection);
+    const seq = previous.seq + 1;
+    const hash = chainHash(previous.hash, collection, key, dot);
+    const added = this.#updateDoc.run(seq, state, collection, key).changes === 0;
+    if (added) this.#insertDoc.run(collection, key, seq, state);
+    this.#insertChain.run(collection, seq, hash);
+    const addedKeys = (this.#movedHeads.get(collection)?.addedKeys ?? 0) + (added ? 1 : 0);
+    this.#movedHeads.set(collection, { seq, hash, addedKeys });
+    return { seq, hash };
+  }
+
+  recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
+    checkDecision(decision);
+    const existing = this.decision(collection, key, dot);
+    checkNewDecision(existing, decision, this.head(collection).seq);
+    if (existing !== undefined) return;
+    this.#insertDecision.run(collection, key, dot[0], dot[1], decision.status === 'accepted' ? decision.seq : null);
+  }
+
+  noteWriteNumber(replicaId: ReplicaId, n: number): void {
+    checkReplicaId('replicaId', replicaId);
+    checkCount('n', n, 0);
+    this.#upsertWriteNumber.run(replicaId, n);
+  }
+
+  setMeta(name: string, value: string | undefined): void {
+    checkName('name', name);
+    checkMetaValue(value);
+    if (value === undefined) this.#deleteMeta.run(name);
+    else this.#upsertMeta.run(name, value);
+  }
+
+  /**
+   * With a prefix, the cheaper of two plans: walking the log costs the changes after
+   * `afterSeq` (until `limit` keys match), reading the key range costs the keys with the
+   * prefix. A bounded count of the range decides: if it holds fewer than `budget` keys, read
+   * it, else walk the log. Over a whole catch-up in batches both stay linear.
+   */
+  scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
+    checkName('collection', collection);
+    checkCount('afterSeq', afterSeq, 0);
+    checkCount('limit', limit, 1);
+    if (prefix !== undefined) checkName('prefix', prefix);
+    if (prefix === undefined || prefix === '') return this.#scanAll.all(collection, afterSeq, limit);
+    const upper = prefixUpperBound(prefix);
+    const budget = Math.max(4 * limit, 1024);
+    let readRange = false;
+    if (this.head(collection).seq - afterSeq > budget) {
+      const inRange =
+        upper === undefined
+          ? this.#countByKeyFrom.get(collection, prefix, budget)
+          : this.#countByKey.get(collection, prefix, upper, budget);
+      readRange = (inRange ?? 0) < budget;
+    }
+    if (readRange) {
+      return upper === undefined
+        ? this.#scanByKeyFrom.all(collection, prefix, afterSeq, limit)
+        : this.#scanByKey.all(collection, prefix, upper, afterSeq, limit);
+    }
+    return upper === undefined
+      ? this.#scanBySeqFromPrefix.all(collection, afterSeq, prefix, limit)
+      : this.#scanBySeqWithPrefix.all(collection, afterSeq, prefix, upper, limit);
+  }
+
+  hashAt(collection: string, seq: number): string | undefined {
+    checkName('collection', collection);
+    checkCount('seq', seq, 0);
+    return seq === 0 ? CHAIN_HASH_ZERO : this.#selectHash.get(collection, seq);
+  }
+
+  // Names are sorted here, not in SQL: SQLite orders by UTF-8 bytes, JavaScript (and the
+  // memory store) by UTF-16 units.
+  collections(): string[] {
+    return this.#selectCollectionNames.all().sort();
+  }
+
+  stats(): StoreStats {
+    const collections = this.#selectCollections.all().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const pages = this.#db.pragma('page_count', { simple: true }) as number;
+    const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+    return { collections, bytes: pages * pageSize };
+  }
+}

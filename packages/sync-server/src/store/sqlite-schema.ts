@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConvergeError } from '@converge/conflict';
+import Database from 'better-sqlite3';
+import { newLineage } from './lineage.js';
+
+/** `PRAGMA user_version` of the schema below. */
+export const SCHEMA_VERSION = 1;
+/** `PRAGMA application_id`: 'Cnvg', marks the file as a Converge relay database. */
+export const APPLICATION_ID = 0x436e7667;
+
+// Version 1, created in one step. `docs` holds each key's merged state with the seq of its last
+// change; `docs_by_seq` is the log. `chain` keeps the chain hash of every seq forever;
+// `collections` holds each log's head and key count.
+const SCHEMA_V1 = `
+CREATE TABLE store_identity (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  lineage TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE collections (
+  name TEXT PRIMARY KEY,
+  head_seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL,
+  keys INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE docs (
+  id INTEGER PRIMARY KEY,
+  collection TEXT NOT NULL,
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX docs_by_key ON docs (collection, key);
+CREATE UNIQUE INDEX docs_by_seq ON docs (collection, seq);
+CREATE TABLE chain (
+  collection TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (collection, seq)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE decisions (
+  collection TEXT NOT NULL,
+  key TEXT NOT NULL,
+  replica TEXT NOT NULL,
+  counter INTEGER NOT NULL,
+  seq INTEGER CHECK (seq IS NULL OR seq >= 1),
+  PRIMARY KEY (collection, key, replica, counter)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE write_numbers (
+  replica TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE meta (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+export interface OpenedDatabase {
+  readonly db: Database.Database;
+  readonly lineage: string;
+  readonly createdAt: number;
+}
+
+function storeError(path: string, message: string, cause?: unknown): ConvergeError {
+  return new ConvergeError('internal', `relay database ${path}: ${message}`, { cause });
+}
+
+/** Creates the schema and the database's identity in one transaction. */
+function migrate(db: Database.Database, path: string, now: () => number): void {
+  db.transaction(() => {
+    const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).get() as {
+      n: number;
+    };
+    if (tables.n > 0) throw storeError(path, 'the file holds tables but is not a Converge relay database');
+    db.exec(SCHEMA_V1);
+    db.prepare('INSERT INTO store_identity (id, lineage, created_at) VALUES (1, ?, ?)').run(newLineage(), now());
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/**
+ * Opens (creating when needed, parent directories included) the relay database at `path`, or
+ * an in-memory one for `':memory:'`: WAL, `synchronous=FULL`, schema at `SCHEMA_VERSION`.
+ * Refuses files that are not Converge relay databases or carry a newer schema.
+ */
+export function openRelayDatabase(path: string, now: () => number): OpenedDatabase {
+  if (path === '') throw new ConvergeError('bad_message', 'must name a file or be ":memory:"', { path: 'path' });
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: 5000 });
+  } catch (error) {
+    throw storeError(path, 'cannot open', error);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (applicationId !== APPLICATION_ID && applicationId !== 0) {
+      throw storeError(path, 'the file belongs to another application');
+    }
+    if (version > SCHEMA_VERSION) {
+      const supported = `this relay supports ${SCHEMA_VERSION}`;
+      throw storeError(path, `schema version ${version} is newer than ${supported}; upgrade the relay`);
+    }
+    if (version === 0) migrate(db, path, now);
+    else if (applicationId !== APPLICATION_ID) throw storeError(path, 'not a Converge relay database');
+    const identity = db.prepare('SELECT lineage, created_at AS createdAt FROM store_identity WHERE id = 1').get() as
+      | { lineage: string; createdAt: number }
+      | undefined;
+    if (identity === undefined) throw storeError(path, 'the database has lost its identity row');
+    return { db, lineage: identity.lineage, createdAt: identity.createdAt };
+  } catch (error) {
+    db.close();
+    if (error instanceof ConvergeError) throw error;
+    throw storeError(path, 'cannot open', error);
+  }
+}

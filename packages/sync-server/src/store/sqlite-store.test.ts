@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ConvergeError } from '@converge/conflict';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runRelayStoreTests } from '../testing/index.js';
+import { CRASH_WRITER_REPLICAS, crashWriterChanges } from '../testing/sqlite-crash-writer.js';
+import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const root = mkdtempSync(join(tmpdir(), 'converge-sqlite-'));
+let files = 0;
+const freshPath = (name = 'relay.db') => join(root, String(++files), name);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const openFile = (path: string) => new SqliteStore(path);
+runRelayStoreTests('SqliteStore (file)', () => new SqliteStore(freshPath()), { openFile });
+// The same contract without WAL (SQLite keeps ':memory:' in its own journal mode); backups and
+// reopening still go through files.
+runRelayStoreTests('SqliteStore (:memory:)', () => new SqliteStore(':memory:'), { openFile });
+
+describe('SqliteStore', () => {
+  const opened: SqliteStore[] = [];
+  const open = (path: string) => {
+    const store = new SqliteStore(path);
+    opened.push(store);
+    return store;
+  };
+  afterEach(() => {
+    for (const store of opened.splice(0)) store.close();
+  });
+
+  it('keeps a file database in WAL mode with synchronous=FULL, creating missing directories', () => {
+    const path = join(root, 'not', 'yet', 'there', 'relay.db');
+    expect(open(path).info()).toMatchObject({ path, journalMode: 'wal', synchronous: 2, schemaVersion: 1 });
+  });
+
+  it('backs up an in-memory database to a file that opens with its lineage and content', async () => {
+    const store = open(':memory:');
+    store.transact((tx) => tx.put('carts', 'a', 'state', ['replicaAAAAAAAAAAAAAAA', 1]));
+    const path = freshPath('backup.db');
+    await store.backup(path);
+    const copy = open(path);
+    expect(copy.lineage).toBe(store.lineage);
+    expect(copy.get('carts', 'a')).toEqual({ key: 'a', state: 'state', seq: 1 });
+  });
+
+  it('refuses to back up onto its own file', async () => {
+    const path = freshPath();
+    const store = open(path);
+    await expect(store.backup(join(path, '..', 'relay.db'))).rejects.toThrow(/other than the database/);
+    expect(store.head('carts').seq).toBe(0);
+  });
+
+  it('fails a backup still running when the store closes, leaving no file behind', async () => {
+    const store = open(freshPath());
+    store.transact((tx) => {
+      for (let i = 1; i <= 3000; i++) tx.put('carts', `k${i}`, 'x'.repeat(500), ['replicaAAAAAAAAAAAAAAA', i]);
+    });
+    const path = freshPath('backup.db');
+    const backup = store.backup(path);
+    store.close();
+    await expect(backup).rejects.toThrow(/closed during backup/);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('refuses files that are not Converge relay databases and leaves them untouched', () => {
+    const foreign = freshPath('other-app.db');
+    mkdirSync(dirname(foreign));
+    const other = new Database(foreign);
+    other.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')");
+    other.close();
+    expect(() => open(foreign)).toThrow(/not a Converge relay database/);
+    const check = new Database(foreign);
+    expect(check.prepare('SELECT body FROM notes').pluck().get()).toBe('keep me');
+    check.close();
+
+    const garbage = join(root, 'garbage.db');
+    writeFileSync(garbage, 'this is not an SQLite database, just text that is long enough '.repeat(40));
+    expect(() => open(garbage)).toThrow(ConvergeError);
+  });
+
+  it('refuses a database written by a newer schema version', () => {
+    const path = freshPath();
+    open(path).close();
+    const db = new Database(path);
+    db.pragma('user_version = 2');
+    db.close();
+    expect(() => open(path)).toThrow(/schema version 2 is newer/);
+  });
+
+  it('keeps every commit reported by a writer killed with SIGKILL mid-loop', async () => {
+    const path = freshPath();
+    const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+    const script = fileURLToPath(new URL('../testing/sqlite-crash-writer.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path, '100000'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let lineage: string | undefined;
+    const reported: { i: number; seqs: number[]; hashes: string[] }[] = [];
+    try {
+      let killTimer: NodeJS.Timeout | undefined;
+      const startupTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      for await (const line of createInterface({ input: child.stdout })) {
+        const [first, ...rest] = line.split(' ');
+        if (first === 'lineage') {
+          lineage = rest[0];
+          clearTimeout(startupTimer);
+          killTimer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+          continue;
+        }
+        reported.push({ i: Number(first), seqs: [Number(rest[0]), Number(rest[2])], hashes: [rest[1]!, rest[3]!] });
+        if (reported.length === 200) child.kill('SIGKILL');
+      }
+      clearTimeout(killTimer);
+      clearTimeout(startupTimer);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await exited, stderr).toBe('SIGKILL');
+    expect(reported.length, stderr).toBeGreaterThan(0);
+
+    const db = new Database(path);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+    const store = open(path);
+    expect(store.lineage).toBe(lineage);
+    for (const { i, seqs, hashes } of reported) {
+      expect(seqs).toEqual([2 * i - 1, 2 * i]);
+      expect(store.get('log', `k${i}`)).toEqual({ key: `k${i}`, state: `state-${i}`, seq: seqs[0] });
+      expect(store.hashAt('log', seqs[0]!)).toBe(hashes[0]);
+      expect(store.hashAt('log', seqs[1]!)).toBe(hashes[1]);
+    }
+    // Whole transactions only, and the log is the chain of exactly the committed changes, with
+    // perhaps a few commits made after the last line reached the pipe.
+    const last = reported.at(-1)!.i;
+    const head = store.head('log');
+    expect(head.seq % 2).toBe(0);
+    expect(head.seq).toBeGreaterThanOrEqual(2 * last);
+    let hash = CHAIN_HASH_ZERO;
+    for (let i = 1; i <= head.seq / 2; i++) {
+      for (const change of crashWriterChanges(i)) hash = chainHash(hash, 'log', change.key, change.dot);
+      expect(store.hashAt('log', 2 * i)).toBe(hash);
+    }
+    expect(head.hash).toBe(hash);
+    expect(store.get('log', 'latest')).toEqual({ key: 'latest', state: `latest-${head.seq / 2}`, seq: head.seq });
+    expect(store.writeNumber(CRASH_WRITER_REPLICAS[0])).toBe(head.seq / 2);
+  });
+});

@@ -1,0 +1,59 @@
+import { ConvergeError, dotProblem, replicaIdProblem, type Dot } from '@converge/conflict';
+import type { Decision } from './relay-store.js';
+
+// A UTF-16 surrogate with no partner: such a string has no UTF-8 form, so SQLite would store a
+// replacement character and the key would silently become another key.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+function refuse(path: string, message: string): never {
+  throw new ConvergeError('bad_message', message, { path });
+}
+
+/** A collection name, key, prefix or meta name: any well-formed string. */
+export function checkName(path: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') refuse(path, 'must be a string');
+  if (LONE_SURROGATE.test(value)) refuse(path, 'must not contain a lone UTF-16 surrogate');
+}
+
+export function checkDot(path: string, value: unknown): asserts value is Dot {
+  const problem = dotProblem(value);
+  if (problem !== undefined) refuse(path, problem);
+}
+
+export function checkReplicaId(path: string, value: unknown): asserts value is string {
+  const problem = replicaIdProblem(value);
+  if (problem !== undefined) refuse(path, problem);
+}
+
+/** A safe integer ≥ `min`. */
+export function checkCount(path: string, value: unknown, min: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    refuse(path, `must be a safe integer ≥ ${min}`);
+  }
+}
+
+export function checkDecision(value: unknown): asserts value is Decision {
+  if (typeof value !== 'object' || value === null) refuse('decision', 'must be a decision object');
+  const decision = value as { status?: unknown; seq?: unknown };
+  if (decision.status === 'accepted') checkCount('decision.seq', decision.seq, 1);
+  else if (decision.status !== 'rejected') refuse('decision.status', "must be 'accepted' or 'rejected'");
+}
+
+export function checkMetaValue(value: unknown): asserts value is string | undefined {
+  if (value !== undefined) checkName('value', value);
+}
+
+export function sameDecision(a: Decision, b: Decision): boolean {
+  if (a.status === 'rejected' || b.status === 'rejected') return a.status === b.status;
+  return a.seq === b.seq;
+}
+
+/** Checks a decision against the one already recorded and against the head; throws on conflict. */
+export function checkNewDecision(existing: Decision | undefined, next: Decision, headSeq: number): void {
+  if (existing !== undefined && !sameDecision(existing, next)) {
+    throw new ConvergeError('internal', `this write was already decided (${existing.status}); a decision is final`);
+  }
+  if (next.status === 'accepted' && next.seq > headSeq) {
+    throw new ConvergeError('internal', `accepted seq ${next.seq} is beyond the collection's head ${headSeq}`);
+  }
+}

@@ -1,0 +1,6 @@
+export { runRelayStoreTests } from './relay-store-tests.js';
+export type { RelayStoreSuiteOptions } from './relay-store-tests.js';
+export { ProtocolClient } from './protocol-client.js';
+export type { ProtocolClientOptions } from './protocol-client.js';
+export { startTestRelay } from './test-relay.js';
+export type { TestRelay } from './test-relay.js';

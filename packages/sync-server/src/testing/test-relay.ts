@@ -1,0 +1,34 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createRelay, type Relay, type RelayOptions } from '../relay.js';
+import { MemoryStore } from '../store/memory-store.js';
+
+export interface TestRelay {
+  readonly relay: Relay;
+  readonly server: Server;
+  readonly port: number;
+  /** `ws://127.0.0.1:<port>/` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** A real relay on 127.0.0.1, port 0, with a silent logger and a memory store unless given. */
+export async function startTestRelay(options: Partial<RelayOptions> = {}): Promise<TestRelay> {
+  const relay = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }), cursorSecret: 'test-cursor-secret', ...options });
+  const server = createServer();
+  relay.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    relay,
+    server,
+    port,
+    url: `ws://127.0.0.1:${port}/`,
+    async close() {
+      await relay.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
