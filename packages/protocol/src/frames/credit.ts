@@ -1,0 +1,30 @@
+import { fail, ok, type Result } from '@converge/conflict';
+import { safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { collectionNameProblem } from '../names.js';
+
+/**
+ * client → relay: flow control for catch-up. Each subscription starts with
+ * `limits.catchupWindowBytes` of credit, and every catch-up frame uses up its size. This frame
+ * adds `bytes` to the subscriptions of `collection`, or to every subscription when
+ * `collection` is absent. The client grants a frame's size back once it has stored it.
+ *
+ * @example
+ * ```json
+ * {"type":"credit","collection":"carts","bytes":262144}
+ * ```
+ */
+export interface CreditFrame {
+  readonly type: 'credit';
+  readonly collection?: string;
+  readonly bytes: number;
+}
+
+export function decodeCredit(json: JsonObject): Result<CreditFrame> {
+  const { collection, bytes } = json;
+  const problem = safeIntegerProblem(bytes, 1);
+  if (problem !== undefined) return fail('credit.bytes', problem);
+  if (collection === undefined) return ok({ type: 'credit', bytes: bytes as number });
+  const nameIssue = collectionNameProblem(collection);
+  if (nameIssue !== undefined) return fail('credit.collection', nameIssue);
+  return ok({ type: 'credit', collection: collection as string, bytes: bytes as number });
+}

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { accepted, refusal } from '../testing/refusal.js';
+
+describe('error', () => {
+  it('carries a known code, a message, and optionally the frame id and collection it concerns', () => {
+    expect(accepted({ type: 'error', code: 'unauthorized', message: 'token expired' })).toEqual({ type: 'error', code: 'unauthorized', message: 'token expired' });
+    expect(accepted({ type: 'error', code: 'rate_limited', message: '', id: 'p-1', collection: 'c' })).toMatchObject({ id: 'p-1', collection: 'c' });
+  });
+  it('refuses unknown codes, long messages, bad ids', () => {
+    expect(refusal({ type: 'error', code: 'teapot', message: '' })).toMatchObject({ path: 'error.code' });
+    expect(refusal({ type: 'error', code: 'internal', message: 'x'.repeat(4097) })).toMatchObject({ path: 'error.message' });
+    expect(refusal({ type: 'error', code: 'internal', message: '', id: '' })).toMatchObject({ path: 'error.id' });
+    expect(refusal({ type: 'error', code: 'internal', message: '', collection: '__proto__' })).toMatchObject({ path: 'error.collection' });
+  });
+});

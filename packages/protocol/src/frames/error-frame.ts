@@ -1,0 +1,42 @@
+import { ERROR_CODES, fail, ok, type ErrorCode, type Result } from '@converge/conflict';
+import { oneOfProblem, stringProblem, type JsonObject } from '../field-checks.js';
+import { collectionNameProblem, idProblem } from '../names.js';
+import { MAX_MESSAGE_LENGTH } from './ack.js';
+
+/**
+ * relay → client: a refusal that is not one change's result: a malformed frame, failed auth,
+ * a refused subscription, a limit. `id` names the frame it answers when it had one;
+ * `collection` names the subscription it concerns.
+ *
+ * @example
+ * ```json
+ * {"type":"error","code":"forbidden","message":"no read access to collection 'payroll'","collection":"payroll"}
+ * ```
+ */
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly id?: string;
+  readonly collection?: string;
+}
+
+export function decodeError(json: JsonObject): Result<ErrorFrame> {
+  const { code, message, id, collection } = json;
+  let problem = oneOfProblem(code, ERROR_CODES);
+  if (problem !== undefined) return fail('error.code', problem);
+  problem = stringProblem(message, 0, MAX_MESSAGE_LENGTH);
+  if (problem !== undefined) return fail('error.message', problem);
+  let frame: ErrorFrame = { type: 'error', code: code as ErrorCode, message: message as string };
+  if (id !== undefined) {
+    problem = idProblem(id);
+    if (problem !== undefined) return fail('error.id', problem);
+    frame = { ...frame, id: id as string };
+  }
+  if (collection !== undefined) {
+    problem = collectionNameProblem(collection);
+    if (problem !== undefined) return fail('error.collection', problem);
+    frame = { ...frame, collection: collection as string };
+  }
+  return ok(frame);
+}

@@ -1,0 +1,95 @@
+import { fail, ok, type DocStateJson, type Result } from '@converge/conflict';
+import { isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
+import { decodeWireState, encodeWireState, type WireState } from '../wire-state.js';
+
+export const ACK_LEVELS = ['local', 'relay', 'quorum', 'all'] as const;
+/** How durable a write must be before `put` resolves; see DESIGN.md "Write acknowledgement levels". */
+export type AckLevel = (typeof ACK_LEVELS)[number];
+
+/** One write in a push. */
+export interface PushedChange {
+  readonly collection: string;
+  readonly key: string;
+  /**
+   * What the write sends: the writer's read context plus its own dot and the one new sibling;
+   * with `resync`, the replica's full state of the key.
+   */
+  readonly delta: WireState;
+  /** The replica-wide write number allocated with the write's dot (≥ 1). */
+  readonly writeNumber: number;
+  /** A full state re-pushed after the relay lost data (new lineage, head below the cursor, forked chain hash). */
+  readonly resync?: true;
+}
+
+/**
+ * client → relay: writes to store. Every change gets a result, in order, in one `ack`.
+ *
+ * @example
+ * ```json
+ * {"type":"push","id":"p-17","ack":"relay","changes":[{"collection":"carts","key":"cart-9",
+ *  "delta":{"v":{"q3JbX0f2LkH8aPzR":4},"s":[["q3JbX0f2LkH8aPzR",4,1767225600000,0,{"json":"hi"}]]},"writeNumber":57}]}
+ * ```
+ */
+export interface PushFrame {
+  readonly type: 'push';
+  readonly id: string;
+  readonly ack: AckLevel;
+  readonly changes: readonly PushedChange[];
+}
+
+interface PushedChangeJson {
+  readonly collection: string;
+  readonly key: string;
+  readonly delta: DocStateJson;
+  readonly writeNumber: number;
+  readonly resync?: true;
+}
+
+function decodeChange(json: unknown, path: string): Result<PushedChange> {
+  if (!isJsonObject(json)) return fail(path, 'change must be {collection, key, delta, writeNumber, resync?}');
+  const { collection, key, delta, writeNumber, resync } = json;
+  let problem = collectionNameProblem(collection);
+  if (problem !== undefined) return fail(`${path}.collection`, problem);
+  problem = documentKeyProblem(key);
+  if (problem !== undefined) return fail(`${path}.key`, problem);
+  problem = safeIntegerProblem(writeNumber, 1);
+  if (problem !== undefined) return fail(`${path}.writeNumber`, problem);
+  if (resync !== undefined && resync !== true) return fail(`${path}.resync`, 'resync must be true when present');
+  const state = decodeWireState(delta, `${path}.delta`);
+  if (!state.ok) return state;
+  const change: PushedChange = { collection: collection as string, key: key as string, delta: state.value, writeNumber: writeNumber as number };
+  return ok(resync === true ? { ...change, resync } : change);
+}
+
+export function decodePush(json: JsonObject, maxItems: number): Result<PushFrame> {
+  const { id, ack, changes } = json;
+  let problem = idProblem(id);
+  if (problem !== undefined) return fail('push.id', problem);
+  problem = oneOfProblem(ack, ACK_LEVELS);
+  if (problem !== undefined) return fail('push.ack', problem);
+  const listIssue = listProblem(changes, maxItems, 1);
+  if (listIssue !== undefined) return refuseList('push.changes', listIssue);
+  const list = changes as unknown[];
+  const out: PushedChange[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const change = decodeChange(list[i], `push.changes[${i}]`);
+    if (!change.ok) return change;
+    out.push(change.value);
+  }
+  return ok({ type: 'push', id: id as string, ack: ack as AckLevel, changes: out });
+}
+
+export function pushToJson(frame: PushFrame): unknown {
+  return {
+    type: 'push',
+    id: frame.id,
+    ack: frame.ack,
+    changes: frame.changes.map(
+      (c): PushedChangeJson =>
+        c.resync === true
+          ? { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber, resync: true }
+          : { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber },
+    ),
+  };
+}

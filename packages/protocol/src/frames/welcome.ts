@@ -1,0 +1,81 @@
+import { fail, MAX_WALL, ok, type Result } from '@converge/conflict';
+import { decodeCollectionMap, type CollectionInfo } from '../collection-config.js';
+import { isJsonObject, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { RELAY_LIMIT_NAMES, type RelayLimits } from '../limits.js';
+import { idProblem } from '../names.js';
+
+/**
+ * relay → client, the answer to `hello`.
+ *
+ * @example
+ * ```json
+ * {"type":"welcome","protocol":1,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
+ *  "writeNumber":41,"limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
+ *  "maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
+ *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart","head":1200}}}
+ * ```
+ */
+export interface WelcomeFrame {
+  readonly type: 'welcome';
+  /** The protocol version the relay chose for this connection. */
+  readonly protocol: number;
+  readonly relayId: string;
+  /** The relay database's random id: a cursor is only meaningful within its lineage. */
+  readonly lineage: string;
+  /** The cluster epoch (fencing token); 0 for a single relay. */
+  readonly epoch: number;
+  /** The relay's wall clock in ms, for the client's clock offset. */
+  readonly now: number;
+  /** The highest write number the relay has seen from the hello's replica id (0: none). */
+  readonly writeNumber: number;
+  /** True while the relay's recovery window is open (it lost data and accepts re-pushed states). */
+  readonly recovery?: boolean;
+  readonly limits: RelayLimits;
+  /** Every configured collection with its authoritative mode and strategy and its head seq. */
+  readonly collections: Readonly<Record<string, CollectionInfo>>;
+}
+
+function decodeLimits(json: unknown): Result<RelayLimits> {
+  if (!isJsonObject(json)) return fail('welcome.limits', 'limits must be an object');
+  const out: Record<string, number> = {};
+  for (const name of RELAY_LIMIT_NAMES) {
+    const value = json[name];
+    const problem = safeIntegerProblem(value, name === 'maxClockSkewMs' ? 0 : 1);
+    if (problem !== undefined) return fail(`welcome.limits.${name}`, problem);
+    out[name] = value as number;
+  }
+  return ok(out as unknown as RelayLimits);
+}
+
+export function decodeWelcome(json: JsonObject, maxItems: number): Result<WelcomeFrame> {
+  const { protocol, relayId, lineage, epoch, now, writeNumber, recovery, limits, collections } = json;
+  let problem = safeIntegerProblem(protocol, 1);
+  if (problem !== undefined) return fail('welcome.protocol', problem);
+  problem = idProblem(relayId);
+  if (problem !== undefined) return fail('welcome.relayId', problem);
+  problem = idProblem(lineage);
+  if (problem !== undefined) return fail('welcome.lineage', problem);
+  problem = safeIntegerProblem(epoch, 0);
+  if (problem !== undefined) return fail('welcome.epoch', problem);
+  problem = safeIntegerProblem(now, 0, MAX_WALL);
+  if (problem !== undefined) return fail('welcome.now', problem);
+  problem = safeIntegerProblem(writeNumber, 0);
+  if (problem !== undefined) return fail('welcome.writeNumber', problem);
+  if (recovery !== undefined && typeof recovery !== 'boolean') return fail('welcome.recovery', 'must be a boolean');
+  const decodedLimits = decodeLimits(limits);
+  if (!decodedLimits.ok) return decodedLimits;
+  const infos = decodeCollectionMap<CollectionInfo>(collections, 'welcome.collections', maxItems, true);
+  if (!infos.ok) return infos;
+  const frame: WelcomeFrame = {
+    type: 'welcome',
+    protocol: protocol as number,
+    relayId: relayId as string,
+    lineage: lineage as string,
+    epoch: epoch as number,
+    now: now as number,
+    writeNumber: writeNumber as number,
+    limits: decodedLimits.value,
+    collections: infos.value,
+  };
+  return ok(recovery === undefined ? frame : { ...frame, recovery });
+}

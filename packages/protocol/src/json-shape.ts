@@ -1,0 +1,88 @@
+import { RESERVED_NAMES } from '@converge/conflict';
+
+/** Plain JSON data, as `JSON.parse` returns it. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+export interface ShapeProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+interface Found {
+  readonly segments: (string | number)[];
+  readonly message: string;
+}
+
+const found = (message: string): Found => ({ segments: [], message });
+
+function leafProblem(value: unknown): Found | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      // Neither survives JSON text unchanged: 1e400 parses to Infinity and stringifies to
+      // null, -0 stringifies to 0. Carried opaque, either would change content under its dot.
+      if (!Number.isFinite(value)) return found('number must be finite');
+      return value === 0 && 1 / value < 0 ? found('number must not be -0') : undefined;
+    case 'object':
+      return value === null ? undefined : found('object where a leaf was expected');
+    default:
+      return found(`a ${typeof value} is not JSON data`);
+  }
+}
+
+function walk(node: object, depth: number, maxDepth: number): Found | undefined {
+  if (depth > maxDepth) return found(`nested deeper than ${maxDepth} levels`);
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child: unknown = node[i];
+      const problem = typeof child === 'object' && child !== null ? walk(child, depth + 1, maxDepth) : leafProblem(child);
+      if (problem !== undefined) {
+        problem.segments.push(i);
+        return problem;
+      }
+    }
+    return undefined;
+  }
+  const proto: unknown = Object.getPrototypeOf(node);
+  if (proto !== Object.prototype && proto !== null) return found('only plain objects and arrays are JSON data');
+  for (const key in node) {
+    if (RESERVED_NAMES.has(key)) {
+      const problem = found(`key '${key}' is reserved`);
+      problem.segments.push(key);
+      return problem;
+    }
+    const child: unknown = (node as Record<string, unknown>)[key];
+    const problem = typeof child === 'object' && child !== null ? walk(child, depth + 1, maxDepth) : leafProblem(child);
+    if (problem !== undefined) {
+      problem.segments.push(key);
+      return problem;
+    }
+  }
+  return undefined;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function formatPath(root: string, segments: readonly (string | number)[]): string {
+  let path = root;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const segment = segments[i]!;
+    if (typeof segment === 'number') path += `[${segment}]`;
+    else path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`;
+  }
+  return path;
+}
+
+/**
+ * Why `value` is not plain JSON data that may cross the wire, or `undefined`. Refused:
+ * nesting deeper than `maxDepth` (the outermost object or array is level 1), keys named
+ * `__proto__`, `constructor` or `prototype`, numbers that are not finite or are -0, anything
+ * but null, booleans, strings, numbers, arrays and plain objects. One pass, bounded recursion
+ * (so a hostile depth cannot overflow the stack), no allocation unless a problem is found.
+ */
+export function jsonShapeProblem(value: unknown, maxDepth: number, root: string): ShapeProblem | undefined {
+  const problem = typeof value === 'object' && value !== null ? walk(value, 1, maxDepth) : leafProblem(value);
+  return problem === undefined ? undefined : { path: formatPath(root, problem.segments), message: problem.message };
+}
