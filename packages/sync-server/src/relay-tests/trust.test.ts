@@ -130,6 +130,17 @@ describe('auth', () => {
     expect(live.docs.map((d) => d.key)).toEqual(['u1/live']);
   });
 
+  it('binds a replica id to the first principal that used it', async () => {
+    relay = await startTestRelay({ auth: jwtAuth({ secret: SECRET }) });
+    const owner = await client('sharedId', { token: await token({ sub: 'alice' }) });
+    await owner.next('welcome');
+    owner.close();
+    const squatter = await client('sharedId', { token: await token({ sub: 'mallory' }) });
+    expect(await squatter.next('error')).toMatchObject({ code: 'forbidden' });
+    const again = await client('sharedId', { token: await token({ sub: 'alice' }) });
+    expect((await again.next('welcome')).type).toBe('welcome');
+  });
+
   it('refuses a client whose collection declaration differs from the relay configuration', async () => {
     relay = await startTestRelay({ collections: { carts: { mode: 'multi-leader', strategy: 'cart' } } });
     const a = await client('replicaA', { collections: { carts: { mode: 'multi-leader', strategy: 'lww' } } });

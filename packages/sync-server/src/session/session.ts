@@ -223,6 +223,16 @@ export class Session {
         return;
       }
     }
+    if (!this.host.auth.anonymous) {
+      // A replica id is bound to the first principal that used it: nobody else mints its dots.
+      const ownerKey = `replica-owner:${frame.replicaId}`;
+      const owner = this.host.store.getMeta(ownerKey);
+      if (owner === undefined) this.host.store.setMeta(ownerKey, principal.id);
+      else if (owner !== principal.id) {
+        this.fail('forbidden', `replica id ${frame.replicaId} belongs to another principal`);
+        return;
+      }
+    }
     this.principal = principal;
     this.replicaId = frame.replicaId;
     if (!this.host.register(this)) {
