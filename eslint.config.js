@@ -38,6 +38,12 @@ export default tseslint.config(
     },
   },
   {
+    // The wire contract runs in browsers too.
+    files: ['packages/protocol/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'import-x/no-nodejs-modules': 'error' },
+  },
+  {
     files: ['packages/client/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {

@@ -19,7 +19,15 @@ describe('changes', () => {
     expect(accepted(empty)).toMatchObject({ docs: [], watermark: 50 });
   });
 
+  it('marks the first catch-up frame after a cursor the relay could not resume from with resync', () => {
+    const restart = { ...catchup(), resync: true };
+    expect(accepted(restart)).toMatchObject({ phase: 'catchup', resync: true, done: true });
+    expect(accepted(catchup())).not.toHaveProperty('resync');
+  });
+
   const cases: [string, (w: Wire) => void, string][] = [
+    ['resync on a live frame', (w) => ((w.phase = 'live'), delete w.done, (w.resync = true)), 'changes.resync'],
+    ['resync false', (w) => (w.resync = false), 'changes.resync'],
     ['an unknown phase', (w) => (w.phase = 'replay'), 'changes.phase'],
     ['done on a live frame', (w) => ((w.phase = 'live'), (w.done = true)), 'changes.done'],
     ['done false', (w) => (w.done = false), 'changes.done'],

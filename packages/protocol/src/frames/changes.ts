@@ -37,10 +37,17 @@ export interface ChangesFrame {
   readonly cursor: Cursor;
   /** Marks the last frame of catch-up; live frames follow. */
   readonly done?: true;
+  /**
+   * On the first catch-up frame when the relay could not resume from the subscription's
+   * cursor (another lineage, a bad MAC, beyond the head, or a chain hash that no longer
+   * matches: the relay lost data). Catch-up restarts from seq 0; the client applies it and
+   * re-pushes its states of the subscription's keys marked `resync`.
+   */
+  readonly resync?: true;
 }
 
 export function decodeChanges(json: JsonObject, maxItems: number): Result<ChangesFrame> {
-  const { collection, phase, docs, states, watermark, cursor, done } = json;
+  const { collection, phase, docs, states, watermark, cursor, done, resync } = json;
   let problem = collectionNameProblem(collection);
   if (problem !== undefined) return fail('changes.collection', problem);
   problem = oneOfProblem(phase, CHANGE_PHASES);
@@ -52,6 +59,7 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   if (!decodedCursor.ok) return decodedCursor;
   if (decodedCursor.value.seq !== mark) return fail('changes.cursor.seq', 'the cursor must be at the watermark');
   if (done !== undefined && (done !== true || phase !== 'catchup')) return fail('changes.done', 'done must be true, and only on a catchup frame');
+  if (resync !== undefined && (resync !== true || phase !== 'catchup')) return fail('changes.resync', 'resync must be true, and only on a catchup frame');
   const listIssue = listProblem(docs, maxItems);
   if (listIssue !== undefined) return refuseList('changes.docs', listIssue);
   const list = docs as unknown[];
@@ -69,8 +77,10 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
     if (problem !== undefined) return fail(`changes.docs[${i}][1]`, `${problem}: a doc's seq is at most the watermark`);
     out.push({ key: key as string, seq: seq as number, state: decodedStates.value[i]! });
   }
-  const frame: ChangesFrame = { type: 'changes', collection: collection as string, phase: phase as ChangePhase, docs: out, watermark: mark, cursor: decodedCursor.value };
-  return ok(done === true ? { ...frame, done } : frame);
+  let frame: ChangesFrame = { type: 'changes', collection: collection as string, phase: phase as ChangePhase, docs: out, watermark: mark, cursor: decodedCursor.value };
+  if (done === true) frame = { ...frame, done };
+  if (resync === true) frame = { ...frame, resync };
+  return ok(frame);
 }
 
 export function changesToJson(frame: ChangesFrame): unknown {
@@ -83,5 +93,6 @@ export function changesToJson(frame: ChangesFrame): unknown {
     watermark: frame.watermark,
     cursor: frame.cursor,
   };
-  return frame.done === true ? { ...json, done: true } : json;
+  if (frame.done !== true && frame.resync !== true) return json;
+  return { ...json, ...(frame.done === true ? { done: true } : {}), ...(frame.resync === true ? { resync: true } : {}) };
 }

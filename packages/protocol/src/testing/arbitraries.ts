@@ -108,10 +108,11 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     docs: fc.array(fc.record({ key: arbKey, seq: fc.nat(), state: fc.option(arbState, { nil: null }) }), { maxLength: 3 }),
   }),
   fc
-    .record({ collection: arbCollection, phase: fc.constantFrom('catchup' as const, 'live' as const), cursor: arbCursor, docs: fc.array(fc.record({ key: arbKey, state: arbState }), { maxLength: 4 }), done: fc.boolean() })
-    .map(({ collection, phase, cursor, docs, done }): Frame => {
+    .record({ collection: arbCollection, phase: fc.constantFrom('catchup' as const, 'live' as const), cursor: arbCursor, docs: fc.array(fc.record({ key: arbKey, state: arbState }), { maxLength: 4 }), done: fc.boolean(), resync: fc.boolean() })
+    .map(({ collection, phase, cursor, docs, done, resync }): Frame => {
       const frame = { type: 'changes' as const, collection, phase, docs: docs.map((d, i) => ({ ...d, seq: cursor.seq + i + 1 })), watermark: cursor.seq + docs.length, cursor: { ...cursor, seq: cursor.seq + docs.length } };
-      return done && phase === 'catchup' ? { ...frame, done: true } : frame;
+      if (phase === 'live') return frame;
+      return { ...frame, ...(done ? { done: true as const } : {}), ...(resync ? { resync: true as const } : {}) };
     }),
   fc.record({ type: fc.constant('credit' as const), collection: arbCollection, bytes: fc.integer({ min: 1, max: 2 ** 30 }) }, { requiredKeys: ['type', 'bytes'] }),
   fc.record({ type: fc.constantFrom('ping' as const, 'pong' as const), t: fc.nat() }),
