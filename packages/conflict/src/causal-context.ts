@@ -1,6 +1,6 @@
 import { compareDots, type Dot } from './dot.js';
 import type { ReplicaId } from './replica-id.js';
-import { EMPTY_VECTOR, mergeVectors, type VersionVector } from './version-vector.js';
+import { EMPTY_VECTOR, mergeVectors, sortedVector, type VersionVector } from './version-vector.js';
 
 /**
  * A set of seen writes: a version vector (a gap-free prefix per replica) plus the `cloud`,
@@ -40,6 +40,7 @@ export function compact(vv: VersionVector, dots: readonly Dot[]): CausalContext 
   if (dots.length === 0) return { vv, cloud: EMPTY_CONTEXT.cloud };
   const sorted = dots.length === 1 ? dots : [...dots].sort(compareDots);
   let vector: Map<ReplicaId, number> | undefined;
+  let added = false;
   const cloud: Dot[] = [];
   for (const dot of sorted) {
     const [replica, counter] = dot;
@@ -47,6 +48,7 @@ export function compact(vv: VersionVector, dots: readonly Dot[]): CausalContext 
     if (counter <= prefix) continue;
     if (counter === prefix + 1) {
       vector ??= new Map(vv);
+      added ||= prefix === 0;
       vector.set(replica, counter);
       continue;
     }
@@ -55,7 +57,8 @@ export function compact(vv: VersionVector, dots: readonly Dot[]): CausalContext 
     cloud.push(dot);
   }
   // Sorted ascending per replica, so a dot kept in the cloud can never be reached later.
-  return { vv: vector ?? vv, cloud: cloud.length === 0 ? EMPTY_CONTEXT.cloud : cloud };
+  const finalVv = vector === undefined ? vv : added ? sortedVector(vector) : vector;
+  return { vv: finalVv, cloud: cloud.length === 0 ? EMPTY_CONTEXT.cloud : cloud };
 }
 
 export function contextFromDots(dots: readonly Dot[]): CausalContext {

@@ -2,7 +2,7 @@ import type { CausalContext } from './causal-context.js';
 import type { Dot } from './dot.js';
 import type { DocState } from './doc-state.js';
 import { fail, ok, type Result } from './errors.js';
-import { validateContext, validateDocState, type ValidateOptions } from './validate.js';
+import { checkDecodedDocState, validateContext, type ValidateOptions } from './validate.js';
 
 /**
  * Compact JSON forms of contexts and states, for the wire and for storage.
@@ -28,15 +28,24 @@ export interface DocStateJson extends ContextJson {
   readonly s: readonly SiblingJson[];
 }
 
-/** Replica ids of a vector in sorted order, so equal contexts encode to equal text. */
-function sortedReplicas(vv: ReadonlyMap<string, number>): string[] {
-  return [...vv.keys()].sort();
+function isSorted(vv: ReadonlyMap<string, number>): boolean {
+  let previous = '';
+  for (const replica of vv.keys()) {
+    if (replica < previous) return false;
+    previous = replica;
+  }
+  return true;
+}
+
+/** The vector's entries sorted by replica id, so equal contexts encode to equal text. */
+function sortedEntries(vv: ReadonlyMap<string, number>): Iterable<readonly [string, number]> {
+  return isSorted(vv) ? vv : [...vv].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 export function encodeContext(ctx: CausalContext): ContextJson {
   const v: Record<string, number> = {};
-  for (const replica of sortedReplicas(ctx.vv)) v[replica] = ctx.vv.get(replica)!;
-  return ctx.cloud.length === 0 ? { v } : { v, d: ctx.cloud.map((d) => [d[0], d[1]] as const) };
+  for (const [replica, counter] of sortedEntries(ctx.vv)) v[replica] = counter;
+  return ctx.cloud.length === 0 ? { v } : { v, d: ctx.cloud };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -50,9 +59,11 @@ function rawContext(json: unknown, path: string): Result<{ vv: Map<unknown, unkn
   const { v, d } = json;
   if (!isPlainObject(v)) return fail(`${path}.v`, 'version vector must be an object');
   // Object.keys sees an own "__proto__" key that JSON.parse created; validation refuses it.
-  const vv = new Map<unknown, unknown>(Object.keys(v).map((k) => [k, v[k]]));
+  const vv = new Map<unknown, unknown>();
+  for (const k of Object.keys(v)) vv.set(k, v[k]);
   if (d !== undefined && !Array.isArray(d)) return fail(`${path}.d`, 'cloud must be an array');
-  return ok({ vv, cloud: d ?? [] });
+  // Fresh dots: the decoded state must not share arrays with the caller's input.
+  return ok({ vv, cloud: d === undefined ? [] : d.map((dot: unknown) => (Array.isArray(dot) ? [...dot] : dot)) });
 }
 
 export function decodeContext(json: unknown, path = 'context'): Result<CausalContext> {
@@ -61,15 +72,15 @@ export function decodeContext(json: unknown, path = 'context'): Result<CausalCon
 }
 
 export function encodeDocState<T>(state: DocState<T>, encodeValue: (value: T) => unknown = (v) => v): DocStateJson {
-  return {
-    ...encodeContext(state.context),
-    s: state.siblings.map((s): SiblingJson =>
-      s.deleted === true
-        ? [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical]
-        : [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical, encodeValue(s.value)],
-    ),
-  };
+  const { v, d } = encodeContext(state.context);
+  const s = state.siblings.map((s): SiblingJson =>
+    s.deleted === true
+      ? [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical]
+      : [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical, encodeValue(s.value)],
+  );
+  return d === undefined ? { v, s } : { v, d, s };
 }
+
 
 function rawSibling(json: unknown, replicaOf: (ref: unknown) => unknown): unknown {
   if (!Array.isArray(json) || (json.length !== 4 && json.length !== 5)) return undefined;
@@ -95,7 +106,7 @@ export function decodeDocState(json: unknown, options: ValidateOptions = {}, pat
     if (sibling === undefined) return fail(`${path}.s[${i}]`, 'sibling must be [replica, counter, wall, logical, value?]');
     siblings.push(sibling);
   }
-  return validateDocState({ context: context.value, siblings }, options, path);
+  return checkDecodedDocState({ context: context.value, siblings }, options, path);
 }
 
 export interface DocStateBatchJson {
@@ -126,7 +137,7 @@ export function encodeDocStateBatch<T>(
   const s = states.map(
     (state) =>
       [
-        flat(sortedReplicas(state.context.vv).map((r) => [r, state.context.vv.get(r)!] as const)),
+        flat(sortedEntries(state.context.vv)),
         flat(state.context.cloud),
         state.siblings.map((x) =>
           x.deleted === true
@@ -167,7 +178,7 @@ export function decodeDocStateBatch(json: unknown, options: ValidateOptions = {}
       siblings.push(sibling);
     }
     if (new Set(vv.value.map((p) => p[0])).size !== vv.value.length) return fail(`${at}[0]`, 'replica listed twice in vector');
-    const state = validateDocState(
+    const state = checkDecodedDocState(
       { context: { vv: new Map(vv.value), cloud: cloud.value as unknown as Dot[] }, siblings },
       options,
       at,

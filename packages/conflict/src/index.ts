@@ -7,7 +7,7 @@ export type { ReplicaId } from './replica-id.js';
 export { compareDots, sameDot, dotKey, dotProblem, isCounter } from './dot.js';
 export type { Dot } from './dot.js';
 
-export { EMPTY_VECTOR, vectorFrom, covers, compareVectors, mergeVectors } from './version-vector.js';
+export { EMPTY_VECTOR, vectorFrom, sortedVector, covers, compareVectors, mergeVectors } from './version-vector.js';
 export type { VersionVector, Ordering } from './version-vector.js';
 
 export {

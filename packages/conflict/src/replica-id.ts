@@ -7,14 +7,24 @@ const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 /** Names that must never become object keys: refused as replica ids and as document keys. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * Ids already found valid. A frame names the same few replicas over and over; remembering
+ * them keeps validation off the decoder's hot path. Bounded: cleared when full.
+ */
+const known = new Set<string>();
+const KNOWN_MAX = 4096;
+
 /** Why `value` is not a valid replica id, or `undefined` when it is. */
 export function replicaIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'replica id must be a string';
+  if (known.has(value)) return undefined;
   if (value.length === 0 || value.length > MAX_REPLICA_ID_LENGTH) {
     return `replica id must have 1 to ${MAX_REPLICA_ID_LENGTH} characters`;
   }
   if (!ID_PATTERN.test(value)) return 'replica id may hold only A-Z a-z 0-9 _ -';
   if (RESERVED_NAMES.has(value)) return `'${value}' is reserved`;
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.add(value);
   return undefined;
 }
 

@@ -11,6 +11,11 @@ import { replicaIdProblem, type ReplicaId } from './replica-id.js';
  * integers ≥ 1, cloud dots the vector already covers, duplicate cloud dots.
  */
 export function validateContext(input: unknown, path = 'context'): Result<CausalContext> {
+  return checkContext(input, path, false);
+}
+
+/** `owned`: the input was built by a decoder here and nobody else holds it, so no copy is needed. */
+function checkContext(input: unknown, path: string, owned: boolean): Result<CausalContext> {
   if (typeof input !== 'object' || input === null) return fail(path, 'context must be an object');
   const { vv, cloud } = input as { vv?: unknown; cloud?: unknown };
   if (!(vv instanceof Map)) return fail(`${path}.vv`, 'version vector must be a Map');
@@ -33,7 +38,9 @@ export function validateContext(input: unknown, path = 'context'): Result<Causal
     if (seen.has(key)) return fail(`${path}.cloud[${i}]`, 'duplicate cloud dot');
     seen.add(key);
   }
-  return ok(compact(new Map(vv as Map<ReplicaId, number>), (cloud as Dot[]).map((d) => [d[0], d[1]] as Dot)));
+  const vector = owned ? (vv as Map<ReplicaId, number>) : new Map(vv as Map<ReplicaId, number>);
+  const dots = owned ? (cloud as Dot[]) : (cloud as Dot[]).map((d) => [d[0], d[1]] as Dot);
+  return ok(compact(vector, dots));
 }
 
 export interface ValidateOptions {
@@ -48,9 +55,18 @@ export interface ValidateOptions {
  * canonical form; a broken one gets a `bad_message` error naming the field. Never throws.
  */
 export function validateDocState(input: unknown, options: ValidateOptions = {}, path = 'state'): Result<DocState<unknown>> {
+  return checkDocState(input, options, path, false);
+}
+
+/** For decoders: `input` is freshly built (siblings as `{dot, hlc, value | deleted}`), so it is reused. */
+export function checkDecodedDocState(input: unknown, options: ValidateOptions, path: string): Result<DocState<unknown>> {
+  return checkDocState(input, options, path, true);
+}
+
+function checkDocState(input: unknown, options: ValidateOptions, path: string, owned: boolean): Result<DocState<unknown>> {
   if (typeof input !== 'object' || input === null) return fail(path, 'state must be an object');
   const { context: rawContext, siblings: rawSiblings } = input as { context?: unknown; siblings?: unknown };
-  const context = validateContext(rawContext, `${path}.context`);
+  const context = checkContext(rawContext, `${path}.context`, owned);
   if (!context.ok) return context;
   if (!Array.isArray(rawSiblings)) return fail(`${path}.siblings`, 'siblings must be an array');
   const siblings: Sibling<unknown>[] = [];
@@ -63,11 +79,11 @@ export function validateDocState(input: unknown, options: ValidateOptions = {}, 
     if (dotIssue !== undefined) return fail(`${at}.dot`, dotIssue);
     const hlcIssue = hlcProblem(hlc);
     if (hlcIssue !== undefined) return fail(`${at}.hlc`, hlcIssue);
-    const d = [(dot as Dot)[0], (dot as Dot)[1]] as Dot;
+    const d = owned ? (dot as Dot) : ([(dot as Dot)[0], (dot as Dot)[1]] as Dot);
     const h = hlc as Hlc;
     if (h.replica !== d[0]) return fail(`${at}.hlc.replica`, 'hlc replica must be the dot replica');
     if (!contextHas(context.value, d)) return fail(`${at}.dot`, 'sibling dot is outside the context');
-    const stamp: Hlc = { wall: h.wall, logical: h.logical, replica: h.replica };
+    const stamp: Hlc = owned ? h : { wall: h.wall, logical: h.logical, replica: h.replica };
     if (deleted !== undefined) {
       if (deleted !== true) return fail(`${at}.deleted`, 'deleted must be true when present');
       if ('value' in raw) return fail(at, 'a tombstone carries no value');
@@ -81,9 +97,13 @@ export function validateDocState(input: unknown, options: ValidateOptions = {}, 
       siblings.push({ dot: d, hlc: stamp, value });
     }
   }
-  siblings.sort((a, b) => compareDots(a.dot, b.dot));
-  for (let i = 1; i < siblings.length; i++) {
-    if (compareDots(siblings[i - 1]!.dot, siblings[i]!.dot) === 0) return fail(`${path}.siblings`, 'two siblings share a dot');
+  let sorted = true;
+  for (let i = 1; i < siblings.length && sorted; i++) sorted = compareDots(siblings[i - 1]!.dot, siblings[i]!.dot) < 0;
+  if (!sorted) {
+    siblings.sort((a, b) => compareDots(a.dot, b.dot));
+    for (let i = 1; i < siblings.length; i++) {
+      if (compareDots(siblings[i - 1]!.dot, siblings[i]!.dot) === 0) return fail(`${path}.siblings`, 'two siblings share a dot');
+    }
   }
   return ok({ context: context.value, siblings });
 }

@@ -12,13 +12,17 @@ export type Ordering = 'equal' | 'before' | 'after' | 'concurrent';
 
 export const EMPTY_VECTOR: VersionVector = new Map();
 
+/**
+ * Vectors made here keep their entries in replica-id order, so encoding never has to sort
+ * (equal vectors encode to equal text). Lookups do not depend on the order.
+ */
+export function sortedVector(entries: Iterable<readonly [ReplicaId, number]>): Map<ReplicaId, number> {
+  return new Map([...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
 export function vectorFrom(entries: Record<string, number> | Iterable<readonly [ReplicaId, number]>): VersionVector {
   const pairs = Symbol.iterator in entries ? entries : Object.entries(entries);
-  const out = new Map<ReplicaId, number>();
-  for (const [replica, counter] of pairs as Iterable<readonly [ReplicaId, number]>) {
-    if (counter > 0) out.set(replica, counter);
-  }
-  return out;
+  return sortedVector([...(pairs as Iterable<readonly [ReplicaId, number]>)].filter(([, counter]) => counter > 0));
 }
 
 /** Does the vector claim this write? */
@@ -55,11 +59,15 @@ export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector 
   if (a === b || b.size === 0) return a;
   if (a.size === 0) return b;
   let out: Map<ReplicaId, number> | undefined;
+  let added = false;
   for (const [replica, counter] of b) {
-    if (counter > (a.get(replica) ?? 0)) {
+    const mine = a.get(replica);
+    if (mine === undefined || counter > mine) {
       out ??= new Map(a);
       out.set(replica, counter);
+      added ||= mine === undefined;
     }
   }
-  return out ?? a;
+  // A replica new to `a` was appended at the end: restore replica-id order.
+  return out === undefined ? a : added ? sortedVector(out) : out;
 }

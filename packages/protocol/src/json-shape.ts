@@ -32,12 +32,18 @@ function leafProblem(value: unknown): Found | undefined {
   }
 }
 
+/** Checks one child: strings and booleans (the common leaves) cost a typeof each. */
+function child(value: unknown, depth: number, maxDepth: number): Found | undefined {
+  const kind = typeof value;
+  if (kind === 'string' || kind === 'boolean') return undefined;
+  return kind === 'object' && value !== null ? walk(value as object, depth + 1, maxDepth) : leafProblem(value);
+}
+
 function walk(node: object, depth: number, maxDepth: number): Found | undefined {
   if (depth > maxDepth) return found(`nested deeper than ${maxDepth} levels`);
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
-      const child: unknown = node[i];
-      const problem = typeof child === 'object' && child !== null ? walk(child, depth + 1, maxDepth) : leafProblem(child);
+      const problem = child(node[i], depth, maxDepth);
       if (problem !== undefined) {
         problem.segments.push(i);
         return problem;
@@ -53,8 +59,7 @@ function walk(node: object, depth: number, maxDepth: number): Found | undefined 
       problem.segments.push(key);
       return problem;
     }
-    const child: unknown = (node as Record<string, unknown>)[key];
-    const problem = typeof child === 'object' && child !== null ? walk(child, depth + 1, maxDepth) : leafProblem(child);
+    const problem = child((node as Record<string, unknown>)[key], depth, maxDepth);
     if (problem !== undefined) {
       problem.segments.push(key);
       return problem;
