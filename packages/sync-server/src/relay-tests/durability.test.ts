@@ -54,4 +54,26 @@ describe('durability: a relay process killed mid-write', () => {
     reader.close();
     writer.close();
   }, 60_000);
+
+  it('shuts down gracefully on SIGTERM: clients get 1001, the process exits 0, nothing acked is lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'converge-sigterm-'));
+    dirs.push(dir);
+    const db = join(dir, 'relay.db');
+    const relay = await spawnRelay(['--db', db]);
+    children.push(relay);
+    const c = await ProtocolClient.connect(relay.url, { replicaId: 'writer', subscriptions: [] });
+    await c.next('welcome');
+    const ack = await c.push([c.blind('notes', 'k', 1)]);
+    const exit = new Promise<number | null>((resolve) => relay.child.once('exit', (code) => resolve(code)));
+    relay.child.kill('SIGTERM');
+    expect((await c.closed).code).toBe(1001);
+    expect(await exit).toBe(0);
+    const again = await spawnRelay(['--db', db]);
+    children.push(again);
+    const reader = await ProtocolClient.connect(again.url, { replicaId: 'reader', subscriptions: [{ collection: 'notes', cursor: null }] });
+    const done = await reader.next('changes', (f) => f.done === true);
+    expect(done.watermark).toBe((ack.results[0] as { seq: number }).seq);
+    reader.close();
+  }, 60_000);
 });
+

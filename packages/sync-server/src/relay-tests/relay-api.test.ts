@@ -1,0 +1,77 @@
+import { readCrdt, type DocState } from '@converge/conflict';
+import { decodeRelayFrame, decodeValue, encodeFrame, PROTOCOL_VERSION, type RelayFrame, type WireValue } from '@converge/protocol';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { crdtDocFromWire } from '../crdt-wire.js';
+import { crdtTypeOf } from '../collections.js';
+import { createRelay, type Relay } from '../relay.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { memoryConnectionPair } from '../testing/memory-connection.js';
+import { ProtocolClient } from '../testing/protocol-client.js';
+import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
+
+let relay: TestRelay | undefined;
+let inProcess: Relay | undefined;
+afterEach(async () => {
+  await relay?.close();
+  await inProcess?.close();
+  relay = undefined;
+  inProcess = undefined;
+});
+
+const value = (state: DocState<WireValue>) => state.siblings.map((s) => (s.deleted === true ? null : (decodeValue(s.value) as { ok: true; value: unknown }).value));
+
+describe('relay API', () => {
+  it('runs a real session over an in-memory connection (relay.accept)', async () => {
+    inProcess = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }) });
+    const { relayEnd, clientEnd } = memoryConnectionPair();
+    inProcess.accept(relayEnd);
+    const frames: RelayFrame[] = [];
+    clientEnd.onMessage((text) => {
+      const decoded = decodeRelayFrame(text);
+      if (decoded.ok) frames.push(decoded.value);
+    });
+    clientEnd.send(encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId: 'memoryClient', subscriptions: [{ collection: 'notes', cursor: null }] }));
+    inProcess.write('notes', 'k', { value: { hello: 'world' } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(frames[0]?.type).toBe('welcome');
+    const docs = frames.flatMap((f) => (f.type === 'changes' ? f.docs : []));
+    expect(docs.map((d) => d.key)).toEqual(['k']);
+    expect(value(docs[0]!.state)).toEqual([{ hello: 'world' }]);
+  });
+
+  it('server-side writes are stored, sequenced and fanned out: values, deletes and CRDT operations', async () => {
+    relay = await startTestRelay({ collections: { stock: { mode: 'multi-leader', strategy: 'counter' } } });
+    const c = await ProtocolClient.connect(relay.url, {
+      replicaId: 'watcher',
+      subscriptions: [
+        { collection: 'stock', cursor: null },
+        { collection: 'notes', cursor: null },
+      ],
+    });
+    await c.next('welcome');
+    expect(relay.relay.write('stock', 'milk', { op: { type: 'increment', by: 10 } })).toBe(1);
+    expect(relay.relay.write('stock', 'milk', { op: { type: 'increment', by: -3 } })).toBe(2);
+    expect(relay.relay.write('notes', 'n', { value: 'v1' })).toBe(1);
+    relay.relay.write('notes', 'n', { delete: true });
+    await c.next('changes', (f) => f.collection === 'notes' && f.watermark === 2);
+    await c.next('changes', (f) => f.collection === 'stock' && f.watermark === 2);
+    const type = crdtTypeOf('counter')!;
+    const stock = crdtDocFromWire(type, c.state('stock', 'milk'), 'stock');
+    expect(stock.ok && readCrdt(type, stock.value).value).toBe(7);
+    expect(c.state('notes', 'n').siblings.map((s) => s.deleted)).toEqual([true]);
+    expect(() => relay!.relay.write('stock', 'milk', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
+    c.close();
+  });
+
+  it('a socket that stops answering pings is dropped', async () => {
+    relay = await startTestRelay({ limits: { heartbeatMs: 50, idleTimeoutMs: 60_000 } });
+    const c = await ProtocolClient.connect(relay.url, { replicaId: 'sleepy', subscriptions: [] });
+    await c.next('welcome');
+    c.ws.pause(); // reads nothing: pings go unanswered
+    const deadline = Date.now() + 5000;
+    while (relay.relay.connections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(relay.relay.connections()).toBe(0);
+    c.ws.terminate();
+  });
+});
