@@ -1,9 +1,20 @@
 // `npm run bench`: every benchmark, printed as Markdown for bench/RESULTS.md.
+// `npm run bench -- <suite>` runs one suite (conflict, codec, relay).
 import { cpus } from 'node:os';
 import { runConflictBench } from './conflict/merge.bench.js';
+import { runCodecBench } from './protocol/codec.bench.js';
+import { runRelayBench } from './relay/relay.bench.js';
 
 const only = process.argv[2];
-const suites: [string, () => Promise<string>][] = [['conflict', runConflictBench]];
+const suites: [string, () => Promise<string>][] = [
+  ['conflict', runConflictBench],
+  ['codec', runCodecBench],
+  ['relay', runRelayBench],
+];
+if (only !== undefined && !suites.some(([name]) => name === only)) {
+  console.error(`unknown suite '${only}'; suites: ${suites.map(([name]) => name).join(', ')}`);
+  process.exit(2);
+}
 
 console.log(`# run ${new Date().toISOString()} · node ${process.version} · ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}\n`);
 for (const [name, run] of suites) {

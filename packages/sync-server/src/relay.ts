@@ -67,7 +67,7 @@ export interface RelayOptions {
 }
 
 /** A server-side write: a value (register collections), a CRDT operation, or a delete. */
-export type RelayWrite = { readonly value: unknown } | { readonly op: { readonly type: string } } | { readonly delete: true };
+export type RelayWrite = { readonly value: unknown } | { readonly op: { readonly type: string; readonly [field: string]: unknown } } | { readonly delete: true };
 
 export interface Relay {
   readonly metrics: RelayMetrics;
