@@ -1,21 +1,12 @@
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { jwtAuth } from '../auth/auth.js';
-import { ProtocolClient } from '../testing/protocol-client.js';
-import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
+import type { ProtocolClientOptions } from '../testing/protocol-client.js';
+import { relayHarness } from './harness.js';
 
-let relay: TestRelay;
-const clients: ProtocolClient[] = [];
-async function client(replicaId: string, extra: Partial<Parameters<typeof ProtocolClient.connect>[1]> = {}) {
-  const c = await ProtocolClient.connect(relay.url, { replicaId, subscriptions: [{ collection: 'notes', cursor: null }], ...extra });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await relay?.close();
-});
+const harness = relayHarness();
+const client = (replicaId: string, extra: Partial<ProtocolClientOptions> = {}) => harness.client(replicaId, extra);
 
 function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
@@ -31,7 +22,7 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
 
 describe('every limit triggers its code', () => {
   it('a frame above maxFrameBytes: payload_too_large, closed with 1009', async () => {
-    relay = await startTestRelay({ limits: { maxFrameBytes: 4096 } });
+    await harness.start({ limits: { maxFrameBytes: 4096 } });
     const a = await client('replicaA');
     await a.next('welcome');
     a.sendRaw(JSON.stringify({ type: 'ping', t: 1, pad: 'x'.repeat(8000) }));
@@ -40,7 +31,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('more changes in a frame than maxChangesPerFrame: payload_too_large', async () => {
-    relay = await startTestRelay({ limits: { maxChangesPerFrame: 3 } });
+    await harness.start({ limits: { maxChangesPerFrame: 3 } });
     const a = await client('replicaA');
     await a.next('welcome');
     a.send({ type: 'push', id: 'p', ack: 'relay', changes: [1, 2, 3, 4].map((i) => a.blind('notes', `k${i}`, i)) });
@@ -49,7 +40,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('pushing faster than the rate limit: rate_limited, then closed', async () => {
-    relay = await startTestRelay({ rateLimit: { changesPerSecond: 1, burst: 5 } });
+    await harness.start({ rateLimit: { changesPerSecond: 1, burst: 5 } });
     const a = await client('replicaA');
     await a.next('welcome');
     for (let i = 0; i < 5; i++) await a.push([a.blind('notes', `k${i}`, i)]);
@@ -59,7 +50,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('the per-principal rate limit counts across connections', async () => {
-    relay = await startTestRelay({ principalRateLimit: { changesPerSecond: 1, burst: 4 } });
+    await harness.start({ principalRateLimit: { changesPerSecond: 1, burst: 4 } });
     const a = await client('replicaA');
     const b = await client('replicaB');
     await a.next('welcome');
@@ -70,7 +61,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('maxConnections refuses the upgrade with 503; a disallowed Origin gets 403', async () => {
-    relay = await startTestRelay({ maxConnections: 1, allowedOrigins: ['https://app.example'] });
+    const relay = await harness.start({ maxConnections: 1, allowedOrigins: ['https://app.example'] });
     const a = await client('replicaA', { origin: 'https://app.example' });
     await a.next('welcome');
     expect(await upgradeStatus(relay.url, { origin: 'https://app.example' })).toBe(503);
@@ -83,7 +74,7 @@ describe('every limit triggers its code', () => {
 
   it('maxConnectionsPerPrincipal refuses the extra connection with rate_limited', async () => {
     const secret = 'a-test-secret-of-sufficient-length';
-    relay = await startTestRelay({ auth: jwtAuth({ secret }), maxConnectionsPerPrincipal: 2 });
+    await harness.start({ auth: jwtAuth({ secret }), maxConnectionsPerPrincipal: 2 });
     const jwt = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
     const [a, b] = [await client('r1', { token: jwt }), await client('r2', { token: jwt })];
     await a.next('welcome');
@@ -93,7 +84,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('hello must come first, and within the deadline', async () => {
-    relay = await startTestRelay({ helloTimeoutMs: 100 });
+    await harness.start({ helloTimeoutMs: 100 });
     const silent = await client('replicaA', { noHello: true });
     expect(await silent.next('error', () => true, 2000)).toMatchObject({ code: 'bad_message' });
     expect((await silent.closed).code).toBe(1008);
@@ -103,7 +94,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('an idle connection is closed; a dead socket that answers no ping is dropped', async () => {
-    relay = await startTestRelay({ limits: { heartbeatMs: 50, idleTimeoutMs: 200 } });
+    const relay = await harness.start({ limits: { heartbeatMs: 50, idleTimeoutMs: 200 } });
     const idle = await client('replicaA');
     await idle.next('welcome');
     expect((await idle.closed).code).toBe(1001);
@@ -111,7 +102,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('a slow consumer whose unsent bytes exceed the cap is disconnected with 1013', async () => {
-    relay = await startTestRelay({ maxBufferedBytes: 1 });
+    const relay = await harness.start({ maxBufferedBytes: 1 });
     const slow = await client('slow');
     await slow.next('changes', (f) => f.done === true);
     // Stop reading: the socket's receive buffer fills and the relay's send buffer grows.

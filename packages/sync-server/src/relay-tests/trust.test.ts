@@ -1,22 +1,13 @@
 import { contextFromDots, vectorFrom, writeDoc, type Dot } from '@converge/conflict';
 import { encodeValue, type PushedChange } from '@converge/protocol';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jwtAuth } from '../auth/auth.js';
-import { ProtocolClient } from '../testing/protocol-client.js';
-import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
+import type { ProtocolClientOptions } from '../testing/protocol-client.js';
+import { relayHarness } from './harness.js';
 
-let relay: TestRelay;
-const clients: ProtocolClient[] = [];
-async function client(replicaId: string, extra: Partial<Parameters<typeof ProtocolClient.connect>[1]> = {}) {
-  const c = await ProtocolClient.connect(relay.url, { replicaId, subscriptions: [{ collection: 'notes', cursor: null }], ...extra });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await relay?.close();
-});
+const harness = relayHarness();
+const client = (replicaId: string, extra: Partial<ProtocolClientOptions> = {}) => harness.client(replicaId, extra);
 
 const SECRET = 'a-test-secret-of-sufficient-length';
 const token = (claims: Record<string, unknown>) =>
@@ -30,7 +21,7 @@ function forged(key: string, dot: Dot, context = contextFromDots([dot]), wall = 
 
 describe('trust checks on client pushes', () => {
   it("refuses minting another replica's dot, and changes nothing", async () => {
-    relay = await startTestRelay();
+    await harness.start();
     const a = await client('replicaA');
     await a.next('welcome');
     const ack = await a.push([forged('k', ['replicaB', 1])]);
@@ -40,7 +31,7 @@ describe('trust checks on client pushes', () => {
   });
 
   it("refuses a context claiming another replica's unseen writes: a forged {B: 2^50} and a forged dot in a gap", async () => {
-    relay = await startTestRelay();
+    await harness.start();
     const b = await client('replicaB');
     await b.next('welcome');
     await b.push([b.blind('notes', 'k', 'b1')]);
@@ -56,7 +47,7 @@ describe('trust checks on client pushes', () => {
   });
 
   it('a known dot with different content is refused with replica_reset; welcome reports the highest write number', async () => {
-    relay = await startTestRelay();
+    await harness.start();
     const a = await client('replicaA');
     await a.next('welcome');
     const original = forged('k', ['replicaA', 1]);
@@ -68,7 +59,7 @@ describe('trust checks on client pushes', () => {
   });
 
   it('refuses a write stamped further ahead than maxClockSkewMs with clock_skew', async () => {
-    relay = await startTestRelay({ limits: { maxClockSkewMs: 1000 } });
+    await harness.start({ limits: { maxClockSkewMs: 1000 } });
     const a = await client('replicaA');
     await a.next('welcome');
     const ahead = forged('k', ['replicaA', 1], undefined, Date.now() + 60_000);
@@ -76,7 +67,7 @@ describe('trust checks on client pushes', () => {
   });
 
   it('caps siblings per key on client pushes: refuses at maxSiblingsPerKey, counts warnings from 25', async () => {
-    relay = await startTestRelay({ limits: { maxSiblingsPerKey: 30 } });
+    const relay = await harness.start({ limits: { maxSiblingsPerKey: 30 } });
     const a = await client('replicaA');
     await a.next('welcome');
     const results = [];
@@ -88,7 +79,7 @@ describe('trust checks on client pushes', () => {
   });
 
   it('refuses a value above maxValueBytes with payload_too_large, and the writes behind it still land', async () => {
-    relay = await startTestRelay({ limits: { maxValueBytes: 100 } });
+    await harness.start({ limits: { maxValueBytes: 100 } });
     const a = await client('replicaA');
     await a.next('welcome');
     const ack = await a.push([a.blind('notes', 'big', 'x'.repeat(200)), a.blind('notes', 'small', 'ok')]);
@@ -99,14 +90,14 @@ describe('trust checks on client pushes', () => {
 
 describe('auth', () => {
   it('refuses a bad token with unauthorized and closes', async () => {
-    relay = await startTestRelay({ auth: jwtAuth({ secret: SECRET }) });
+    await harness.start({ auth: jwtAuth({ secret: SECRET }) });
     const a = await client('replicaA', { token: 'not-a-jwt' });
     expect(await a.next('error')).toMatchObject({ code: 'unauthorized' });
     expect((await a.closed).code).toBe(1008);
   });
 
   it('enforces collection grants and key prefixes on subscribe, catch-up and push', async () => {
-    relay = await startTestRelay({ auth: jwtAuth({ secret: SECRET }) });
+    await harness.start({ auth: jwtAuth({ secret: SECRET }) });
     const admin = await client('admin', { token: await token({ sub: 'admin' }) });
     await admin.next('welcome');
     await admin.push([admin.blind('notes', 'u1/a', 1), admin.blind('notes', 'u2/b', 2), { ...admin.blind('secrets', 's', 3) }]);
@@ -131,7 +122,7 @@ describe('auth', () => {
   });
 
   it('binds a replica id to the first principal that used it', async () => {
-    relay = await startTestRelay({ auth: jwtAuth({ secret: SECRET }) });
+    await harness.start({ auth: jwtAuth({ secret: SECRET }) });
     const owner = await client('sharedId', { token: await token({ sub: 'alice' }) });
     await owner.next('welcome');
     owner.close();
@@ -142,7 +133,7 @@ describe('auth', () => {
   });
 
   it('refuses a client whose collection declaration differs from the relay configuration', async () => {
-    relay = await startTestRelay({ collections: { carts: { mode: 'multi-leader', strategy: 'cart' } } });
+    await harness.start({ collections: { carts: { mode: 'multi-leader', strategy: 'cart' } } });
     const a = await client('replicaA', { collections: { carts: { mode: 'multi-leader', strategy: 'lww' } } });
     const error = await a.next('error');
     expect(error.code).toBe('bad_message');
