@@ -49,15 +49,28 @@ describe('every limit triggers its code', () => {
     expect((await a.closed).code).toBe(1008);
   });
 
-  it('the per-principal rate limit counts across connections', async () => {
-    await harness.start({ principalRateLimit: { changesPerSecond: 1, burst: 4 } });
-    const a = await client('replicaA');
-    const b = await client('replicaB');
+  it('the per-principal rate limit counts across connections (anonymous clients: per connection only)', async () => {
+    const secret = 'a-test-secret-of-sufficient-length';
+    await harness.start({ auth: jwtAuth({ secret }), principalRateLimit: { changesPerSecond: 1, burst: 4 } });
+    const jwt = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    const a = await client('replicaA', { token: jwt });
+    const b = await client('replicaB', { token: jwt });
     await a.next('welcome');
     await b.next('welcome');
     for (let i = 0; i < 4; i++) await a.push([a.blind('notes', `k${i}`, i)]);
     b.send({ type: 'push', id: 'over', ack: 'relay', changes: [b.blind('notes', 'x', 1)] });
     expect(await b.next('error')).toMatchObject({ code: 'rate_limited' });
+  });
+
+  it('anonymous connections are limited per connection, never as one shared principal', async () => {
+    await harness.start({ principalRateLimit: { changesPerSecond: 1, burst: 4 } });
+    const a = await client('replicaA');
+    const b = await client('replicaB');
+    await a.next('welcome');
+    await b.next('welcome');
+    for (let i = 0; i < 4; i++) await a.push([a.blind('notes', `a${i}`, i)]);
+    const ack = await b.push([b.blind('notes', 'b', 1)]);
+    expect(ack.results[0]).toMatchObject({ status: 'accepted' });
   });
 
   it('maxConnections refuses the upgrade with 503; a disallowed Origin gets 403', async () => {

@@ -405,7 +405,9 @@ export class Session {
   private push(frame: PushFrame): void {
     const received = this.host.now();
     const n = frame.changes.length;
-    if (!this.bucket.take(n) || !this.host.principalBucket(this.principal!.id).take(n)) {
+    // Anonymous connections share no identity, so they are limited per connection only.
+    const principalOk = this.host.auth.anonymous || this.host.principalBucket(this.principal!.id).take(n);
+    if (!this.bucket.take(n) || !principalOk) {
       this.fail('rate_limited', 'too many changes: slow down');
       return;
     }
