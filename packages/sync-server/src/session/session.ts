@@ -11,6 +11,7 @@ import {
   type ReadFrame,
   type RelayFrame,
   type Subscription,
+  utf8ByteLength,
 } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
 import type { CommittedChange } from '../push-ingest.js';
@@ -110,11 +111,12 @@ export class Session {
     });
   }
 
+  /** Sends a frame; returns its size in UTF-8 bytes (what catch-up credit counts). */
   private send(frame: RelayFrame, done?: (error?: Error) => void): number {
     const text = encodeFrame(frame);
     this.host.metrics.framesOut.inc({ type: frame.type });
     this.conn.send(text, done);
-    return text.length;
+    return utf8ByteLength(text);
   }
 
   /** Sends an `error` frame and closes the connection. */
