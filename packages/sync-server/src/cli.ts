@@ -59,6 +59,8 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
     ...(origins === undefined ? (config.allowedOrigins === undefined ? {} : { allowedOrigins: config.allowedOrigins }) : { allowedOrigins: origins }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
     ...(config.maxConnectionsPerPrincipal === undefined ? {} : { maxConnectionsPerPrincipal: config.maxConnectionsPerPrincipal }),
+    ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
+    ...(config.principalRateLimit === undefined ? {} : { principalRateLimit: config.principalRateLimit }),
     cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
     recoveryWindowMs: parseDuration(String(values['recovery-window'])),
     openRecoveryWindow: values['open-recovery-window'] === true,

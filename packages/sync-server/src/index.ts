@@ -8,7 +8,7 @@ export { CLOSE } from './session/session.js';
 export { RelayMetrics } from './metrics.js';
 export { SIBLING_WARNING } from './push-ingest.js';
 export { checkRelayConfig, loadRelayConfig } from './relay-config.js';
-export type { RelayConfigFile } from './relay-config.js';
+export type { RelayConfigFile, RateLimit } from './relay-config.js';
 export type { CollectionConfig } from './collections.js';
 export { parseDuration } from './duration.js';
 export { SqliteStore } from './store/sqlite-store.js';

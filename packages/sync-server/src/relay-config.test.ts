@@ -23,6 +23,8 @@ describe('relay configuration', () => {
     expect(() => checkRelayConfig({ limits: { maxFrameBytes: -1 } }, 'f')).toThrow(/limits\.maxFrameBytes/);
     expect(() => checkRelayConfig({ limits: { maxFrames: 1 } }, 'f')).toThrow(/unknown limit/);
     expect(() => checkRelayConfig({ colections: {} }, 'f')).toThrow(/colections: unknown setting/);
+    expect(checkRelayConfig({ rateLimit: { changesPerSecond: 1e6, burst: 1e6 } }, 'f').rateLimit?.burst).toBe(1e6);
+    expect(() => checkRelayConfig({ principalRateLimit: { changesPerSecond: 0, burst: 1 } }, 'f')).toThrow(/principalRateLimit\.changesPerSecond/);
   });
 
   it('parses durations', () => {

@@ -11,13 +11,25 @@ export interface RelayConfigFile {
   readonly allowedOrigins?: readonly string[];
   readonly maxConnections?: number;
   readonly maxConnectionsPerPrincipal?: number;
+  /** Changes per second per connection (token bucket). */
+  readonly rateLimit?: RateLimit;
+  /** Changes per second per authenticated principal, across its connections. */
+  readonly principalRateLimit?: RateLimit;
+}
+
+export interface RateLimit {
+  readonly changesPerSecond: number;
+  readonly burst: number;
 }
 
 /** Checks a config object; a mistake stops the relay at start with the field named. */
 export function checkRelayConfig(raw: unknown, source: string): RelayConfigFile {
   const bad = (path: string, message: string) => new ConvergeError('bad_message', `${source}: ${path}: ${message}`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('config', 'must be an object');
-  const { collections, limits, allowedOrigins, maxConnections, maxConnectionsPerPrincipal, ...rest } = raw as Record<string, unknown>;
+  const { collections, limits, allowedOrigins, maxConnections, maxConnectionsPerPrincipal, rateLimit, principalRateLimit, ...rest } = raw as Record<
+    string,
+    unknown
+  >;
   const unknownKey = Object.keys(rest)[0];
   if (unknownKey !== undefined) throw bad(unknownKey, 'unknown setting');
   if (collections !== undefined) {
@@ -42,6 +54,13 @@ export function checkRelayConfig(raw: unknown, source: string): RelayConfigFile 
   }
   for (const [name, value] of [['maxConnections', maxConnections], ['maxConnectionsPerPrincipal', maxConnectionsPerPrincipal]] as const) {
     if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) throw bad(name, 'must be a positive integer');
+  }
+  for (const [name, value] of [['rateLimit', rateLimit], ['principalRateLimit', principalRateLimit]] as const) {
+    if (value === undefined) continue;
+    const { changesPerSecond, burst } = (value ?? {}) as Record<string, unknown>;
+    for (const [field, n] of [['changesPerSecond', changesPerSecond], ['burst', burst]] as const) {
+      if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw bad(`${name}.${field}`, 'must be a positive number');
+    }
   }
   return raw as RelayConfigFile;
 }

@@ -1,0 +1,158 @@
+// A relay in a child process (the real CLI from dist/), on 127.0.0.1 port 0, with its RSS and
+// CPU time read from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(root, 'packages/sync-server/dist/cli.js');
+const CURSOR_SECRET = 'bench-cursor-secret-0123456789';
+
+export interface RelayChild {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  /** Log lines at error and above, and every "closing session" line (a session the relay ended). */
+  readonly notable: string[];
+  /** Resident set size now, kB (VmRSS). */
+  rssKB(): number;
+  /** Peak resident set size since the relay started, kB (VmHWM). */
+  hwmKB(): number;
+  /** user + system CPU time so far, ms. */
+  cpuMs(): number;
+  /** SIGTERM (graceful: the relay closes its store; a --cpu-prof profile is written), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+export interface RelayStartOptions {
+  readonly db: string;
+  /** `cli`: the CLI as shipped; `unlimited`: the CLI with a --config lifting the rate limits. */
+  readonly kind: 'cli' | 'unlimited';
+  /** Write a V8 CPU profile of the relay here (`node --cpu-prof`). */
+  readonly profileDir?: string | undefined;
+}
+
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (m === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
+}
+
+/** Peak resident set size over the process's life, kB (VmHWM). */
+export function hwmOf(pid: number): number {
+  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (m === null) throw new Error(`no VmHWM for ${pid}`);
+  return Number(m[1]);
+}
+
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at 100 ticks/s
+}
+
+/** A relay config that lifts the per-connection and per-principal rate limits (throughput runs). */
+function unlimitedConfig(db: string): string {
+  const file = join(dirname(db), 'relay.config.json');
+  const unlimited = { changesPerSecond: 1e9, burst: 1e9 };
+  writeFileSync(file, JSON.stringify({ rateLimit: unlimited, principalRateLimit: unlimited }));
+  return file;
+}
+
+export function startRelay(options: RelayStartOptions): Promise<RelayChild> {
+  const prof = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+  const config = options.kind === 'cli' ? [] : ['--config', unlimitedConfig(options.db)];
+  const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', '--db', options.db, ...config], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CONVERGE_CURSOR_SECRET: CURSOR_SECRET },
+  });
+  const notable: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`relay did not start within 20 s: ${stderr}`));
+    }, 20_000);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited with ${code} before listening: ${stderr}`));
+    };
+    child.once('exit', onExit);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: { port?: number; msg?: string; level?: number };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return;
+      }
+      if ((entry.level ?? 0) >= 50 || entry.msg?.startsWith('closing session') === true) {
+        if (notable.length < 1000) notable.push(line);
+      }
+      if (entry.port !== undefined && entry.msg?.includes('listening') === true) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        const pid = child.pid!;
+        resolve({
+          child,
+          pid,
+          url: `ws://127.0.0.1:${entry.port}/`,
+          notable,
+          rssKB: () => rssOf(pid),
+          hwmKB: () => hwmOf(pid),
+          cpuMs: () => cpuMsOf(pid),
+          stop: () => stopChild(child),
+        });
+      }
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A temp directory for one scenario's database; removed by `cleanup`. */
+export function tempDb(name: string): { db: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `converge-bench-${name}-`));
+  return { db: join(dir, 'relay.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Samples `rss()` every `everyMs` until stopped; reports the peak. */
+export function sampleRss(rss: () => number, everyMs = 10): { stop: () => { peakKB: number; samples: number } } {
+  let peakKB = rss();
+  let samples = 1;
+  const timer = setInterval(() => {
+    try {
+      peakKB = Math.max(peakKB, rss());
+      samples++;
+    } catch {
+      // the process is gone
+    }
+  }, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      try {
+        peakKB = Math.max(peakKB, rss());
+      } catch {
+        // gone
+      }
+      return { peakKB, samples };
+    },
+  };
+}
