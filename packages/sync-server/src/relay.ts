@@ -127,8 +127,30 @@ export function createRelay(options: RelayOptions): Relay {
     return now() < until || now() < store.createdAt + windowMs;
   };
 
+  // Live fan-out in rounds: everything committed in one turn of the event loop goes out together.
+  let live: CommittedChange[] = [];
+  const deliverRound = () => {
+    const round = live;
+    live = [];
+    const changes = new Map<string, CommittedChange[]>();
+    for (const change of round) {
+      const list = changes.get(change.collection);
+      if (list === undefined) changes.set(change.collection, [change]);
+      else list.push(change);
+    }
+    const heads = new Map<string, number>();
+    const head = (collection: string) => {
+      let seq = heads.get(collection);
+      if (seq === undefined) heads.set(collection, (seq = store.head(collection).seq));
+      return seq;
+    };
+    const frames = new Map<string, string>();
+    for (const session of sessions) session.deliverLive({ changes, head, frames });
+  };
   const fanOut = (committed: readonly CommittedChange[]) => {
-    for (const change of committed) for (const session of sessions) session.enqueueLive(change);
+    if (committed.length === 0) return;
+    if (live.length === 0) setImmediate(deliverRound);
+    live.push(...committed);
   };
 
   const host: SessionHost = {

@@ -31,8 +31,16 @@ interface SubState {
   watermark: number;
   credit: number;
   wake: (() => void) | undefined;
-  pending: ChangedDoc[];
   readonly started: number;
+}
+
+/** One fan-out round: the changes committed since the last round, by collection, in commit order. */
+export interface LiveRound {
+  readonly changes: ReadonlyMap<string, readonly CommittedChange[]>;
+  /** The collection's head seq now (read once per round). */
+  head(collection: string): number;
+  /** Encoded frames of this round, shared by subscribers that get the same one. */
+  readonly frames: Map<string, string>;
 }
 
 const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
@@ -47,7 +55,6 @@ export class Session {
   private readonly bucket: TokenBucket;
   private lastHeard: number;
   private awaitingPong = false;
-  private flushScheduled = false;
   private readonly timers: ReturnType<typeof setTimeout>[] = [];
 
   constructor(
@@ -280,7 +287,6 @@ export class Session {
       watermark: afterSeq,
       credit: this.host.limits.catchupWindowBytes,
       wake: undefined,
-      pending: [],
       started: this.host.now(),
     };
     this.subs.set(key, state);
@@ -371,24 +377,12 @@ export class Session {
     }
   }
 
-  /** Called by the relay for every committed change, in commit order. */
-  enqueueLive(change: CommittedChange): void {
-    if (this.phase !== 'open') return;
-    for (const sub of this.subs.values()) {
-      if (sub.phase !== 'live' || sub.log.collection !== change.collection) continue;
-      if (sub.log.prefix !== undefined && !change.key.startsWith(sub.log.prefix)) continue;
-      if (change.seq <= sub.watermark || !this.readable(change.collection, change.key)) continue;
-      sub.pending.push({ key: change.key, seq: change.seq, state: change.state });
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushLive());
-    }
-  }
-
-  /** Sends coalesced live changes: one frame per subscription per turn of the event loop. */
-  private flushLive(): void {
-    this.flushScheduled = false;
+  /**
+   * Sends the live changes of one fan-out round (every change committed since the last), one
+   * frame per subscription. Subscribers of the same log that see the same changes get the same
+   * frame text: `frames` caches it, so it is encoded (and its cursor signed) once per round.
+   */
+  deliverLive(round: LiveRound): void {
     if (this.phase !== 'open') return;
     if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
       this.host.metrics.rejects.inc({ code: 'slow_consumer' });
@@ -396,11 +390,25 @@ export class Session {
       return;
     }
     for (const sub of this.subs.values()) {
-      if (sub.pending.length === 0) continue;
-      const docs = sub.pending.splice(0);
-      const watermark = Math.max(sub.watermark, this.host.store.head(sub.log.collection).seq);
+      if (sub.phase !== 'live') continue;
+      const changes = round.changes.get(sub.log.collection);
+      if (changes === undefined) continue;
+      const { prefix, collection } = sub.log;
+      const docs = changes.filter(
+        (c) => c.seq > sub.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.readable(collection, c.key),
+      );
+      if (docs.length === 0) continue;
+      const watermark = Math.max(sub.watermark, round.head(collection));
       sub.watermark = watermark;
-      this.send({ type: 'changes', collection: sub.log.collection, phase: 'live', docs, watermark, cursor: this.cursorAt(sub.log, watermark) });
+      const id = `${collection}\u0000${prefix ?? ''}\u0000${watermark}\u0000${docs.map((d) => d.seq).join(',')}`;
+      let text = round.frames.get(id);
+      if (text === undefined) {
+        const docList = docs.map((d) => ({ key: d.key, seq: d.seq, state: d.state }));
+        text = encodeFrame({ type: 'changes', collection, phase: 'live', docs: docList, watermark, cursor: this.cursorAt(sub.log, watermark) });
+        round.frames.set(id, text);
+      }
+      this.host.metrics.framesOut.inc({ type: 'changes' });
+      this.conn.send(text);
     }
   }
 
