@@ -76,33 +76,43 @@ function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: Re
   return out;
 }
 
+export interface PushRequest {
+  readonly ctx: PushContext;
+  readonly changes: readonly PushedChange[];
+}
+
 /**
- * Judges and applies one pushed batch in one store transaction: validation and trust checks,
- * merge (or the leader's compare-and-set), a new seq per changed key. Every change gets a
- * result; a refused change changes nothing and does not block the others.
+ * Judges and applies pushes — from one or many connections — in ONE store transaction (group
+ * commit): validation and trust checks, merge (or the leader's compare-and-set), a new seq per
+ * changed key. Every change gets a result; a refused change changes nothing and does not block
+ * the others. If the transaction throws, nothing of any push is kept.
  */
-export function ingestPush(ctx: PushContext, changes: readonly PushedChange[]): PushOutcome {
+export function ingestPushes(store: RelayStore, requests: readonly PushRequest[]): PushOutcome[] {
+  return store.transact((tx) => requests.map(({ ctx, changes }) => judgePush(ctx, tx, changes)));
+}
+
+function judgePush(ctx: PushContext, tx: StoreTx, changes: readonly PushedChange[]): PushOutcome {
   const counts: PushOutcome['counts'] = { accepted: 0, unchanged: 0, repairs: 0, siblingsCreated: 0, siblingWarnings: 0, rejected: {} };
   const committed: CommittedChange[] = [];
-  const results = ctx.store.transact((tx) =>
-    changes.map((change): ChangeResult => {
-      const { collection, key } = change;
-      tx.noteWriteNumber(ctx.replicaId, change.writeNumber);
-      const outcome = judge(ctx, tx, change, counts, committed);
-      if (outcome instanceof Refusal) {
-        counts.rejected[outcome.code] = (counts.rejected[outcome.code] ?? 0) + 1;
-        return {
-          collection,
-          key,
-          status: 'rejected',
-          code: outcome.code,
-          message: outcome.message,
-          ...(outcome.current === undefined ? {} : { current: outcome.current }),
-        };
-      }
-      return { collection, key, status: 'accepted', seq: outcome };
-    }),
-  );
+  let writeNumber = 0;
+  const results = changes.map((change): ChangeResult => {
+    const { collection, key } = change;
+    writeNumber = Math.max(writeNumber, change.writeNumber);
+    const outcome = judge(ctx, tx, change, counts, committed);
+    if (outcome instanceof Refusal) {
+      counts.rejected[outcome.code] = (counts.rejected[outcome.code] ?? 0) + 1;
+      return {
+        collection,
+        key,
+        status: 'rejected',
+        code: outcome.code,
+        message: outcome.message,
+        ...(outcome.current === undefined ? {} : { current: outcome.current }),
+      };
+    }
+    return { collection, key, status: 'accepted', seq: outcome };
+  });
+  if (writeNumber > 0) tx.noteWriteNumber(ctx.replicaId, writeNumber);
   return { results, committed, counts };
 }
 

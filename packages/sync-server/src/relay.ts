@@ -11,14 +11,14 @@ import {
   writeDoc,
   type ReplicaId,
 } from '@converge/conflict';
-import { encodeValue, type CollectionDeclaration, type RelayLimits, type WireState } from '@converge/protocol';
+import { encodeValue, type ChangeResult, type CollectionDeclaration, type RelayLimits, type WireState } from '@converge/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { anonymousAuth, type Principal, type RelayAuth } from './auth/auth.js';
 import { CollectionRegistry, crdtTypeOf } from './collections.js';
 import { crdtDocFromWire, crdtDocToWire } from './crdt-wire.js';
 import { RelayMetrics } from './metrics.js';
-import { ingestPush, type CommittedChange } from './push-ingest.js';
+import { ingestPushes, type CommittedChange, type PushOutcome, type PushRequest } from './push-ingest.js';
 import { wsConnection, type RelayConnection } from './session/connection.js';
 import { CLOSE, Session } from './session/session.js';
 import type { SessionHost, SessionOptions } from './session/session-host.js';
@@ -114,6 +114,7 @@ export function createRelay(options: RelayOptions): Relay {
   const perPrincipal = new Map<string, number>();
   const principalBuckets = new Map<string, TokenBucket>();
   let closing = false;
+  let pushes: { request: PushRequest; done: (outcome: ChangeResult[] | Error) => void }[] = [];
 
   const openRecoveryWindow = (reason: string, details: Record<string, unknown>) => {
     const until = now() + windowMs;
@@ -191,23 +192,53 @@ export function createRelay(options: RelayOptions): Relay {
       }
       return bucket;
     },
-    commit(replicaId: ReplicaId, principal: Principal, changes) {
-      const outcome = ingestPush({ store, collections, replicaId, principal, auth, limits, now: now(), recoveryOpen: recoveryOpen() }, changes);
-      const { counts } = outcome;
-      for (const result of outcome.results) {
-        metrics.changes.inc({ collection: result.collection, result: result.status === 'rejected' ? 'rejected' : 'accepted' });
-        if (result.status === 'rejected') metrics.rejects.inc({ code: result.code });
-      }
-      if (counts.siblingsCreated > 0) metrics.siblingsCreated.inc(counts.siblingsCreated);
-      if (counts.siblingWarnings > 0) metrics.siblingWarnings.inc(counts.siblingWarnings);
-      if (counts.repairs > 0) {
-        metrics.recoveryRepairs.inc(counts.repairs);
-        log.warn({ replicaId, principal: principal.id, repairs: counts.repairs }, "accepted re-pushed states carrying other replicas' dots (recovery window)");
-      }
-      fanOut(outcome.committed);
-      return outcome.results;
+    submit(replicaId, principal, changes, done) {
+      pushes.push({ request: { ctx: { store, collections, replicaId, principal, auth, limits, now: 0, recoveryOpen: false }, changes }, done });
+      if (pushes.length === 1) setImmediate(commitPushes);
     },
   };
+
+  const record = (replicaId: ReplicaId, principal: Principal, outcome: PushOutcome) => {
+    const { counts } = outcome;
+    for (const result of outcome.results) {
+      metrics.changes.inc({ collection: result.collection, result: result.status === 'rejected' ? 'rejected' : 'accepted' });
+      if (result.status === 'rejected') metrics.rejects.inc({ code: result.code });
+    }
+    if (counts.siblingsCreated > 0) metrics.siblingsCreated.inc(counts.siblingsCreated);
+    if (counts.siblingWarnings > 0) metrics.siblingWarnings.inc(counts.siblingWarnings);
+    if (counts.repairs > 0) {
+      metrics.recoveryRepairs.inc(counts.repairs);
+      log.warn({ replicaId, principal: principal.id, repairs: counts.repairs }, "accepted re-pushed states carrying other replicas' dots (recovery window)");
+    }
+    fanOut(outcome.committed);
+  };
+
+  /** Group commit: every queued push in one transaction; if it fails, each push alone, so only the culprit fails. */
+  function commitPushes(): void {
+    const batch = pushes;
+    pushes = [];
+    const at = now();
+    const open = recoveryOpen();
+    const requests = batch.map(({ request }) => ({ ...request, ctx: { ...request.ctx, now: at, recoveryOpen: open } }));
+    let outcomes: (PushOutcome | Error)[];
+    try {
+      outcomes = ingestPushes(store, requests);
+    } catch (error) {
+      outcomes = requests.map((request) => {
+        if (requests.length === 1) return error as Error;
+        try {
+          return ingestPushes(store, [request])[0]!;
+        } catch (single) {
+          return single as Error;
+        }
+      });
+    }
+    outcomes.forEach((outcome, i) => {
+      const { request, done } = batch[i]!;
+      if (!(outcome instanceof Error)) record(request.ctx.replicaId, request.ctx.principal, outcome);
+      done(outcome instanceof Error ? outcome : outcome.results);
+    });
+  }
 
   const accept = (connection: RelayConnection) => {
     if (closing) {

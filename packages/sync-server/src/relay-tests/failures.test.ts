@@ -40,6 +40,52 @@ describe('failures stay inside one session', () => {
   });
 });
 
+/** A store that fails any transaction writing the key `poison`, as a bug in one change would. */
+class PoisonStore extends MemoryStore {
+  override transact<T>(fn: (tx: StoreTx) => T): T {
+    return super.transact((tx) =>
+      fn(
+        new Proxy(tx, {
+          get(target, name, receiver) {
+            const value: unknown = Reflect.get(target, name, receiver);
+            if (name !== 'put' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+            return (collection: string, key: string, ...rest: unknown[]) => {
+              if (key === 'poison') throw new Error('poisoned change');
+              return (value as (...args: unknown[]) => unknown).call(target, collection, key, ...rest);
+            };
+          },
+        }),
+      ),
+    );
+  }
+}
+
+describe('group commit', () => {
+  it('pushes from many connections commit together; a push that breaks the transaction fails alone', async () => {
+    await harness.start({ store: new PoisonStore() });
+    const clients = await Promise.all(['c0', 'c1', 'c2', 'c3'].map((id) => harness.client(id)));
+    await Promise.all(clients.map((c) => c.next('welcome')));
+    const [bad, ...good] = clients;
+    bad!.send({ type: 'push', id: 'x', ack: 'relay', changes: [bad!.blind('notes', 'poison', 1)] });
+    const acks = await Promise.all(good.map((c, i) => c.push([c.blind('notes', `ok${i}`, i)])));
+    expect(acks.map((a) => a.results[0]?.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(await bad!.next('error')).toMatchObject({ code: 'internal' });
+    const reader = await harness.client('reader');
+    const done = await reader.next('changes', (f) => f.done === true);
+    expect(done.docs.map((d) => d.key).sort()).toEqual(['ok0', 'ok1', 'ok2']);
+  });
+
+  it("a read waits for the connection's earlier push", async () => {
+    await harness.start();
+    const c = await harness.client('writer');
+    await c.next('welcome');
+    c.send({ type: 'push', id: 'p', ack: 'relay', changes: [c.blind('notes', 'k', 1)] });
+    c.send({ type: 'read', id: 'r', collection: 'notes', keys: ['k'], consistency: 'leader' });
+    const read = await c.next('read-result');
+    expect(read.docs[0]?.seq).toBe(1);
+  });
+});
+
 describe('TLS', () => {
   const dirs: string[] = [];
   const children: RelayProcess[] = [];

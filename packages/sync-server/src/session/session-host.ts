@@ -37,6 +37,10 @@ export interface SessionHost {
   register(session: Session): boolean;
   unregister(session: Session): void;
   principalBucket(principalId: string): TokenBucket;
-  /** Judges, stores and fans out one push; returns a result per change. */
-  commit(replicaId: ReplicaId, principal: Principal, changes: readonly PushedChange[]): ChangeResult[];
+  /**
+   * Queues a push for the next group commit (every push received in one turn of the event
+   * loop, from every connection, in one transaction). `done` gets a result per change once it
+   * is committed, or the error that stopped this push (nothing of it was stored).
+   */
+  submit(replicaId: ReplicaId, principal: Principal, changes: readonly PushedChange[], done: (outcome: ChangeResult[] | Error) => void): void;
 }

@@ -56,6 +56,8 @@ export class Session {
   private lastHeard: number;
   private awaitingPong = false;
   private readonly timers: ReturnType<typeof setTimeout>[] = [];
+  private pushesInFlight = 0;
+  private readonly readsAfterPush: ReadFrame[] = [];
 
   constructor(
     private readonly host: SessionHost,
@@ -183,7 +185,9 @@ export class Session {
           this.push(frame);
           return;
         case 'read':
-          this.read(frame);
+          // A read sees the connection's earlier pushes: it waits for their group commit.
+          if (this.pushesInFlight > 0) this.readsAfterPush.push(frame);
+          else this.read(frame);
           return;
         case 'credit':
           for (const sub of this.subs.values()) {
@@ -201,12 +205,7 @@ export class Session {
           return;
       }
     } catch (error) {
-      if (error instanceof ConvergeError && error.code !== 'internal') {
-        this.fail(error.code, error.message);
-        return;
-      }
-      this.host.log.error({ err: error, replicaId: this.replicaId }, 'session failed');
-      this.fail('internal', 'the relay failed to handle a frame');
+      this.failWith(error);
     }
   }
 
@@ -421,9 +420,28 @@ export class Session {
       this.fail('rate_limited', 'too many changes: slow down');
       return;
     }
-    const results = this.host.commit(this.replicaId!, this.principal!, frame.changes);
-    this.send({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results });
-    this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
+    this.pushesInFlight++;
+    this.host.submit(this.replicaId!, this.principal!, frame.changes, (outcome) => {
+      this.pushesInFlight--;
+      if (this.phase === 'closed') return;
+      if (outcome instanceof Error) {
+        this.failWith(outcome);
+        return;
+      }
+      this.send({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results: outcome });
+      this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
+      if (this.pushesInFlight === 0) for (const read of this.readsAfterPush.splice(0)) this.read(read);
+    });
+  }
+
+  /** Closes the session for an error thrown while handling one of its frames. */
+  private failWith(error: unknown): void {
+    if (error instanceof ConvergeError && error.code !== 'internal') {
+      this.fail(error.code, error.message);
+      return;
+    }
+    this.host.log.error({ err: error, replicaId: this.replicaId }, 'session failed');
+    this.fail('internal', 'the relay failed to handle a frame');
   }
 
   private read(frame: ReadFrame): void {
