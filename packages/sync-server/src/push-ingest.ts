@@ -31,6 +31,11 @@ export interface PushContext {
   readonly now: number;
   /** Inside a recovery window, re-pushed states may carry other replicas' unseen dots with the siblings that bear them. */
   readonly recoveryOpen: boolean;
+  /**
+   * An upper bound on the pushed frame's size in UTF-8 bytes. A value is part of its frame, so
+   * when the whole frame fits `maxValueBytes`, no value needs measuring.
+   */
+  readonly frameBytes: number;
 }
 
 /** A change the relay committed: what fan-out sends to subscribers. */
@@ -130,7 +135,7 @@ function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: Push
 
   for (const sibling of delta.siblings) {
     if (sibling.deleted !== true) {
-      const bytes = utf8ByteLength(JSON.stringify(sibling.value));
+      const bytes = ctx.frameBytes > ctx.limits.maxValueBytes ? utf8ByteLength(JSON.stringify(sibling.value)) : 0;
       if (bytes > ctx.limits.maxValueBytes) {
         return new Refusal('payload_too_large', `value of ${sibling.dot.join(':')} has ${bytes} bytes; the limit is ${ctx.limits.maxValueBytes}`);
       }

@@ -192,8 +192,8 @@ export function createRelay(options: RelayOptions): Relay {
       }
       return bucket;
     },
-    submit(replicaId, principal, changes, done) {
-      pushes.push({ request: { ctx: { store, collections, replicaId, principal, auth, limits, now: 0, recoveryOpen: false }, changes }, done });
+    submit({ replicaId, principal, changes, frameBytes }, done) {
+      pushes.push({ request: { ctx: { store, collections, replicaId, principal, auth, limits, now: 0, recoveryOpen: false, frameBytes }, changes }, done });
       if (pushes.length === 1) setImmediate(commitPushes);
     },
   };

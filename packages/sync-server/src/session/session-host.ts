@@ -42,5 +42,8 @@ export interface SessionHost {
    * loop, from every connection, in one transaction). `done` gets a result per change once it
    * is committed, or the error that stopped this push (nothing of it was stored).
    */
-  submit(replicaId: ReplicaId, principal: Principal, changes: readonly PushedChange[], done: (outcome: ChangeResult[] | Error) => void): void;
+  submit(
+    push: { replicaId: ReplicaId; principal: Principal; changes: readonly PushedChange[]; frameBytes: number },
+    done: (outcome: ChangeResult[] | Error) => void,
+  ): void;
 }

@@ -48,7 +48,7 @@ const subKey = (collection: string, prefix: string | undefined) => `${collection
 /** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
 export class Session {
   private phase: 'hello' | 'auth' | 'open' | 'closed' = 'hello';
-  private readonly early: ClientFrame[] = [];
+  private readonly early: { frame: ClientFrame; textLength: number }[] = [];
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
   private readonly subs = new Map<string, SubState>();
@@ -157,10 +157,10 @@ export class Session {
       return;
     }
     if (this.phase === 'auth') {
-      this.early.push(frame);
+      this.early.push({ frame, textLength: text.length });
       return;
     }
-    this.dispatch(frame);
+    this.dispatch(frame, text.length);
   }
 
   /** Runs a handler; an unexpected exception closes this session only, with `internal`. */
@@ -172,7 +172,8 @@ export class Session {
     if (work instanceof Promise) work.catch(onError);
   }
 
-  private dispatch(frame: ClientFrame): void {
+  /** `textLength`: the frame's length in UTF-16 units (≤ its UTF-8 bytes ≤ 3 × that). */
+  private dispatch(frame: ClientFrame, textLength: number): void {
     try {
       switch (frame.type) {
         case 'hello':
@@ -182,7 +183,7 @@ export class Session {
           for (const sub of frame.subscriptions) this.subscribe(sub);
           return;
         case 'push':
-          this.push(frame);
+          this.push(frame, textLength);
           return;
         case 'read':
           // A read sees the connection's earlier pushes: it waits for their group commit.
@@ -265,7 +266,7 @@ export class Session {
       collections,
     });
     for (const sub of frame.subscriptions) this.subscribe(sub);
-    for (const early of this.early.splice(0)) this.dispatch(early);
+    for (const { frame: early, textLength } of this.early.splice(0)) this.dispatch(early, textLength);
   }
 
   private subscribe(sub: Subscription): void {
@@ -411,7 +412,7 @@ export class Session {
     }
   }
 
-  private push(frame: PushFrame): void {
+  private push(frame: PushFrame, textLength: number): void {
     const received = this.host.now();
     const n = frame.changes.length;
     // Anonymous connections share no identity, so they are limited per connection only.
@@ -421,7 +422,8 @@ export class Session {
       return;
     }
     this.pushesInFlight++;
-    this.host.submit(this.replicaId!, this.principal!, frame.changes, (outcome) => {
+    const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes: 3 * textLength };
+    this.host.submit(push, (outcome) => {
       this.pushesInFlight--;
       if (this.phase === 'closed') return;
       if (outcome instanceof Error) {

@@ -124,7 +124,18 @@ export class SqliteQueries implements StoreTx {
     checkName('collection', collection);
     checkName('key', key);
     const row = this.#selectDoc.get(collection, key);
+    this.#lastGet = { collection, key, existed: row !== undefined };
     return row === undefined ? undefined : { key, state: row.state, seq: row.seq };
+  }
+
+  /**
+   * What the latest `get` of this transaction found, so a `put` right after it runs one
+   * statement (INSERT or UPDATE) instead of trying both. Cleared when a transaction begins.
+   */
+  #lastGet: { collection: string; key: string; existed: boolean } | undefined;
+
+  beginTransaction(): void {
+    this.#lastGet = undefined;
   }
 
   head(collection: string): LogPosition {
@@ -172,8 +183,17 @@ export class SqliteQueries implements StoreTx {
     const previous = this.head(collection);
     const seq = previous.seq + 1;
     const hash = chainHash(previous.hash, collection, key, dot);
-    const added = this.#updateDoc.run(seq, state, collection, key).changes === 0;
-    if (added) this.#insertDoc.run(collection, key, seq, state);
+    const known = this.#lastGet;
+    this.#lastGet = { collection, key, existed: true };
+    let added: boolean;
+    if (known !== undefined && known.collection === collection && known.key === key) {
+      added = !known.existed;
+      if (added) this.#insertDoc.run(collection, key, seq, state);
+      else this.#updateDoc.run(seq, state, collection, key);
+    } else {
+      added = this.#updateDoc.run(seq, state, collection, key).changes === 0;
+      if (added) this.#insertDoc.run(collection, key, seq, state);
+    }
     this.#insertChain.run(collection, seq, hash);
     const addedKeys = (this.#movedHeads.get(collection)?.addedKeys ?? 0) + (added ? 1 : 0);
     this.#movedHeads.set(collection, { seq, hash, addedKeys });

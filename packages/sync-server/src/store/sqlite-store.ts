@@ -72,6 +72,7 @@ export class SqliteStore implements RelayStore {
     return this.#lifecycle.transact(this.#queries, fn, (body) => {
       try {
         return this.#atomically.immediate(() => {
+          this.#queries.beginTransaction();
           const result = body();
           this.#queries.flushHeads();
           return result;
