@@ -155,34 +155,30 @@ export function decodeDocStateBatch(json: unknown, options: ValidateOptions = {}
   }
   const ids = json['r'] as unknown[];
   const replicaOf = (i: unknown): unknown => (typeof i === 'number' && Number.isInteger(i) ? ids[i] : undefined);
-  const pairs = (flat: unknown, at: string): Result<[unknown, unknown][]> => {
-    if (!Array.isArray(flat) || flat.length % 2 !== 0) return fail(at, 'must be a flat array of [replica index, counter] pairs');
-    const out: [unknown, unknown][] = [];
-    for (let i = 0; i < flat.length; i += 2) out.push([replicaOf(flat[i]), flat[i + 1]]);
-    return ok(out);
-  };
+  const flatPairs = 'must be a flat array of [replica index, counter] pairs';
   const states: DocState<unknown>[] = [];
   const entries = json['s'] as unknown[];
   for (let k = 0; k < entries.length; k++) {
-    const at = `${path}.s[${k}]`;
     const entry = entries[k];
-    if (!Array.isArray(entry) || entry.length !== 3 || !Array.isArray(entry[2])) return fail(at, 'must be [vector, cloud, siblings]');
-    const vv = pairs(entry[0], `${at}[0]`);
-    if (!vv.ok) return vv;
-    const cloud = pairs(entry[1], `${at}[1]`);
-    if (!cloud.ok) return cloud;
+    if (!Array.isArray(entry) || entry.length !== 3 || !Array.isArray(entry[2])) return fail(`${path}.s[${k}]`, 'must be [vector, cloud, siblings]');
+    const [flatVv, flatCloud, rawSiblings] = entry as [unknown, unknown, unknown[]];
+    if (!Array.isArray(flatVv) || flatVv.length % 2 !== 0) return fail(`${path}.s[${k}][0]`, flatPairs);
+    if (!Array.isArray(flatCloud) || flatCloud.length % 2 !== 0) return fail(`${path}.s[${k}][1]`, flatPairs);
+    const vv = new Map<unknown, unknown>();
+    for (let i = 0; i < flatVv.length; i += 2) {
+      const replica = replicaOf(flatVv[i]);
+      if (vv.has(replica)) return fail(`${path}.s[${k}][0]`, 'replica listed twice in vector');
+      vv.set(replica, flatVv[i + 1]);
+    }
+    const cloud: unknown[] = [];
+    for (let i = 0; i < flatCloud.length; i += 2) cloud.push([replicaOf(flatCloud[i]), flatCloud[i + 1]]);
     const siblings: unknown[] = [];
-    for (let i = 0; i < entry[2].length; i++) {
-      const sibling = rawSibling(entry[2][i], replicaOf);
-      if (sibling === undefined) return fail(`${at}[2][${i}]`, 'sibling must be [replica index, counter, wall, logical, value?]');
+    for (let i = 0; i < rawSiblings.length; i++) {
+      const sibling = rawSibling(rawSiblings[i], replicaOf);
+      if (sibling === undefined) return fail(`${path}.s[${k}][2][${i}]`, 'sibling must be [replica index, counter, wall, logical, value?]');
       siblings.push(sibling);
     }
-    if (new Set(vv.value.map((p) => p[0])).size !== vv.value.length) return fail(`${at}[0]`, 'replica listed twice in vector');
-    const state = checkDecodedDocState(
-      { context: { vv: new Map(vv.value), cloud: cloud.value as unknown as Dot[] }, siblings },
-      options,
-      at,
-    );
+    const state = checkDecodedDocState({ context: { vv, cloud }, siblings }, options, `${path}.s[${k}]`);
     if (!state.ok) return state;
     states.push(state.value);
   }
