@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryStore } from '../store/memory-store.js';
@@ -111,4 +112,12 @@ describe('TLS', () => {
     expect(JSON.parse(first)).toMatchObject({ type: 'welcome' });
     ws.close();
   }, 60_000);
+});
+
+describe('the installed CLI', () => {
+  it('runs from the built dist through the npm bin link (npx converge-relay)', () => {
+    const bin = fileURLToPath(new URL('../../../../node_modules/.bin/converge-relay', import.meta.url));
+    const help = execFileSync(bin, ['--help'], { encoding: 'utf8' });
+    expect(help).toMatch(/converge-relay — the Converge sync relay/);
+  });
 });
