@@ -1,5 +1,4 @@
 import type { CausalContext } from './causal-context.js';
-import type { Dot } from './dot.js';
 import type { DocState } from './doc-state.js';
 import { fail, ok, type Result } from './errors.js';
 import { checkDecodedDocState, validateContext, type ValidateOptions } from './validate.js';
