@@ -53,7 +53,7 @@ export function isRelayFrame(frame: Frame): frame is RelayFrame {
  *
  * @example
  * ```ts
- * const decoded = decodeFrame(text);
+ * const decoded = decodeFrame('{"type":"ping","t":1}');
  * if (decoded.ok && isFrameOf(decoded.value, 'push')) decoded.value.changes; // PushFrame
  * ```
  */

@@ -69,7 +69,7 @@ function accessList(value: unknown): Access[] | undefined {
  *
  * @example
  * ```ts
- * const auth = jwtAuth({ secret: process.env.CONVERGE_JWT_SECRET! });
+ * const auth = jwtAuth({ secret: 'at-least-16-characters-of-secret' }); // e.g. from CONVERGE_JWT_SECRET
  * // token claims: { sub: 'u1', collections: { carts: 'read-write' }, prefix: 'u1/' }
  * ```
  */
