@@ -11,7 +11,7 @@ import {
   writeDoc,
   type ReplicaId,
 } from '@converge/conflict';
-import { encodeValue, type ChangeResult, type CollectionDeclaration, type RelayLimits, type WireState } from '@converge/protocol';
+import { collectionNameProblem, documentKeyProblem, encodeValue, type ChangeResult, type CollectionDeclaration, type RelayLimits, type WireState } from '@converge/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { anonymousAuth, type Principal, type RelayAuth } from './auth/auth.js';
@@ -240,11 +240,15 @@ export function createRelay(options: RelayOptions): Relay {
     });
   }
 
+  /** Every accepted connection, before and after hello (maxConnections counts them all). */
+  let open = 0;
   const accept = (connection: RelayConnection) => {
     if (closing) {
       connection.close(CLOSE.goingAway, 'relay shutting down');
       return;
     }
+    open++;
+    connection.onClose(() => open--);
     new Session(host, connection);
   };
 
@@ -289,7 +293,7 @@ export function createRelay(options: RelayOptions): Relay {
           metrics.rejects.inc({ code: 'origin' });
           return refuse(socket, 403, 'Forbidden');
         }
-        if (closing || sessions.size >= (options.maxConnections ?? 10_000)) {
+        if (closing || open >= (options.maxConnections ?? 10_000)) {
           metrics.rejects.inc({ code: 'max_connections' });
           return refuse(socket, 503, 'Service Unavailable');
         }
@@ -298,6 +302,8 @@ export function createRelay(options: RelayOptions): Relay {
     },
     accept,
     write(collection, key, write) {
+      const problem = collectionNameProblem(collection) ?? documentKeyProblem(key);
+      if (problem !== undefined) throw new ConvergeError('bad_message', `${collection}/${key}: ${problem}`);
       const type = crdtTypeOf(collections.get(collection).strategy);
       const committed = store.transact((tx) => {
         const stored = tx.get(collection, key);

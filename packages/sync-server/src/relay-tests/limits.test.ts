@@ -85,6 +85,13 @@ describe('every limit triggers its code', () => {
     expect(await upgradeStatus(relay.url)).toBe(101); // no Origin (not a browser) is accepted
   });
 
+  it('maxConnections counts sockets that have not sent hello yet', async () => {
+    const relay = await harness.start({ maxConnections: 1 });
+    const silent = await client('silent', { noHello: true });
+    expect(await upgradeStatus(relay.url)).toBe(503);
+    silent.close();
+  });
+
   it('maxConnectionsPerPrincipal refuses the extra connection with rate_limited', async () => {
     const secret = 'a-test-secret-of-sufficient-length';
     await harness.start({ auth: jwtAuth({ secret }), maxConnectionsPerPrincipal: 2 });

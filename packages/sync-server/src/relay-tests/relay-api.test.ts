@@ -61,6 +61,8 @@ describe('relay API', () => {
     expect(stock.ok && readCrdt(type, stock.value).value).toBe(7);
     expect(c.state('notes', 'n').siblings.map((s) => s.deleted)).toEqual([true]);
     expect(() => relay!.relay.write('stock', 'milk', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
+    expect(() => relay!.relay.write('notes', '__proto__', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
+    expect(() => relay!.relay.write('bad name!', 'k', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
     c.close();
   });
 

@@ -85,6 +85,16 @@ describe('multi-leader sync over real WebSockets', () => {
     expect(live.cursor.seq).toBe(31);
   });
 
+  it('a subscribe frame after hello starts another catch-up', async () => {
+    relay = await startTestRelay();
+    const writer = await client('writer');
+    await writer.push([writer.blind('tasks', 't1', 1)]);
+    const c = await client('late', { subscriptions: [] });
+    c.send({ type: 'subscribe', subscriptions: [{ collection: 'tasks', cursor: null }] });
+    const done = await c.next('changes', (f) => f.collection === 'tasks' && f.done === true);
+    expect(done.docs.map((d) => d.key)).toEqual(['t1']);
+  });
+
   it('a key-prefix filter streams only matching keys, and the watermark still reaches the head', async () => {
     relay = await startTestRelay();
     const writer = await client('writer');
