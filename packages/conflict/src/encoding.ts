@@ -29,11 +29,12 @@ export interface DocStateJson extends ContextJson {
 
 function isSorted(vv: ReadonlyMap<string, number>): boolean {
   let previous = '';
-  for (const replica of vv.keys()) {
-    if (replica < previous) return false;
+  let sorted = true;
+  vv.forEach((_counter, replica) => {
+    if (replica < previous) sorted = false;
     previous = replica;
-  }
-  return true;
+  });
+  return sorted;
 }
 
 /** The vector's entries sorted by replica id, so equal contexts encode to equal text. */
@@ -128,23 +129,24 @@ export function encodeDocStateBatch<T>(
     }
     return i;
   };
-  const flat = (dots: Iterable<readonly [string, number]>): number[] => {
-    const out: number[] = [];
-    for (const [replica, counter] of dots) out.push(ref(replica), counter);
-    return out;
-  };
-  const s = states.map(
-    (state) =>
-      [
-        flat(sortedEntries(state.context.vv)),
-        flat(state.context.cloud),
-        state.siblings.map((x) =>
-          x.deleted === true
-            ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical]
-            : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)],
-        ),
-      ] as const,
-  );
+  const s = new Array<readonly [number[], number[], unknown[][]]>(states.length);
+  for (let k = 0; k < states.length; k++) {
+    const { context, siblings } = states[k]!;
+    const vector: number[] = [];
+    if (isSorted(context.vv)) context.vv.forEach((counter, replica) => vector.push(ref(replica), counter));
+    else for (const [replica, counter] of sortedEntries(context.vv)) vector.push(ref(replica), counter);
+    const cloud: number[] = [];
+    for (const dot of context.cloud) cloud.push(ref(dot[0]), dot[1]);
+    const encoded = new Array<unknown[]>(siblings.length);
+    for (let i = 0; i < siblings.length; i++) {
+      const x = siblings[i]!;
+      encoded[i] =
+        x.deleted === true
+          ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical]
+          : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)];
+    }
+    s[k] = [vector, cloud, encoded];
+  }
   return { r: ids, s };
 }
 

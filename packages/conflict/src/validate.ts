@@ -88,13 +88,13 @@ function checkDocState(input: unknown, options: ValidateOptions, path: string, o
       if (deleted !== true) return fail(`${at}.deleted`, 'deleted must be true when present');
       if ('value' in raw) return fail(at, 'a tombstone carries no value');
       if (options.noTombstones === true) return fail(at, 'this collection has no tombstones');
-      siblings.push({ dot: d, hlc: stamp, deleted: true });
+      siblings.push(owned ? (raw as Sibling<unknown>) : { dot: d, hlc: stamp, deleted: true });
     } else {
       if (!('value' in raw)) return fail(at, 'a sibling needs a value or deleted: true');
       const value = (raw as { value: unknown }).value;
       const valueIssue = options.checkValue?.(value, `${at}.value`);
       if (valueIssue !== undefined) return fail(`${at}.value`, valueIssue);
-      siblings.push({ dot: d, hlc: stamp, value });
+      siblings.push(owned ? (raw as Sibling<unknown>) : { dot: d, hlc: stamp, value });
     }
   }
   let sorted = true;
