@@ -40,7 +40,7 @@ describe('every limit triggers its code', () => {
   });
 
   it('pushing faster than the rate limit: rate_limited, then closed', async () => {
-    await harness.start({ rateLimit: { changesPerSecond: 1, burst: 5 } });
+    await harness.start({ rateLimit: { changesPerSecond: 0.001, burst: 5 } });
     const a = await client('replicaA');
     await a.next('welcome');
     for (let i = 0; i < 5; i++) await a.push([a.blind('notes', `k${i}`, i)]);
@@ -51,7 +51,7 @@ describe('every limit triggers its code', () => {
 
   it('the per-principal rate limit counts across connections (anonymous clients: per connection only)', async () => {
     const secret = 'a-test-secret-of-sufficient-length';
-    await harness.start({ auth: jwtAuth({ secret }), principalRateLimit: { changesPerSecond: 1, burst: 4 } });
+    await harness.start({ auth: jwtAuth({ secret }), principalRateLimit: { changesPerSecond: 0.001, burst: 4 } });
     const jwt = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
     const a = await client('replicaA', { token: jwt });
     const b = await client('replicaB', { token: jwt });
