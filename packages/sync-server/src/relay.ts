@@ -59,6 +59,8 @@ export interface RelayOptions {
   readonly helloTimeoutMs?: number;
   readonly maxBufferedBytes?: number;
   readonly catchupBatchSize?: number;
+  /** Subscriptions per connection (default 256); more are refused with `rate_limited`. */
+  readonly maxSubscriptions?: number;
   /** How long a recovery window stays open, ms (default 24 h). */
   readonly recoveryWindowMs?: number;
   /** Operator flag: open the recovery window now. */
@@ -107,6 +109,7 @@ export function createRelay(options: RelayOptions): Relay {
     helloTimeoutMs: options.helloTimeoutMs ?? 5000,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
     catchupBatchSize: options.catchupBatchSize ?? 500,
+    maxSubscriptions: options.maxSubscriptions ?? 256,
     rateLimit: options.rateLimit ?? { changesPerSecond: 2000, burst: 4000 },
   };
   const principalRate = options.principalRateLimit ?? { changesPerSecond: 5000, burst: 10000 };

@@ -85,6 +85,16 @@ describe('every limit triggers its code', () => {
     expect(await upgradeStatus(relay.url)).toBe(101); // no Origin (not a browser) is accepted
   });
 
+  it('subscriptions per connection are capped with rate_limited; the connection stays open', async () => {
+    await harness.start({ maxSubscriptions: 2 });
+    const c = await client('replicaA', { subscriptions: [] });
+    await c.next('welcome');
+    c.send({ type: 'subscribe', subscriptions: ['a', 'b', 'c'].map((collection) => ({ collection, cursor: null })) });
+    expect(await c.next('error')).toMatchObject({ code: 'rate_limited', collection: 'c' });
+    c.send({ type: 'ping', t: 7 });
+    expect(await c.next('pong')).toMatchObject({ t: 7 });
+  });
+
   it('maxConnections counts sockets that have not sent hello yet', async () => {
     const relay = await harness.start({ maxConnections: 1 });
     const silent = await client('silent', { noHello: true });

@@ -15,6 +15,8 @@ export interface SessionOptions {
   readonly maxBufferedBytes: number;
   /** Keys per catch-up frame at most. */
   readonly catchupBatchSize: number;
+  /** Subscriptions (distinct collection + filter) per connection at most. */
+  readonly maxSubscriptions: number;
   /** Changes per second per connection (token bucket). */
   readonly rateLimit: { readonly changesPerSecond: number; readonly burst: number };
 }

@@ -81,10 +81,6 @@ export class Session {
     return this.principal?.id;
   }
 
-  get isOpen(): boolean {
-    return this.phase === 'open';
-  }
-
   /** Ends the session from the relay's side (shutdown). */
   close(code: number, reason: string): void {
     if (this.phase === 'closed') return;
@@ -279,6 +275,11 @@ export class Session {
     }
     const key = subKey(collection, prefix);
     if (this.subs.has(key)) return;
+    if (this.subs.size >= this.host.options.maxSubscriptions) {
+      this.host.metrics.rejects.inc({ code: 'rate_limited' });
+      this.send({ type: 'error', code: 'rate_limited', message: `at most ${this.host.options.maxSubscriptions} subscriptions per connection`, collection });
+      return;
+    }
     const log: LogId = { collection, prefix };
     const { afterSeq, resync } = this.startingPoint(log, sub);
     const state: SubState = {
