@@ -5,6 +5,9 @@
  * Decoded frames carry document states as conflict's validated `DocState` (values opaque);
  * on the wire they travel in conflict's compact JSON form. docs/PROTOCOL.md is the contract.
  */
+export { ConvergeError, AckTimeoutError, ERROR_CODES, isErrorCode } from '@converge/conflict';
+export type { ErrorCode, Result } from '@converge/conflict';
+
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, negotiateProtocol } from './version.js';
 
 export { encodeFrame, decodeFrame, decodeClientFrame, decodeRelayFrame, validateFrame } from './codec.js';

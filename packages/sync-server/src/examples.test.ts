@@ -59,3 +59,12 @@ describe.each(Object.keys(scopes))('@example blocks of @converge/%s', (pkg) => {
     await new AsyncFunction(...Object.keys(scope), code)(...Object.values(scope));
   });
 });
+
+describe('one error type everywhere', () => {
+  it('ConvergeError is re-exported by protocol and the relay as the same class, so instanceof works across packages', () => {
+    expect(protocol.ConvergeError).toBe(conflict.ConvergeError);
+    expect(server.ConvergeError).toBe(conflict.ConvergeError);
+    const decoded = protocol.decodeFrame('{"type":"nope"}');
+    expect(!decoded.ok && decoded.error instanceof server.ConvergeError).toBe(true);
+  });
+});

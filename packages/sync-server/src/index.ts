@@ -1,3 +1,5 @@
+export { ConvergeError, ERROR_CODES, isErrorCode } from '@converge/protocol';
+export type { ErrorCode } from '@converge/protocol';
 export { createRelay, DEFAULT_LIMITS } from './relay.js';
 export type { Relay, RelayOptions, RelayWrite } from './relay.js';
 export { anonymousAuth, jwtAuth, authorizeByClaims } from './auth/auth.js';
