@@ -114,3 +114,37 @@ export function contextSize(ctx: CausalContext): number {
   for (const counter of ctx.vv.values()) size += counter;
   return size;
 }
+
+/**
+ * The causal join of two dot-sorted lists of entries (DVV siblings, dot-store entries): an
+ * entry survives if both sides have it, or the other side has not seen its dot. `same` picks
+ * the entry when both sides hold one dot. Linear: one merge pass over the two sorted lists.
+ */
+export function joinByDot<E extends { readonly dot: Dot }>(
+  a: readonly E[],
+  aSeen: CausalContext,
+  b: readonly E[],
+  bSeen: CausalContext,
+  same: (x: E, y: E) => E,
+): E[] {
+  const out: E[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    const order = x === undefined ? 1 : y === undefined ? -1 : compareDots(x.dot, y.dot);
+    if (order < 0) {
+      if (!contextHas(bSeen, x!.dot)) out.push(x!);
+      i++;
+    } else if (order > 0) {
+      if (!contextHas(aSeen, y!.dot)) out.push(y!);
+      j++;
+    } else {
+      out.push(same(x!, y!));
+      i++;
+      j++;
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { canonical, deepEqual } from './canonical.js';
-import { addDot, contextHas, EMPTY_CONTEXT, maxCounter, unionContexts, type CausalContext } from './causal-context.js';
+import { addDot, contextHas, EMPTY_CONTEXT, joinByDot, maxCounter, unionContexts, type CausalContext } from './causal-context.js';
 import { compareDots, type Dot } from './dot.js';
 import { ConvergeError } from './errors.js';
 import { compareHlc, type Hlc } from './hlc.js';
@@ -132,35 +132,14 @@ export function siblingContent<T>(s: Sibling<T>): string {
  */
 export function mergeDocStates<T>(a: DocState<T>, b: DocState<T>): MergeResult<T> {
   if (a === b) return { state: a, anomalies: [] };
-  const siblings: Sibling<T>[] = [];
   let anomalies: DotAnomaly<T>[] | undefined;
-  const as = a.siblings;
-  const bs = b.siblings;
-  let i = 0;
-  let j = 0;
-  while (i < as.length || j < bs.length) {
-    const x = as[i];
-    const y = bs[j];
-    const order = x === undefined ? 1 : y === undefined ? -1 : compareDots(x.dot, y.dot);
-    if (order < 0) {
-      if (!contextHas(b.context, x!.dot)) siblings.push(x!);
-      i++;
-    } else if (order > 0) {
-      if (!contextHas(a.context, y!.dot)) siblings.push(y!);
-      j++;
-    } else {
-      if (sameContent(x!, y!)) {
-        siblings.push(x!);
-      } else {
-        const keepX = siblingContent(x!) > siblingContent(y!);
-        const kept = keepX ? x! : y!;
-        siblings.push(kept);
-        (anomalies ??= []).push({ kind: 'same_dot_different_content', dot: kept.dot, kept, dropped: keepX ? y! : x! });
-      }
-      i++;
-      j++;
-    }
-  }
+  const siblings = joinByDot(a.siblings, a.context, b.siblings, b.context, (x, y) => {
+    if (sameContent(x, y)) return x;
+    const keepX = siblingContent(x) > siblingContent(y);
+    const kept = keepX ? x : y;
+    (anomalies ??= []).push({ kind: 'same_dot_different_content', dot: kept.dot, kept, dropped: keepX ? y : x });
+    return kept;
+  });
   return { state: { context: unionContexts(a.context, b.context), siblings }, anomalies: anomalies ?? [] };
 }
 

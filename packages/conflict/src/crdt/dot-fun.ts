@@ -1,5 +1,5 @@
 import { canonical, deepEqual } from '../canonical.js';
-import { contextHas, type CausalContext } from '../causal-context.js';
+import { joinByDot, type CausalContext } from '../causal-context.js';
 import { compareDots, dotProblem, type Dot } from '../dot.js';
 import { fail, ok, type Result } from '../errors.js';
 
@@ -18,26 +18,7 @@ export type DotFun<X> = readonly DotEntry<X>[];
  */
 export function joinDotFun<X>(a: DotFun<X>, aSeen: CausalContext, b: DotFun<X>, bSeen: CausalContext): DotFun<X> {
   if (a === b) return a;
-  const out: DotEntry<X>[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    const order = x === undefined ? 1 : y === undefined ? -1 : compareDots(x.dot, y.dot);
-    if (order < 0) {
-      if (!contextHas(bSeen, x!.dot)) out.push(x!);
-      i++;
-    } else if (order > 0) {
-      if (!contextHas(aSeen, y!.dot)) out.push(y!);
-      j++;
-    } else {
-      out.push(deepEqual(x!.value, y!.value) || canonical(x!.value) > canonical(y!.value) ? x! : y!);
-      i++;
-      j++;
-    }
-  }
-  return out;
+  return joinByDot(a, aSeen, b, bSeen, (x, y) => (deepEqual(x.value, y.value) || canonical(x.value) > canonical(y.value) ? x : y));
 }
 
 /** Adds an entry at a fresh dot (greater than any of its replica's, so appending per replica keeps order). */
