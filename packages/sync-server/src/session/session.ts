@@ -116,12 +116,16 @@ export class Session {
     });
   }
 
-  /** Sends a frame; returns its size in UTF-8 bytes (what catch-up credit counts). */
-  private send(frame: RelayFrame, done?: (error?: Error) => void): number {
+  /** Encodes and sends a frame; returns the text sent. */
+  private send(frame: RelayFrame, done?: (error?: Error) => void): string {
     const text = encodeFrame(frame);
-    this.host.metrics.framesOut.inc({ type: frame.type });
+    this.sendText(text, frame.type, done);
+    return text;
+  }
+
+  private sendText(text: string, type: RelayFrame['type'], done?: (error?: Error) => void): void {
+    this.host.metrics.framesOut.inc({ type });
     this.conn.send(text, done);
-    return utf8ByteLength(text);
   }
 
   /** Sends an `error` frame and closes the connection. */
@@ -366,14 +370,14 @@ export class Session {
       first = false;
       sub.watermark = watermark;
       if (done) {
-        sub.credit -= this.send(frame);
+        sub.credit -= utf8ByteLength(this.send(frame));
         sub.phase = 'live';
         this.host.metrics.catchupDuration.observe((this.host.now() - sub.started) / 1000);
         return;
       }
       // Wait until the batch is written out: at most one batch per subscription in flight.
       await new Promise<void>((resolve) => {
-        sub.credit -= this.send(frame, () => resolve());
+        sub.credit -= utf8ByteLength(this.send(frame, () => resolve()));
       });
     }
   }
@@ -408,8 +412,7 @@ export class Session {
         text = encodeFrame({ type: 'changes', collection, phase: 'live', docs: docList, watermark, cursor: this.cursorAt(sub.log, watermark) });
         round.frames.set(id, text);
       }
-      this.host.metrics.framesOut.inc({ type: 'changes' });
-      this.conn.send(text);
+      this.sendText(text, 'changes');
     }
   }
 
