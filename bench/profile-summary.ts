@@ -26,7 +26,9 @@ function label(node: ProfileNode): string {
   const path = url.replace(/^file:\/\//, '');
   const short = path.includes('/node_modules/')
     ? path.slice(path.lastIndexOf('/node_modules/') + 14)
-    : path.startsWith('/') ? relative(process.cwd(), path) : path;
+    : path.startsWith('/')
+      ? relative(process.cwd(), path)
+      : path;
   return `${name} (${short}:${lineNumber + 1})`;
 }
 

@@ -64,7 +64,12 @@ export async function runConflictBench(): Promise<string> {
   const [writeBase] = mergeInputs(10, 1);
   const writer = writeBase.siblings[0]!.dot[0];
   bench.add('local write (10-entry vector, 1 sibling)', () => {
-    writeDoc(writeBase, { dot: nextDot(writeBase, writer), hlc: { wall: 1_800_000_000_000, logical: 0, replica: writer }, readContext: writeBase.context, value });
+    writeDoc(writeBase, {
+      dot: nextDot(writeBase, writer),
+      hlc: { wall: 1_800_000_000_000, logical: 0, replica: writer },
+      readContext: writeBase.context,
+      value,
+    });
   });
   await bench.run();
 
@@ -72,7 +77,9 @@ export async function runConflictBench(): Promise<string> {
   for (const task of bench.tasks) {
     const r = task.result;
     if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
-    lines.push(`| ${task.name} | ${Math.round(r.throughput.mean).toLocaleString('en')} | ${(r.latency.mean * 1000).toFixed(2)} | ${((r.latency.p99 ?? 0) * 1000).toFixed(2)} |`);
+    lines.push(
+      `| ${task.name} | ${Math.round(r.throughput.mean).toLocaleString('en')} | ${(r.latency.mean * 1000).toFixed(2)} | ${((r.latency.p99 ?? 0) * 1000).toFixed(2)} |`,
+    );
   }
 
   // Metadata bytes: the encoded state with its value left out (0 stands in and is subtracted).

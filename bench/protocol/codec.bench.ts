@@ -1,16 +1,7 @@
 // @converge/protocol codec: full change records (DVV metadata + a cart value with a Date)
 // encoded + decoded per second, measured side by side in one run against plain JSON of the
 // same frames (which loses the Date) and superjson over whole frames (the reference).
-import {
-  encodeDocState,
-  encodeDocStateBatch,
-  nextDot,
-  replicaIdFromBytes,
-  vectorFrom,
-  writeDoc,
-  type DocState,
-  type ReplicaId,
-} from '@converge/conflict';
+import { encodeDocState, encodeDocStateBatch, nextDot, replicaIdFromBytes, vectorFrom, writeDoc, type DocState, type ReplicaId } from '@converge/conflict';
 import {
   decodeFrame,
   decodeValue,
@@ -253,7 +244,13 @@ export async function runCodecBench(): Promise<string> {
     '| frame | path | records/s (median) | min–max | vs plain JSON | bytes/record |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  const breakdown = ['', 'Where the protocol round trip goes (µs per record, median; the parts are measured alone, so they need not add up exactly):', '', '| part | push µs/record | changes µs/record |', '| --- | ---: | ---: |'];
+  const breakdown = [
+    '',
+    'Where the protocol round trip goes (µs per record, median; the parts are measured alone, so they need not add up exactly):',
+    '',
+    '| part | push µs/record | changes µs/record |',
+    '| --- | ---: | ---: |',
+  ];
   const partRows = new Map<string, string[]>();
   const summary: string[] = [];
   for (const kind of ['push', 'changes'] as const) {
@@ -296,7 +293,9 @@ export async function runCodecBench(): Promise<string> {
     for (const [name] of main) {
       const rs = rates.get(name)!;
       const m = median(rs);
-      lines.push(`| ${kind} | ${name} | ${fmt(m)} | ${fmt(Math.min(...rs))}–${fmt(Math.max(...rs))} | ${(m / plainRate).toFixed(2)}× | ${Math.round(bytes(name))} |`);
+      lines.push(
+        `| ${kind} | ${name} | ${fmt(m)} | ${fmt(Math.min(...rs))}–${fmt(Math.max(...rs))} | ${(m / plainRate).toFixed(2)}× | ${Math.round(bytes(name))} |`,
+      );
     }
     const us = (name: string) => (1e6 / median(rates.get(name)!)).toFixed(2);
     for (const name of [main[0]![0], main[1]![0], ...extraNames]) {
@@ -304,7 +303,9 @@ export async function runCodecBench(): Promise<string> {
       partRows.set(label, [...(partRows.get(label) ?? []), us(name)]);
     }
     const protocolRatio = median(rates.get(main[1]![0])!) / plainRate;
-    summary.push(`${kind}: protocol/plain JSON = ${protocolRatio.toFixed(2)}× (target ≥ 0.70×: ${protocolRatio >= 0.7 ? 'met' : `MISSED by ${(0.7 - protocolRatio).toFixed(2)}×`})`);
+    summary.push(
+      `${kind}: protocol/plain JSON = ${protocolRatio.toFixed(2)}× (target ≥ 0.70×: ${protocolRatio >= 0.7 ? 'met' : `MISSED by ${(0.7 - protocolRatio).toFixed(2)}×`})`,
+    );
   }
   for (const [label, [push, changes]] of partRows) breakdown.push(`| ${label.replace(/^ {2}/, '… ')} | ${push} | ${changes} |`);
   if (sink === 0.5) console.log(sink); // keeps the results alive

@@ -20,8 +20,7 @@ const profRoot = process.env['BENCH_RELAY_PROF'];
 const subsWhere = process.env['BENCH_RELAY_SUBS'] === 'inproc' ? 'inproc' : 'child';
 const profileDir = (scenario: string) => (profRoot === undefined ? undefined : join(profRoot, scenario));
 
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
 const mb = (kb: number) => fmt(kb / 1024, 1);
 const cpuPct = (cpuMs: number, wallMs: number) => `${Math.round((100 * cpuMs) / wallMs)}%`;
 
@@ -168,7 +167,13 @@ async function ingest(): Promise<string> {
     try {
       const replicas = Array.from({ length: CONNS }, newReplicaId);
       const clients = await connectAll(relay.url, CONNS, (c, i) => c.hello(replicas[i]!));
-      const queues = buildQueues('cli', replicas, 20, PER_PUSH, replicas.map(() => 0));
+      const queues = buildQueues(
+        'cli',
+        replicas,
+        20,
+        PER_PUSH,
+        replicas.map(() => 0),
+      );
       const run = await pushAll(() => relay.cpuMs(), clients, queues, IN_FLIGHT, 10_000);
       for (const c of clients) c.close();
       lines.push(
@@ -472,7 +477,18 @@ async function catchupOnce(db: string, collection: string, expected: number, sce
     const relayCpuMs = relay.cpuMs() - relayCpu0;
     client.close();
     if (docs !== expected) throw new Error(`catch-up delivered ${docs} docs, expected ${expected}`);
-    return { ms: doneAt - t0, welcomeMs: welcomeAt - t0, docs, frames, bytes, rssBeforeKB, peakSampledKB: peakKB, hwmKB, relayCpuMs, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+    return {
+      ms: doneAt - t0,
+      welcomeMs: welcomeAt - t0,
+      docs,
+      frames,
+      bytes,
+      rssBeforeKB,
+      peakSampledKB: peakKB,
+      hwmKB,
+      relayCpuMs,
+      clientCpuMs: (cpu.user + cpu.system) / 1000,
+    };
   } finally {
     await relay.stop();
   }

@@ -32,7 +32,18 @@ describe('causal context', () => {
 
   it('unites vectors and clouds and compacts', () => {
     expect(unionContexts(ctx({ A: 1 }, [['B', 2]]), ctx({ B: 1 }))).toEqual(ctx({ A: 1, B: 2 }));
-    expect(compact(vectorFrom({}), [['A', 2], ['A', 2], ['A', 4]])).toEqual(ctx({}, [['A', 2], ['A', 4]]));
+    expect(
+      compact(vectorFrom({}), [
+        ['A', 2],
+        ['A', 2],
+        ['A', 4],
+      ]),
+    ).toEqual(
+      ctx({}, [
+        ['A', 2],
+        ['A', 4],
+      ]),
+    );
   });
 
   it('containment is exact over dot sets: a forged {B: 2^50} is not "seen"', () => {

@@ -62,11 +62,7 @@ function mergeDroppingLosers<T>(a: DocState<T>, b: DocState<T>): DocState<T> {
 
 /** Four states merged in three groupings must give one state and one LWW value. */
 function groupingsAgree(join: (x: DocState<number>, y: DocState<number>) => DocState<number>, [a, b, c, d]: DocState<number>[]) {
-  const results = [
-    join(join(join(a!, b!), c!), d!),
-    join(join(a!, c!), join(b!, d!)),
-    join(d!, join(c!, join(b!, a!))),
-  ];
+  const results = [join(join(join(a!, b!), c!), d!), join(join(a!, c!), join(b!, d!)), join(d!, join(c!, join(b!, a!)))];
   const lww = (s: DocState<number>) => JSON.stringify(resolveLww(s).value ?? null);
   return results.every((r) => text(r) === text(results[0]!) && lww(r) === lww(results[0]!));
 }

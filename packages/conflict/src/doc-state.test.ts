@@ -113,7 +113,12 @@ describe('DocState scenarios', () => {
 
   it('a delete is a tombstone sibling that supersedes what it read', () => {
     const a1 = put(emptyDocState<string>(), 'A', EMPTY_CONTEXT, 'v1');
-    const d = writeDoc(a1.state, { dot: nextDot(a1.state, 'A'), hlc: { wall: wall++, logical: 0, replica: 'A' }, readContext: a1.state.context, deleted: true });
+    const d = writeDoc(a1.state, {
+      dot: nextDot(a1.state, 'A'),
+      hlc: { wall: wall++, logical: 0, replica: 'A' },
+      readContext: a1.state.context,
+      deleted: true,
+    });
     expect(d.state.siblings).toHaveLength(1);
     expect(d.state.siblings[0]!.deleted).toBe(true);
   });
@@ -136,13 +141,24 @@ describe('DocState scenarios', () => {
 
   it('refuses to write a dot the state has already seen', () => {
     const a1 = put(emptyDocState<string>(), 'A', EMPTY_CONTEXT, 'v1');
-    expect(() =>
-      writeDoc(a1.state, { dot: ['A', 1], hlc: { wall: 1, logical: 0, replica: 'A' }, readContext: EMPTY_CONTEXT, value: 'again' }),
-    ).toThrow(expect.objectContaining({ code: 'replica_reset' }));
+    expect(() => writeDoc(a1.state, { dot: ['A', 1], hlc: { wall: 1, logical: 0, replica: 'A' }, readContext: EMPTY_CONTEXT, value: 'again' })).toThrow(
+      expect.objectContaining({ code: 'replica_reset' }),
+    );
   });
 
   it('a context built from dots out of order compacts into the vector as gaps fill', () => {
-    expect(contextFromDots([['B', 3], ['B', 1]])).toEqual(ctx({ B: 1 }, [['B', 3]]));
-    expect(contextFromDots([['B', 3], ['B', 1], ['B', 2]])).toEqual(ctx({ B: 3 }));
+    expect(
+      contextFromDots([
+        ['B', 3],
+        ['B', 1],
+      ]),
+    ).toEqual(ctx({ B: 1 }, [['B', 3]]));
+    expect(
+      contextFromDots([
+        ['B', 3],
+        ['B', 1],
+        ['B', 2],
+      ]),
+    ).toEqual(ctx({ B: 3 }));
   });
 });

@@ -51,7 +51,17 @@ describe('validation refuses broken states with a path', () => {
   const good = { v: { A: 2 }, s: [['A', 2, 10, 0, 'x']] };
   const cases: [string, unknown, string][] = [
     ['sibling dot outside the context', { v: { A: 1 }, s: [['A', 2, 10, 0, 'x']] }, 'state.siblings[0].dot'],
-    ['duplicate dots', { v: { A: 2 }, s: [['A', 2, 10, 0, 'x'], ['A', 2, 11, 0, 'y']] }, 'state.siblings'],
+    [
+      'duplicate dots',
+      {
+        v: { A: 2 },
+        s: [
+          ['A', 2, 10, 0, 'x'],
+          ['A', 2, 11, 0, 'y'],
+        ],
+      },
+      'state.siblings',
+    ],
     ['a negative counter', { v: { A: -1 }, s: [] }, 'state.context.vv.A'],
     ['a fractional counter', { v: { A: 1.5 }, s: [] }, 'state.context.vv.A'],
     ['an unsafe counter', { v: { A: 2 ** 53 }, s: [] }, 'state.context.vv.A'],

@@ -74,13 +74,10 @@ export function decodeContext(json: unknown, path = 'context'): Result<CausalCon
 export function encodeDocState<T>(state: DocState<T>, encodeValue: (value: T) => unknown = (v) => v): DocStateJson {
   const { v, d } = encodeContext(state.context);
   const s = state.siblings.map((s): SiblingJson =>
-    s.deleted === true
-      ? [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical]
-      : [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical, encodeValue(s.value)],
+    s.deleted === true ? [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical] : [s.dot[0], s.dot[1], s.hlc.wall, s.hlc.logical, encodeValue(s.value)],
   );
   return d === undefined ? { v, s } : { v, d, s };
 }
-
 
 function rawSibling(json: unknown, replicaOf: (ref: unknown) => unknown): unknown {
   if (!Array.isArray(json) || (json.length !== 4 && json.length !== 5)) return undefined;
@@ -115,10 +112,7 @@ export interface DocStateBatchJson {
 }
 
 /** Encodes many states with each replica id written once (a catch-up batch, a multi-key push). */
-export function encodeDocStateBatch<T>(
-  states: readonly DocState<T>[],
-  encodeValue: (value: T) => unknown = (v) => v,
-): DocStateBatchJson {
+export function encodeDocStateBatch<T>(states: readonly DocState<T>[], encodeValue: (value: T) => unknown = (v) => v): DocStateBatchJson {
   const ids: string[] = [];
   const index = new Map<string, number>();
   const ref = (replica: string): number => {
@@ -141,9 +135,7 @@ export function encodeDocStateBatch<T>(
     for (let i = 0; i < siblings.length; i++) {
       const x = siblings[i]!;
       encoded[i] =
-        x.deleted === true
-          ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical]
-          : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)];
+        x.deleted === true ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical] : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)];
     }
     s[k] = [vector, cloud, encoded];
   }

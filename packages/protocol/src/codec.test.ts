@@ -51,13 +51,19 @@ describe('round trip', () => {
     // The write from a second tab read the blind write A:7 (no A:1..6): its delta claims exactly
     // A:7 and A:8 as single dots, never the prefix A:1..8 a bare vector would claim.
     expect(push.changes[1]!.delta.context.vv.size).toBe(0);
-    expect(push.changes[1]!.delta.context.cloud).toEqual([[A, 7], [A, 8]]);
+    expect(push.changes[1]!.delta.context.cloud).toEqual([
+      [A, 7],
+      [A, 8],
+    ]);
   });
 
   it('a changes frame writes every replica id once, as one state batch', () => {
     const frame = sampleFrames().find((f) => f.type === 'changes')!;
     const wire = JSON.parse(encodeFrame(frame)) as { docs: unknown; states: { r: string[] } };
-    expect(wire.docs).toEqual([['n-1', 40], ['n-2', 42]]);
+    expect(wire.docs).toEqual([
+      ['n-1', 40],
+      ['n-2', 42],
+    ]);
     expect(wire.states.r.sort()).toEqual(['replicaAAAAAAAAAAAAA', 'replicaBBBBBBBBBBBBB']);
     expect(encodeFrame(frame).split('replicaAAAAAAAAAAAAA').length - 1).toBe(1);
   });
@@ -137,16 +143,29 @@ describe('frame-level refusals', () => {
       nested = next;
     }
     const encoded = encodeValue(nested);
-    const depthOf = (v: unknown): number => (Array.isArray(v) ? 1 + depthOf(v[0]) : typeof v === 'object' && v !== null ? 1 + depthOf((v as { json: unknown }).json) : 0);
+    const depthOf = (v: unknown): number =>
+      Array.isArray(v) ? 1 + depthOf(v[0]) : typeof v === 'object' && v !== null ? 1 + depthOf((v as { json: unknown }).json) : 0;
     expect(depthOf(encoded)).toBe(MAX_VALUE_DEPTH);
     const delta = registerDelta(A, 1, nested);
     const state = delta;
     expect(delta.siblings[0]).toMatchObject({ value: encoded });
     const frames: Frame[] = [
       { type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta, writeNumber: 1 }] },
-      { type: 'ack', id: 'p', level: 'relay', results: [{ collection: 'c', key: 'k', status: 'rejected', code: 'conflict_rejected', message: '', current: state }] },
+      {
+        type: 'ack',
+        id: 'p',
+        level: 'relay',
+        results: [{ collection: 'c', key: 'k', status: 'rejected', code: 'conflict_rejected', message: '', current: state }],
+      },
       { type: 'read-result', id: 'r', collection: 'c', docs: [{ key: 'k', seq: 1, state }] },
-      { type: 'changes', collection: 'c', phase: 'live', docs: [{ key: 'k', seq: 1, state }], watermark: 1, cursor: { lineage: 'L', seq: 1, hash: 'h', mac: 'm' } },
+      {
+        type: 'changes',
+        collection: 'c',
+        phase: 'live',
+        docs: [{ key: 'k', seq: 1, state }],
+        watermark: 1,
+        cursor: { lineage: 'L', seq: 1, hash: 'h', mac: 'm' },
+      },
     ];
     for (const frame of frames) expect(decodeFrame(encodeFrame(frame)).ok, frame.type).toBe(true);
     // One level deeper, written by hand past encodeValue: every one of those frames is refused.

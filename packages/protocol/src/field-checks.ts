@@ -13,9 +13,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 }
 
 export function safeIntegerProblem(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max
-    ? undefined
-    : `must be a safe integer in [${min}, ${max}]`;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max ? undefined : `must be a safe integer in [${min}, ${max}]`;
 }
 
 export function stringProblem(value: unknown, minLength: number, maxLength: number): string | undefined {

@@ -57,15 +57,7 @@ export type { Subscription, KeyFilter } from './subscription.js';
 export { COLLECTION_MODES } from './collection-config.js';
 export type { CollectionMode, CollectionDeclaration, CollectionInfo } from './collection-config.js';
 
-export {
-  collectionNameProblem,
-  documentKeyProblem,
-  keyPrefixProblem,
-  idProblem,
-  MAX_COLLECTION_NAME_LENGTH,
-  MAX_KEY_LENGTH,
-  MAX_ID_LENGTH,
-} from './names.js';
+export { collectionNameProblem, documentKeyProblem, keyPrefixProblem, idProblem, MAX_COLLECTION_NAME_LENGTH, MAX_KEY_LENGTH, MAX_ID_LENGTH } from './names.js';
 
 export { DEFAULT_DECODE_LIMITS, MAX_FRAME_DEPTH, MAX_VALUE_DEPTH, RELAY_LIMIT_NAMES } from './limits.js';
 export type { DecodeLimits, RelayLimits } from './limits.js';

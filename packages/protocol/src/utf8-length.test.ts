@@ -8,10 +8,14 @@ describe('utf8ByteLength', () => {
   it('counts what a WebSocket text frame carries, lone surrogates as their replacement character', () => {
     const encoder = new TextEncoder();
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)) }), (text, surrogates) => {
-        const mixed = text + surrogates + text;
-        expect(utf8ByteLength(mixed)).toBe(encoder.encode(mixed).length);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)) }),
+        (text, surrogates) => {
+          const mixed = text + surrogates + text;
+          expect(utf8ByteLength(mixed)).toBe(encoder.encode(mixed).length);
+        },
+      ),
       { numRuns: runs },
     );
   });

@@ -27,7 +27,11 @@ const arbRich: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   ),
   node: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('array'), tie('object'), tie('map'), tie('set')),
   array: fc.array(tie('node'), { maxLength: 4 }),
-  object: fc.dictionary(fc.string().filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)), tie('node'), { maxKeys: 4, noNullPrototype: true }),
+  object: fc.dictionary(
+    fc.string().filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)),
+    tie('node'),
+    { maxKeys: 4, noNullPrototype: true },
+  ),
   map: fc.array(fc.tuple(fc.oneof(fc.string(), fc.integer()), tie('node')), { maxLength: 3 }).map((e) => new Map(e)),
   set: fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 4 }).map((e) => new Set(e)),
 })).node;

@@ -49,7 +49,10 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
   const config: RelayConfigFile = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
   const store = new SqliteStore(db);
   const jwtSecret = (values['jwt-secret'] as string | undefined) ?? process.env['CONVERGE_JWT_SECRET'];
-  const origins = (values['allowed-origins'] as string | undefined)?.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+  const origins = (values['allowed-origins'] as string | undefined)
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
   const relay = createRelay({
     store,
     logger: log,
@@ -73,7 +76,10 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
   await new Promise<void>((done) => server.listen(Number(values['port']), host, done));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : Number(values['port']);
-  log.info({ port, host, db, lineage: store.lineage, tls: cert !== undefined }, `converge-relay listening on ${cert === undefined ? 'ws' : 'wss'}://${host}:${port}/`);
+  log.info(
+    { port, host, db, lineage: store.lineage, tls: cert !== undefined },
+    `converge-relay listening on ${cert === undefined ? 'ws' : 'wss'}://${host}:${port}/`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -32,7 +32,10 @@ function examples(pkg: string): Example[] {
   for (const file of sources(join(packages, pkg, 'src'))) {
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(/@example\s*\n((?:\s*\*.*\n)+?)\s*\*\//g)) {
-      const body = match[1]!.split('\n').map((line) => line.replace(/^\s*\* ?/, '')).join('\n');
+      const body = match[1]!
+        .split('\n')
+        .map((line) => line.replace(/^\s*\* ?/, ''))
+        .join('\n');
       for (const block of body.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
         out.push({ file: relative(packages, file), lang: block[1]!, code: block[2]! });
       }

@@ -13,15 +13,33 @@ export class RelayMetrics {
     labelNames: ['collection', 'result'],
     registers: [this.registry],
   });
-  readonly rejects = new Counter({ name: 'converge_rejects_total', help: 'Refused writes and closed sessions, by error code', labelNames: ['code'], registers: [this.registry] });
-  readonly siblingsCreated = new Counter({ name: 'converge_siblings_created_total', help: 'Changes that left a key with more than one live sibling', registers: [this.registry] });
-  readonly siblingWarnings = new Counter({ name: 'converge_sibling_warnings_total', help: 'Changes that left a key at or above the sibling warning level (25)', registers: [this.registry] });
+  readonly rejects = new Counter({
+    name: 'converge_rejects_total',
+    help: 'Refused writes and closed sessions, by error code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly siblingsCreated = new Counter({
+    name: 'converge_siblings_created_total',
+    help: 'Changes that left a key with more than one live sibling',
+    registers: [this.registry],
+  });
+  readonly siblingWarnings = new Counter({
+    name: 'converge_sibling_warnings_total',
+    help: 'Changes that left a key at or above the sibling warning level (25)',
+    registers: [this.registry],
+  });
   readonly recoveryRepairs = new Counter({
     name: 'converge_recovery_repairs_total',
     help: "Re-pushed states accepted with other replicas' unseen dots inside a recovery window",
     registers: [this.registry],
   });
-  readonly recoveryWindowOpens = new Counter({ name: 'converge_recovery_window_opens_total', help: 'Times a recovery window was opened, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly recoveryWindowOpens = new Counter({
+    name: 'converge_recovery_window_opens_total',
+    help: 'Times a recovery window was opened, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly ackLatency = new Histogram({
     name: 'converge_ack_latency_seconds',
     help: 'Time from receiving a push to sending its ack (after commit)',

@@ -52,13 +52,22 @@ export function checkRelayConfig(raw: unknown, source: string): RelayConfigFile 
   if (allowedOrigins !== undefined && (!Array.isArray(allowedOrigins) || !allowedOrigins.every((o) => typeof o === 'string'))) {
     throw bad('allowedOrigins', 'must be a list of origins');
   }
-  for (const [name, value] of [['maxConnections', maxConnections], ['maxConnectionsPerPrincipal', maxConnectionsPerPrincipal]] as const) {
+  for (const [name, value] of [
+    ['maxConnections', maxConnections],
+    ['maxConnectionsPerPrincipal', maxConnectionsPerPrincipal],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) throw bad(name, 'must be a positive integer');
   }
-  for (const [name, value] of [['rateLimit', rateLimit], ['principalRateLimit', principalRateLimit]] as const) {
+  for (const [name, value] of [
+    ['rateLimit', rateLimit],
+    ['principalRateLimit', principalRateLimit],
+  ] as const) {
     if (value === undefined) continue;
     const { changesPerSecond, burst } = (value ?? {}) as Record<string, unknown>;
-    for (const [field, n] of [['changesPerSecond', changesPerSecond], ['burst', burst]] as const) {
+    for (const [field, n] of [
+      ['changesPerSecond', changesPerSecond],
+      ['burst', burst],
+    ] as const) {
       if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw bad(`${name}.${field}`, 'must be a positive number');
     }
   }

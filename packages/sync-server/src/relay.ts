@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { applyCrdtOp, ConvergeError, createHlcClock, nextDot, replicaIdFromBytes, replicaIdProblem, writeDoc, type ReplicaId } from '@converge/conflict';
 import {
-  applyCrdtOp,
-  ConvergeError,
-  createHlcClock,
-  nextDot,
-  replicaIdFromBytes,
-  replicaIdProblem,
-  writeDoc,
-  type ReplicaId,
-} from '@converge/conflict';
-import { collectionNameProblem, documentKeyProblem, encodeValue, type ChangeResult, type CollectionDeclaration, type RelayLimits, type WireState } from '@converge/protocol';
+  collectionNameProblem,
+  documentKeyProblem,
+  encodeValue,
+  type ChangeResult,
+  type CollectionDeclaration,
+  type RelayLimits,
+  type WireState,
+} from '@converge/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { anonymousAuth, type Principal, type RelayAuth } from './auth/auth.js';
@@ -69,7 +68,8 @@ export interface RelayOptions {
 }
 
 /** A server-side write: a value (register collections), a CRDT operation, or a delete. */
-export type RelayWrite = { readonly value: unknown } | { readonly op: { readonly type: string; readonly [field: string]: unknown } } | { readonly delete: true };
+export type RelayWrite =
+  { readonly value: unknown } | { readonly op: { readonly type: string; readonly [field: string]: unknown } } | { readonly delete: true };
 
 export interface Relay {
   readonly metrics: RelayMetrics;

@@ -23,9 +23,7 @@ export const counter: CrdtType<DotFun<number>, number, IncrementOp> = {
   entries: (store) => store.map((e) => [e.dot, String(e.value)] as const),
   toJson: (store) => dotFunToJson(store, (v) => v),
   fromJson: (json, path) =>
-    dotFunFromJson(json, path, (v, _dot, at) =>
-      typeof v === 'number' && Number.isSafeInteger(v) ? ok(v) : fail(at, 'amount must be a safe integer'),
-    ),
+    dotFunFromJson(json, path, (v, _dot, at) => (typeof v === 'number' && Number.isSafeInteger(v) ? ok(v) : fail(at, 'amount must be a safe integer'))),
   opProblem(op) {
     const { type, by } = (op ?? {}) as Partial<IncrementOp>;
     if (type !== 'increment') return "counter operations are {type: 'increment', by}";

@@ -16,10 +16,7 @@ export function joinSiblings<S>(type: CrdtType<S, unknown, unknown>, state: DocS
   for (const sibling of state.siblings) {
     if (sibling.deleted === true) continue;
     const next = sibling.value;
-    joined =
-      joined === undefined
-        ? next
-        : { store: type.join(joined.store, joined.seen, next.store, next.seen), seen: unionContexts(joined.seen, next.seen) };
+    joined = joined === undefined ? next : { store: type.join(joined.store, joined.seen, next.store, next.seen), seen: unionContexts(joined.seen, next.seen) };
   }
   return joined ?? { store: type.empty(), seen: state.context };
 }
@@ -89,11 +86,7 @@ export function crdtStateFromJson<S>(type: CrdtType<S, unknown, unknown>, json: 
  * own earlier writes, squashed into this one. Anything else would let one collaborator forge
  * or suppress another's adds.
  */
-export function checkCrdtWrite<S>(
-  type: CrdtType<S, unknown, unknown>,
-  delta: DocState<CrdtState<S>>,
-  current: DocState<CrdtState<S>>,
-): Result<true> {
+export function checkCrdtWrite<S>(type: CrdtType<S, unknown, unknown>, delta: DocState<CrdtState<S>>, current: DocState<CrdtState<S>>): Result<true> {
   if (delta.siblings.length === 0) return fail('delta.siblings', 'a CRDT write carries a sibling');
   const held = new Map<string, string>();
   for (const [dot, content] of type.entries(joinSiblings(type, current).store)) held.set(`${dot[0]}:${dot[1]}`, content);

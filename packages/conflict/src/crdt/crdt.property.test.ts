@@ -57,7 +57,11 @@ const types = [
     'cart (orMap of counters)',
     cart,
     fc.oneof(
-      fc.record({ type: fc.constant('update' as const), key: fc.constantFrom('milk', 'eggs'), op: fc.record({ type: fc.constant('increment' as const), by: fc.integer({ min: -2, max: 3 }) }) }),
+      fc.record({
+        type: fc.constant('update' as const),
+        key: fc.constantFrom('milk', 'eggs'),
+        op: fc.record({ type: fc.constant('increment' as const), by: fc.integer({ min: -2, max: 3 }) }),
+      }),
       fc.record({ type: fc.constant('remove' as const), key: fc.constantFrom('milk', 'eggs') }),
     ),
   ],
@@ -65,7 +69,11 @@ const types = [
     'lwwMap',
     lwwMap,
     fc.oneof(
-      fc.record({ type: fc.constant('update' as const), key: fc.constantFrom('name', 'city'), op: fc.record({ type: fc.constant('set' as const), value: fc.constantFrom('a', 'b', null) }) }),
+      fc.record({
+        type: fc.constant('update' as const),
+        key: fc.constantFrom('name', 'city'),
+        op: fc.record({ type: fc.constant('set' as const), value: fc.constantFrom('a', 'b', null) }),
+      }),
       fc.record({ type: fc.constant('remove' as const), key: fc.constantFrom('name', 'city') }),
     ),
   ],
@@ -95,12 +103,15 @@ describe('counter value', () => {
   it('equals the sum of increments minus decrements once every replica has joined everything', () => {
     const arbOp = fc.record({ type: fc.constant('increment' as const), by: fc.integer({ min: -5, max: 5 }) });
     fc.assert(
-      fc.property(arbSteps(arbOp).map((steps) => steps.filter((s) => s.kind === 'join' || s.op.type !== 'clear')), (steps) => {
-        const { states, ops } = history(counter, steps);
-        const all = states.reduce((a, b) => join(counter, a, b));
-        const expected = ops.reduce((sum, o) => sum + (o.op.type === 'increment' ? o.op.by : 0), 0);
-        expect(counter.read(all.store)).toBe(expected);
-      }),
+      fc.property(
+        arbSteps(arbOp).map((steps) => steps.filter((s) => s.kind === 'join' || s.op.type !== 'clear')),
+        (steps) => {
+          const { states, ops } = history(counter, steps);
+          const all = states.reduce((a, b) => join(counter, a, b));
+          const expected = ops.reduce((sum, o) => sum + (o.op.type === 'increment' ? o.op.by : 0), 0);
+          expect(counter.read(all.store)).toBe(expected);
+        },
+      ),
       { numRuns: runs },
     );
   });

@@ -9,7 +9,12 @@ import { orSet } from './or-set.js';
 import { cart, lwwMap } from './types.js';
 
 let wall = 1;
-function op<S, Op extends { readonly type: string }>(type: CrdtType<S, unknown, Op>, state: DocState<CrdtState<S>>, replica: string, o: Op | { type: 'clear' }) {
+function op<S, Op extends { readonly type: string }>(
+  type: CrdtType<S, unknown, Op>,
+  state: DocState<CrdtState<S>>,
+  replica: string,
+  o: Op | { type: 'clear' },
+) {
   return applyCrdtOp(type, state, { dot: nextDot(state, replica), hlc: { wall: wall++, logical: 0, replica }, op: o });
 }
 const merge = <T>(...states: DocState<T>[]) => states.reduce((a, b) => mergeDocStates(a, b).state);
@@ -49,7 +54,12 @@ describe('counter', () => {
     const a = op(counter, base.state, 'A', { type: 'increment', by: 2 });
     const b = op(counter, base.state, 'B', { type: 'increment', by: 3 });
     const deltas = [base.delta, a.delta, b.delta];
-    for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0, 1, 2], [1, 1, 0, 2, 0]]) {
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0, 1, 2],
+      [1, 1, 0, 2, 0],
+    ]) {
       const s = order.reduce((st, i) => merge(st, deltas[i]!), emptyDocState<CrdtState<DotFun<number>>>());
       expect(readCrdt(counter, s).value).toBe(6);
     }
@@ -59,7 +69,11 @@ describe('counter', () => {
     const base = op(counter, emptyDocState(), 'A', { type: 'increment', by: 1 }).state;
     const tab1 = op(counter, base, 'A', { type: 'increment', by: 5 });
     // tab2 writes from the stale base, with the next dot allocated from shared storage.
-    const tab2 = applyCrdtOp(counter, base, { dot: nextDot(tab1.state, 'A'), hlc: { wall: wall++, logical: 0, replica: 'A' }, op: { type: 'increment', by: 7 } });
+    const tab2 = applyCrdtOp(counter, base, {
+      dot: nextDot(tab1.state, 'A'),
+      hlc: { wall: wall++, logical: 0, replica: 'A' },
+      op: { type: 'increment', by: 7 },
+    });
     expect(readCrdt(counter, merge(tab1.state, tab2.delta)).value).toBe(13);
   });
 });

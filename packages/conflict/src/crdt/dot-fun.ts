@@ -31,11 +31,7 @@ export function dotFunToJson<X>(fun: DotFun<X>, valueToJson: (value: X, dot: Dot
   return fun.map((e) => [e.dot[0], e.dot[1], valueToJson(e.value, e.dot)]);
 }
 
-export function dotFunFromJson<X>(
-  json: unknown,
-  path: string,
-  valueFromJson: (json: unknown, dot: Dot, path: string) => Result<X>,
-): Result<DotFun<X>> {
+export function dotFunFromJson<X>(json: unknown, path: string, valueFromJson: (json: unknown, dot: Dot, path: string) => Result<X>): Result<DotFun<X>> {
   if (!Array.isArray(json)) return fail(path, 'entries must be an array');
   const out: DotEntry<X>[] = [];
   for (let i = 0; i < json.length; i++) {

@@ -3,9 +3,7 @@ import { fail, ok, type Result } from '../errors.js';
 import { RESERVED_NAMES } from '../replica-id.js';
 import type { CrdtType } from './crdt-type.js';
 
-export type OrMapOp<InnerOp> =
-  | { readonly type: 'update'; readonly key: string; readonly op: InnerOp }
-  | { readonly type: 'remove'; readonly key: string };
+export type OrMapOp<InnerOp> = { readonly type: 'update'; readonly key: string; readonly op: InnerOp } | { readonly type: 'remove'; readonly key: string };
 
 /** Keys of an OR-map: non-empty strings up to 256 characters, never a reserved name. */
 export function mapKeyProblem(key: unknown): string | undefined {
@@ -19,8 +17,7 @@ export function mapKeyProblem(key: unknown): string | undefined {
  * with only the updates the remove had not seen (add-wins, no resurrection).
  */
 export function orMap<S, V, Op>(inner: CrdtType<S, V, Op>): CrdtType<ReadonlyMap<string, S>, Map<string, V>, OrMapOp<Op>> {
-  const sorted = (m: Map<string, S>): ReadonlyMap<string, S> =>
-    new Map([...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  const sorted = (m: Map<string, S>): ReadonlyMap<string, S> => new Map([...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
   return {
     name: `orMap(${inner.name})`,
     empty: () => new Map(),

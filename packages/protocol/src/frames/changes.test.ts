@@ -9,7 +9,10 @@ describe('changes', () => {
   it('a catch-up frame pairs each key and seq with its state, and carries watermark, signed cursor and done', () => {
     const frame = accepted(catchup());
     expect(frame).toMatchObject({ type: 'changes', phase: 'catchup', watermark: 42, cursor: CURSOR, done: true });
-    expect(frame.type === 'changes' && frame.docs.map((d) => [d.key, d.seq])).toEqual([['n-1', 40], ['n-2', 42]]);
+    expect(frame.type === 'changes' && frame.docs.map((d) => [d.key, d.seq])).toEqual([
+      ['n-1', 40],
+      ['n-2', 42],
+    ]);
     expect(frame.type === 'changes' && frame.docs[0]!.state).toEqual(conflictedState());
   });
 

@@ -77,7 +77,14 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
     if (problem !== undefined) return fail(`changes.docs[${i}][1]`, `${problem}: a doc's seq is at most the watermark`);
     out.push({ key: key as string, seq: seq as number, state: decodedStates.value[i]! });
   }
-  let frame: ChangesFrame = { type: 'changes', collection: collection as string, phase: phase as ChangePhase, docs: out, watermark: mark, cursor: decodedCursor.value };
+  let frame: ChangesFrame = {
+    type: 'changes',
+    collection: collection as string,
+    phase: phase as ChangePhase,
+    docs: out,
+    watermark: mark,
+    cursor: decodedCursor.value,
+  };
   if (done === true) frame = { ...frame, done };
   if (resync === true) frame = { ...frame, resync };
   return ok(frame);

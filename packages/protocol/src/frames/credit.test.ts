@@ -7,7 +7,8 @@ describe('credit', () => {
     expect(accepted({ type: 'credit', collection: 'carts', bytes: 1 })).toEqual({ type: 'credit', collection: 'carts', bytes: 1 });
   });
   it('refuses zero, fractional or huge grants and bad collections', () => {
-    for (const bytes of [0, -5, 1.5, 2 ** 53, '10', null]) expect(refusal({ type: 'credit', bytes })).toMatchObject({ code: 'bad_message', path: 'credit.bytes' });
+    for (const bytes of [0, -5, 1.5, 2 ** 53, '10', null])
+      expect(refusal({ type: 'credit', bytes })).toMatchObject({ code: 'bad_message', path: 'credit.bytes' });
     expect(refusal({ type: 'credit', collection: '', bytes: 1 })).toMatchObject({ path: 'credit.collection' });
   });
 });

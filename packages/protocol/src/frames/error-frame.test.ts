@@ -3,7 +3,11 @@ import { accepted, refusal } from '../testing/refusal.js';
 
 describe('error', () => {
   it('carries a known code, a message, and optionally the frame id and collection it concerns', () => {
-    expect(accepted({ type: 'error', code: 'unauthorized', message: 'token expired' })).toEqual({ type: 'error', code: 'unauthorized', message: 'token expired' });
+    expect(accepted({ type: 'error', code: 'unauthorized', message: 'token expired' })).toEqual({
+      type: 'error',
+      code: 'unauthorized',
+      message: 'token expired',
+    });
     expect(accepted({ type: 'error', code: 'rate_limited', message: '', id: 'p-1', collection: 'c' })).toMatchObject({ id: 'p-1', collection: 'c' });
   });
   it('refuses unknown codes, long messages, bad ids', () => {

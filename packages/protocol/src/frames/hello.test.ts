@@ -7,7 +7,15 @@ const hello = (): Wire => wireOf(sampleFrames()[1]!);
 describe('hello', () => {
   it('decodes subscriptions, cursor, filter, token and the collection declaration', () => {
     const frame = accepted(hello());
-    expect(frame).toMatchObject({ type: 'hello', protocol: 1, replicaId: A, subscriptions: [{ collection: 'carts', cursor: null }, { cursor: CURSOR, filter: { prefix: 'user-7/' } }] });
+    expect(frame).toMatchObject({
+      type: 'hello',
+      protocol: 1,
+      replicaId: A,
+      subscriptions: [
+        { collection: 'carts', cursor: null },
+        { cursor: CURSOR, filter: { prefix: 'user-7/' } },
+      ],
+    });
   });
 
   it('decodes the collections map onto a null prototype', () => {

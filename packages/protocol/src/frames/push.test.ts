@@ -16,17 +16,33 @@ describe('push', () => {
 
   it('puts the delta in conflict compact form on the wire, the value slot opaque', () => {
     const wire = push();
-    expect(wire.changes[0].delta).toEqual({ v: {}, d: [[A, 7]], s: [[A, 7, WALL + 7, 0, expect.objectContaining({ json: expect.anything(), meta: expect.anything() })]] });
+    expect(wire.changes[0].delta).toEqual({
+      v: {},
+      d: [[A, 7]],
+      s: [[A, 7, WALL + 7, 0, expect.objectContaining({ json: expect.anything(), meta: expect.anything() })]],
+    });
     expect(wire.changes[2].delta.s[0][4]).toMatchObject({ s: expect.anything(), c: { v: { [A]: 2 } } });
   });
 
   it('accepts a resync state with siblings of other replicas and a context-only delta', () => {
     const wire = push();
-    wire.changes[0].delta = { v: { [A]: 3, [B]: 9 }, d: [[B, 12]], s: [[A, 3, 1, 0, { json: 1 }], [B, 12, 2, 5], [B, 9, 2, 0, { json: 2 }]] };
+    wire.changes[0].delta = {
+      v: { [A]: 3, [B]: 9 },
+      d: [[B, 12]],
+      s: [
+        [A, 3, 1, 0, { json: 1 }],
+        [B, 12, 2, 5],
+        [B, 9, 2, 0, { json: 2 }],
+      ],
+    };
     wire.changes[0].resync = true;
     wire.changes[1].delta = { v: { [A]: 1 }, s: [] };
     const frame = accepted(wire);
-    expect(frame.type === 'push' && frame.changes[0]!.delta.siblings.map((s) => s.dot)).toEqual([[A, 3], [B, 9], [B, 12]]);
+    expect(frame.type === 'push' && frame.changes[0]!.delta.siblings.map((s) => s.dot)).toEqual([
+      [A, 3],
+      [B, 9],
+      [B, 12],
+    ]);
   });
 
   // Paths inside a state come from conflict's decoder, which names the decoded fields
@@ -89,7 +105,19 @@ describe('push', () => {
   it('accepts a delta built by a real write with a read context', () => {
     const first = registerDelta(A, 1, 'v1');
     const wire = push();
-    wire.changes = [{ collection: 'notes', key: 'k', delta: wireOf({ type: 'push', id: 'x', ack: 'local', changes: [{ collection: 'c', key: 'k', delta: registerDelta(A, 2, 'v2', first.context), writeNumber: 2 }] }).changes[0].delta, writeNumber: 2 }];
+    wire.changes = [
+      {
+        collection: 'notes',
+        key: 'k',
+        delta: wireOf({
+          type: 'push',
+          id: 'x',
+          ack: 'local',
+          changes: [{ collection: 'c', key: 'k', delta: registerDelta(A, 2, 'v2', first.context), writeNumber: 2 }],
+        }).changes[0].delta,
+        writeNumber: 2,
+      },
+    ];
     expect(accepted(wire)).toMatchObject({ changes: [{ delta: { context: { vv: new Map([[A, 2]]) } } }] });
   });
 });

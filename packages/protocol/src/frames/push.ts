@@ -85,11 +85,10 @@ export function pushToJson(frame: PushFrame): unknown {
     type: 'push',
     id: frame.id,
     ack: frame.ack,
-    changes: frame.changes.map(
-      (c): PushedChangeJson =>
-        c.resync === true
-          ? { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber, resync: true }
-          : { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber },
+    changes: frame.changes.map((c): PushedChangeJson =>
+      c.resync === true
+        ? { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber, resync: true }
+        : { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber },
     ),
   };
 }

@@ -26,7 +26,12 @@ function hasReservedKey(value: unknown): boolean {
 const arbValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).filter((v) => !hasReservedKey(v)),
   fc.date({ noInvalidDate: true }),
-  fc.record({ at: fc.date({ noInvalidDate: true }), n: fc.bigInt(), tags: fc.array(fc.string(), { maxLength: 3 }).map((t) => new Set(t)), gone: fc.constant(undefined) }),
+  fc.record({
+    at: fc.date({ noInvalidDate: true }),
+    n: fc.bigInt(),
+    tags: fc.array(fc.string(), { maxLength: 3 }).map((t) => new Set(t)),
+    gone: fc.constant(undefined),
+  }),
 );
 
 /** A state as writes make it: a few writes by random replicas, some reading what came before, some deletes. */
@@ -35,7 +40,16 @@ const arbState: fc.Arbitrary<WireState> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .array(fc.record({ replica: fc.constantFrom(...REPLICAS), reads: fc.boolean(), deleted: fc.boolean(), value: arbValue, wall: fc.integer({ min: 0, max: 2 ** 45 }) }), { minLength: 1, maxLength: 4 })
+      .array(
+        fc.record({
+          replica: fc.constantFrom(...REPLICAS),
+          reads: fc.boolean(),
+          deleted: fc.boolean(),
+          value: arbValue,
+          wall: fc.integer({ min: 0, max: 2 ** 45 }),
+        }),
+        { minLength: 1, maxLength: 4 },
+      )
       .map((writes) => {
         let state = emptyDocState<unknown>();
         const counters = new Map<string, number>();
@@ -56,7 +70,10 @@ const arbSubscription = fc.record(
   { collection: arbCollection, cursor: fc.option(arbCursor, { nil: null }), filter: fc.record({ prefix: arbKey }) },
   { requiredKeys: ['collection', 'cursor'] },
 );
-const arbDeclaration = fc.record({ mode: fc.constantFrom('multi-leader' as const, 'leader-follower' as const), strategy: fc.constantFrom('siblings' as const, 'lww' as const, 'cart' as const) });
+const arbDeclaration = fc.record({
+  mode: fc.constantFrom('multi-leader' as const, 'leader-follower' as const),
+  strategy: fc.constantFrom('siblings' as const, 'lww' as const, 'cart' as const),
+});
 
 /** Any valid frame. */
 export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
@@ -80,7 +97,11 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     now: fc.integer({ min: 0, max: 2 ** 45 }),
     writeNumber: fc.nat(),
     limits: fc.constant(LIMITS),
-    collections: fc.dictionary(arbCollection, arbDeclaration.chain((d) => fc.nat().map((head) => ({ ...d, head }))), { maxKeys: 3 }),
+    collections: fc.dictionary(
+      arbCollection,
+      arbDeclaration.chain((d) => fc.nat().map((head) => ({ ...d, head }))),
+      { maxKeys: 3 },
+    ),
   }),
   fc.record({ type: fc.constant('subscribe' as const), subscriptions: fc.array(arbSubscription, { minLength: 1, maxLength: 3 }) }),
   fc.record({
@@ -88,7 +109,10 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     id: arbId,
     ack: fc.constantFrom('local' as const, 'relay' as const, 'quorum' as const, 'all' as const),
     changes: fc.array(
-      fc.record({ collection: arbCollection, key: arbKey, delta: arbState, writeNumber: arbSeq, resync: fc.constant(true as const) }, { requiredKeys: ['collection', 'key', 'delta', 'writeNumber'] }),
+      fc.record(
+        { collection: arbCollection, key: arbKey, delta: arbState, writeNumber: arbSeq, resync: fc.constant(true as const) },
+        { requiredKeys: ['collection', 'key', 'delta', 'writeNumber'] },
+      ),
       { minLength: 1, maxLength: 4 },
     ),
   }),
@@ -100,14 +124,27 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
       fc.oneof(
         fc.record({ collection: arbCollection, key: arbKey, status: fc.constant('accepted' as const), seq: arbSeq }),
         fc.record(
-          { collection: arbCollection, key: arbKey, status: fc.constant('rejected' as const), code: fc.constantFrom('conflict_rejected' as const, 'forbidden' as const, 'clock_skew' as const), message: fc.string({ maxLength: 40 }), current: arbState },
+          {
+            collection: arbCollection,
+            key: arbKey,
+            status: fc.constant('rejected' as const),
+            code: fc.constantFrom('conflict_rejected' as const, 'forbidden' as const, 'clock_skew' as const),
+            message: fc.string({ maxLength: 40 }),
+            current: arbState,
+          },
           { requiredKeys: ['collection', 'key', 'status', 'code', 'message'] },
         ),
       ),
       { minLength: 1, maxLength: 4 },
     ),
   }),
-  fc.record({ type: fc.constant('read' as const), id: arbId, collection: arbCollection, keys: fc.array(arbKey, { minLength: 1, maxLength: 4 }), consistency: fc.constantFrom('leader' as const, 'local' as const) }),
+  fc.record({
+    type: fc.constant('read' as const),
+    id: arbId,
+    collection: arbCollection,
+    keys: fc.array(arbKey, { minLength: 1, maxLength: 4 }),
+    consistency: fc.constantFrom('leader' as const, 'local' as const),
+  }),
   fc.record({
     type: fc.constant('read-result' as const),
     id: arbId,
@@ -115,16 +152,39 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     docs: fc.array(fc.record({ key: arbKey, seq: fc.nat(), state: fc.option(arbState, { nil: null }) }), { maxLength: 3 }),
   }),
   fc
-    .record({ collection: arbCollection, phase: fc.constantFrom('catchup' as const, 'live' as const), cursor: arbCursor, docs: fc.array(fc.record({ key: arbKey, state: arbState }), { maxLength: 4 }), done: fc.boolean(), resync: fc.boolean() })
+    .record({
+      collection: arbCollection,
+      phase: fc.constantFrom('catchup' as const, 'live' as const),
+      cursor: arbCursor,
+      docs: fc.array(fc.record({ key: arbKey, state: arbState }), { maxLength: 4 }),
+      done: fc.boolean(),
+      resync: fc.boolean(),
+    })
     .map(({ collection, phase, cursor, docs, done, resync }): Frame => {
-      const frame = { type: 'changes' as const, collection, phase, docs: docs.map((d, i) => ({ ...d, seq: cursor.seq + i + 1 })), watermark: cursor.seq + docs.length, cursor: { ...cursor, seq: cursor.seq + docs.length } };
+      const frame = {
+        type: 'changes' as const,
+        collection,
+        phase,
+        docs: docs.map((d, i) => ({ ...d, seq: cursor.seq + i + 1 })),
+        watermark: cursor.seq + docs.length,
+        cursor: { ...cursor, seq: cursor.seq + docs.length },
+      };
       if (phase === 'live') return frame;
       return { ...frame, ...(done ? { done: true as const } : {}), ...(resync ? { resync: true as const } : {}) };
     }),
-  fc.record({ type: fc.constant('credit' as const), collection: arbCollection, bytes: fc.integer({ min: 1, max: 2 ** 30 }) }, { requiredKeys: ['type', 'bytes'] }),
+  fc.record(
+    { type: fc.constant('credit' as const), collection: arbCollection, bytes: fc.integer({ min: 1, max: 2 ** 30 }) },
+    { requiredKeys: ['type', 'bytes'] },
+  ),
   fc.record({ type: fc.constantFrom('ping' as const, 'pong' as const), t: fc.nat() }),
   fc.record(
-    { type: fc.constant('error' as const), code: fc.constantFrom('bad_message' as const, 'unauthorized' as const, 'behind' as const), message: fc.string({ maxLength: 60 }), id: arbId, collection: arbCollection },
+    {
+      type: fc.constant('error' as const),
+      code: fc.constantFrom('bad_message' as const, 'unauthorized' as const, 'behind' as const),
+      message: fc.string({ maxLength: 60 }),
+      id: arbId,
+      collection: arbCollection,
+    },
     { requiredKeys: ['type', 'code', 'message'] },
   ),
 );
@@ -181,7 +241,13 @@ const MARK = '@@junk@@';
 
 /** A valid frame's text with one node replaced, removed, or given a hostile sibling key. */
 export const arbMutatedFrameText: fc.Arbitrary<string> = fc
-  .record({ frame: arbFrame, pick: fc.nat(), how: fc.constantFrom('replace', 'delete', 'add-key'), junk: arbJunkText, key: fc.constantFrom('__proto__', 'constructor', 'prototype', 'type', 'x') })
+  .record({
+    frame: arbFrame,
+    pick: fc.nat(),
+    how: fc.constantFrom('replace', 'delete', 'add-key'),
+    junk: arbJunkText,
+    key: fc.constantFrom('__proto__', 'constructor', 'prototype', 'type', 'x'),
+  })
   .map(({ frame, pick, how, junk, key }) => {
     const wire = JSON.parse(encodeFrame(frame)) as Record<string, unknown>;
     const all = slots(wire);

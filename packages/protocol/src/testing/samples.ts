@@ -30,7 +30,12 @@ export function registerDelta(replica: string, counter: number, value: unknown, 
 
 /** A full state with two concurrent siblings (A's value, B's delete): what a relay sends after merging. */
 export function conflictedState(): WireState {
-  const a = writeDoc<unknown>(emptyDocState(), { dot: [A, 1], hlc: { wall: WALL, logical: 0, replica: A }, readContext: EMPTY_CONTEXT, value: encodeValue({ n: 1 }) });
+  const a = writeDoc<unknown>(emptyDocState(), {
+    dot: [A, 1],
+    hlc: { wall: WALL, logical: 0, replica: A },
+    readContext: EMPTY_CONTEXT,
+    value: encodeValue({ n: 1 }),
+  });
   const b = writeDoc<unknown>(a.state, { dot: [B, 3], hlc: { wall: WALL, logical: 1, replica: B }, readContext: EMPTY_CONTEXT, deleted: true });
   return b.state as WireState;
 }
@@ -38,9 +43,16 @@ export function conflictedState(): WireState {
 /** A cart state whose sibling value is conflict's CRDT JSON `{s, c}`, carried opaque. */
 export function cartState(): WireState {
   let state: DocState<CrdtState<unknown>> = emptyDocState();
-  for (const [item, by] of [['apple', 2], ['pear', 1]] as const) {
+  for (const [item, by] of [
+    ['apple', 2],
+    ['pear', 1],
+  ] as const) {
     const dot = nextDot(state, A);
-    state = applyCrdtOp(cart, state, { dot, hlc: { wall: WALL + dot[1], logical: 0, replica: A }, op: { type: 'update', key: item, op: { type: 'increment', by } } }).state;
+    state = applyCrdtOp(cart, state, {
+      dot,
+      hlc: { wall: WALL + dot[1], logical: 0, replica: A },
+      op: { type: 'update', key: item, op: { type: 'increment', by } },
+    }).state;
   }
   return {
     context: state.context,
@@ -65,7 +77,10 @@ export const LIMITS: RelayLimits = {
 export const RICH_VALUE = {
   at: new Date(Date.UTC(2026, 0, 1)),
   tags: new Set(['a', 'b']),
-  byItem: new Map<string, unknown>([['apple', 2], ['pear', { note: undefined }]]),
+  byItem: new Map<string, unknown>([
+    ['apple', 2],
+    ['pear', { note: undefined }],
+  ]),
   big: 2n ** 70n,
   missing: undefined,
   pattern: /ca+rt/giu,
@@ -118,12 +133,27 @@ export function sampleFrames(): Frame[] {
       level: 'relay',
       results: [
         { collection: 'notes', key: 'n-1', status: 'accepted', seq: 1201 },
-        { collection: 'notes', key: 'n-1', status: 'rejected', code: 'conflict_rejected', message: 'context misses dot replicaBBBBBBBBBBBBB:3', current: conflictedState() },
+        {
+          collection: 'notes',
+          key: 'n-1',
+          status: 'rejected',
+          code: 'conflict_rejected',
+          message: 'context misses dot replicaBBBBBBBBBBBBB:3',
+          current: conflictedState(),
+        },
         { collection: 'carts', key: 'cart-9', status: 'rejected', code: 'too_many_siblings', message: 'key holds 100 siblings' },
       ],
     },
     { type: 'read', id: 'r-3', collection: 'stock', keys: ['sku-1', 'sku-2'], consistency: 'leader' },
-    { type: 'read-result', id: 'r-3', collection: 'stock', docs: [{ key: 'sku-1', seq: 88, state: conflictedState() }, { key: 'sku-2', seq: 0, state: null }] },
+    {
+      type: 'read-result',
+      id: 'r-3',
+      collection: 'stock',
+      docs: [
+        { key: 'sku-1', seq: 88, state: conflictedState() },
+        { key: 'sku-2', seq: 0, state: null },
+      ],
+    },
     {
       type: 'changes',
       collection: 'notes',

@@ -76,4 +76,3 @@ describe('durability: a relay process killed mid-write', () => {
     reader.close();
   }, 60_000);
 });
-

@@ -100,7 +100,9 @@ describe('TLS', () => {
     dirs.push(dir);
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], {
+      stdio: 'ignore',
+    });
     const relay = await spawnRelay(['--db', ':memory:', '--tls-cert', cert, '--tls-key', key]);
     children.push(relay);
     const ws = new WebSocket(`wss://127.0.0.1:${relay.port}/`, { rejectUnauthorized: false });

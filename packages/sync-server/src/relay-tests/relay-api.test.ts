@@ -19,7 +19,8 @@ afterEach(async () => {
   inProcess = undefined;
 });
 
-const value = (state: DocState<WireValue>) => state.siblings.map((s) => (s.deleted === true ? null : (decodeValue(s.value) as { ok: true; value: unknown }).value));
+const value = (state: DocState<WireValue>) =>
+  state.siblings.map((s) => (s.deleted === true ? null : (decodeValue(s.value) as { ok: true; value: unknown }).value));
 
 describe('relay API', () => {
   it('runs a real session over an in-memory connection (relay.accept)', async () => {
@@ -31,7 +32,9 @@ describe('relay API', () => {
       const decoded = decodeRelayFrame(text);
       if (decoded.ok) frames.push(decoded.value);
     });
-    clientEnd.send(encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId: 'memoryClient', subscriptions: [{ collection: 'notes', cursor: null }] }));
+    clientEnd.send(
+      encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId: 'memoryClient', subscriptions: [{ collection: 'notes', cursor: null }] }),
+    );
     inProcess.write('notes', 'k', { value: { hello: 'world' } });
     await new Promise((r) => setTimeout(r, 20));
     expect(frames[0]?.type).toBe('welcome');

@@ -60,7 +60,7 @@ describe('multi-leader sync over real WebSockets', () => {
     for (let i = 0; i < 30; i++) await writer.push([writer.blind('notes', `k${i}`, i)]);
     const fresh = await client('fresh');
     const frames = [];
-    for (let seen = 0; ; ) {
+    for (let seen = 0; ;) {
       const f = await fresh.next('changes', () => true, 5000, seen);
       seen = fresh.frames.indexOf(f) + 1;
       frames.push(f);

@@ -15,7 +15,10 @@ const token = (claims: Record<string, unknown>) =>
 
 /** A change whose delta is built by hand: a sibling at `dot` with `context`. */
 function forged(key: string, dot: Dot, context = contextFromDots([dot]), wall = Date.now()): PushedChange {
-  const written = writeDoc({ context: { vv: new Map(), cloud: [] }, siblings: [] }, { dot, hlc: { wall, logical: 0, replica: dot[0] }, readContext: context, value: encodeValue('x') });
+  const written = writeDoc(
+    { context: { vv: new Map(), cloud: [] }, siblings: [] },
+    { dot, hlc: { wall, logical: 0, replica: dot[0] }, readContext: context, value: encodeValue('x') },
+  );
   return { collection: 'notes', key, delta: written.delta, writeNumber: 1 };
 }
 

@@ -129,7 +129,11 @@ export class Session {
   }
 
   /** Sends an `error` frame and closes the connection. */
-  private fail(code: ErrorCode, message: string, closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : CLOSE.policy): void {
+  private fail(
+    code: ErrorCode,
+    message: string,
+    closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : CLOSE.policy,
+  ): void {
     if (this.phase === 'closed') return;
     this.host.metrics.rejects.inc({ code });
     this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
@@ -399,9 +403,7 @@ export class Session {
       const changes = round.changes.get(sub.log.collection);
       if (changes === undefined) continue;
       const { prefix, collection } = sub.log;
-      const docs = changes.filter(
-        (c) => c.seq > sub.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.readable(collection, c.key),
-      );
+      const docs = changes.filter((c) => c.seq > sub.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.readable(collection, c.key));
       if (docs.length === 0) continue;
       const watermark = Math.max(sub.watermark, round.head(collection));
       sub.watermark = watermark;

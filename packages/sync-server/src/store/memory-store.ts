@@ -2,15 +2,7 @@ import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { newLineage } from './lineage.js';
 import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
-import {
-  checkCount,
-  checkDecision,
-  checkDot,
-  checkMetaValue,
-  checkName,
-  checkNewDecision,
-  checkReplicaId,
-} from './store-arguments.js';
+import { checkCount, checkDecision, checkDot, checkMetaValue, checkName, checkNewDecision, checkReplicaId } from './store-arguments.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 
 interface MemoryCollection {

@@ -3,15 +3,7 @@ import type Database from 'better-sqlite3';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
 import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
-import {
-  checkCount,
-  checkDecision,
-  checkDot,
-  checkMetaValue,
-  checkName,
-  checkNewDecision,
-  checkReplicaId,
-} from './store-arguments.js';
+import { checkCount, checkDecision, checkDot, checkMetaValue, checkName, checkNewDecision, checkReplicaId } from './store-arguments.js';
 
 /**
  * Every read and write of the relay database as prepared statements, prepared once per
@@ -48,18 +40,10 @@ export class SqliteQueries implements StoreTx {
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#selectDoc = db.prepare<[string, string], { seq: number; state: string }>(
-      'SELECT seq, state FROM docs WHERE collection = ? AND key = ?',
-    );
-    this.#selectHead = db.prepare<[string], { seq: number; hash: string }>(
-      'SELECT head_seq AS seq, head_hash AS hash FROM collections WHERE name = ?',
-    );
-    this.#updateDoc = db.prepare<[number, string, string, string]>(
-      'UPDATE docs SET seq = ?, state = ? WHERE collection = ? AND key = ?',
-    );
-    this.#insertDoc = db.prepare<[string, string, number, string]>(
-      'INSERT INTO docs (collection, key, seq, state) VALUES (?, ?, ?, ?)',
-    );
+    this.#selectDoc = db.prepare<[string, string], { seq: number; state: string }>('SELECT seq, state FROM docs WHERE collection = ? AND key = ?');
+    this.#selectHead = db.prepare<[string], { seq: number; hash: string }>('SELECT head_seq AS seq, head_hash AS hash FROM collections WHERE name = ?');
+    this.#updateDoc = db.prepare<[number, string, string, string]>('UPDATE docs SET seq = ?, state = ? WHERE collection = ? AND key = ?');
+    this.#insertDoc = db.prepare<[string, string, number, string]>('INSERT INTO docs (collection, key, seq, state) VALUES (?, ?, ?, ?)');
     this.#insertChain = db.prepare<[string, number, string]>('INSERT INTO chain (collection, seq, hash) VALUES (?, ?, ?)');
     // `keys` of the inserted row is the number of keys the transaction added.
     this.#upsertCollection = db.prepare<[string, number, string, number]>(
@@ -78,9 +62,7 @@ export class SqliteQueries implements StoreTx {
       'INSERT INTO write_numbers (replica, n) VALUES (?, ?) ON CONFLICT (replica) DO UPDATE SET n = max(n, excluded.n)',
     );
     this.#selectMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?');
-    this.#upsertMeta = db.prepare<[string, string]>(
-      'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-    );
+    this.#upsertMeta = db.prepare<[string, string]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
     this.#deleteMeta = db.prepare<[string]>('DELETE FROM meta WHERE name = ?');
 
     // Scans. Without a prefix: walk the log (docs_by_seq). With one, two plans, chosen per
@@ -88,9 +70,7 @@ export class SqliteQueries implements StoreTx {
     // key index), or read the prefix's key range (docs_by_key; `+seq` keeps it off the log
     // index) and sort it.
     const columns = 'SELECT key, seq, state FROM docs';
-    this.#scanAll = db.prepare<[string, number, number], StoredDoc>(
-      `${columns} WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`,
-    );
+    this.#scanAll = db.prepare<[string, number, number], StoredDoc>(`${columns} WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`);
     this.#scanBySeqWithPrefix = db.prepare<[string, number, string, string, number], StoredDoc>(
       `${columns} WHERE collection = ? AND seq > ? AND +key >= ? AND +key < ? ORDER BY seq LIMIT ?`,
     );
@@ -104,19 +84,13 @@ export class SqliteQueries implements StoreTx {
       `${columns} WHERE collection = ? AND key >= ? AND +seq > ? ORDER BY +seq LIMIT ?`,
     );
     this.#countByKey = db
-      .prepare<[string, string, string, number], number>(
-        'SELECT count(*) FROM (SELECT 1 FROM docs WHERE collection = ? AND key >= ? AND key < ? LIMIT ?)',
-      )
+      .prepare<[string, string, string, number], number>('SELECT count(*) FROM (SELECT 1 FROM docs WHERE collection = ? AND key >= ? AND key < ? LIMIT ?)')
       .pluck();
     this.#countByKeyFrom = db
-      .prepare<[string, string, number], number>(
-        'SELECT count(*) FROM (SELECT 1 FROM docs WHERE collection = ? AND key >= ? LIMIT ?)',
-      )
+      .prepare<[string, string, number], number>('SELECT count(*) FROM (SELECT 1 FROM docs WHERE collection = ? AND key >= ? LIMIT ?)')
       .pluck();
     this.#selectHash = db.prepare<[string, number], string>('SELECT hash FROM chain WHERE collection = ? AND seq = ?').pluck();
-    this.#selectCollections = db.prepare<[], { name: string; keys: number; seq: number }>(
-      'SELECT name, keys, head_seq AS seq FROM collections',
-    );
+    this.#selectCollections = db.prepare<[], { name: string; keys: number; seq: number }>('SELECT name, keys, head_seq AS seq FROM collections');
     this.#selectCollectionNames = db.prepare<[], string>('SELECT name FROM collections').pluck();
   }
 
@@ -237,10 +211,7 @@ export class SqliteQueries implements StoreTx {
     const budget = Math.max(4 * limit, 1024);
     let readRange = false;
     if (this.head(collection).seq - afterSeq > budget) {
-      const inRange =
-        upper === undefined
-          ? this.#countByKeyFrom.get(collection, prefix, budget)
-          : this.#countByKey.get(collection, prefix, upper, budget);
+      const inRange = upper === undefined ? this.#countByKeyFrom.get(collection, prefix, budget) : this.#countByKey.get(collection, prefix, upper, budget);
       readRange = (inRange ?? 0) < budget;
     }
     if (readRange) {

@@ -110,8 +110,7 @@ export function openRelayDatabase(path: string, now: () => number): OpenedDataba
     if (version === 0) migrate(db, path, now);
     else if (applicationId !== APPLICATION_ID) throw storeError(path, 'not a Converge relay database');
     const identity = db.prepare('SELECT lineage, created_at AS createdAt FROM store_identity WHERE id = 1').get() as
-      | { lineage: string; createdAt: number }
-      | undefined;
+      { lineage: string; createdAt: number } | undefined;
     if (identity === undefined) throw storeError(path, 'the database has lost its identity row');
     return { db, lineage: identity.lineage, createdAt: identity.createdAt };
   } catch (error) {

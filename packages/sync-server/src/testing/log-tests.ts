@@ -5,13 +5,37 @@ import { REPLICA_B, dotOf, putAll, seededRandom, type StoreHarness } from './sto
 
 /** Keys with every character a naive `LIKE` prefix filter gets wrong, and code points at UTF-8 boundaries. */
 const AWKWARD_KEYS = [
-  '', 'a', 'a%b', 'a%', 'a_b', 'aXb', 'a\\b', 'a\\', 'ab', 'abc', 'b', 'A',
-  'ä', 'äb', '😀', '😀x', '😀😀', '\uD7FF', '\uD7FFz', '\uE000', '\uFFFF', '\u{10000}',
-  '\u{10FFFF}', '\u{10FFFF}a', '\u{10FFFF}\u{10FFFF}', 'a\u{10FFFF}', 'a\u{10FFFF}b', 'b\u0000', 'a\u0000b',
+  '',
+  'a',
+  'a%b',
+  'a%',
+  'a_b',
+  'aXb',
+  'a\\b',
+  'a\\',
+  'ab',
+  'abc',
+  'b',
+  'A',
+  'ä',
+  'äb',
+  '😀',
+  '😀x',
+  '😀😀',
+  '\uD7FF',
+  '\uD7FFz',
+  '\uE000',
+  '\uFFFF',
+  '\u{10000}',
+  '\u{10FFFF}',
+  '\u{10FFFF}a',
+  '\u{10FFFF}\u{10FFFF}',
+  'a\u{10FFFF}',
+  'a\u{10FFFF}b',
+  'b\u0000',
+  'a\u0000b',
 ];
-const AWKWARD_PREFIXES = [
-  'a', 'a%', 'a_', 'a\\', 'ab', 'ä', '😀', '\uD7FF', '\u{10FFFF}', 'a\u{10FFFF}', 'a\u0000', 'zz', 'A',
-];
+const AWKWARD_PREFIXES = ['a', 'a%', 'a_', 'a\\', 'ab', 'ä', '😀', '\uD7FF', '\u{10FFFF}', 'a\u{10FFFF}', 'a\u0000', 'zz', 'A'];
 
 function keysOf(docs: readonly StoredDoc[]): string[] {
   return docs.map((doc) => doc.key);
@@ -43,9 +67,7 @@ class ModelLog {
   }
 
   scan(afterSeq: number, prefix = ''): StoredDoc[] {
-    return [...this.docs.values()]
-      .filter((doc) => doc.seq > afterSeq && doc.key.startsWith(prefix))
-      .sort((a, b) => a.seq - b.seq);
+    return [...this.docs.values()].filter((doc) => doc.seq > afterSeq && doc.key.startsWith(prefix)).sort((a, b) => a.seq - b.seq);
   }
 }
 

@@ -136,7 +136,12 @@ export class ProtocolClient {
   }
 
   /** The first received frame of `type` (from index `from`) matching `match`, waiting up to `timeoutMs`. */
-  async next<T extends RelayFrame['type']>(type: T, match: (frame: FrameOfType<T>) => boolean = () => true, timeoutMs = 5000, from = 0): Promise<FrameOfType<T>> {
+  async next<T extends RelayFrame['type']>(
+    type: T,
+    match: (frame: FrameOfType<T>) => boolean = () => true,
+    timeoutMs = 5000,
+    from = 0,
+  ): Promise<FrameOfType<T>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.frames.slice(from).find((f): f is FrameOfType<T> => f.type === type && match(f as FrameOfType<T>));

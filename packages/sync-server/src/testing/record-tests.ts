@@ -118,26 +118,15 @@ export function recordTests(harness: StoreHarness): void {
       putAll(store, 'carts', ['a', 'b']);
       store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 1 }));
       store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 1 }));
-      expectConvergeError(
-        () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'rejected' })),
-        'internal',
-        /final/,
-      );
-      expectConvergeError(
-        () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })),
-        'internal',
-      );
+      expectConvergeError(() => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'rejected' })), 'internal', /final/);
+      expectConvergeError(() => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })), 'internal');
       expect(store.decision('carts', 'a', dotOf(1))).toEqual({ status: 'accepted', seq: 1 });
     });
 
     it('refuses an accepted seq beyond the head', () => {
       const store = harness.make();
       putAll(store, 'carts', ['a']);
-      expectConvergeError(
-        () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })),
-        'internal',
-        /beyond/,
-      );
+      expectConvergeError(() => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })), 'internal', /beyond/);
       expect(store.decision('carts', 'a', dotOf(1))).toBeUndefined();
     });
   });
