@@ -8,6 +8,8 @@ export default defineConfig({
     alias: [
       { find: /^@converge\/conflict\/testing$/, replacement: src('./packages/conflict/src/testing/index.ts') },
       { find: /^@converge\/conflict$/, replacement: src('./packages/conflict/src/index.ts') },
+      { find: /^@converge\/client\/testing$/, replacement: src('./packages/client/src/testing/index.ts') },
+      { find: /^@converge\/client$/, replacement: src('./packages/client/src/index.ts') },
       { find: /^@converge\/protocol$/, replacement: src('./packages/protocol/src/index.ts') },
       { find: /^@converge\/sync-server\/testing$/, replacement: src('./packages/sync-server/src/testing/index.ts') },
       { find: /^@converge\/sync-server$/, replacement: src('./packages/sync-server/src/index.ts') },

@@ -2,12 +2,39 @@
 // `npm test`: every suite, then one plain `N passed, N failed` line summed over all of them.
 // Results are read from vitest's JSON reporter, not from its coloured text.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const outDir = join(root, '.test-results');
 mkdirSync(outDir, { recursive: true });
+
+/**
+ * The browser tests drive Debian's Chromium (CHROME_PATH, default /usr/bin/chromium) through
+ * playwright-core. When it is missing: as root, install it (saying so); otherwise stop with the
+ * command to run. Never skip the browser tests silently.
+ */
+function ensureChromium() {
+  const path = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+  if (existsSync(path)) return path;
+  const install = 'apt-get install -y chromium';
+  if (process.getuid?.() !== 0) {
+    console.error(`Chromium is missing at ${path}; the browser tests need it. Install it with:\n  sudo ${install}\n(or set CHROME_PATH)`);
+    process.exit(1);
+  }
+  console.log(`Chromium is missing at ${path}: installing Debian's chromium (${install})`);
+  let run = spawnSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    run = spawnSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit' });
+  }
+  if (run.status !== 0 || !existsSync(path)) {
+    console.error(`installing Chromium failed; run: ${install}`);
+    process.exit(1);
+  }
+  return path;
+}
+process.env.CHROME_PATH = ensureChromium();
 
 const suites = [{ name: 'unit', args: ['run', '--reporter=default', '--reporter=json'] }];
 
