@@ -1,6 +1,8 @@
 // Every `@example` block on a public export runs here, so the examples in the docs stay true.
-// ```ts blocks are transpiled and run with the package's exports in scope; ```json blocks in
-// @converge/protocol are frames and must decode.
+// ```ts blocks are transpiled and run with the package's exports in scope; a line
+// `expr; // → expected` must evaluate to `expected` (deep equality). ```json blocks in
+// @converge/protocol are frames and must decode. The README's ```ts blocks run the same way,
+// unless the line before the block is `<!-- not run: reason -->`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,42 @@ function examples(pkg: string): Example[] {
   return out;
 }
 
+/** Turns each `expr; // → expected` line into a checked assertion. */
+function withResultChecks(code: string): string {
+  return code
+    .split('\n')
+    .map((line) => {
+      const match = /^(\s*)(.*?);\s*\/\/ → (.*)$/.exec(line);
+      if (match === null) return line;
+      const [, indent, expr, expected] = match;
+      return `${indent}__expectResult(${expr}, (${expected}), ${JSON.stringify(line.trim())});`;
+    })
+    .join('\n');
+}
+
+function expectResult(actual: unknown, expected: unknown, line: string): void {
+  expect(actual, line).toEqual(expected);
+}
+
+/** Runs a ```ts example with `scope` as its globals; its `import … from '@converge/…'` lines are satisfied by the scope. */
+async function runExample(code: string, scope: Record<string, unknown>): Promise<void> {
+  const body = withResultChecks(code.replace(/^import [^;]*? from '@converge\/[\w/-]+';\s*$/gm, ''));
+  const { code: js } = await transform(body, { loader: 'ts', format: 'esm' });
+  const all = { ...scope, __expectResult: expectResult };
+  await new AsyncFunction(...Object.keys(all), js)(...Object.values(all));
+}
+
+function readmeExamples(): { name: string; code: string }[] {
+  const text = readFileSync(join(packages, '..', 'README.md'), 'utf8');
+  const out: { name: string; code: string }[] = [];
+  for (const block of text.matchAll(/(?:^|\n)(.*)\n```ts\n([\s\S]*?)```/g)) {
+    if (/^<!-- not run/.test(block[1]!)) continue;
+    const line = text.slice(0, block.index).split('\n').length + 1;
+    out.push({ name: `README.md:${line}`, code: block[2]! });
+  }
+  return out;
+}
+
 const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
 
 describe.each(Object.keys(scopes))('@example blocks of @converge/%s', (pkg) => {
@@ -55,11 +93,24 @@ describe.each(Object.keys(scopes))('@example blocks of @converge/%s', (pkg) => {
       if (!decoded.ok) throw decoded.error;
       return;
     }
-    const { code } = await transform(example.code, { loader: 'ts', format: 'esm' });
     // The package's public exports, and the example's own module (for internal helpers).
     const own = (await import(join(packages, example.file))) as Record<string, unknown>;
-    const scope = { ...conflict, ...protocol, ...scopes[pkg], ...own };
-    await new AsyncFunction(...Object.keys(scope), code)(...Object.values(scope));
+    await runExample(example.code, { ...conflict, ...protocol, ...scopes[pkg], ...own });
+  });
+});
+
+describe('README.md ts blocks', () => {
+  const found = readmeExamples();
+  it('has examples', () => expect(found.length).toBeGreaterThan(0));
+  it.each(found.map((e) => [e.name, e] as const))('%s', async (_name, example) => {
+    await runExample(example.code, { ...conflict, ...protocol, ...server });
+  });
+});
+
+describe('result comments are checked', () => {
+  it('a wrong `// → expected` fails the example', async () => {
+    await expect(runExample("negotiateProtocol(0); // → 'not this'", { ...protocol })).rejects.toThrow(/negotiateProtocol/);
+    await runExample('negotiateProtocol(0); // → undefined', { ...protocol });
   });
 });
 
