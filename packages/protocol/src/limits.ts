@@ -34,6 +34,12 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = Object.freeze({
 export interface RelayLimits extends DecodeLimits {
   /** Largest encoded value (one sibling's `{json, meta}` as JSON text), in UTF-8 bytes. */
   readonly maxValueBytes: number;
+  /**
+   * Largest merged state of one key (every sibling and its context, as the relay stores it), in
+   * UTF-8 bytes; a push that would make a key's state larger is refused with `payload_too_large`.
+   * Below `maxFrameBytes`, so that one key always fits in one frame.
+   */
+  readonly maxStateBytes: number;
   /** How far ahead of the relay's clock a pushed write's HLC wall time may be, in ms. */
   readonly maxClockSkewMs: number;
   /** Most siblings a key may reach through client pushes before a push is refused (`too_many_siblings`). */
@@ -50,6 +56,7 @@ export const RELAY_LIMIT_NAMES = [
   'maxFrameBytes',
   'maxChangesPerFrame',
   'maxValueBytes',
+  'maxStateBytes',
   'maxClockSkewMs',
   'maxSiblingsPerKey',
   'catchupWindowBytes',

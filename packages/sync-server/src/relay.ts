@@ -29,6 +29,7 @@ export const DEFAULT_LIMITS: RelayLimits = Object.freeze({
   maxFrameBytes: 1024 * 1024,
   maxChangesPerFrame: 1000,
   maxValueBytes: 256 * 1024,
+  maxStateBytes: 512 * 1024 - 8 * 1024,
   maxClockSkewMs: 60_000,
   maxSiblingsPerKey: 100,
   catchupWindowBytes: 4 * 1024 * 1024,

@@ -11,7 +11,7 @@ import { idProblem } from '../names.js';
  * ```json
  * {"type":"welcome","protocol":1,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
  *  "writeNumber":41,"limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
- *  "maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
+ *  "maxStateBytes":516096,"maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart","head":1200}}}
  * ```
  */

@@ -66,6 +66,7 @@ export const LIMITS: RelayLimits = {
   maxFrameBytes: 1_048_576,
   maxChangesPerFrame: 1000,
   maxValueBytes: 262_144,
+  maxStateBytes: 516_096,
   maxClockSkewMs: 60_000,
   maxSiblingsPerKey: 100,
   catchupWindowBytes: 1_048_576,
