@@ -172,7 +172,7 @@ function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: Push
     if (!(resync && unseen.size > 0)) {
       const base = crdtDocFromWire(type, current, 'stored');
       if (!base.ok) throw new ConvergeError('internal', `stored ${collection}/${key}: ${base.error.message}`);
-      const checked = checkCrdtWrite(type, decoded.value, base.value);
+      const checked = checkCrdtWrite(type, decoded.value, base.value, ctx.replicaId);
       if (!checked.ok) return new Refusal(checked.error.code, checked.error.message);
     }
   }

@@ -1,9 +1,10 @@
-import { addDot, containsContext, contextHas, firstUnseenDot, unionContexts } from '../causal-context.js';
+import { addDot, containsContext, contextHas, firstUnseenDot, joinByDot, unionContexts } from '../causal-context.js';
 import type { Dot } from '../dot.js';
 import { writeDoc, type DocState, type WriteResult } from '../doc-state.js';
 import { decodeContext, encodeContext } from '../encoding.js';
 import { ConvergeError, fail, ok, type Result } from '../errors.js';
 import type { Hlc } from '../hlc.js';
+import type { ReplicaId } from '../replica-id.js';
 import type { ClearOp, CrdtState, CrdtType } from './crdt-type.js';
 
 /**
@@ -78,31 +79,39 @@ export function crdtStateFromJson<S>(type: CrdtType<S, unknown, unknown>, json: 
 }
 
 /**
- * The relay's structural check of one untrusted CRDT write (a delta whose sibling values are
- * already decoded). Each sibling's seen-set must lie inside the delta's context, and a write
- * may add entries only under its writer's own dots: every entry under another replica's dot
- * must be one the relay holds with the same content, or one the relay has seen removed (the
- * join drops it anyway). Entries under the writer's own dots the relay has not seen are its
- * own earlier writes, squashed into this one. Anything else would let one collaborator forge
- * or suppress another's adds.
+ * The relay's check of one untrusted CRDT write (a delta whose sibling values are already
+ * decoded) against the state it holds. Each sibling's seen-set must lie inside the delta's
+ * context. Then the check judges the RESULT, not the pushed value alone: in the joined value of
+ * the state the relay would store after merging the write, every entry must be one the relay's
+ * current joined value holds with the same content, or a new entry under a dot of the writer
+ * that the relay has not seen (its own write, or its own earlier writes squashed into this one).
+ * A value may carry entries the relay has seen removed only while the remover's sibling
+ * survives the merge (a stale tab), since the join then drops them; a write that supersedes
+ * every sibling would otherwise re-create or inflate entries in another replica's name.
  */
-export function checkCrdtWrite<S>(type: CrdtType<S, unknown, unknown>, delta: DocState<CrdtState<S>>, current: DocState<CrdtState<S>>): Result<true> {
+export function checkCrdtWrite<S>(
+  type: CrdtType<S, unknown, unknown>,
+  delta: DocState<CrdtState<S>>,
+  current: DocState<CrdtState<S>>,
+  writer: ReplicaId,
+): Result<true> {
   if (delta.siblings.length === 0) return fail('delta.siblings', 'a CRDT write carries a sibling');
-  const held = new Map<string, string>();
-  for (const [dot, content] of type.entries(joinSiblings(type, current).store)) held.set(`${dot[0]}:${dot[1]}`, content);
   for (const sibling of delta.siblings) {
     if (sibling.deleted === true) return fail('delta.siblings', 'CRDT collections have no tombstones: delete is clear');
-    const { store, seen } = sibling.value;
+    const { seen } = sibling.value;
     if (!containsContext(delta.context, seen)) {
       const dot = firstUnseenDot(delta.context, seen)!;
       return forbidden(`value's seen-set claims ${dot[0]}:${dot[1]} outside the write's context`);
     }
-    const writer = sibling.dot[0];
-    for (const [dot, content] of type.entries(store)) {
-      const known = held.get(`${dot[0]}:${dot[1]}`);
-      if (known !== undefined ? known === content : dot[0] === writer || contextHas(current.context, dot)) continue;
-      return forbidden(`entry ${dot[0]}:${dot[1]} is not the writer's own and differs from what the relay holds`);
-    }
+  }
+  const held = new Set<string>();
+  for (const [dot, content] of type.entries(joinSiblings(type, current).store)) held.add(`${dot[0]}:${dot[1]}=${content}`);
+  const result = joinByDot(current.siblings, current.context, delta.siblings, delta.context, (x) => x);
+  const joined = joinSiblings(type, { context: unionContexts(current.context, delta.context), siblings: result });
+  for (const [dot, content] of type.entries(joined.store)) {
+    if (held.has(`${dot[0]}:${dot[1]}=${content}`)) continue;
+    if (dot[0] === writer && !contextHas(current.context, dot)) continue;
+    return forbidden(`entry ${dot[0]}:${dot[1]} would not be the writer's own new entry, nor one the relay holds with the same content`);
   }
   return ok(true);
 }

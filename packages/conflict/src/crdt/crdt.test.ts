@@ -130,19 +130,19 @@ describe('CRDT values on the wire and the relay check', () => {
 
   it('accepts an honest write, refuses one that forges another writer entry or claims unseen dots', () => {
     const honest = op(cart, relay, 'C', add('milk', 3));
-    expect(checkCrdtWrite(cart as never, fromJson(toJson(honest.delta)), relay as never).ok).toBe(true);
+    expect(checkCrdtWrite(cart as never, fromJson(toJson(honest.delta)), relay as never, 'C').ok).toBe(true);
 
     const json = toJson(honest.delta);
     const value = json.s[0][4];
     // Inflate B's eggs entry (B:1 → 200): content differs from what the relay holds.
     value.s = value.s.map(([k, entries]: [string, [string, number, number][]]) => [k, entries.map((e) => (e[0] === 'B' ? [e[0], e[1], 200] : e))]);
-    const forged = checkCrdtWrite(cart as never, fromJson(json), relay as never);
+    const forged = checkCrdtWrite(cart as never, fromJson(json), relay as never, 'C');
     expect(!forged.ok && forged.error.code).toBe('forbidden');
 
     const json2 = toJson(honest.delta);
     json2.s[0][4].s.push(['bread', [['D', 1, 5]]]);
     json2.s[0][4].c.v.D = 1;
-    const unseen = checkCrdtWrite(cart as never, fromJson(json2), relay as never);
+    const unseen = checkCrdtWrite(cart as never, fromJson(json2), relay as never, 'C');
     expect(!unseen.ok && unseen.error.code).toBe('forbidden'); // seen-set outside the envelope context
   });
 
@@ -151,7 +151,7 @@ describe('CRDT values on the wire and the relay check', () => {
     const second = op(cart, first.state, 'C', add('milk', 1)); // covers the first: one sibling carries both
     const squashed = merge(first.delta, second.delta);
     expect(squashed.siblings).toHaveLength(1);
-    expect(checkCrdtWrite(cart as never, fromJson(toJson(squashed)), relay as never).ok).toBe(true);
+    expect(checkCrdtWrite(cart as never, fromJson(toJson(squashed)), relay as never, 'C').ok).toBe(true);
   });
 
   it('refuses an entry outside the value seen-set at decode time', () => {
