@@ -106,13 +106,15 @@ function judgePush(ctx: PushContext, tx: StoreTx, changes: readonly PushedChange
     const outcome = judge(ctx, tx, change, counts, committed);
     if (outcome instanceof Refusal) {
       counts.rejected[outcome.code] = (counts.rejected[outcome.code] ?? 0) + 1;
+      // The stored state goes back only to a principal that may read the key.
+      const current = outcome.current !== undefined && ctx.auth.authorize(ctx.principal, collection, key, 'read') ? outcome.current : undefined;
       return {
         collection,
         key,
         status: 'rejected',
         code: outcome.code,
         message: outcome.message,
-        ...(outcome.current === undefined ? {} : { current: outcome.current }),
+        ...(current === undefined ? {} : { current }),
       };
     }
     return { collection, key, status: 'accepted', seq: outcome };

@@ -124,6 +124,37 @@ describe('auth', () => {
     expect(live.docs.map((d) => d.key)).toEqual(['u1/live']);
   });
 
+  it('a write-only principal gets refusals without state, and welcome hides the heads it may not read', async () => {
+    const collections = { accounts: { mode: 'leader-follower', strategy: 'siblings' } } as const;
+    await harness.start({ auth: jwtAuth({ secret: SECRET }), collections });
+    const admin = await client('admin', { token: await token({ sub: 'admin' }), collections });
+    await admin.next('welcome');
+    await admin.push([admin.blind('accounts', 'acct', { balance: 10 }), admin.blind('notes', 'secret', 'for readers only')]);
+
+    const writer = await client('writerW', {
+      token: await token({ sub: 'w', collections: { accounts: 'write', notes: 'write' } }),
+      collections,
+      subscriptions: [],
+    });
+    const welcome = await writer.next('welcome');
+    expect(welcome.collections['accounts']?.head).toBe(0);
+    // A blind write to a leader-follower key is stale: refused, and the stored value stays hidden.
+    const stale = await writer.push([writer.blind('accounts', 'acct', { balance: 0 })]);
+    expect(stale.results[0]).toMatchObject({ status: 'rejected', code: 'conflict_rejected' });
+    expect(stale.results[0]).not.toHaveProperty('current');
+    // A reused dot with other content is replica_reset, also without state.
+    const original = forged('own', ['writerW', 1]);
+    expect((await writer.push([original])).results[0]).toMatchObject({ status: 'accepted' });
+    const reused = await writer.push([forged('own', ['writerW', 1], undefined, Date.now() + 5)]);
+    expect(reused.results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
+    expect(reused.results[0]).not.toHaveProperty('current');
+    // A principal that may read gets the state with the refusal.
+    const reader = await client('readerR', { token: await token({ sub: 'r' }), collections, subscriptions: [] });
+    expect((await reader.next('welcome')).collections['accounts']?.head).toBe(2); // the refused write's no-op is seq 2
+    const refused = await reader.push([reader.blind('accounts', 'acct', { balance: 1 })]);
+    expect(refused.results[0]).toHaveProperty('current');
+  });
+
   it('binds a replica id to the first principal that used it', async () => {
     await harness.start({ auth: jwtAuth({ secret: SECRET }) });
     const owner = await client('sharedId', { token: await token({ sub: 'alice' }) });

@@ -255,7 +255,11 @@ export class Session {
     const store = this.host.store;
     const collections: Record<string, CollectionInfo> = Object.create(null) as Record<string, CollectionInfo>;
     const names = new Set([...this.host.collections.declared().keys(), ...frame.subscriptions.map((s) => s.collection)]);
-    for (const name of names) collections[name] = { ...this.host.collections.get(name), head: store.head(name).seq };
+    // A collection the principal may not read is announced with head 0: its log's length is data too.
+    for (const name of names) {
+      const head = this.host.auth.authorize(principal, name, undefined, 'read') ? store.head(name).seq : 0;
+      collections[name] = { ...this.host.collections.get(name), head };
+    }
     this.phase = 'open';
     this.send({
       type: 'welcome',
