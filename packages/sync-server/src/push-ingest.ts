@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   addDot,
   ConvergeError,
@@ -5,6 +6,7 @@ import {
   contextHas,
   isTooFarAhead,
   mergeDocStates,
+  siblingContent,
   type CausalContext,
   type ErrorCode,
   type ReplicaId,
@@ -203,6 +205,11 @@ function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: Push
   return seq;
 }
 
+/** A short fingerprint of a sibling's content (dot excluded), recorded with each leader decision. */
+function fingerprint(sibling: WireState['siblings'][number]): string {
+  return createHash('sha256').update(siblingContent(sibling)).digest('base64url');
+}
+
 /**
  * Leader-follower: the relay accepts a write only if its context contains the dot of every
  * sibling the relay holds for the key (compare-and-set). A refused write's dot joins the key's
@@ -215,7 +222,21 @@ function decideAsLeader(tx: StoreTx, change: PushedChange, current: WireState, c
   if (sibling === undefined || extra !== undefined) {
     return new Refusal('bad_message', 'a leader-follower write carries exactly one sibling (such writes are never squashed)');
   }
+  const content = fingerprint(sibling);
   const decided = tx.decision(collection, key, sibling.dot);
+  const held = current.siblings.find((s) => s.dot[0] === sibling.dot[0] && s.dot[1] === sibling.dot[1]);
+  // A known dot with other content is a reused replica id: compare with the decision's
+  // fingerprint, else with the sibling the relay still holds; a known dot the relay can no
+  // longer compare is not accepted again either.
+  const reused =
+    decided?.content !== undefined
+      ? decided.content !== content
+      : held !== undefined
+        ? fingerprint(held) !== content
+        : decided === undefined && contextHas(current.context, sibling.dot);
+  if (reused) {
+    return new Refusal('replica_reset', `dot ${sibling.dot.join(':')} arrived with different content: this replica id was reused`, current);
+  }
   if (decided !== undefined) {
     return decided.status === 'accepted' ? decided.seq : new Refusal('conflict_rejected', 'this write was already refused', current);
   }
@@ -223,13 +244,13 @@ function decideAsLeader(tx: StoreTx, change: PushedChange, current: WireState, c
   if (stale !== undefined) {
     const noop: WireState = { context: addDot(current.context, sibling.dot), siblings: current.siblings };
     const { seq } = tx.put(collection, key, serializeState(noop), sibling.dot);
-    tx.recordDecision(collection, key, sibling.dot, { status: 'rejected' });
+    tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
     committed.push({ collection, key, seq, state: noop });
     return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
   }
   const { state: merged } = mergeDocStates(current, delta);
   const { seq } = tx.put(collection, key, serializeState(merged), sibling.dot);
-  tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq });
+  tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
   committed.push({ collection, key, seq, state: merged });
   return seq;
 }

@@ -55,6 +55,42 @@ describe('leader-follower collections: the relay is the single leader', () => {
     expect((await b.push([rebased])).results[0]).toEqual(ok.results[0]);
   });
 
+  it('a reused dot with different content is replica_reset, also once superseded or refused; an identical re-send gets its decision', async () => {
+    relay = await startTestRelay({ collections });
+    const a = await client('replicaA');
+    const first = a.write('accounts', 'acct', { balance: 10 }, { readContext: EMPTY_CONTEXT });
+    expect((await a.push([first])).results[0]).toMatchObject({ status: 'accepted', seq: 1 });
+    // Dot A:1 again, other content (a restored profile reusing its counter).
+    const reused = {
+      ...first,
+      delta: {
+        ...first.delta,
+        siblings: [{ ...first.delta.siblings[0]!, hlc: { ...first.delta.siblings[0]!.hlc, wall: first.delta.siblings[0]!.hlc.wall + 1 } }],
+      },
+    };
+    expect((await a.push([reused])).results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
+    expect((await a.push([first])).results[0]).toMatchObject({ status: 'accepted', seq: 1 });
+    // After A:2 supersedes A:1, the relay no longer holds A:1's value: it still knows its content.
+    const second = a.write('accounts', 'acct', { balance: 11 });
+    expect((await a.push([second])).results[0]).toMatchObject({ status: 'accepted', seq: 2 });
+    expect((await a.push([reused])).results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
+    // A refused write's dot, re-used with other content, is replica_reset too.
+    const b = await client('replicaB');
+    const stale = b.blind('accounts', 'acct', { balance: 0 });
+    expect((await b.push([stale])).results[0]).toMatchObject({ status: 'rejected', code: 'conflict_rejected' });
+    const staleAgain = b.blind('accounts', 'acct', { balance: 0 });
+    expect(staleAgain.delta.siblings[0]!.dot).not.toEqual(stale.delta.siblings[0]!.dot);
+    const restamped = {
+      ...stale,
+      delta: {
+        ...stale.delta,
+        siblings: [{ ...staleAgain.delta.siblings[0]!, dot: stale.delta.siblings[0]!.dot }],
+      },
+    };
+    expect((await b.push([restamped])).results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
+    expect((await b.push([stale])).results[0]).toMatchObject({ status: 'rejected', code: 'conflict_rejected' });
+  });
+
   it('answers a leader read from the relay', async () => {
     relay = await startTestRelay({ collections });
     const a = await client('replicaA');

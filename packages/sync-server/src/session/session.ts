@@ -238,10 +238,7 @@ export class Session {
     }
     if (!this.host.auth.anonymous) {
       // A replica id is bound to the first principal that used it: nobody else mints its dots.
-      const ownerKey = `replica-owner:${frame.replicaId}`;
-      const owner = this.host.store.getMeta(ownerKey);
-      if (owner === undefined) this.host.store.setMeta(ownerKey, principal.id);
-      else if (owner !== principal.id) {
+      if (this.host.store.claimReplica(frame.replicaId, principal.id) !== principal.id) {
         this.fail('forbidden', `replica id ${frame.replicaId} belongs to another principal`);
         return;
       }

@@ -31,6 +31,7 @@ class MemoryData implements StoreTx {
   readonly decisions = new Map<string, Decision>();
   readonly writeNumbers = new Map<ReplicaId, number>();
   readonly meta = new Map<string, string>();
+  readonly owners = new Map<ReplicaId, string>();
   undo: (() => void)[] = [];
 
   get(collection: string, key: string): StoredDoc | undefined {
@@ -61,6 +62,20 @@ class MemoryData implements StoreTx {
   getMeta(name: string): string | undefined {
     checkName('name', name);
     return this.meta.get(name);
+  }
+
+  replicaOwner(replicaId: ReplicaId): string | undefined {
+    checkReplicaId('replicaId', replicaId);
+    return this.owners.get(replicaId);
+  }
+
+  claimReplica(replicaId: ReplicaId, principalId: string): string {
+    checkName('principalId', principalId);
+    const owner = this.replicaOwner(replicaId);
+    if (owner !== undefined) return owner;
+    this.owners.set(replicaId, principalId);
+    this.undo.push(() => this.owners.delete(replicaId));
+    return principalId;
   }
 
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
@@ -102,7 +117,8 @@ class MemoryData implements StoreTx {
     checkNewDecision(existing, decision, this.head(collection).seq);
     if (existing !== undefined) return;
     const id = decisionId(collection, key, dot);
-    this.decisions.set(id, decision.status === 'accepted' ? { status: 'accepted', seq: decision.seq } : { status: 'rejected' });
+    const content = decision.content === undefined ? {} : { content: decision.content };
+    this.decisions.set(id, decision.status === 'accepted' ? { status: 'accepted', seq: decision.seq, ...content } : { status: 'rejected', ...content });
     this.undo.push(() => this.decisions.delete(id));
   }
 
@@ -190,6 +206,15 @@ export class MemoryStore implements RelayStore {
 
   setMeta(name: string, value: string | undefined): void {
     this.transact((tx) => tx.setMeta(name, value));
+  }
+
+  replicaOwner(replicaId: ReplicaId): string | undefined {
+    this.#lifecycle.check('replicaOwner');
+    return this.#data.replicaOwner(replicaId);
+  }
+
+  claimReplica(replicaId: ReplicaId, principalId: string): string {
+    return this.transact((tx) => tx.claimReplica(replicaId, principalId));
   }
 
   scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {

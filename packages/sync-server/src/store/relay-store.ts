@@ -17,9 +17,13 @@ export interface LogPosition {
 
 /**
  * The leader's decision on one write (one dot) in a leader-follower collection, recorded so
- * that a re-send is answered with the same decision.
+ * that a re-send is answered with the same decision. `content` fingerprints the decided write
+ * (its sibling), so the same dot arriving with other content is recognised as a reused replica
+ * id even after the write was superseded or refused; decisions recorded by an older relay may
+ * lack it.
  */
-export type Decision = { readonly status: 'accepted'; readonly seq: number } | { readonly status: 'rejected' };
+export type Decision =
+  { readonly status: 'accepted'; readonly seq: number; readonly content?: string } | { readonly status: 'rejected'; readonly content?: string };
 
 export interface CollectionStats {
   readonly name: string;
@@ -48,6 +52,8 @@ export interface StoreReads {
   writeNumber(replicaId: ReplicaId): number;
   /** A small operational value (e.g. a recovery-window deadline), or `undefined`. */
   getMeta(name: string): string | undefined;
+  /** The principal id the replica id is bound to, or `undefined` while it has none. */
+  replicaOwner(replicaId: ReplicaId): string | undefined;
 }
 
 /**
@@ -73,6 +79,11 @@ export interface StoreTx extends StoreReads {
   noteWriteNumber(replicaId: ReplicaId, n: number): void;
   /** Sets a meta value; `undefined` removes it. */
   setMeta(name: string, value: string | undefined): void;
+  /**
+   * Binds the replica id to `principalId` unless it is bound already, and returns its owner:
+   * `principalId`, or the principal it was bound to before (the binding never changes).
+   */
+  claimReplica(replicaId: ReplicaId, principalId: string): string;
 }
 
 /**
@@ -125,6 +136,8 @@ export interface RelayStore extends StoreReads {
   collections(): string[];
   /** Sets a meta value in a transaction of its own; `undefined` removes it. */
   setMeta(name: string, value: string | undefined): void;
+  /** `StoreTx.claimReplica` in a transaction of its own. */
+  claimReplica(replicaId: ReplicaId, principalId: string): string;
   /** Sizes for metrics. */
   stats(): StoreStats;
   /**

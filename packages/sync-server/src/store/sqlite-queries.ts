@@ -22,6 +22,8 @@ export class SqliteQueries implements StoreTx {
   readonly #upsertCollection;
   readonly #selectDecision;
   readonly #insertDecision;
+  readonly #selectOwner;
+  readonly #insertOwner;
   readonly #selectWriteNumber;
   readonly #upsertWriteNumber;
   readonly #selectMeta;
@@ -51,12 +53,14 @@ export class SqliteQueries implements StoreTx {
        ON CONFLICT (name) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash,
          keys = collections.keys + excluded.keys`,
     );
-    this.#selectDecision = db.prepare<[string, string, string, number], { seq: number | null }>(
-      'SELECT seq FROM decisions WHERE collection = ? AND key = ? AND replica = ? AND counter = ?',
+    this.#selectDecision = db.prepare<[string, string, string, number], { seq: number | null; content: string | null }>(
+      'SELECT seq, content FROM decisions WHERE collection = ? AND key = ? AND replica = ? AND counter = ?',
     );
-    this.#insertDecision = db.prepare<[string, string, string, number, number | null]>(
-      'INSERT INTO decisions (collection, key, replica, counter, seq) VALUES (?, ?, ?, ?, ?)',
+    this.#insertDecision = db.prepare<[string, string, string, number, number | null, string | null]>(
+      'INSERT INTO decisions (collection, key, replica, counter, seq, content) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    this.#selectOwner = db.prepare<[string], string>('SELECT principal FROM replica_owners WHERE replica = ?').pluck();
+    this.#insertOwner = db.prepare<[string, string]>('INSERT INTO replica_owners (replica, principal) VALUES (?, ?)');
     this.#selectWriteNumber = db.prepare<[string], { n: number }>('SELECT n FROM write_numbers WHERE replica = ?');
     this.#upsertWriteNumber = db.prepare<[string, number]>(
       'INSERT INTO write_numbers (replica, n) VALUES (?, ?) ON CONFLICT (replica) DO UPDATE SET n = max(n, excluded.n)',
@@ -136,7 +140,21 @@ export class SqliteQueries implements StoreTx {
     checkDot('dot', dot);
     const row = this.#selectDecision.get(collection, key, dot[0], dot[1]);
     if (row === undefined) return undefined;
-    return row.seq === null ? { status: 'rejected' } : { status: 'accepted', seq: row.seq };
+    const content = row.content === null ? {} : { content: row.content };
+    return row.seq === null ? { status: 'rejected', ...content } : { status: 'accepted', seq: row.seq, ...content };
+  }
+
+  replicaOwner(replicaId: ReplicaId): string | undefined {
+    checkReplicaId('replicaId', replicaId);
+    return this.#selectOwner.get(replicaId);
+  }
+
+  claimReplica(replicaId: ReplicaId, principalId: string): string {
+    checkName('principalId', principalId);
+    const owner = this.replicaOwner(replicaId);
+    if (owner !== undefined) return owner;
+    this.#insertOwner.run(replicaId, principalId);
+    return principalId;
   }
 
   writeNumber(replicaId: ReplicaId): number {
@@ -179,7 +197,7 @@ export class SqliteQueries implements StoreTx {
     const existing = this.decision(collection, key, dot);
     checkNewDecision(existing, decision, this.head(collection).seq);
     if (existing !== undefined) return;
-    this.#insertDecision.run(collection, key, dot[0], dot[1], decision.status === 'accepted' ? decision.seq : null);
+    this.#insertDecision.run(collection, key, dot[0], dot[1], decision.status === 'accepted' ? decision.seq : null, decision.content ?? null);
   }
 
   noteWriteNumber(replicaId: ReplicaId, n: number): void {

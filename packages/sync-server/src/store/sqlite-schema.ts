@@ -5,13 +5,13 @@ import Database from 'better-sqlite3';
 import { newLineage } from './lineage.js';
 
 /** `PRAGMA user_version` of the schema below. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** `PRAGMA application_id`: 'Cnvg', marks the file as a Converge relay database. */
 export const APPLICATION_ID = 0x436e7667;
 
-// Version 1, created in one step. `docs` holds each key's merged state with the seq of its last
-// change; `docs_by_seq` is the log. `chain` keeps the chain hash of every seq forever;
-// `collections` holds each log's head and key count.
+// Version 1. `docs` holds each key's merged state with the seq of its last change;
+// `docs_by_seq` is the log. `chain` keeps the chain hash of every seq forever; `collections`
+// holds each log's head and key count.
 const SCHEMA_V1 = `
 CREATE TABLE store_identity (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -57,6 +57,23 @@ CREATE TABLE meta (
 ) STRICT, WITHOUT ROWID;
 `;
 
+// Version 2: a content fingerprint per leader decision (a reused dot with other content is
+// recognised after its write was superseded or refused), and replica-id owners in a table of
+// their own instead of `replica-owner:<id>` meta rows.
+const SCHEMA_V2 = `
+ALTER TABLE decisions ADD COLUMN content TEXT;
+CREATE TABLE replica_owners (
+  replica TEXT PRIMARY KEY,
+  principal TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO replica_owners (replica, principal)
+  SELECT substr(name, 15), value FROM meta WHERE substr(name, 1, 14) = 'replica-owner:';
+DELETE FROM meta WHERE substr(name, 1, 14) = 'replica-owner:';
+`;
+
+/** `SCHEMA_STEPS[v]` takes a database from version v to v + 1. */
+export const SCHEMA_STEPS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
+
 export interface OpenedDatabase {
   readonly db: Database.Database;
   readonly lineage: string;
@@ -67,16 +84,23 @@ function storeError(path: string, message: string, cause?: unknown): ConvergeErr
   return new ConvergeError('internal', `relay database ${path}: ${message}`, { cause });
 }
 
-/** Creates the schema and the database's identity in one transaction. */
-function migrate(db: Database.Database, path: string, now: () => number): void {
+/**
+ * Brings the database from `version` to `SCHEMA_VERSION` in one transaction; from version 0
+ * (a new file) it also creates the database's identity.
+ */
+function migrate(db: Database.Database, path: string, version: number, now: () => number): void {
   db.transaction(() => {
-    const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).get() as {
-      n: number;
-    };
-    if (tables.n > 0) throw storeError(path, 'the file holds tables but is not a Converge relay database');
-    db.exec(SCHEMA_V1);
-    db.prepare('INSERT INTO store_identity (id, lineage, created_at) VALUES (1, ?, ?)').run(newLineage(), now());
-    db.pragma(`application_id = ${APPLICATION_ID}`);
+    if (version === 0) {
+      const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).get() as {
+        n: number;
+      };
+      if (tables.n > 0) throw storeError(path, 'the file holds tables but is not a Converge relay database');
+    }
+    for (let step = version; step < SCHEMA_VERSION; step++) db.exec(SCHEMA_STEPS[step]!);
+    if (version === 0) {
+      db.prepare('INSERT INTO store_identity (id, lineage, created_at) VALUES (1, ?, ?)').run(newLineage(), now());
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -107,8 +131,8 @@ export function openRelayDatabase(path: string, now: () => number): OpenedDataba
       const supported = `this relay supports ${SCHEMA_VERSION}`;
       throw storeError(path, `schema version ${version} is newer than ${supported}; upgrade the relay`);
     }
-    if (version === 0) migrate(db, path, now);
-    else if (applicationId !== APPLICATION_ID) throw storeError(path, 'not a Converge relay database');
+    if (version !== 0 && applicationId !== APPLICATION_ID) throw storeError(path, 'not a Converge relay database');
+    if (version < SCHEMA_VERSION) migrate(db, path, version, now);
     const identity = db.prepare('SELECT lineage, created_at AS createdAt FROM store_identity WHERE id = 1').get() as
       { lineage: string; createdAt: number } | undefined;
     if (identity === undefined) throw storeError(path, 'the database has lost its identity row');

@@ -10,7 +10,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runRelayStoreTests } from '../testing/index.js';
 import { CRASH_WRITER_REPLICAS, crashWriterChanges } from '../testing/sqlite-crash-writer.js';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
+import { APPLICATION_ID, SCHEMA_STEPS, SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteStore } from './sqlite-store.js';
+
+const REPLICA = 'replicaOldOwner000000';
 
 const root = mkdtempSync(join(tmpdir(), 'converge-sqlite-'));
 let files = 0;
@@ -36,7 +39,7 @@ describe('SqliteStore', () => {
 
   it('keeps a file database in WAL mode with synchronous=FULL, creating missing directories', () => {
     const path = join(root, 'not', 'yet', 'there', 'relay.db');
-    expect(open(path).info()).toMatchObject({ path, journalMode: 'wal', synchronous: 2, schemaVersion: 1 });
+    expect(open(path).info()).toMatchObject({ path, journalMode: 'wal', synchronous: 2, schemaVersion: SCHEMA_VERSION });
   });
 
   it('backs up an in-memory database to a file that opens with its lineage and content', async () => {
@@ -88,9 +91,30 @@ describe('SqliteStore', () => {
     const path = freshPath();
     open(path).close();
     const db = new Database(path);
-    db.pragma('user_version = 2');
+    db.pragma('user_version = 3');
     db.close();
-    expect(() => open(path)).toThrow(/schema version 2 is newer/);
+    expect(() => open(path)).toThrow(/schema version 3 is newer/);
+  });
+
+  it('upgrades a version 1 database: decisions keep their answers, replica owners move out of meta', () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.exec(SCHEMA_STEPS[0]!);
+    db.prepare('INSERT INTO store_identity (id, lineage, created_at) VALUES (1, ?, ?)').run('oldLineage0123456789', 1);
+    db.prepare("INSERT INTO decisions (collection, key, replica, counter, seq) VALUES ('acc', 'k', ?, 1, NULL)").run(REPLICA);
+    db.prepare("INSERT INTO meta (name, value) VALUES (?, 'alice'), ('recovery_until', '5')").run(`replica-owner:${REPLICA}`);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma('user_version = 1');
+    db.close();
+    const store = open(path);
+    expect(store.info().schemaVersion).toBe(SCHEMA_VERSION);
+    expect(store.lineage).toBe('oldLineage0123456789');
+    expect(store.decision('acc', 'k', [REPLICA, 1])).toEqual({ status: 'rejected' });
+    expect(store.replicaOwner(REPLICA)).toBe('alice');
+    expect(store.claimReplica(REPLICA, 'mallory')).toBe('alice');
+    expect(store.getMeta(`replica-owner:${REPLICA}`)).toBeUndefined();
+    expect(store.getMeta('recovery_until')).toBe('5');
   });
 
   it('keeps every commit reported by a writer killed with SIGKILL mid-loop', async () => {

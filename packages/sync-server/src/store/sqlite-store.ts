@@ -108,6 +108,14 @@ export class SqliteStore implements RelayStore {
     this.transact((tx) => tx.setMeta(name, value));
   }
 
+  replicaOwner(replicaId: ReplicaId): string | undefined {
+    return this.#lifecycle.run('replicaOwner', () => this.#queries.replicaOwner(replicaId));
+  }
+
+  claimReplica(replicaId: ReplicaId, principalId: string): string {
+    return this.transact((tx) => tx.claimReplica(replicaId, principalId));
+  }
+
   scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
     return this.#lifecycle.run('scan', () => this.#queries.scan(collection, afterSeq, limit, prefix));
   }

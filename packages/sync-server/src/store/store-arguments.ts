@@ -34,9 +34,10 @@ export function checkCount(path: string, value: unknown, min: number): asserts v
 
 export function checkDecision(value: unknown): asserts value is Decision {
   if (typeof value !== 'object' || value === null) refuse('decision', 'must be a decision object');
-  const decision = value as { status?: unknown; seq?: unknown };
+  const decision = value as { status?: unknown; seq?: unknown; content?: unknown };
   if (decision.status === 'accepted') checkCount('decision.seq', decision.seq, 1);
   else if (decision.status !== 'rejected') refuse('decision.status', "must be 'accepted' or 'rejected'");
+  if (decision.content !== undefined) checkName('decision.content', decision.content);
 }
 
 export function checkMetaValue(value: unknown): asserts value is string | undefined {

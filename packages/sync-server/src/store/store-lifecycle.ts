@@ -53,6 +53,12 @@ class GuardedTx implements StoreTx {
   getMeta(name: string): string | undefined {
     return this.#run(() => this.#inner.getMeta(name));
   }
+  replicaOwner(replicaId: ReplicaId): string | undefined {
+    return this.#run(() => this.#inner.replicaOwner(replicaId));
+  }
+  claimReplica(replicaId: ReplicaId, principalId: string): string {
+    return this.#run(() => this.#inner.claimReplica(replicaId, principalId));
+  }
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
     return this.#run(() => this.#inner.put(collection, key, state, dot));
   }

@@ -18,6 +18,7 @@ function fill(store: RelayStore): void {
     tx.noteWriteNumber(REPLICA_A, 12);
   });
   store.setMeta('recovery-window-until', '123');
+  store.claimReplica(REPLICA_B, 'bob');
 }
 
 function expectFilled(store: RelayStore, original: ReturnType<typeof snapshot>): void {
@@ -26,6 +27,7 @@ function expectFilled(store: RelayStore, original: ReturnType<typeof snapshot>):
   expect(store.decision('carts', 'b', dotOf(1, REPLICA_B))).toEqual({ status: 'rejected' });
   expect(store.writeNumber(REPLICA_A)).toBe(12);
   expect(store.getMeta('recovery-window-until')).toBe('123');
+  expect(store.replicaOwner(REPLICA_B)).toBe('bob');
 }
 
 export function persistenceTests(harness: StoreHarness): void {
@@ -41,7 +43,7 @@ export function persistenceTests(harness: StoreHarness): void {
   }
 
   describe('persistence', () => {
-    it('reopening keeps lineage, creation time, documents, log, hashes, decisions, write numbers and meta', () => {
+    it('reopening keeps lineage, creation time, documents, log, hashes, decisions, write numbers, meta and replica owners', () => {
       const path = harness.tempPath('relay.db');
       const store = openFile(path);
       fill(store);

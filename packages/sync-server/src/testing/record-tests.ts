@@ -113,6 +113,17 @@ export function recordTests(harness: StoreHarness): void {
       store.transact((tx) => expect(tx.decision('carts', 'a', dotOf(1, REPLICA_B))).toEqual({ status: 'rejected' }));
     });
 
+    it("keeps each decision's content fingerprint when one is given", () => {
+      const store = harness.make();
+      store.transact((tx) => {
+        const { seq } = tx.put('carts', 'a', 'x', dotOf(1));
+        tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq, content: 'fingerprint-1' });
+        tx.recordDecision('carts', 'a', dotOf(2), { status: 'rejected', content: 'fingerprint-2' });
+      });
+      expect(store.decision('carts', 'a', dotOf(1))).toEqual({ status: 'accepted', seq: 1, content: 'fingerprint-1' });
+      expect(store.decision('carts', 'a', dotOf(2))).toEqual({ status: 'rejected', content: 'fingerprint-2' });
+    });
+
     it('a decision is final: recording it again is a no-op, a different one is refused', () => {
       const store = harness.make();
       putAll(store, 'carts', ['a', 'b']);
@@ -158,6 +169,25 @@ export function recordTests(harness: StoreHarness): void {
     });
   });
 
+  describe('replica owners', () => {
+    it('binds a replica id to the first principal that claims it, for good', () => {
+      const store = harness.make();
+      expect(store.replicaOwner(REPLICA_A)).toBeUndefined();
+      expect(store.claimReplica(REPLICA_A, 'alice')).toBe('alice');
+      expect(store.claimReplica(REPLICA_A, 'mallory')).toBe('alice');
+      expect(store.replicaOwner(REPLICA_A)).toBe('alice');
+      expect(store.replicaOwner(REPLICA_B)).toBeUndefined();
+      expect(() =>
+        store.transact((tx) => [
+          tx.claimReplica(REPLICA_B, 'bob'),
+          tx.put('carts', 'a', 'x', dotOf(1)),
+          tx.recordDecision('carts', 'a', dotOf(9), { status: 'accepted', seq: 5 }),
+        ]),
+      ).toThrow(ConvergeError);
+      expect(store.replicaOwner(REPLICA_B)).toBeUndefined(); // rolled back with its transaction
+    });
+  });
+
   describe('stats', () => {
     it('counts each key once per collection and reports a size', () => {
       const store = harness.make();
@@ -190,6 +220,10 @@ export function recordTests(harness: StoreHarness): void {
         () => store.transact((tx) => tx.noteWriteNumber(REPLICA_A, -1)),
         () => store.transact((tx) => tx.noteWriteNumber('not valid!', 1)),
         () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'maybe' } as never)),
+        () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'rejected', content: 42 } as never)),
+        () => store.claimReplica('not valid!', 'alice'),
+        () => store.claimReplica(REPLICA_A, loneSurrogate),
+        () => store.replicaOwner('not valid!'),
         () => store.scan('carts', -1, 10),
         () => store.scan('carts', 0, 0),
         () => store.scan('carts', 0.5, 10),
@@ -219,6 +253,8 @@ export function recordTests(harness: StoreHarness): void {
         () => store.writeNumber(REPLICA_A),
         () => store.getMeta('m'),
         () => store.setMeta('m', 'v'),
+        () => store.replicaOwner(REPLICA_A),
+        () => store.claimReplica(REPLICA_A, 'alice'),
         () => store.stats(),
         () => store.transact(() => 1),
       ];
