@@ -5,8 +5,8 @@ import { compareSiblings, mergeDocStates, type DocState } from './doc-state.js';
 import { encodeDocState } from './encoding.js';
 import { resolveLww } from './resolve.js';
 import { arbHistoryStates } from './testing/arbitraries.js';
+import { propertyOptions } from './testing/property-options.js';
 
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
 const merge = <T>(a: DocState<T>, b: DocState<T>) => mergeDocStates(a, b).state;
 const text = (s: DocState<number>) => JSON.stringify(encodeDocState(s));
 
@@ -16,7 +16,7 @@ describe('merge is a join over states from real histories', () => {
       fc.property(arbHistoryStates(2), ([a, b]) => {
         expect(text(merge(a!, b!))).toBe(text(merge(b!, a!)));
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -25,7 +25,7 @@ describe('merge is a join over states from real histories', () => {
       fc.property(arbHistoryStates(3), ([a, b, c]) => {
         expect(text(merge(merge(a!, b!), c!))).toBe(text(merge(a!, merge(b!, c!))));
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -36,7 +36,7 @@ describe('merge is a join over states from real histories', () => {
         const ab = merge(a!, b!);
         expect(text(merge(ab, b!))).toBe(text(ab));
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -45,7 +45,7 @@ describe('merge is a join over states from real histories', () => {
       fc.property(arbHistoryStates(2), ([a, b]) => {
         expect(mergeDocStates(a!, b!).anomalies).toEqual([]);
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 });
@@ -73,14 +73,14 @@ describe('LWW resolves on read, so every grouping of merges agrees', () => {
       fc.property(arbHistoryStates(4), (states) => {
         expect(groupingsAgree(merge, states)).toBe(true);
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
   it('the property catches the strawman that drops LWW losers at merge time', () => {
     const result = fc.check(
       fc.property(arbHistoryStates(4), (states) => groupingsAgree(mergeDroppingLosers, states)),
-      { numRuns: 3000, seed: 42 },
+      propertyOptions({ numRuns: 3000, seed: 42 }),
     );
     expect(result.failed).toBe(true);
   });
@@ -97,7 +97,7 @@ describe('LWW resolves on read, so every grouping of merges agrees', () => {
           for (const s of mine.siblings) expect(has(ab, s.dot)).toBe(has(other, s.dot) || !contextHas(other.context, s.dot));
         }
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contextFromDots, EMPTY_CONTEXT, type CausalContext } from './causal-context.js';
-import { emptyDocState, mergeDocStates, nextDot, writeDoc, type DocState } from './doc-state.js';
+import { adoptOrMerge, emptyDocState, mergeDocStates, nextDot, simpleSibling, simpleState, writeDoc, type DocState } from './doc-state.js';
 import { vectorFrom } from './version-vector.js';
 
 // PUT@R(ctx, v): replica R writes v having read ctx. Time is the write's order in the test.
@@ -160,5 +160,35 @@ describe('DocState scenarios', () => {
         ['B', 2],
       ]),
     ).toEqual(ctx({ B: 3 }));
+  });
+});
+
+describe("simple states: one live sibling whose context is its writer's own prefix", () => {
+  it('a replica writing a key on its own keeps it simple; the state is rebuilt exactly from its sibling', () => {
+    const s1 = put(emptyDocState<string>(), 'A', EMPTY_CONTEXT, 'v1').state;
+    const s2 = put(s1, 'A', s1.context, 'v2').state;
+    const sibling = simpleSibling(s2);
+    expect(sibling?.value).toBe('v2');
+    expect(simpleState(sibling!)).toEqual(s2);
+  });
+
+  it('siblings, another replica in the context, a cloud or a tombstone make a state not simple', () => {
+    const a = put(emptyDocState<string>(), 'A', EMPTY_CONTEXT, 'a').state;
+    const concurrent = mergeDocStates(a, put(emptyDocState<string>(), 'B', EMPTY_CONTEXT, 'b').state).state;
+    const overB = put(concurrent, 'A', concurrent.context, 'a2').state;
+    const blind = put(emptyDocState<string>(), 'A', EMPTY_CONTEXT, 'x', 4).state;
+    const deleted = writeDoc(a, { dot: ['A', 2], hlc: { wall: wall++, logical: 0, replica: 'A' }, readContext: a.context, deleted: true }).state;
+    expect(simpleSibling(a)).toBeDefined();
+    for (const state of [concurrent, overB, blind, deleted]) expect(simpleSibling(state)).toBeUndefined();
+  });
+});
+
+describe('adoptOrMerge', () => {
+  it('a key the receiver does not hold adopts the incoming state as is; a held key merges', () => {
+    const incoming = put(emptyDocState<string>(), 'A', EMPTY_CONTEXT, 'a').state;
+    expect(adoptOrMerge(undefined, incoming).state).toBe(incoming);
+    expect(adoptOrMerge(undefined, incoming).state).toEqual(mergeDocStates(emptyDocState<string>(), incoming).state);
+    const local = put(emptyDocState<string>(), 'B', EMPTY_CONTEXT, 'b').state;
+    expect(values(adoptOrMerge(local, incoming).state)).toEqual(['a', 'b']);
   });
 });

@@ -143,6 +143,49 @@ export function mergeDocStates<T>(a: DocState<T>, b: DocState<T>): MergeResult<T
   return { state: { context: unionContexts(a.context, b.context), siblings }, anomalies: anomalies ?? [] };
 }
 
+/**
+ * What a replica that receives `incoming` for a key holds afterwards: `incoming` itself when it
+ * held nothing for the key (no merge: merging into the empty state changes nothing), else the
+ * merge. `incoming` must be canonical, as every decoder here leaves it.
+ *
+ * @example
+ * ```ts
+ * const hlc = { wall: 1, logical: 0, replica: 'A' };
+ * const { delta } = writeDoc(emptyDocState<string>(), { dot: ['A', 1], hlc, readContext: EMPTY_CONTEXT, value: 'v1' });
+ * adoptOrMerge(undefined, delta).state === delta; // → true
+ * ```
+ */
+export function adoptOrMerge<T>(local: DocState<T> | undefined, incoming: DocState<T>): MergeResult<T> {
+  return local === undefined ? { state: incoming, anomalies: [] } : mergeDocStates(local, incoming);
+}
+
+/**
+ * The one sibling of a *simple* state, or `undefined`: a simple state holds a single live
+ * sibling and its context is exactly that sibling's writer's writes 1..counter (no other
+ * replica, no cloud). Most documents are simple most of the time (one writer, or a write that
+ * had seen every other); the wire writes them as the sibling alone.
+ *
+ * @example
+ * ```ts
+ * const hlc = { wall: 1, logical: 0, replica: 'A' };
+ * const { state } = writeDoc(emptyDocState<string>(), { dot: ['A', 1], hlc, readContext: EMPTY_CONTEXT, value: 'v1' });
+ * simpleSibling(state)?.value; // → 'v1'
+ * ```
+ */
+export function simpleSibling<T>(state: DocState<T>): LiveSibling<T> | undefined {
+  const { siblings, context } = state;
+  if (siblings.length !== 1 || context.cloud.length !== 0 || context.vv.size !== 1) return undefined;
+  const sibling = siblings[0]!;
+  return sibling.deleted !== true && context.vv.get(sibling.dot[0]) === sibling.dot[1] ? sibling : undefined;
+}
+
+/** The simple state of one live sibling: its context is the sibling's writer's writes 1..counter. */
+export function simpleState<T>(sibling: LiveSibling<T>): DocState<T> {
+  const vv = new Map<ReplicaId, number>();
+  vv.set(sibling.dot[0], sibling.dot[1]);
+  return { context: { vv, cloud: EMPTY_CONTEXT.cloud }, siblings: [sibling] };
+}
+
 /** The siblings holding values (not deletes). A state with none reads as absent. */
 export function liveSiblings<T>(state: DocState<T>): LiveSibling<T>[] {
   return state.siblings.filter((s): s is LiveSibling<T> => s.deleted !== true);

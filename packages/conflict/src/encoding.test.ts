@@ -2,12 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_CONTEXT } from './causal-context.js';
 import { emptyDocState, nextDot, writeDoc } from './doc-state.js';
-import { decodeContext, decodeDocState, decodeDocStateBatch, encodeDocState, encodeDocStateBatch } from './encoding.js';
+import { decodeContext, decodeDocState, decodeDocStateBatch, decodeIndexedState, encodeDocState, encodeDocStateBatch, encodeIndexedState } from './encoding.js';
 import { arbHistoryStates, arbJunk } from './testing/arbitraries.js';
 import { validateDocState } from './validate.js';
 import { vectorFrom } from './version-vector.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
+import { propertyOptions } from './testing/property-options.js';
 
 describe('compact encoding', () => {
   it('round-trips states from real histories, alone and in a batch', () => {
@@ -19,8 +18,12 @@ describe('compact encoding', () => {
         }
         const batch = decodeDocStateBatch(JSON.parse(JSON.stringify(encodeDocStateBatch(states))));
         expect(batch.ok && batch.value).toEqual(states);
+        for (const s of states) {
+          const indexed = decodeIndexedState(JSON.parse(JSON.stringify(encodeIndexedState(s))));
+          expect(indexed.ok && indexed.value).toEqual(s);
+        }
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -37,12 +40,14 @@ describe('compact encoding', () => {
         const result = decodeDocState(junk);
         if (!result.ok) expect(result.error.code).toBe('bad_message');
         decodeDocStateBatch(junk);
+        const indexed = decodeIndexedState(junk);
+        if (!indexed.ok) expect(indexed.error.code).toBe('bad_message');
         decodeContext(junk);
         validateDocState(junk);
         expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
         expect(Object.keys(Object.prototype)).toEqual([]);
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 });
@@ -106,5 +111,40 @@ describe('batch encoding writes each replica id once', () => {
     const single = states.map((s) => JSON.stringify(encodeDocState(s)).length).reduce((a, b) => a + b, 0);
     const batch = JSON.stringify(encodeDocStateBatch(states)).length;
     expect(batch).toBeLessThan(single / 2);
+  });
+});
+
+describe('indexed form: a state with its own replica table', () => {
+  const id = 'AAAAAAAAAAAAAAAA';
+  const other = 'BBBBBBBBBBBBBBBB';
+
+  it('writes each replica id once and refers to it by index; the cloud only when there is one', () => {
+    const s0 = emptyDocState<string>();
+    const a = writeDoc(s0, { dot: [id, 1], hlc: { wall: 5, logical: 0, replica: id }, readContext: EMPTY_CONTEXT, value: 'x' }).state;
+    const b = writeDoc(a, { dot: [other, 3], hlc: { wall: 6, logical: 1, replica: other }, readContext: EMPTY_CONTEXT, deleted: true }).state;
+    expect(JSON.stringify(encodeIndexedState(b))).toBe(`{"r":["${id}","${other}"],"v":[0,1],"d":[1,3],"s":[[0,1,5,0,"x"],[1,3,6,1]]}`);
+  });
+
+  it('resolves table entries through the caller (a frame maps them to its own table)', () => {
+    const frameTable = ['zero', id];
+    const json = { r: [1], v: [0, 2], s: [[0, 2, 9, 0, 'v']] };
+    const decoded = decodeIndexedState(json, {}, 'doc', (ref) => (typeof ref === 'number' ? frameTable[ref] : undefined));
+    expect(decoded.ok && decoded.value.siblings[0]!.dot).toEqual([id, 2]);
+  });
+
+  const good = { r: [id], v: [0, 2], s: [[0, 2, 10, 0, 'x']] };
+  const cases: [string, unknown, string][] = [
+    ['a table that is not an array', { ...good, r: id }, 'state.r'],
+    ['an index beyond the table', { ...good, s: [[1, 2, 10, 0, 'x']] }, 'state.siblings[0].dot'],
+    ['a vector of odd length', { ...good, v: [0] }, 'state.v'],
+    ['a replica listed twice in the vector', { ...good, r: [id, id], v: [0, 2, 1, 2] }, 'state.v'],
+    ['a cloud that is not pairs', { ...good, d: [0] }, 'state.d'],
+    ['a sibling outside the context', { ...good, v: [0, 1] }, 'state.siblings[0].dot'],
+    ['siblings missing', { r: [id], v: [] }, 'state.s'],
+    ['a reserved id in the table', { ...good, r: ['__proto__'] }, 'state.context.vv'],
+  ];
+  it.each(cases)('refuses %s', (_name, input, path) => {
+    const result = decodeIndexedState(input);
+    expect(!result.ok && [result.error.code, result.error.path]).toEqual(['bad_message', path]);
   });
 });

@@ -30,14 +30,35 @@ export type { Hlc, HlcClock, HlcClockOptions } from './hlc.js';
 
 export { canonical, deepEqual } from './canonical.js';
 
-export { emptyDocState, isTombstone, compareSiblings, nextDot, writeDoc, mergeDocStates, liveSiblings, siblingContent } from './doc-state.js';
+export {
+  emptyDocState,
+  isTombstone,
+  compareSiblings,
+  nextDot,
+  writeDoc,
+  mergeDocStates,
+  adoptOrMerge,
+  simpleSibling,
+  simpleState,
+  liveSiblings,
+  siblingContent,
+} from './doc-state.js';
 export type { DocState, Sibling, LiveSibling, Tombstone, WriteInput, WriteResult, DotAnomaly, MergeResult } from './doc-state.js';
 
 export { validateContext, validateDocState } from './validate.js';
 export type { ValidateOptions } from './validate.js';
 
-export { encodeContext, decodeContext, encodeDocState, decodeDocState, encodeDocStateBatch, decodeDocStateBatch } from './encoding.js';
-export type { ContextJson, SiblingJson, DocStateJson, DocStateBatchJson } from './encoding.js';
+export {
+  encodeContext,
+  decodeContext,
+  encodeDocState,
+  decodeDocState,
+  encodeDocStateBatch,
+  decodeDocStateBatch,
+  encodeIndexedState,
+  decodeIndexedState,
+} from './encoding.js';
+export type { ContextJson, SiblingJson, DocStateJson, DocStateBatchJson, IndexedStateJson } from './encoding.js';
 
 export { resolve, resolveSiblings, resolveLww, resolveMerge, resolveCrdt, discardedByWrite } from './resolve.js';
 export type { Resolved, MergeFn, MergeInfo, Strategy } from './resolve.js';

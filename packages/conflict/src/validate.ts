@@ -46,6 +46,8 @@ function checkContext(input: unknown, path: string, owned: boolean): Result<Caus
 export interface ValidateOptions {
   /** Checks one sibling value; returns why it is refused, or undefined. */
   readonly checkValue?: (value: unknown, path: string) => string | undefined;
+  /** Turns a value `checkValue` accepted into its decoded form (e.g. a wire slot into the value it stands for). */
+  readonly mapValue?: (value: unknown) => unknown;
   /** Refuse tombstones (CRDT collections express delete as `clear`). */
   readonly noTombstones?: boolean;
 }
@@ -94,7 +96,9 @@ function checkDocState(input: unknown, options: ValidateOptions, path: string, o
       const value = (raw as { value: unknown }).value;
       const valueIssue = options.checkValue?.(value, `${at}.value`);
       if (valueIssue !== undefined) return fail(`${at}.value`, valueIssue);
-      siblings.push(owned ? (raw as Sibling<unknown>) : { dot: d, hlc: stamp, value });
+      const { mapValue } = options;
+      if (mapValue !== undefined) siblings.push({ dot: d, hlc: stamp, value: mapValue(value) });
+      else siblings.push(owned ? (raw as Sibling<unknown>) : { dot: d, hlc: stamp, value });
     }
   }
   let sorted = true;

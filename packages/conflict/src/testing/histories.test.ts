@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { arbHistoryOptions } from './arbitraries.js';
 import { runCartHistory, runRegisterHistory } from './histories.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
+import { propertyOptions } from './property-options.js';
 
 describe('random histories against the exact causal-history oracle', () => {
   it('every replica equals the oracle after every step, and all converge after heal', () => {
@@ -11,7 +10,7 @@ describe('random histories against the exact causal-history oracle', () => {
       fc.property(arbHistoryOptions(120), (o) => {
         runRegisterHistory({ ...o, keys: 2, checkEveryStep: true });
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -21,7 +20,7 @@ describe('random histories against the exact causal-history oracle', () => {
         const net = runRegisterHistory({ seed, replicas, steps: 400, keys: 3 });
         expect(net.inFlight).toHaveLength(0);
       }),
-      { numRuns: Math.max(100, runs / 5) },
+      propertyOptions({ share: 0.2 }),
     );
   });
 });
@@ -32,7 +31,7 @@ describe('composed join: cart (orMap of counters) inside DVV siblings, with stal
       fc.property(arbHistoryOptions(120), (o) => {
         runCartHistory({ ...o, replicas: Math.min(o.replicas, 3), checkEveryStep: true });
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 });

@@ -7,3 +7,5 @@ export type { SimReplica, InFlight, SimNetworkOptions, SimHooks } from './sim-ne
 export { runRegisterHistory, runCartHistory } from './histories.js';
 export type { HistoryOptions } from './histories.js';
 export { arbHistoryStates, arbHistoryOptions, arbJunk } from './arbitraries.js';
+export { propertyOptions, replayCommand } from './property-options.js';
+export type { PropertyOptions } from './property-options.js';
