@@ -10,6 +10,7 @@ const suites: [string, () => Promise<string>][] = [
   ['conflict', runConflictBench],
   ['codec', runCodecBench],
   ['relay', runRelayBench],
+  ['peers', async () => (await import('./peers/peers.bench.js')).runPeersBench()],
 ];
 if (only !== undefined && !suites.some(([name]) => name === only)) {
   console.error(`unknown suite '${only}'; suites: ${suites.map(([name]) => name).join(', ')}`);
