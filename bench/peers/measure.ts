@@ -1,0 +1,39 @@
+// One measured span in a replica's process: wall time, this process's CPU, and TCP bytes at
+// the sockets it opens. With PEERS_CPU_PROFILE=<file> set, V8's CPU profiler (what
+// `node --cpu-prof` runs) records exactly this span into <file>.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { SocketBytes, type WireBytes } from './socket-bytes.js';
+
+export interface Measured {
+  readonly ms: number;
+  readonly bytes: WireBytes;
+  readonly cpuMs: number;
+}
+
+export async function startMeasure(): Promise<{ stop(): Promise<Measured> }> {
+  const profileFile = process.env['PEERS_CPU_PROFILE'];
+  let session: Session | undefined;
+  if (profileFile !== undefined && profileFile !== '') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const bytes = new SocketBytes();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  return {
+    async stop() {
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const measured = { ms, bytes: bytes.stop(), cpuMs: (cpu.user + cpu.system) / 1000 };
+      if (session !== undefined) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(profileFile!, JSON.stringify(profile));
+        session.disconnect();
+      }
+      return measured;
+    },
+  };
+}

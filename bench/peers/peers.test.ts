@@ -1,0 +1,94 @@
+// Smoke test of the peer benchmark's harness at tiny sizes (no timing is asserted): every
+// record B reads is the one A wrote, and W2 ends with both replicas equal, keeping the
+// concurrent values each system is known to keep. Converge's side always runs, against
+// relays in this process (the relay CLI's createRelay over SQLite, and over MemoryStore);
+// the peers' side runs where `npm run bench -- peers` has installed them.
+import { createRelay, MemoryStore, SqliteStore } from '@converge/sync-server';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { automergeRepo } from './automerge/driver.js';
+import { convergeMemory, convergeSqlite } from './converge/driver.js';
+import type { PeerDriver, RelayHandle } from './driver.js';
+import { PEERS_DIR, peersInstalled } from './load-peer.js';
+import { pouchdb } from './pouchdb/driver.js';
+import { yjs } from './yjs/driver.js';
+import { expectedChecksum, type W1Workload, type W2Workload } from './workload.js';
+
+const W1: W1Workload = { records: 50 };
+const W2: W2Workload = { updates: 20, keys: 10 };
+
+async function inProcessRelay(store: SqliteStore | MemoryStore): Promise<{ url: string; close(): Promise<void> }> {
+  const relay = createRelay({ store, cursorSecret: 'smoke-cursor-secret-0123456789', logger: silentLogger() });
+  const server = createServer();
+  relay.attach(server);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: async () => {
+      server.close();
+      await relay.close();
+    },
+  };
+}
+
+function silentLogger(): NonNullable<Parameters<typeof createRelay>[0]['logger']> {
+  const quiet = { level: 'silent', child: () => quiet, trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {} };
+  return quiet as unknown as NonNullable<Parameters<typeof createRelay>[0]['logger']>;
+}
+
+/** W1 then W2 on one system, each on a fresh relay from `relay()`. */
+function smoke(driver: PeerDriver, relay: () => Promise<{ url: string; close(): Promise<void> }>, keptPerKey: number) {
+  it(`${driver.name} W1: B reads every record A wrote`, async () => {
+    const r = await relay();
+    try {
+      const found = await driver.w1.write(r.url, W1);
+      const b = await driver.w1.catchUp(r.url, W1, found);
+      expect(b.readable).toBe(W1.records);
+      expect(b.checksum).toBe(expectedChecksum(W1.records));
+      expect(b.bytes.in).toBeGreaterThan(0);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it(`${driver.name} W2: both replicas converge, keeping ${keptPerKey} value(s) per key`, async () => {
+    const r = await relay();
+    try {
+      const out = await driver.w2(r.url, W2);
+      expect(out.keys).toBe(W2.keys);
+      expect(out.kept).toBe(keptPerKey * W2.keys);
+    } finally {
+      await r.close();
+    }
+  });
+}
+
+describe('peer benchmark harness: Converge', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'converge-peers-smoke-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  smoke(convergeSqlite, () => inProcessRelay(new SqliteStore(join(dir, `relay-${++n}.db`))), 2);
+  smoke(convergeMemory, () => inProcessRelay(new MemoryStore()), 2);
+});
+
+const asRelay = async (start: Promise<RelayHandle>) => {
+  const handle = await start;
+  return { url: handle.url, close: () => handle.stop() };
+};
+
+describe('peer benchmark harness: peers', () => {
+  if (!peersInstalled()) {
+    console.warn(`peer systems not installed in ${PEERS_DIR}node_modules: their smoke tests did not run. \`npm run bench -- peers\` installs them.`);
+    return;
+  }
+  smoke(yjs, () => asRelay(yjs.startRelay(tmpdir())), 1);
+  smoke(pouchdb, () => asRelay(pouchdb.startRelay(tmpdir())), 2);
+  smoke(automergeRepo, () => asRelay(automergeRepo.startRelay(tmpdir())), 2);
+});
