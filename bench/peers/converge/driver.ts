@@ -17,8 +17,8 @@ const PER_PUSH = 1000;
 const IN_FLIGHT = 4;
 
 async function write(url: string, { records }: W1Workload): Promise<undefined> {
-  const replica = await WireReplica.open(url);
-  await replica.caughtUp;
+  // A writes and reads nothing back: no subscription (its own changes would come back live).
+  const replica = await WireReplica.open(url, { subscribe: false });
   const clock = createHlcClock({ replica: replica.replicaId, now: Date.now });
   const changes: PushedChange[] = [];
   for (let i = 1; i <= records; i++) {
@@ -83,7 +83,7 @@ async function w2(url: string, workload: W2Workload): Promise<W2Outcome> {
   const measure = await startMeasure();
   const replicas = await Promise.all(
     ids.map(async (id, r) => {
-      const replica = await WireReplica.open(url, id, edits[r]!.states);
+      const replica = await WireReplica.open(url, { replicaId: id, states: edits[r]!.states });
       // Converged on this side once every key holds both replicas' concurrent values.
       const both = new Set<string>();
       const converged = new Promise<void>((resolve) => {

@@ -62,18 +62,20 @@ export class WireReplica {
   }
 
   /**
-   * Connects and sends `hello` subscribed to COLLECTION from cursor null, without waiting for
-   * `welcome` (frames sent next queue behind it). `states`: what this replica already holds.
+   * Connects and sends `hello` (subscribed to COLLECTION from cursor null unless `subscribe` is
+   * false), without waiting for `welcome`: frames sent next queue behind it.
    */
-  static async open(url: string, replicaId = newReplicaId(), states?: ReadonlyMap<string, WireState>): Promise<WireReplica> {
+  static async open(url: string, options: { replicaId?: ReplicaId; states?: ReadonlyMap<string, WireState>; subscribe?: boolean } = {}): Promise<WireReplica> {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
+    const replicaId = options.replicaId ?? newReplicaId();
     const replica = new WireReplica(ws, replicaId);
-    for (const [key, state] of states ?? []) replica.states.set(key, state);
-    replica.send({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId, subscriptions: [{ collection: COLLECTION, cursor: null }] });
+    for (const [key, state] of options.states ?? []) replica.states.set(key, state);
+    const subscriptions = options.subscribe === false ? [] : [{ collection: COLLECTION, cursor: null }];
+    replica.send({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId, subscriptions });
     return replica;
   }
 
