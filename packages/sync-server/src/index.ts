@@ -1,6 +1,7 @@
 export { ConvergeError, ERROR_CODES, isErrorCode } from '@converge/protocol';
 export type { ErrorCode } from '@converge/protocol';
-export { createRelay, DEFAULT_LIMITS } from './relay.js';
+export { createRelay } from './relay.js';
+export { DEFAULT_LIMITS } from './relay-limits.js';
 export type { Relay, RelayOptions, RelayWrite } from './relay.js';
 export { anonymousAuth, jwtAuth, authorizeByClaims } from './auth/auth.js';
 export type { Access, Principal, RelayAuth, JwtAuthOptions } from './auth/auth.js';

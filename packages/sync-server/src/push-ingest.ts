@@ -16,7 +16,7 @@ import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
 import { parseStored, serializeState } from './stored-state.js';
-import type { RelayStore, StoreTx } from './store/relay-store.js';
+import type { RelayStore, StoreTx, StoredDoc } from './store/relay-store.js';
 
 /** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
 export const SIBLING_WARNING = 25;
@@ -46,6 +46,8 @@ export interface CommittedChange {
   readonly key: string;
   readonly seq: number;
   readonly state: WireState;
+  /** The UTF-8 size of the state as stored. */
+  readonly bytes: number;
 }
 
 export interface PushOutcome {
@@ -181,14 +183,16 @@ function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: Push
     }
   }
 
-  if (config.mode === 'leader-follower') return decideAsLeader(tx, change, current, committed);
+  if (config.mode === 'leader-follower') return decideAsLeader(ctx.limits, tx, change, stored, current, committed);
 
   const { state: merged, anomalies } = mergeDocStates(current, delta);
   if (anomalies.length > 0) {
     const dot = anomalies[0]!.dot.join(':');
     return new Refusal('replica_reset', `dot ${dot} arrived with different content: this replica id was reused`, current);
   }
-  const text = serializeState(merged);
+  const next = storable(ctx.limits, change, merged, stored);
+  if (next instanceof Refusal) return next;
+  const { text, bytes } = next;
   if (stored !== undefined && text === stored.state) {
     counts.unchanged++;
     return stored.seq;
@@ -200,9 +204,31 @@ function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: Push
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
   const { seq } = tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
-  committed.push({ collection, key, seq, state: merged });
+  committed.push({ collection, key, seq, state: merged, bytes });
   counts.accepted++;
   return seq;
+}
+
+/**
+ * The stored text of a key's next state and its UTF-8 size, or a refusal when the state would
+ * exceed `maxStateBytes` and grow. A state that shrinks is accepted, so a key stored before the
+ * limit was lowered can still be resolved.
+ */
+function storable(
+  limits: RelayLimits,
+  { collection, key }: PushedChange,
+  state: WireState,
+  stored: StoredDoc | undefined,
+): { text: string; bytes: number } | Refusal {
+  const text = serializeState(state);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > limits.maxStateBytes && (stored === undefined || bytes > Buffer.byteLength(stored.state))) {
+    return new Refusal(
+      'payload_too_large',
+      `${collection}/${key} would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}: resolve its siblings or write smaller values`,
+    );
+  }
+  return { text, bytes };
 }
 
 /** A short fingerprint of a sibling's content (dot excluded), recorded with each leader decision. */
@@ -216,7 +242,14 @@ function fingerprint(sibling: WireState['siblings'][number]): string {
  * context as a no-op, so no gap stays open and the dot is never reused. The decision is
  * recorded per dot and a re-send gets the same answer.
  */
-function decideAsLeader(tx: StoreTx, change: PushedChange, current: WireState, committed: CommittedChange[]): number | Refusal {
+function decideAsLeader(
+  limits: RelayLimits,
+  tx: StoreTx,
+  change: PushedChange,
+  stored: StoredDoc | undefined,
+  current: WireState,
+  committed: CommittedChange[],
+): number | Refusal {
   const { collection, key, delta } = change;
   const [sibling, extra] = delta.siblings;
   if (sibling === undefined || extra !== undefined) {
@@ -243,14 +276,17 @@ function decideAsLeader(tx: StoreTx, change: PushedChange, current: WireState, c
   const stale = current.siblings.find((held) => !contextHas(delta.context, held.dot));
   if (stale !== undefined) {
     const noop: WireState = { context: addDot(current.context, sibling.dot), siblings: current.siblings };
-    const { seq } = tx.put(collection, key, serializeState(noop), sibling.dot);
+    const text = serializeState(noop);
+    const { seq } = tx.put(collection, key, text, sibling.dot);
     tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
-    committed.push({ collection, key, seq, state: noop });
+    committed.push({ collection, key, seq, state: noop, bytes: Buffer.byteLength(text) });
     return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
   }
   const { state: merged } = mergeDocStates(current, delta);
-  const { seq } = tx.put(collection, key, serializeState(merged), sibling.dot);
+  const next = storable(limits, change, merged, stored);
+  if (next instanceof Refusal) return next;
+  const { seq } = tx.put(collection, key, next.text, sibling.dot);
   tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
-  committed.push({ collection, key, seq, state: merged });
+  committed.push({ collection, key, seq, state: merged, bytes: next.bytes });
   return seq;
 }

@@ -17,25 +17,15 @@ import { anonymousAuth, type Principal, type RelayAuth } from './auth/auth.js';
 import { CollectionRegistry, crdtTypeOf } from './collections.js';
 import { crdtDocFromWire, crdtDocToWire } from './crdt-wire.js';
 import { RelayMetrics } from './metrics.js';
+import { resolveLimits } from './relay-limits.js';
 import { ingestPushes, type CommittedChange, type PushOutcome, type PushRequest } from './push-ingest.js';
 import { wsConnection, type RelayConnection } from './session/connection.js';
 import { CLOSE, Session } from './session/session.js';
 import type { SessionHost, SessionOptions } from './session/session-host.js';
+import type { LiveRound } from './session/subscription.js';
 import { TokenBucket } from './session/token-bucket.js';
 import { parseStored, serializeState } from './stored-state.js';
 import type { RelayStore } from './store/relay-store.js';
-
-export const DEFAULT_LIMITS: RelayLimits = Object.freeze({
-  maxFrameBytes: 1024 * 1024,
-  maxChangesPerFrame: 1000,
-  maxValueBytes: 256 * 1024,
-  maxStateBytes: 512 * 1024 - 8 * 1024,
-  maxClockSkewMs: 60_000,
-  maxSiblingsPerKey: 100,
-  catchupWindowBytes: 4 * 1024 * 1024,
-  heartbeatMs: 15_000,
-  idleTimeoutMs: 60_000,
-});
 
 export interface RelayOptions {
   readonly store: RelayStore;
@@ -94,7 +84,7 @@ export function createRelay(options: RelayOptions): Relay {
   const now = options.now ?? Date.now;
   const log = options.logger ?? pino({ name: 'converge-relay' });
   const auth = options.auth ?? anonymousAuth;
-  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits = resolveLimits(options.limits);
   const collections = new CollectionRegistry(options.collections);
   const metrics = new RelayMetrics(store);
   const relayId = options.relayId ?? replicaIdFromBytes(randomBytes(12));
@@ -149,7 +139,7 @@ export function createRelay(options: RelayOptions): Relay {
       if (seq === undefined) heads.set(collection, (seq = store.head(collection).seq));
       return seq;
     };
-    const frames = new Map<string, string>();
+    const frames: LiveRound['frames'] = new Map();
     for (const session of sessions) session.deliverLive({ changes, head, frames });
   };
   const fanOut = (committed: readonly CommittedChange[]) => {
@@ -328,8 +318,16 @@ export function createRelay(options: RelayOptions): Relay {
               ? writeDoc(current, { dot, hlc, readContext: current.context, deleted: true }).state
               : writeDoc(current, { dot, hlc, readContext: current.context, value: encodeValue(write.value) }).state;
         }
-        const { seq } = tx.put(collection, key, serializeState(next), dot);
-        return { collection, key, seq, state: next };
+        const text = serializeState(next);
+        const bytes = Buffer.byteLength(text);
+        if (bytes > limits.maxStateBytes) {
+          throw new ConvergeError(
+            'payload_too_large',
+            `${collection}/${key} would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}`,
+          );
+        }
+        const { seq } = tx.put(collection, key, text, dot);
+        return { collection, key, seq, state: next, bytes };
       });
       fanOut([committed]);
       return committed.seq;

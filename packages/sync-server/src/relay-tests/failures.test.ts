@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROTOCOL_VERSION } from '@converge/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryStore } from '../store/memory-store.js';
@@ -107,7 +108,7 @@ describe('TLS', () => {
     children.push(relay);
     const ws = new WebSocket(`wss://127.0.0.1:${relay.port}/`, { rejectUnauthorized: false });
     const first = await new Promise<string>((resolve, reject) => {
-      ws.once('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, replicaId: 'tlsClient', subscriptions: [] })));
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId: 'tlsClient', subscriptions: [] })));
       ws.once('message', (data) => resolve(data.toString()));
       ws.once('error', reject);
     });

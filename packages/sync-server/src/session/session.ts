@@ -3,45 +3,28 @@ import {
   decodeClientFrame,
   encodeFrame,
   negotiateProtocol,
-  type ChangedDoc,
+  type AckFrame,
+  type ChangeResult,
   type ClientFrame,
   type CollectionInfo,
   type HelloFrame,
   type PushFrame,
+  type ReadDoc,
   type ReadFrame,
   type RelayFrame,
-  type Subscription,
-  utf8ByteLength,
+  type Subscription as SubscriptionRequest,
 } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
-import type { CommittedChange } from '../push-ingest.js';
+import { FRAME_ENVELOPE_BYTES } from '../relay-limits.js';
 import { parseStored } from '../stored-state.js';
 import type { RelayConnection } from './connection.js';
-import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
+import { docEnvelopeBytes } from './frame-packing.js';
 import type { SessionHost } from './session-host.js';
+import { Subscription, type LiveRound, type SubscriptionOwner } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** WebSocket close codes the relay uses. */
 export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
-
-interface SubState {
-  readonly log: LogId;
-  phase: 'catchup' | 'live';
-  /** Everything with seq ≤ watermark has been sent (or is invisible to this subscription). */
-  watermark: number;
-  credit: number;
-  wake: (() => void) | undefined;
-  readonly started: number;
-}
-
-/** One fan-out round: the changes committed since the last round, by collection, in commit order. */
-export interface LiveRound {
-  readonly changes: ReadonlyMap<string, readonly CommittedChange[]>;
-  /** The collection's head seq now (read once per round). */
-  head(collection: string): number;
-  /** Encoded frames of this round, shared by subscribers that get the same one. */
-  readonly frames: Map<string, string>;
-}
 
 const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
 
@@ -51,7 +34,7 @@ export class Session {
   private readonly early: { frame: ClientFrame; textLength: number }[] = [];
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
-  private readonly subs = new Map<string, SubState>();
+  private readonly subs = new Map<string, Subscription>();
   private readonly bucket: TokenBucket;
   private lastHeard: number;
   private awaitingPong = false;
@@ -92,7 +75,7 @@ export class Session {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     for (const timer of this.timers) clearTimeout(timer);
-    for (const sub of this.subs.values()) sub.wake?.();
+    for (const sub of this.subs.values()) sub.stopWaiting();
     this.host.unregister(this);
   }
 
@@ -116,11 +99,18 @@ export class Session {
     });
   }
 
-  /** Encodes and sends a frame; returns the text sent. */
-  private send(frame: RelayFrame, done?: (error?: Error) => void): string {
+  /**
+   * Encodes and sends a frame. No frame leaves above the `maxFrameBytes` the relay announced:
+   * frames that can grow are sized before they are built, so this is the last guard.
+   */
+  private send(frame: RelayFrame, done?: (error?: Error) => void): void {
     const text = encodeFrame(frame);
+    if (Buffer.byteLength(text) > this.host.limits.maxFrameBytes) {
+      this.host.log.error({ type: frame.type, replicaId: this.replicaId }, 'refusing to send a frame above maxFrameBytes');
+      this.fail('internal', `the relay's ${frame.type} frame would exceed maxFrameBytes`);
+      return;
+    }
     this.sendText(text, frame.type, done);
-    return text;
   }
 
   private sendText(text: string, type: RelayFrame['type'], done?: (error?: Error) => void): void {
@@ -137,7 +127,7 @@ export class Session {
     if (this.phase === 'closed') return;
     this.host.metrics.rejects.inc({ code });
     this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
-    this.send({ type: 'error', code, message });
+    this.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024) }), 'error');
     this.close(closeCode, code);
   }
 
@@ -190,17 +180,18 @@ export class Session {
           this.push(frame, textLength);
           return;
         case 'read':
+          if (new Set(frame.keys).size !== frame.keys.length) {
+            this.fail('bad_message', `read ${frame.id} names a key more than once`);
+            return;
+          }
+          if (!this.spend(frame.keys.length)) return;
           // A read sees the connection's earlier pushes: it waits for their group commit.
           if (this.pushesInFlight > 0) this.readsAfterPush.push(frame);
           else this.read(frame);
           return;
         case 'credit':
           for (const sub of this.subs.values()) {
-            if (frame.collection !== undefined && frame.collection !== sub.log.collection) continue;
-            sub.credit += frame.bytes;
-            const wake = sub.wake;
-            sub.wake = undefined;
-            wake?.();
+            if (frame.collection === undefined || frame.collection === sub.log.collection) sub.addCredit(frame.bytes);
           }
           return;
         case 'ping':
@@ -274,124 +265,38 @@ export class Session {
     for (const { frame: early, textLength } of this.early.splice(0)) this.dispatch(early, textLength);
   }
 
-  private subscribe(sub: Subscription): void {
-    const { collection } = sub;
-    const prefix = sub.filter?.prefix;
+  private subscribe(request: SubscriptionRequest): void {
+    const { collection } = request;
     if (!this.host.auth.authorize(this.principal!, collection, undefined, 'read')) {
       this.host.metrics.rejects.inc({ code: 'forbidden' });
       this.send({ type: 'error', code: 'forbidden', message: `principal ${this.principal!.id} may not read ${collection}`, collection });
       return;
     }
-    const key = subKey(collection, prefix);
+    const key = subKey(collection, request.filter?.prefix);
     if (this.subs.has(key)) return;
     if (this.subs.size >= this.host.options.maxSubscriptions) {
       this.host.metrics.rejects.inc({ code: 'rate_limited' });
       this.send({ type: 'error', code: 'rate_limited', message: `at most ${this.host.options.maxSubscriptions} subscriptions per connection`, collection });
       return;
     }
-    const log: LogId = { collection, prefix };
-    const { afterSeq, resync } = this.startingPoint(log, sub);
-    const state: SubState = {
-      log,
-      phase: 'catchup',
-      watermark: afterSeq,
-      credit: this.host.limits.catchupWindowBytes,
-      wake: undefined,
-      started: this.host.now(),
-    };
-    this.subs.set(key, state);
-    this.guard(this.catchUp(state, resync));
+    const subscription = new Subscription(this.host, this.subscriptionOwner, request);
+    this.subs.set(key, subscription);
+    this.guard(subscription.start(request));
   }
 
-  /**
-   * Where a subscription's catch-up starts. A cursor from another lineage, with a bad MAC,
-   * beyond the head or off the log's chain hash restarts from 0 with `resync`, so the client
-   * re-pushes its states. Only a validly signed cursor proves the relay lost data (beyond the
-   * head, or a chain-hash fork) and opens the recovery window; an unsigned claim opens nothing.
-   */
-  private startingPoint(log: LogId, sub: Subscription): { afterSeq: number; resync: boolean } {
-    const cursor = sub.cursor;
-    if (cursor === null) return { afterSeq: 0, resync: false };
-    const store = this.host.store;
-    if (cursor.lineage !== store.lineage || !verifyCursor(this.host.cursorSecret, log, cursor)) return { afterSeq: 0, resync: true };
-    const head = store.head(log.collection);
-    if (cursor.seq > head.seq) {
-      this.host.openRecoveryWindow('cursor_beyond_head', { collection: log.collection, cursor: cursor.seq, head: head.seq });
-      return { afterSeq: 0, resync: true };
-    }
-    if (store.hashAt(log.collection, cursor.seq) !== cursor.hash) {
-      this.host.openRecoveryWindow('chain_hash_mismatch', { collection: log.collection, cursor: cursor.seq });
-      return { afterSeq: 0, resync: true };
-    }
-    return { afterSeq: cursor.seq, resync: false };
-  }
-
-  private cursorAt(log: LogId, seq: number) {
-    const store = this.host.store;
-    return signCursor(this.host.cursorSecret, log, store.lineage, seq, store.hashAt(log.collection, seq) ?? '0');
-  }
+  /** What this session's subscriptions see of it. */
+  private readonly subscriptionOwner: SubscriptionOwner = {
+    isClosed: () => this.phase === 'closed',
+    readable: (collection: string, key: string) => this.readable(collection, key),
+    sendText: (text: string, type: RelayFrame['type'], done?: () => void) => this.sendText(text, type, done),
+    warn: (frame: Extract<RelayFrame, { type: 'error' }>) => this.send(frame),
+  };
 
   private readable(collection: string, key: string): boolean {
     return this.host.auth.authorize(this.principal!, collection, key, 'read');
   }
 
-  /** Streams every key with seq > the cursor, in batches within the client's credit, then goes live. */
-  private async catchUp(sub: SubState, resync: boolean): Promise<void> {
-    const { collection, prefix } = sub.log;
-    const store = this.host.store;
-    const { catchupBatchSize } = this.host.options;
-    const maxBytes = Math.floor(this.host.limits.maxFrameBytes / 2);
-    let first = true;
-    for (;;) {
-      if (this.phase === 'closed') return;
-      if (sub.credit <= 0) {
-        await new Promise<void>((resolve) => (sub.wake = resolve));
-        continue;
-      }
-      const scanned = store.scan(collection, sub.watermark, catchupBatchSize, prefix);
-      const docs: ChangedDoc[] = [];
-      let bytes = 0;
-      let consumed = 0;
-      let last = sub.watermark;
-      for (const doc of scanned) {
-        if (consumed > 0 && bytes + doc.state.length > maxBytes) break;
-        consumed++;
-        last = doc.seq;
-        bytes += doc.state.length;
-        if (this.readable(collection, doc.key)) docs.push({ key: doc.key, seq: doc.seq, state: parseStored(doc) });
-      }
-      const done = consumed === scanned.length && scanned.length < catchupBatchSize;
-      const watermark = done ? store.head(collection).seq : last;
-      const frame: RelayFrame = {
-        type: 'changes',
-        collection,
-        phase: 'catchup',
-        docs,
-        watermark,
-        cursor: this.cursorAt(sub.log, watermark),
-        ...(done ? { done: true as const } : {}),
-        ...(first && resync ? { resync: true as const } : {}),
-      };
-      first = false;
-      sub.watermark = watermark;
-      if (done) {
-        sub.credit -= utf8ByteLength(this.send(frame));
-        sub.phase = 'live';
-        this.host.metrics.catchupDuration.observe((this.host.now() - sub.started) / 1000);
-        return;
-      }
-      // Wait until the batch is written out: at most one batch per subscription in flight.
-      await new Promise<void>((resolve) => {
-        sub.credit -= utf8ByteLength(this.send(frame, () => resolve()));
-      });
-    }
-  }
-
-  /**
-   * Sends the live changes of one fan-out round (every change committed since the last), one
-   * frame per subscription. Subscribers of the same log that see the same changes get the same
-   * frame text: `frames` caches it, so it is encoded (and its cursor signed) once per round.
-   */
+  /** Sends the live changes of one fan-out round to every live subscription of this session. */
   deliverLive(round: LiveRound): void {
     if (this.phase !== 'open') return;
     if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
@@ -399,35 +304,24 @@ export class Session {
       this.close(CLOSE.tryLater, 'slow consumer: reconnect and catch up from your cursor');
       return;
     }
-    for (const sub of this.subs.values()) {
-      if (sub.phase !== 'live') continue;
-      const changes = round.changes.get(sub.log.collection);
-      if (changes === undefined) continue;
-      const { prefix, collection } = sub.log;
-      const docs = changes.filter((c) => c.seq > sub.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.readable(collection, c.key));
-      if (docs.length === 0) continue;
-      const watermark = Math.max(sub.watermark, round.head(collection));
-      sub.watermark = watermark;
-      const id = `${collection}\u0000${prefix ?? ''}\u0000${watermark}\u0000${docs.map((d) => d.seq).join(',')}`;
-      let text = round.frames.get(id);
-      if (text === undefined) {
-        const docList = docs.map((d) => ({ key: d.key, seq: d.seq, state: d.state }));
-        text = encodeFrame({ type: 'changes', collection, phase: 'live', docs: docList, watermark, cursor: this.cursorAt(sub.log, watermark) });
-        round.frames.set(id, text);
-      }
-      this.sendText(text, 'changes');
-    }
+    for (const sub of this.subs.values()) sub.deliver(round);
+  }
+
+  /**
+   * Takes `n` changes (a push of n changes, a read of n keys) from the connection's and the
+   * principal's token buckets; when either is empty, closes the session with `rate_limited`.
+   */
+  private spend(n: number): boolean {
+    // Anonymous connections share no identity, so they are limited per connection only.
+    const principalOk = this.host.auth.anonymous || this.host.principalBucket(this.principal!.id).take(n);
+    if (this.bucket.take(n) && principalOk) return true;
+    this.fail('rate_limited', 'too many changes and reads: slow down');
+    return false;
   }
 
   private push(frame: PushFrame, textLength: number): void {
     const received = this.host.now();
-    const n = frame.changes.length;
-    // Anonymous connections share no identity, so they are limited per connection only.
-    const principalOk = this.host.auth.anonymous || this.host.principalBucket(this.principal!.id).take(n);
-    if (!this.bucket.take(n) || !principalOk) {
-      this.fail('rate_limited', 'too many changes: slow down');
-      return;
-    }
+    if (!this.spend(frame.changes.length)) return;
     this.pushesInFlight++;
     const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes: 3 * textLength };
     this.host.submit(push, (outcome) => {
@@ -437,7 +331,7 @@ export class Session {
         this.failWith(outcome);
         return;
       }
-      this.send({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results: outcome });
+      this.sendAck({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results: outcome });
       this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
       if (this.pushesInFlight === 0) for (const read of this.readsAfterPush.splice(0)) this.read(read);
     });
@@ -453,17 +347,51 @@ export class Session {
     this.fail('internal', 'the relay failed to handle a frame');
   }
 
-  private read(frame: ReadFrame): void {
-    const denied = frame.keys.find((key) => !this.readable(frame.collection, key));
-    if (denied !== undefined) {
-      this.host.metrics.rejects.inc({ code: 'forbidden' });
-      this.send({ type: 'error', code: 'forbidden', message: `may not read ${frame.collection}/${denied}`, id: frame.id, collection: frame.collection });
+  /**
+   * Sends an ack within `maxFrameBytes`: when the states that refusals carry (`current`) would
+   * make it larger, they are left out (the client gets them through its subscription or a read).
+   */
+  private sendAck(ack: AckFrame): void {
+    const text = encodeFrame(ack);
+    if (Buffer.byteLength(text) <= this.host.limits.maxFrameBytes) {
+      this.sendText(text, 'ack');
       return;
     }
-    const docs = frame.keys.map((key) => {
-      const doc = this.host.store.get(frame.collection, key);
-      return { key, seq: doc?.seq ?? 0, state: doc === undefined ? null : parseStored(doc) };
+    const bare = ack.results.map((result): ChangeResult => {
+      if (result.status !== 'rejected' || result.current === undefined) return result;
+      const { current: _left, ...rest } = result;
+      return rest;
     });
-    this.send({ type: 'read-result', id: frame.id, collection: frame.collection, docs });
+    this.send({ ...ack, results: bare });
+  }
+
+  /**
+   * Answers a read in one frame, or refuses it with `payload_too_large` when the answer would
+   * exceed `maxFrameBytes`: sizes come from the stored texts, so no answer above the limit is
+   * ever built.
+   */
+  private read(frame: ReadFrame): void {
+    const { id, collection, keys } = frame;
+    const denied = keys.find((key) => !this.readable(collection, key));
+    if (denied !== undefined) {
+      this.host.metrics.rejects.inc({ code: 'forbidden' });
+      this.send({ type: 'error', code: 'forbidden', message: `may not read ${collection}/${denied}`, id, collection });
+      return;
+    }
+    const budget = this.host.limits.maxFrameBytes - FRAME_ENVELOPE_BYTES;
+    let bytes = 0;
+    const docs: ReadDoc[] = [];
+    for (const key of keys) {
+      const doc = this.host.store.get(collection, key);
+      bytes += (doc === undefined ? 4 : Buffer.byteLength(doc.state)) + docEnvelopeBytes(key);
+      if (bytes > budget) {
+        this.host.metrics.rejects.inc({ code: 'payload_too_large' });
+        const message = `the answer to read ${id} would exceed maxFrameBytes (${this.host.limits.maxFrameBytes}): read fewer keys at a time`;
+        this.send({ type: 'error', code: 'payload_too_large', message, id, collection });
+        return;
+      }
+      docs.push({ key, seq: doc?.seq ?? 0, state: doc === undefined ? null : parseStored(doc) });
+    }
+    this.send({ type: 'read-result', id, collection, docs });
   }
 }

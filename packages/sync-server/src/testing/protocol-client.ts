@@ -38,6 +38,11 @@ export interface ProtocolClientOptions {
   /** Physical clock of this replica (default Date.now). */
   readonly now?: () => number;
   readonly origin?: string;
+  /**
+   * Decode every frame after `welcome` with `welcome.limits`, as a real client does: a frame
+   * above the limits the relay announced lands in `invalid` instead of `frames`.
+   */
+  readonly enforceLimits?: boolean;
 }
 
 type FrameOfType<T extends RelayFrame['type']> = Extract<RelayFrame, { type: T }>;
@@ -64,6 +69,7 @@ export class ProtocolClient {
     readonly ws: WebSocket,
     readonly replicaId: ReplicaId,
     now: () => number,
+    enforceLimits: boolean,
   ) {
     this.clock = createHlcClock({ replica: replicaId, now });
     this.closed = new Promise((resolve) => {
@@ -76,7 +82,8 @@ export class ProtocolClient {
     ws.on('error', () => undefined); // surfaces as 'close'
     ws.on('message', (data) => {
       const text = data.toString();
-      const decoded = decodeRelayFrame(text, { maxFrameBytes: 64 * 1024 * 1024, maxChangesPerFrame: 100_000 });
+      const limits = enforceLimits && this.welcome !== undefined ? this.welcome.limits : { maxFrameBytes: 64 * 1024 * 1024, maxChangesPerFrame: 100_000 };
+      const decoded = decodeRelayFrame(text, limits);
       if (!decoded.ok) {
         this.invalid.push(text);
       } else {
@@ -89,7 +96,7 @@ export class ProtocolClient {
 
   static async connect(url: string, options: ProtocolClientOptions): Promise<ProtocolClient> {
     const ws = new WebSocket(url, options.origin === undefined ? {} : { origin: options.origin });
-    const client = new ProtocolClient(ws, options.replicaId, options.now ?? Date.now);
+    const client = new ProtocolClient(ws, options.replicaId, options.now ?? Date.now, options.enforceLimits === true);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolClientOptions } from '../testing/protocol-client.js';
+import { relayHarness } from './harness.js';
+
+const harness = relayHarness();
+/** Every client here enforces `welcome.limits`, as a real client does: an oversized frame lands in `invalid`. */
+const client = (replicaId: string, extra: Partial<ProtocolClientOptions> = {}) => harness.client(replicaId, { enforceLimits: true, ...extra });
+
+const FRAME = 64 * 1024;
+/** Values of 12 kB and 10 kB; at this frame size one key's state may hold 24,576 bytes: two 10 kB siblings, not three. */
+const big = (n: number) => 'x'.repeat(12 * 1024) + String(n);
+const mid = (n: number) => 'x'.repeat(10 * 1024) + String(n);
+
+describe('reads are rate-limited and bounded like frames', () => {
+  it('a read naming a key twice is refused with bad_message', async () => {
+    await harness.start();
+    const c = await client('reader');
+    await c.next('welcome');
+    c.send({ type: 'read', id: 'r1', collection: 'notes', keys: ['k', 'k'], consistency: 'leader' });
+    expect(await c.next('error')).toMatchObject({ code: 'bad_message' });
+    expect((await c.closed).code).toBe(1008);
+  });
+
+  it('a read of n keys costs n changes of the rate limit', async () => {
+    await harness.start({ rateLimit: { changesPerSecond: 0.001, burst: 5 } });
+    const c = await client('reader');
+    await c.next('welcome');
+    c.send({ type: 'read', id: 'r1', collection: 'notes', keys: ['a', 'b', 'c'], consistency: 'leader' });
+    await c.next('read-result', (f) => f.id === 'r1');
+    c.send({ type: 'read', id: 'r2', collection: 'notes', keys: ['d', 'e', 'f'], consistency: 'leader' });
+    expect(await c.next('error')).toMatchObject({ code: 'rate_limited' });
+    expect(c.frames.some((f) => f.type === 'read-result' && f.id === 'r2')).toBe(false);
+  });
+
+  it('a read whose answer would exceed maxFrameBytes is refused with payload_too_large; the connection stays usable', async () => {
+    await harness.start({ limits: { maxFrameBytes: FRAME } });
+    const c = await client('writer');
+    await c.next('welcome');
+    const keys = [0, 1, 2, 3, 4, 5].map((i) => `k${i}`);
+    for (const key of keys) expect((await c.push([c.blind('notes', key, big(0))])).results[0]).toMatchObject({ status: 'accepted' });
+    c.send({ type: 'read', id: 'all', collection: 'notes', keys, consistency: 'leader' });
+    expect(await c.next('error', (f) => f.id === 'all')).toMatchObject({ code: 'payload_too_large', collection: 'notes' });
+    c.send({ type: 'read', id: 'two', collection: 'notes', keys: keys.slice(0, 2), consistency: 'leader' });
+    expect((await c.next('read-result', (f) => f.id === 'two')).docs.map((d) => d.key)).toEqual(['k0', 'k1']);
+    expect(c.invalid).toEqual([]);
+  });
+});
+
+describe('no frame the relay sends exceeds the maxFrameBytes it announces', () => {
+  it("refuses a write that would make a key's state exceed maxStateBytes, with payload_too_large", async () => {
+    await harness.start({ limits: { maxFrameBytes: FRAME } });
+    const writers = await Promise.all(['w0', 'w1', 'w2'].map((id) => client(id)));
+    const limits = (await writers[0]!.next('welcome')).limits;
+    expect(limits.maxStateBytes).toBeLessThan(limits.maxFrameBytes);
+    // Concurrent blind writes: each becomes a sibling of the same key.
+    const results = [];
+    for (const [i, w] of writers.entries()) results.push((await w.push([w.blind('notes', 'hot', mid(i))])).results[0]);
+    expect(results.slice(0, 2).map((r) => r?.status)).toEqual(['accepted', 'accepted']);
+    expect(results[2]).toMatchObject({ status: 'rejected', code: 'payload_too_large' });
+    expect(results[2]?.status === 'rejected' && results[2].message).toMatch(/maxStateBytes/);
+  });
+
+  it('splits catch-up and live frames by bytes, so a client enforcing welcome.limits receives every key', async () => {
+    await harness.start({ limits: { maxFrameBytes: FRAME } });
+    const watcher = await client('watcher');
+    await watcher.next('changes', (f) => f.done === true);
+    const [a, b] = [await client('writerA'), await client('writerB')];
+    await Promise.all([a.next('welcome'), b.next('welcome')]);
+    // Two pushes of four 12 kB keys in one fan-out round: 96 kB of states for one subscriber.
+    const keysA = [0, 1, 2, 3].map((i) => `a${i}`);
+    const keysB = [0, 1, 2, 3].map((i) => `b${i}`);
+    const acks = await Promise.all([a.push(keysA.map((k, i) => a.blind('notes', k, big(i)))), b.push(keysB.map((k, i) => b.blind('notes', k, big(i))))]);
+    expect(acks.flatMap((ack) => ack.results.map((r) => r.status))).toEqual(Array(8).fill('accepted'));
+    const received = () => new Set(watcher.frames.flatMap((f) => (f.type === 'changes' && f.phase === 'live' ? f.docs.map((d) => d.key) : [])));
+    await watcher.next('changes', () => received().size === 8);
+    expect(watcher.invalid).toEqual([]);
+
+    const late = await client('late');
+    const done = await late.next('changes', (f) => f.done === true);
+    expect(done.watermark).toBe(8);
+    expect(late.frames.flatMap((f) => (f.type === 'changes' ? f.docs.map((d) => d.key) : [])).sort()).toEqual([...keysA, ...keysB].sort());
+    expect(late.invalid).toEqual([]);
+  });
+});

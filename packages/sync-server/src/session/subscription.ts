@@ -1,0 +1,206 @@
+import { encodeFrame, type ChangedDoc, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
+import type { CommittedChange } from '../push-ingest.js';
+import { parseStored } from '../stored-state.js';
+import type { StoredDoc } from '../store/relay-store.js';
+import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
+import { docEnvelopeBytes, packFrames } from './frame-packing.js';
+import type { SessionHost } from './session-host.js';
+
+/** One fan-out round: the changes committed since the last round, by collection, in commit order. */
+export interface LiveRound {
+  readonly changes: ReadonlyMap<string, readonly CommittedChange[]>;
+  /** The collection's head seq now (read once per round). */
+  head(collection: string): number;
+  /** Encoded frames of this round with their UTF-8 sizes, shared by subscribers that get the same one. */
+  readonly frames: Map<string, { readonly text: string; readonly bytes: number }>;
+}
+
+/** What a subscription needs from the session that holds it. */
+export interface SubscriptionOwner {
+  isClosed(): boolean;
+  readable(collection: string, key: string): boolean;
+  /** Sends an encoded frame; `done` runs once it is written out. */
+  sendText(text: string, type: RelayFrame['type'], done?: () => void): void;
+  /** Sends an `error` frame that does not close the session. */
+  warn(frame: Extract<RelayFrame, { type: 'error' }>): void;
+}
+
+/**
+ * One subscription (a collection, optionally a key prefix) of one session: catch-up from its
+ * cursor in frames within the client's credit, then live changes. Every frame stays within
+ * `maxFrameBytes` (docs packed by size, a large key alone) and carries the watermark
+ * "complete through seq N" and the cursor signed at it.
+ */
+export class Subscription {
+  readonly log: LogId;
+  private phase: 'catchup' | 'live' = 'catchup';
+  /** Everything with seq ≤ watermark has been sent (or is invisible to this subscription). */
+  private watermark = 0;
+  private credit: number;
+  private wake: (() => void) | undefined;
+  private readonly started: number;
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly owner: SubscriptionOwner,
+    request: SubscriptionRequest,
+  ) {
+    this.log = { collection: request.collection, prefix: request.filter?.prefix };
+    this.credit = host.limits.catchupWindowBytes;
+    this.started = host.now();
+  }
+
+  /** Starts catch-up from the request's cursor; resolves once the subscription is live (or its session closed). */
+  start(request: SubscriptionRequest): Promise<void> {
+    const { afterSeq, resync } = this.startingPoint(request);
+    this.watermark = afterSeq;
+    return this.catchUp(resync);
+  }
+
+  /** More catch-up bytes the client can take (`credit` frame). */
+  addCredit(bytes: number): void {
+    this.credit += bytes;
+    this.stopWaiting();
+  }
+
+  /** Lets a catch-up that waits for credit see that its session closed. */
+  stopWaiting(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /**
+   * Where catch-up starts. A cursor from another lineage, with a bad MAC, beyond the head or
+   * off the log's chain hash restarts from 0 with `resync`, so the client re-pushes its states.
+   * Only a validly signed cursor proves the relay lost data (beyond the head, or a chain-hash
+   * fork) and opens the recovery window; an unsigned claim opens nothing.
+   */
+  private startingPoint({ cursor }: SubscriptionRequest): { afterSeq: number; resync: boolean } {
+    if (cursor === null) return { afterSeq: 0, resync: false };
+    const { store } = this.host;
+    if (cursor.lineage !== store.lineage || !verifyCursor(this.host.cursorSecret, this.log, cursor)) return { afterSeq: 0, resync: true };
+    const head = store.head(this.log.collection);
+    if (cursor.seq > head.seq) {
+      this.host.openRecoveryWindow('cursor_beyond_head', { collection: this.log.collection, cursor: cursor.seq, head: head.seq });
+      return { afterSeq: 0, resync: true };
+    }
+    if (store.hashAt(this.log.collection, cursor.seq) !== cursor.hash) {
+      this.host.openRecoveryWindow('chain_hash_mismatch', { collection: this.log.collection, cursor: cursor.seq });
+      return { afterSeq: 0, resync: true };
+    }
+    return { afterSeq: cursor.seq, resync: false };
+  }
+
+  private cursorAt(seq: number) {
+    const { store } = this.host;
+    return signCursor(this.host.cursorSecret, this.log, store.lineage, seq, store.hashAt(this.log.collection, seq) ?? '0');
+  }
+
+  /** A state too large for any frame (stored before the limits were lowered) is skipped with an error naming it. */
+  private skipOversized(key: string): void {
+    const { collection } = this.log;
+    this.host.metrics.rejects.inc({ code: 'oversized_state' });
+    this.host.log.error({ collection, key }, 'a stored state is larger than maxFrameBytes: it cannot be sent');
+    this.owner.warn({ type: 'error', code: 'payload_too_large', collection, message: `${collection}/${key} is larger than maxFrameBytes and was skipped` });
+  }
+
+  /**
+   * Streams every key with seq > the watermark: one scan batch at a time, packed into frames,
+   * each sent while the subscription has credit and after the previous one was written out.
+   * The frame that ends a batch found nothing beyond it carries `done` and the head as its
+   * watermark, unless something was committed since the scan (then the next scan picks it up).
+   */
+  private async catchUp(resync: boolean): Promise<void> {
+    const { collection, prefix } = this.log;
+    const { store, limits } = this.host;
+    const batchSize = this.host.options.catchupBatchSize;
+    let first = true;
+    for (;;) {
+      const scanned = store.scan(collection, this.watermark, batchSize, prefix);
+      const headAtScan = store.head(collection).seq;
+      const exhausted = scanned.length < batchSize;
+      const entries = scanned.map((doc) => ({ doc, readable: this.owner.readable(collection, doc.key) }));
+      let finished = false;
+      /** The watermark and `done` of the frame encoded last: the one `packFrames` yields next. */
+      let encoded = { watermark: this.watermark, last: false };
+      const encode = (slice: readonly { doc: StoredDoc; readable: boolean }[], rest: number) => {
+        const last = rest === 0 && exhausted && store.head(collection).seq === headAtScan;
+        const watermark = last ? headAtScan : (slice.at(-1)?.doc.seq ?? this.watermark);
+        encoded = { watermark, last };
+        const docs: ChangedDoc[] = slice.filter((e) => e.readable).map(({ doc }) => ({ key: doc.key, seq: doc.seq, state: parseStored(doc) }));
+        const frame: RelayFrame = {
+          type: 'changes',
+          collection,
+          phase: 'catchup',
+          docs,
+          watermark,
+          cursor: this.cursorAt(watermark),
+          ...(last ? { done: true as const } : {}),
+          ...(first && resync ? { resync: true as const } : {}),
+        };
+        const text = encodeFrame(frame);
+        return { text, bytes: Buffer.byteLength(text) };
+      };
+      const estimate = (e: { doc: StoredDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
+      const frames = entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes);
+      for (const packed of frames) {
+        while (this.credit <= 0 && !this.owner.isClosed()) await new Promise<void>((resolve) => (this.wake = resolve));
+        if (this.owner.isClosed()) return;
+        if ('oversized' in packed) {
+          this.skipOversized(packed.oversized.doc.key);
+          this.watermark = packed.oversized.doc.seq;
+          continue;
+        }
+        const { text, bytes } = packed;
+        first = false;
+        this.watermark = encoded.watermark;
+        this.credit -= bytes;
+        if (encoded.last) {
+          this.owner.sendText(text, 'changes');
+          finished = true;
+          break;
+        }
+        // At most one frame per subscription in flight: wait until it is written out.
+        await new Promise<void>((resolve) => this.owner.sendText(text, 'changes', resolve));
+        if (this.owner.isClosed()) return;
+      }
+      if (finished) break;
+    }
+    this.phase = 'live';
+    this.host.metrics.catchupDuration.observe((this.host.now() - this.started) / 1000);
+  }
+
+  /**
+   * Sends the live changes of one fan-out round: the subscription's visible changes in frames
+   * within `maxFrameBytes`, each with the seq of its last change as watermark, the last with
+   * the collection's head. Subscribers of the same log that see the same changes get the same
+   * frame text: `round.frames` caches it, so it is encoded (and its cursor signed) once.
+   */
+  deliver(round: LiveRound): void {
+    if (this.phase !== 'live') return;
+    const { collection, prefix } = this.log;
+    const changes = round.changes.get(collection);
+    if (changes === undefined) return;
+    const docs = changes.filter((c) => c.seq > this.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.owner.readable(collection, c.key));
+    if (docs.length === 0) return;
+    const head = Math.max(this.watermark, round.head(collection));
+    const encode = (slice: readonly CommittedChange[], rest: number) => {
+      const watermark = rest === 0 ? head : slice.at(-1)!.seq;
+      const id = `${collection}\u0000${prefix ?? ''}\u0000${watermark}\u0000${slice.map((d) => d.seq).join(',')}`;
+      let frame = round.frames.get(id);
+      if (frame === undefined) {
+        const docList = slice.map((d) => ({ key: d.key, seq: d.seq, state: d.state }));
+        const text = encodeFrame({ type: 'changes', collection, phase: 'live', docs: docList, watermark, cursor: this.cursorAt(watermark) });
+        frame = { text, bytes: Buffer.byteLength(text) };
+        round.frames.set(id, frame);
+      }
+      return frame;
+    };
+    for (const packed of packFrames(docs, (d) => d.bytes + docEnvelopeBytes(d.key), encode, this.host.limits.maxFrameBytes)) {
+      if ('oversized' in packed) this.skipOversized(packed.oversized.key);
+      else this.owner.sendText(packed.text, 'changes');
+    }
+    this.watermark = head;
+  }
+}
