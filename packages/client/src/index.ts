@@ -1,1 +1,44 @@
-export {};
+/**
+ * @converge/client — an offline-first replica in IndexedDB that syncs with a Converge relay.
+ * README "Client" is the guide; docs/CLIENT.md the storage layout, sync state machine and
+ * multi-tab protocol.
+ */
+export { ConvergeError, AckTimeoutError } from '@converge/conflict';
+export type { ErrorCode } from '@converge/conflict';
+
+export { createClient, Client } from './client.js';
+export type { ClientOptions, ClientEvents, ConflictEvent, RejectedEvent, PendingWrite, RejectedWrite, BatchWriter, BatchCollection } from './client.js';
+export { Collection } from './collection.js';
+export type { WriteOptions, WriteReceipt, ScanOptions } from './collection.js';
+export { merge } from './collection-spec.js';
+export type { CollectionOptions, MergeStrategy, CrdtStrategyName } from './collection-spec.js';
+export type { Doc, Conflict, Version, Inspection, InspectedSibling } from './replica/read-model.js';
+export type { CrdtOp } from './replica/apply-write.js';
+export type { WatchEvent, WatchTarget } from './watchers.js';
+export { StatusStore } from './status.js';
+export type { ClientStatus, ConnectionState } from './status.js';
+export type { StorageChoice } from './open-storage.js';
+
+export type {
+  StorageAdapter,
+  StorageReader,
+  StorageWriter,
+  WriteOptions as StorageWriteOptions,
+  DocRecord,
+  OutboxEntry,
+  RejectedRecord,
+  ReplicaRecord,
+  WriteIntent,
+  MetaValue,
+  ScanOptions as StorageScanOptions,
+} from './storage/storage-adapter.js';
+export { IndexedDbStorage, openIndexedDbStorage } from './storage/idb-storage.js';
+export { MemoryStorage, MemoryDatabase, createMemoryStorage } from './storage/memory-storage.js';
+
+export type { Transport, TransportConnection, TransportHandlers } from './sync/transport.js';
+export { webSocketTransport } from './sync/websocket-transport.js';
+export type { WebSocketConstructor, WebSocketLike } from './sync/websocket-transport.js';
+export { memoryTransport } from './sync/memory-transport.js';
+export type { MemoryEndpoint } from './sync/memory-transport.js';
+export type { BackoffOptions } from './sync/backoff.js';
+export type { TabOptions, LockManagerLike, BroadcastChannelLike } from './tabs/tab-coordinator.js';

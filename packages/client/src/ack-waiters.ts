@@ -1,0 +1,86 @@
+import { AckTimeoutError, ConvergeError, type ErrorCode } from '@converge/conflict';
+import type { AckLevel } from '@converge/protocol';
+
+const ORDER: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
+const rank = (level: AckLevel) => ORDER.indexOf(level);
+
+interface Waiter {
+  readonly wanted: AckLevel;
+  resolve(level: AckLevel): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The promises of writes waiting for an acknowledgement level. A write's level only moves
+ * forward (`local` → `relay` → `quorum` → `all`), or it is rejected. A level not reached in
+ * time rejects with `AckTimeoutError` naming the level reached; the write itself stays queued.
+ */
+export class AckWaiters {
+  private readonly waiting = new Map<string, Waiter>();
+  /** Outcomes seen before anyone waited (another tab's ack can race a write's own commit). */
+  private readonly settled = new Map<string, AckLevel | ConvergeError>();
+  private readonly reached = new Map<string, AckLevel>();
+
+  /** Waits until `writeId` (committed locally) reaches `wanted`. */
+  wait(writeId: string, wanted: AckLevel, timeoutMs: number): Promise<AckLevel> {
+    const early = this.settled.get(writeId);
+    if (early instanceof ConvergeError) return Promise.reject(early);
+    if (early !== undefined && rank(early) >= rank(wanted)) return Promise.resolve(early);
+    if (wanted === 'local') return Promise.resolve('local');
+    return new Promise<AckLevel>((resolve, reject) => {
+      const waiter: Waiter = { wanted, resolve, reject, timer: undefined };
+      waiter.timer = setTimeout(() => {
+        this.waiting.delete(writeId);
+        reject(new AckTimeoutError(wanted, this.reached.get(writeId) ?? early ?? 'local'));
+      }, timeoutMs);
+      this.waiting.set(writeId, waiter);
+    });
+  }
+
+  /** Writes now held at `level`. */
+  acked(writeIds: readonly string[], level: AckLevel): void {
+    for (const id of writeIds) {
+      const waiter = this.waiting.get(id);
+      if (waiter === undefined) {
+        this.remember(id, level);
+        continue;
+      }
+      this.reached.set(id, level);
+      if (rank(level) >= rank(waiter.wanted)) {
+        clearTimeout(waiter.timer);
+        this.waiting.delete(id);
+        this.reached.delete(id);
+        waiter.resolve(level);
+      }
+    }
+  }
+
+  /** A write the relay refused for good: its promise rejects with the refusal's code. */
+  rejected(writeId: string, code: ErrorCode, message: string): void {
+    const error = new ConvergeError(code, message);
+    const waiter = this.waiting.get(writeId);
+    if (waiter === undefined) {
+      this.remember(writeId, error);
+      return;
+    }
+    clearTimeout(waiter.timer);
+    this.waiting.delete(writeId);
+    this.reached.delete(writeId);
+    waiter.reject(error);
+  }
+
+  /** Stops waiting (client closed): each write rejects with the level it reached. */
+  close(): void {
+    for (const [id, waiter] of this.waiting) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new AckTimeoutError(waiter.wanted, this.reached.get(id) ?? 'local', { cause: new ConvergeError('internal', 'the client was closed') }));
+    }
+    this.waiting.clear();
+  }
+
+  private remember(id: string, outcome: AckLevel | ConvergeError): void {
+    this.settled.set(id, outcome);
+    if (this.settled.size > 10_000) this.settled.delete(this.settled.keys().next().value!);
+  }
+}

@@ -1,0 +1,79 @@
+import { addDot, contextHas, dotKey, type CausalContext, type Dot, type HlcClock, type ReplicaId } from '@converge/conflict';
+import type { CollectionSpec } from '../collection-spec.js';
+import type { OutboxEntry, StorageWriter, WriteIntent } from '../storage/storage-adapter.js';
+import { applyWrite, type WriteRequest } from './apply-write.js';
+import { removeDots } from './context-ops.js';
+import { docId, entryDot, type DocChange } from './doc-records.js';
+
+type Entry = OutboxEntry & { readonly id: number };
+
+export interface RewriteEnv {
+  readonly replica: ReplicaId;
+  readonly clock: HlcClock;
+  readonly spec: (collection: string) => CollectionSpec;
+  /** The next write number (the caller stores the last one used). */
+  writeNumber: number;
+}
+
+function requestOf(entry: Entry, write: WriteIntent, readContext: CausalContext | undefined): WriteRequest {
+  const base = { collection: entry.collection, key: entry.key, ack: entry.ack, writeId: entry.writeId };
+  if (write.kind === 'op') return { ...base, kind: 'op', op: write.op };
+  const read = { context: readContext ?? write.readContext, winner: undefined };
+  return write.kind === 'put' ? { ...base, kind: 'put', value: write.value, read } : { ...base, kind: 'delete', read };
+}
+
+/**
+ * Writes pending entries again as new writes: each gets a new dot (under `env.replica`), a new
+ * stamp from `env.clock` and a new write number, keeping its write id and its place in the
+ * outbox. CRDT operations are re-applied to the current state; register values are written
+ * anew with their read context, where `mapContext` translates it.
+ *
+ * - After identity loss (`fromBase`): the state restarts from what the relay confirmed, and
+ *   read contexts drop the old dots of pending writes, replaced by their new dots, so nothing
+ *   of the old id that the relay has not confirmed is claimed.
+ * - After `clock_skew` (`!fromBase`): the refused write stays in the state and the new write's
+ *   context covers it, so the refused dot is superseded, never re-stamped.
+ */
+export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[], env: RewriteEnv, fromBase: boolean): Promise<DocChange[]> {
+  const groups = new Map<string, Entry[]>();
+  for (const entry of entries) {
+    const id = docId(entry.collection, entry.key);
+    groups.set(id, [...(groups.get(id) ?? []), entry]);
+  }
+  const changes: DocChange[] = [];
+  for (const group of groups.values()) {
+    const { collection, key } = group[0]!;
+    const found = await tx.getDoc(collection, key);
+    if (found === undefined) continue;
+    const spec = env.spec(collection);
+    let record = fromBase ? { ...found, state: found.base ?? found.state } : found;
+    const oldDots = group.map(entryDot);
+    const renamed = new Map<string, Dot>();
+    for (const entry of group) {
+      const old = entryDot(entry);
+      let readContext = entry.write.kind === 'op' ? undefined : entry.write.readContext;
+      if (readContext !== undefined && fromBase) {
+        readContext = removeDots(readContext, oldDots);
+        for (const dot of oldDots) {
+          const now = renamed.get(dotKey(dot));
+          if (now !== undefined && entry.write.kind !== 'op' && contextHas(entry.write.readContext, dot)) readContext = addDot(readContext, now);
+        }
+      } else if (readContext !== undefined) {
+        readContext = addDot(readContext, old);
+      }
+      const applied = applyWrite(spec, record, requestOf(entry, entry.write, readContext), {
+        replica: env.replica,
+        hlc: env.clock.tick(),
+        maxValueBytes: Infinity,
+      });
+      renamed.set(dotKey(old), applied.dot);
+      record = applied.record;
+      const { skewed: _skewed, ...rest } = entry;
+      tx.putOutbox({ ...rest, replica: env.replica, writeNumber: ++env.writeNumber, delta: applied.delta, write: applied.intent });
+    }
+    const next = fromBase ? { ...record, base: found.base ?? found.state } : record;
+    tx.putDoc(next);
+    changes.push({ collection, key, record: next });
+  }
+  return changes;
+}

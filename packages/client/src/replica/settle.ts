@@ -1,0 +1,118 @@
+import { mergeDocStates, type ErrorCode } from '@converge/conflict';
+import type { ChangeResult, WireState } from '@converge/protocol';
+import type { OutboxEntry, RejectedRecord, StorageWriter } from '../storage/storage-adapter.js';
+import { docId, entryDot, rebuild, sameState, type DocChange } from './doc-records.js';
+
+/** What a refusal means for the write: dropped for good, written again, or kept queued. */
+export type RefusalKind = 'terminal' | 'clock' | 'identity' | 'retry';
+
+const KINDS: Partial<Record<ErrorCode, RefusalKind>> = {
+  forbidden: 'terminal',
+  payload_too_large: 'terminal',
+  too_many_siblings: 'terminal',
+  bad_message: 'terminal',
+  conflict_rejected: 'terminal',
+  clock_skew: 'clock',
+  replica_reset: 'identity',
+};
+
+export function refusalKind(code: ErrorCode): RefusalKind {
+  return KINDS[code] ?? 'retry';
+}
+
+/** One pushed change: the outbox entries squashed into it, and the relay's result. */
+export interface SettledChange {
+  readonly entries: readonly (OutboxEntry & { readonly id: number })[];
+  readonly result: ChangeResult;
+}
+
+export interface Settlement {
+  readonly changes: DocChange[];
+  /** Write ids the relay now holds. */
+  readonly accepted: string[];
+  readonly rejected: RejectedRecord[];
+  /** Some writes were refused for their clock: reconnect (fresh `welcome.now`), then write them again. */
+  readonly clockSkew: boolean;
+  /** The relay saw this replica's dots with other content: a new replica id is needed. */
+  readonly identityLost: boolean;
+  /** Some writes stay queued for a transient reason (retry later). */
+  readonly retry: boolean;
+}
+
+/**
+ * Applies an `ack`'s results in one transaction. Accepted writes leave the outbox and join
+ * `base` (the relay holds them); refused ones leave it for the rejected list and are rolled back
+ * (`state` is rebuilt from `base`, the relay's `current` and the writes still pending). The
+ * counter of a refused dot is kept as the key's floor, so it is never reused.
+ */
+export async function settlePush(tx: StorageWriter, settled: readonly SettledChange[], now: number): Promise<Settlement> {
+  const touched = new Map<string, { collection: string; key: string; adds: WireState[]; floor: number }>();
+  const touch = (entry: OutboxEntry) => {
+    const id = docId(entry.collection, entry.key);
+    let t = touched.get(id);
+    if (t === undefined) touched.set(id, (t = { collection: entry.collection, key: entry.key, adds: [], floor: 0 }));
+    return t;
+  };
+  const accepted: string[] = [];
+  const rejected: RejectedRecord[] = [];
+  let clockSkew = false;
+  let identityLost = false;
+  let retry = false;
+  for (const { entries, result } of settled) {
+    if (result.status === 'accepted') {
+      for (const entry of entries) {
+        tx.deleteOutbox(entry.id);
+        touch(entry).adds.push(entry.delta);
+        accepted.push(entry.writeId);
+      }
+      continue;
+    }
+    switch (refusalKind(result.code)) {
+      case 'terminal':
+        for (const entry of entries) {
+          tx.deleteOutbox(entry.id);
+          const t = touch(entry);
+          if (result.current !== undefined) t.adds.push(result.current);
+          t.floor = Math.max(t.floor, entryDot(entry)[1]);
+          const record: RejectedRecord = {
+            writeId: entry.writeId,
+            collection: entry.collection,
+            key: entry.key,
+            write: entry.write,
+            code: result.code,
+            message: result.message,
+            at: now,
+            ...(result.current === undefined ? {} : { current: result.current }),
+          };
+          tx.putRejected(record);
+          rejected.push(record);
+        }
+        break;
+      case 'clock':
+        clockSkew = true;
+        for (const entry of entries) tx.putOutbox({ ...entry, skewed: true });
+        break;
+      case 'identity':
+        identityLost = true;
+        if (result.current !== undefined) for (const entry of entries) touch(entry).adds.push(result.current);
+        break;
+      case 'retry':
+        retry = true;
+        break;
+    }
+  }
+  const changes: DocChange[] = [];
+  for (const t of touched.values()) {
+    const [record, pending] = await Promise.all([tx.getDoc(t.collection, t.key), tx.outboxOf(t.collection, t.key)]);
+    if (record === undefined) continue;
+    let base = record.base ?? record.state;
+    for (const add of t.adds) base = mergeDocStates(base, add).state;
+    const rebuilt = rebuild(record, base, pending);
+    const next = t.floor > (record.floor ?? 0) ? { ...rebuilt, floor: t.floor } : rebuilt;
+    tx.putDoc(next);
+    if (!sameState(record.state, next.state) || (record.base !== undefined) !== (next.base !== undefined)) {
+      changes.push({ collection: t.collection, key: t.key, record: next });
+    }
+  }
+  return { changes, accepted, rejected, clockSkew, identityLost, retry };
+}

@@ -1,0 +1,58 @@
+import type { ConvergeError, ReplicaId } from '@converge/conflict';
+import type { ConnectionState } from './sync/sync-host.js';
+
+export type { ConnectionState };
+
+/** What `client.status` reports. */
+export interface ClientStatus {
+  /** `offline` (paused, no network, waiting to reconnect), `connecting`, `syncing` (catching up or pushing), `synced`. */
+  readonly connection: ConnectionState;
+  /** Writes not yet held by the relay (every tab's). */
+  readonly pending: number;
+  /** Last synced position per collection: the seq of the relay's log the replica is complete through. */
+  readonly positions: Readonly<Record<string, number>>;
+  /** When the client was last `synced` (ms since the epoch), if ever in this session. */
+  readonly lastSyncedAt: number | undefined;
+  /** The last error: a refused connection, a failed storage, a relay error. Cleared by the next welcome. */
+  readonly error: ConvergeError | undefined;
+  /** Where the replica lives: `indexeddb`, or `memory` (asked for, or after IndexedDB failed: see `storageFailed`). */
+  readonly storage: 'indexeddb' | 'memory';
+  readonly storageFailed: boolean;
+  /** `leader`: this tab holds the socket; `follower`: another tab does; `solo`: no tab coordination. */
+  readonly role: 'leader' | 'follower' | 'solo';
+  readonly replicaId: ReplicaId;
+  readonly paused: boolean;
+}
+
+/** An observable status: `get()` the current one, `subscribe(listener)` to every change. */
+export class StatusStore {
+  private current: ClientStatus;
+  private readonly listeners = new Set<(status: ClientStatus) => void>();
+
+  constructor(initial: ClientStatus) {
+    this.current = initial;
+  }
+
+  get(): ClientStatus {
+    return this.current;
+  }
+
+  /** Calls `listener` now and on every change; returns the unsubscribe function. */
+  subscribe(listener: (status: ClientStatus) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.current);
+    return () => this.listeners.delete(listener);
+  }
+
+  update(patch: Partial<ClientStatus>): void {
+    let changed = false;
+    for (const key of Object.keys(patch) as (keyof ClientStatus)[]) {
+      if (this.current[key] !== patch[key]) changed = true;
+    }
+    if (!changed) return;
+    const next = { ...this.current, ...patch };
+    if (patch.connection === 'synced' && this.current.connection !== 'synced') (next as { lastSyncedAt: number | undefined }).lastSyncedAt = Date.now();
+    this.current = next;
+    for (const listener of [...this.listeners]) listener(next);
+  }
+}

@@ -1,0 +1,324 @@
+import { ConvergeError } from '@converge/conflict';
+import type {
+  DocRecord,
+  MetaValue,
+  OutboxEntry,
+  RejectedRecord,
+  ScanOptions,
+  StorageAdapter,
+  StorageReader,
+  StorageWriter,
+  WriteOptions,
+} from './storage-adapter.js';
+
+const docId = (collection: string, key: string) => `${collection}\u0000${key}`;
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The contents of one in-memory database. Share one between several `createMemoryStorage`
+ * handles to model tabs sharing a database.
+ */
+export class MemoryDatabase {
+  readonly docs = new Map<string, Map<string, DocRecord>>();
+  readonly meta = new Map<string, MetaValue>();
+  readonly outbox = new Map<number, OutboxEntry & { readonly id: number }>();
+  readonly rejected = new Map<string, RejectedRecord>();
+  nextOutboxId = 1;
+  /** Transactions run one at a time, in the order they were asked for. */
+  queue: Promise<unknown> = Promise.resolve();
+  readonly handles = new Set<MemoryStorage>();
+  private readonly sortedKeys = new Map<string, string[]>();
+
+  constructor(readonly name = 'converge') {}
+
+  keysOf(collection: string): readonly string[] {
+    let keys = this.sortedKeys.get(collection);
+    if (keys === undefined) {
+      keys = [...(this.docs.get(collection)?.keys() ?? [])].sort(compareKeys);
+      this.sortedKeys.set(collection, keys);
+    }
+    return keys;
+  }
+
+  setDoc(collection: string, key: string, record: DocRecord | null): void {
+    let docs = this.docs.get(collection);
+    if (record === null) {
+      if (docs?.delete(key) === true) this.sortedKeys.delete(collection);
+      return;
+    }
+    if (docs === undefined) this.docs.set(collection, (docs = new Map()));
+    if (!docs.has(key)) this.sortedKeys.delete(collection);
+    docs.set(key, record);
+  }
+
+  /** A copy of everything (a "backup" of the database, for restore scenarios). */
+  snapshot(name = this.name): MemoryDatabase {
+    const copy = new MemoryDatabase(name);
+    for (const [collection, docs] of this.docs) copy.docs.set(collection, new Map(docs));
+    for (const [key, value] of this.meta) copy.meta.set(key, value);
+    for (const [id, entry] of this.outbox) copy.outbox.set(id, entry);
+    for (const [id, record] of this.rejected) copy.rejected.set(id, record);
+    copy.nextOutboxId = this.nextOutboxId;
+    return copy;
+  }
+}
+
+class MemoryTx implements StorageWriter {
+  readonly docs = new Map<string, { collection: string; key: string; record: DocRecord | null }>();
+  readonly meta = new Map<string, MetaValue | null>();
+  readonly outbox = new Map<number, (OutboxEntry & { readonly id: number }) | null>();
+  readonly rejected = new Map<string, RejectedRecord | null>();
+  nextOutboxId: number;
+
+  constructor(
+    private readonly db: MemoryDatabase,
+    private readonly writable: boolean,
+  ) {
+    this.nextOutboxId = db.nextOutboxId;
+  }
+
+  private mustWrite(): void {
+    if (!this.writable) throw new ConvergeError('internal', 'a read transaction cannot write');
+  }
+
+  private doc(collection: string, key: string): DocRecord | undefined {
+    const staged = this.docs.get(docId(collection, key));
+    if (staged !== undefined) return staged.record ?? undefined;
+    return this.db.docs.get(collection)?.get(key);
+  }
+
+  async getDoc(collection: string, key: string): Promise<DocRecord | undefined> {
+    return this.doc(collection, key);
+  }
+
+  async scanDocs(collection: string, options: ScanOptions = {}): Promise<DocRecord[]> {
+    const { prefix = '', after, limit = Infinity } = options;
+    let keys: readonly string[] = this.db.keysOf(collection);
+    const staged = [...this.docs.values()].filter((d) => d.collection === collection).map((d) => d.key);
+    if (staged.length > 0) keys = [...new Set([...keys, ...staged])].sort(compareKeys);
+    const out: DocRecord[] = [];
+    let start = lowerBound(keys, after === undefined ? prefix : after > prefix ? after : prefix);
+    if (after !== undefined && keys[start] === after) start++;
+    for (let i = start; i < keys.length && out.length < limit; i++) {
+      const key = keys[i]!;
+      if (!key.startsWith(prefix)) break;
+      const record = this.doc(collection, key);
+      if (record !== undefined) out.push(record);
+    }
+    return out;
+  }
+
+  async getMeta<T extends MetaValue>(key: string): Promise<T | undefined> {
+    const staged = this.meta.get(key);
+    if (staged !== undefined) return (staged ?? undefined) as T | undefined;
+    return this.db.meta.get(key) as T | undefined;
+  }
+
+  private entries(): (OutboxEntry & { readonly id: number })[] {
+    const ids = new Set([...this.db.outbox.keys(), ...this.outbox.keys()]);
+    const out: (OutboxEntry & { readonly id: number })[] = [];
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const staged = this.outbox.get(id);
+      const entry = staged === undefined ? this.db.outbox.get(id) : staged;
+      if (entry != null) out.push(entry);
+    }
+    return out;
+  }
+
+  async listOutbox(options: { readonly afterId?: number; readonly limit?: number } = {}): Promise<OutboxEntry[]> {
+    const { afterId = 0, limit = Infinity } = options;
+    return this.entries()
+      .filter((e) => e.id > afterId)
+      .slice(0, limit);
+  }
+
+  async outboxOf(collection: string, key: string): Promise<OutboxEntry[]> {
+    return this.entries().filter((e) => e.collection === collection && e.key === key);
+  }
+
+  async countOutbox(): Promise<number> {
+    return this.outbox.size === 0 ? this.db.outbox.size : this.entries().length;
+  }
+
+  private rejectedRecords(): RejectedRecord[] {
+    const ids = new Set([...this.db.rejected.keys(), ...this.rejected.keys()]);
+    const out: RejectedRecord[] = [];
+    for (const id of ids) {
+      const staged = this.rejected.get(id);
+      const record = staged === undefined ? this.db.rejected.get(id) : staged;
+      if (record != null) out.push(record);
+    }
+    return out.sort((a, b) => compareKeys(a.writeId, b.writeId));
+  }
+
+  async listRejected(): Promise<RejectedRecord[]> {
+    return this.rejectedRecords();
+  }
+
+  async getRejected(writeId: string): Promise<RejectedRecord | undefined> {
+    const staged = this.rejected.get(writeId);
+    return staged === undefined ? this.db.rejected.get(writeId) : (staged ?? undefined);
+  }
+
+  putDoc(record: DocRecord): void {
+    this.mustWrite();
+    this.docs.set(docId(record.collection, record.key), { collection: record.collection, key: record.key, record });
+  }
+
+  deleteDoc(collection: string, key: string): void {
+    this.mustWrite();
+    this.docs.set(docId(collection, key), { collection, key, record: null });
+  }
+
+  putMeta(key: string, value: MetaValue): void {
+    this.mustWrite();
+    this.meta.set(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.mustWrite();
+    this.meta.set(key, null);
+  }
+
+  async addOutbox(entry: OutboxEntry): Promise<number> {
+    this.mustWrite();
+    const id = this.nextOutboxId++;
+    this.outbox.set(id, { ...entry, id });
+    return id;
+  }
+
+  putOutbox(entry: OutboxEntry & { readonly id: number }): void {
+    this.mustWrite();
+    this.outbox.set(entry.id, entry);
+  }
+
+  deleteOutbox(id: number): void {
+    this.mustWrite();
+    this.outbox.set(id, null);
+  }
+
+  putRejected(record: RejectedRecord): void {
+    this.mustWrite();
+    this.rejected.set(record.writeId, record);
+  }
+
+  deleteRejected(writeId: string): void {
+    this.mustWrite();
+    this.rejected.set(writeId, null);
+  }
+
+  commit(): void {
+    const db = this.db;
+    for (const { collection, key, record } of this.docs.values()) db.setDoc(collection, key, record);
+    for (const [key, value] of this.meta) {
+      if (value === null) db.meta.delete(key);
+      else db.meta.set(key, value);
+    }
+    for (const [id, entry] of this.outbox) {
+      if (entry === null) db.outbox.delete(id);
+      else db.outbox.set(id, entry);
+    }
+    for (const [id, record] of this.rejected) {
+      if (record === null) db.rejected.delete(id);
+      else db.rejected.set(id, record);
+    }
+    db.nextOutboxId = this.nextOutboxId;
+  }
+}
+
+function lowerBound(keys: readonly string[], target: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A `StorageAdapter` in memory: for tests, Node, and the fallback when IndexedDB fails. */
+export class MemoryStorage implements StorageAdapter {
+  readonly kind = 'memory';
+  private closed = false;
+  private failed: Error | undefined;
+  private readonly listeners = new Set<(error: Error) => void>();
+
+  constructor(readonly db: MemoryDatabase) {
+    db.handles.add(this);
+  }
+
+  get name(): string {
+    return this.db.name;
+  }
+
+  private run<T>(writable: boolean, run: (tx: MemoryTx) => Promise<T>): Promise<T> {
+    const result = this.db.queue.then(async () => {
+      if (this.closed) throw new ConvergeError('internal', `storage ${this.name} is closed`);
+      if (this.failed !== undefined) throw this.failed;
+      const tx = new MemoryTx(this.db, writable);
+      const value = await run(tx);
+      if (writable) tx.commit();
+      return value;
+    });
+    this.db.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  read<T>(run: (tx: StorageReader) => Promise<T>): Promise<T> {
+    return this.run(false, run);
+  }
+
+  write<T>(run: (tx: StorageWriter) => Promise<T>, _options?: WriteOptions): Promise<T> {
+    return this.run(true, run);
+  }
+
+  onFailure(listener: (error: Error) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  fail(error: Error): void {
+    if (this.failed !== undefined || this.closed) return;
+    this.failed = error;
+    for (const listener of this.listeners) listener(error);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.db.handles.delete(this);
+  }
+
+  async destroy(): Promise<void> {
+    await this.db.queue;
+    const db = this.db;
+    this.close();
+    db.docs.clear();
+    db.meta.clear();
+    db.outbox.clear();
+    db.rejected.clear();
+    db.nextOutboxId = 1;
+    for (const other of db.handles) other.fail(new ConvergeError('internal', `database ${db.name} was deleted`));
+  }
+}
+
+const databases = new Map<string, MemoryDatabase>();
+
+/**
+ * A memory storage. Pass a `MemoryDatabase` (or a name: handles created with the same name in
+ * this JavaScript realm share one database, like tabs of one origin) to share it.
+ *
+ * @example
+ * ```ts
+ * const storage = createMemoryStorage('example-db');
+ * await storage.write(async (tx) => tx.putMeta('greeting', 42));
+ * await storage.read((tx) => tx.getMeta('greeting')); // → 42
+ * ```
+ */
+export function createMemoryStorage(database?: MemoryDatabase | string): MemoryStorage {
+  if (database instanceof MemoryDatabase) return new MemoryStorage(database);
+  if (database === undefined) return new MemoryStorage(new MemoryDatabase());
+  let db = databases.get(database);
+  if (db === undefined) databases.set(database, (db = new MemoryDatabase(database)));
+  return new MemoryStorage(db);
+}

@@ -1,0 +1,166 @@
+import type { CausalContext, ErrorCode, Hlc, ReplicaId } from '@converge/conflict';
+import type { AckLevel, CollectionMode, Cursor, RelayLimits, WireState, WireValue } from '@converge/protocol';
+
+/**
+ * One document as this replica holds it.
+ *
+ * `state` is what the app reads: what the relay has confirmed joined with this replica's
+ * pending writes. `base` is what the relay has confirmed, kept only while writes to the key
+ * are pending (absent: `base` equals `state`). A refused write is rolled back by recomputing
+ * `state` from `base` and the writes still pending.
+ */
+export interface DocRecord {
+  readonly collection: string;
+  readonly key: string;
+  readonly state: WireState;
+  readonly base?: WireState;
+  /** Seq of the last relay change merged in (0: none). */
+  readonly seq: number;
+  /** Counter floor of the replica for this key when the record was created (see `floorKey`). */
+  readonly floor?: number;
+}
+
+/** What a write did, kept in the outbox so it can be re-applied under a new replica id or a corrected clock. */
+export type WriteIntent =
+  | { readonly kind: 'put'; readonly value: WireValue; readonly readContext: CausalContext }
+  | { readonly kind: 'delete'; readonly readContext: CausalContext }
+  | { readonly kind: 'op'; readonly op: { readonly type: string; readonly [field: string]: unknown } };
+
+/** A local write not yet held by the relay. One entry per write; squashing happens when pushing. */
+export interface OutboxEntry {
+  /** Assigned by `addOutbox` (ascending: outbox order). */
+  readonly id?: number;
+  /** Stable id of the write, kept when it is re-applied under a new dot. */
+  readonly writeId: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly mode: CollectionMode;
+  readonly replica: ReplicaId;
+  /** The replica-wide write number allocated with the dot. */
+  readonly writeNumber: number;
+  /** The read context plus the write's dot, and the one new sibling. */
+  readonly delta: WireState;
+  readonly write: WriteIntent;
+  /** The acknowledgement level the writer waits for. */
+  readonly ack: AckLevel;
+  readonly createdAt: number;
+  /** The relay refused its clock (`clock_skew`): written again with a corrected clock before the next push. */
+  readonly skewed?: true;
+}
+
+/** A write the relay refused for good, kept until the app retries or discards it. */
+export interface RejectedRecord {
+  readonly writeId: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly write: WriteIntent;
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The relay's state of the key when it refused (leader-follower `conflict_rejected`). */
+  readonly current?: WireState;
+  readonly at: number;
+}
+
+/** The replica's identity and clocks (meta key `replica`). */
+export interface ReplicaRecord {
+  readonly id: ReplicaId;
+  /** Replica-wide write number: bumped in the transaction that allocates each dot. */
+  readonly writeNumber: number;
+  /** The greatest HLC stamp issued by any tab, so the clock never goes back across tabs and restarts. */
+  readonly clock?: Hlc;
+  /** Offset from the relay's clock learned from `welcome.now`, ms. */
+  readonly clockOffsetMs?: number;
+  /** Earlier ids of this database (replaced after identity loss); never used again. */
+  readonly retired: readonly ReplicaId[];
+}
+
+/** Meta keys, one place. */
+export const META = {
+  replica: 'replica',
+  /** The last `welcome.limits`, persisted (values are refused at `put` by `maxValueBytes`). */
+  limits: 'limits',
+} as const;
+
+/** Meta key of a key's counter floor, written when the document record is evicted. */
+export const floorKey = (collection: string, key: string): string => `floor\u0000${collection}\u0000${key}`;
+/** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
+export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
+
+export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number;
+
+export interface ScanOptions {
+  readonly prefix?: string;
+  /** Only keys after this one (exclusive), for paging. */
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+/** Reads inside one transaction. Every method returns a promise settled by the storage itself. */
+export interface StorageReader {
+  getDoc(collection: string, key: string): Promise<DocRecord | undefined>;
+  /** Documents of a collection in key order (UTF-16 code unit order). */
+  scanDocs(collection: string, options?: ScanOptions): Promise<DocRecord[]>;
+  getMeta<T extends MetaValue>(key: string): Promise<T | undefined>;
+  /** Pending writes in outbox order, from `afterId` (exclusive). */
+  listOutbox(options?: { readonly afterId?: number; readonly limit?: number }): Promise<OutboxEntry[]>;
+  /** Pending writes to one key, in outbox order. */
+  outboxOf(collection: string, key: string): Promise<OutboxEntry[]>;
+  countOutbox(): Promise<number>;
+  listRejected(): Promise<RejectedRecord[]>;
+  getRejected(writeId: string): Promise<RejectedRecord | undefined>;
+}
+
+/** Reads and writes inside one readwrite transaction. Writes are seen by later reads of the same transaction. */
+export interface StorageWriter extends StorageReader {
+  putDoc(record: DocRecord): void;
+  deleteDoc(collection: string, key: string): void;
+  putMeta(key: string, value: MetaValue): void;
+  deleteMeta(key: string): void;
+  /** Appends to the outbox; resolves with the entry's id. */
+  addOutbox(entry: OutboxEntry): Promise<number>;
+  putOutbox(entry: OutboxEntry & { readonly id: number }): void;
+  deleteOutbox(id: number): void;
+  putRejected(record: RejectedRecord): void;
+  deleteRejected(writeId: string): void;
+}
+
+export interface WriteOptions {
+  /** `strict`: the commit is on disk when the promise resolves (what `ack: 'local'` promises). Default `strict`. */
+  readonly durability?: 'strict' | 'relaxed';
+}
+
+/**
+ * Where a client keeps its replica: documents, outbox, rejected writes and meta.
+ *
+ * Contract every implementation keeps (`runStorageAdapterTests` checks it):
+ * - **Atomicity.** `write(run)` is one transaction: if `run` throws or rejects, or the commit
+ *   fails, nothing it wrote is kept, and the promise rejects. `storage_quota` (a full disk) is
+ *   such a failure and leaves nothing half-written.
+ * - **What `run` may await.** Only the promises of its own transaction's methods. Awaiting
+ *   anything else (a fetch, a timer, another transaction) lets IndexedDB commit early; later
+ *   calls then fail. `run` is otherwise synchronous code: the app's `update` functions run
+ *   inside it and must be synchronous.
+ * - **Ordering and isolation.** Writes are serialized: two `write` transactions, from this
+ *   adapter or another one open on the same database (another tab), never interleave, so
+ *   a dot read and bumped in one transaction is never allocated twice. A `read` sees every write
+ *   committed before it started and none of any transaction still running.
+ * - **Durability.** With `durability: 'strict'` the promise resolves once the commit is durable.
+ * - **Values.** Records are stored as they are given (structured clone for IndexedDB, by
+ *   reference in memory); callers never mutate a record after handing it over.
+ * - **`close()`** ends this handle: later transactions reject; a transaction already running
+ *   finishes. The data stays (another handle on the same name sees it).
+ * - **`destroy()`** closes and deletes the whole database.
+ * - **Failure.** When the storage goes away under the client (the browser terminated the
+ *   connection, another tab deleted or upgraded the database), `onFailure` listeners are
+ *   called once with the reason; every later transaction rejects.
+ */
+export interface StorageAdapter {
+  readonly kind: 'indexeddb' | 'memory';
+  /** The database name (lock and channel names of multi-tab coordination derive from it). */
+  readonly name: string;
+  read<T>(run: (tx: StorageReader) => Promise<T>): Promise<T>;
+  write<T>(run: (tx: StorageWriter) => Promise<T>, options?: WriteOptions): Promise<T>;
+  onFailure(listener: (error: Error) => void): () => void;
+  close(): void;
+  destroy(): Promise<void>;
+}

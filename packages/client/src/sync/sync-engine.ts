@@ -1,0 +1,161 @@
+import { ConvergeError } from '@converge/conflict';
+import type { DocRecord } from '../storage/storage-adapter.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type { SyncHost } from './sync-host.js';
+import { SyncSession, type SessionEnd } from './sync-session.js';
+import type { Transport } from './transport.js';
+
+export interface SyncEngineOptions {
+  readonly backoff?: BackoffOptions;
+  /** How long to wait for the socket to open and `welcome` to arrive. */
+  readonly connectTimeoutMs?: number;
+  readonly readTimeoutMs?: number;
+}
+
+/**
+ * Keeps one session with the relay alive: connects, and after each close reconnects with
+ * exponential backoff and jitter (at once after a new replica id, a clock correction or a
+ * token refresh; never after a configuration error, until `resume`). Follows the browser's
+ * `online`/`offline` events.
+ */
+export class SyncEngine {
+  private session: SyncSession | undefined;
+  private running = false;
+  private attempt = 0;
+  private immediate = 0;
+  private refreshToken = false;
+  /** A fresh token was already tried after `unauthorized` (reset by the next welcome). */
+  private authRefreshed = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private networkDown = false;
+  private readonly unlisten: (() => void)[] = [];
+
+  constructor(
+    private readonly host: SyncHost,
+    private readonly transport: Transport,
+    private readonly options: SyncEngineOptions = {},
+  ) {
+    const target = globalThis as {
+      addEventListener?: (type: string, listener: () => void) => void;
+      removeEventListener?: (type: string, listener: () => void) => void;
+    };
+    if (typeof target.addEventListener === 'function' && typeof target.removeEventListener === 'function') {
+      const online = () => this.online();
+      const offline = () => this.offline();
+      target.addEventListener('online', online);
+      target.addEventListener('offline', offline);
+      this.unlisten.push(() => target.removeEventListener!('online', online));
+      this.unlisten.push(() => target.removeEventListener!('offline', offline));
+    }
+  }
+
+  get connected(): boolean {
+    return this.session?.open === true;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** Closes the connection and stays offline until `start`. */
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.session?.close({ kind: 'stopped' });
+    this.session = undefined;
+    this.host.connection('offline');
+  }
+
+  dispose(): void {
+    this.stop();
+    for (const off of this.unlisten.splice(0)) off();
+  }
+
+  /** The outbox changed: push if connected. */
+  kick(): void {
+    this.session?.kick();
+  }
+
+  /** Follows a collection the app started using after connect. */
+  subscribe(collection: string): void {
+    this.session?.subscribe(collection);
+  }
+
+  read(collection: string, keys: readonly string[]): Promise<DocRecord[]> {
+    if (this.session === undefined) return Promise.reject(new ConvergeError('not_leader', 'no connection to the relay: a leader read needs one'));
+    return this.session.read(collection, keys);
+  }
+
+  private online(): void {
+    this.networkDown = false;
+    if (!this.running || this.session !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  private offline(): void {
+    this.networkDown = true;
+    this.session?.close({ kind: 'retry', error: new ConvergeError('internal', 'the browser is offline') });
+  }
+
+  private connect(): void {
+    if (!this.running) return;
+    this.timer = undefined;
+    this.host.connection('connecting');
+    const session = new SyncSession(
+      {
+        ...this.host,
+        replica: this.host.replica,
+        token: () => {
+          const refresh = this.refreshToken;
+          this.refreshToken = false;
+          return this.host.token(refresh);
+        },
+        connection: (state) => {
+          if (state === 'syncing' || state === 'synced') {
+            this.attempt = 0;
+            this.authRefreshed = false;
+          }
+          if (this.session === session) this.host.connection(state);
+        },
+      },
+      this.transport,
+      { connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000, readTimeoutMs: this.options.readTimeoutMs ?? 10_000 },
+    );
+    this.session = session;
+    void session.ended.then((end) => this.ended(session, end));
+  }
+
+  private ended(session: SyncSession, end: SessionEnd): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    if (end.kind === 'stopped' || !this.running) return;
+    this.host.connection('offline');
+    if (end.error !== undefined) this.host.error(end.error);
+    if (end.kind === 'fatal') {
+      this.running = false;
+      return;
+    }
+    if (end.kind === 'auth') this.refreshToken = true;
+    // A new replica id, a clock correction, or the first fresh token: reconnect at once, a few times in a row at most.
+    const atOnce = end.kind === 'now' || (end.kind === 'auth' && !this.authRefreshed);
+    if (end.kind === 'auth') this.authRefreshed = true;
+    let delay: number;
+    if (atOnce && this.immediate < 3) {
+      this.immediate++;
+      delay = 0;
+    } else {
+      this.immediate = 0;
+      delay = backoffDelay(end.kind === 'slow' ? this.attempt + 3 : this.attempt, () => this.host.random(), this.options.backoff ?? DEFAULT_BACKOFF);
+      this.attempt++;
+    }
+    if (this.networkDown) return; // `online` reconnects
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+}

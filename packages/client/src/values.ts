@@ -1,0 +1,51 @@
+import { ConvergeError, crdtStateFromJson, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
+import { decodeValue, encodeValue, utf8ByteLength, type CrdtValueJson, type WireState, type WireValue } from '@converge/protocol';
+
+/**
+ * Everything the client does to a value slot, in one place: a register value is encoded once
+ * by its writer and decoded only where the app reads; a CRDT value is its plain-JSON dot-store.
+ */
+
+/** Encodes an app value for storage and the wire. @throws ConvergeError `bad_message` for a value superjson cannot carry. */
+export function encodeAppValue(value: unknown): WireValue {
+  return encodeValue(value);
+}
+
+/** Decodes a stored register value for the app. @throws ConvergeError `bad_message` for a malformed one. */
+export function decodeAppValue(slot: WireValue): unknown {
+  const decoded = decodeValue(slot);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.value;
+}
+
+/** The encoded size the relay compares with `maxValueBytes`. */
+export function slotBytes(slot: WireValue): number {
+  return utf8ByteLength(JSON.stringify(slot));
+}
+
+export function checkValueSize(slot: WireValue, maxValueBytes: number): void {
+  const bytes = slotBytes(slot);
+  if (bytes > maxValueBytes) {
+    throw new ConvergeError('payload_too_large', `value has ${bytes} bytes encoded; the relay accepts at most ${maxValueBytes}`);
+  }
+}
+
+/** A stored CRDT document as dot-stores. */
+export function crdtDoc(type: AnyCrdtType, state: WireState): DocState<CrdtState<unknown>> {
+  return {
+    context: state.context,
+    siblings: state.siblings.map((s) => {
+      if (s.deleted === true) return s;
+      const value = crdtStateFromJson(type, s.value, 'value');
+      if (!value.ok) throw value.error;
+      return { ...s, value: value.value };
+    }),
+  };
+}
+
+export function crdtWire(type: AnyCrdtType, state: DocState<CrdtState<unknown>>): WireState {
+  return {
+    context: state.context,
+    siblings: state.siblings.map((s) => (s.deleted === true ? s : { ...s, value: crdtStateToJson(type, s.value) as CrdtValueJson })),
+  };
+}
