@@ -4,7 +4,8 @@
 //   --systems a,b       systems to run (default converge-sqlite,converge-memory,yjs,pouchdb)
 //   --automerge         add Automerge-repo (slow: ~70 s per W1 run)
 //   --records N         W1 size (default 10,000); --updates N --keys N: W2 size (1,000 and 100)
-//   --profile           one more W1 run of converge-sqlite with replica B under `node --cpu-prof`
+//   --profile           one more W1 run of converge-sqlite, replica B's catch-up under V8's CPU profiler
+//   --render FILE       run nothing: print (and, for a full-size run, write into bench/RESULTS.md) FILE's results
 // Writes bench/results/latest.json; a full-size run (default sizes, ≥ 5 rounds) also rewrites
 // the generated section of bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { summarize as summarizeProfile } from '../profile-summary.js';
 import type { W1CatchUp, W2Outcome } from './driver.js';
 import { DEFAULT_SYSTEMS, driverNamed } from './drivers.js';
@@ -96,6 +98,7 @@ function parseOptions(argv: readonly string[]) {
       updates: { type: 'string', default: String(FULL_W2.updates) },
       keys: { type: 'string', default: String(FULL_W2.keys) },
       profile: { type: 'boolean', default: false },
+      render: { type: 'string' },
     },
   });
   const systems = values.systems?.split(',') ?? [...DEFAULT_SYSTEMS, ...(values.automerge ? ['automerge'] : [])];
@@ -106,11 +109,13 @@ function parseOptions(argv: readonly string[]) {
     w1: { records: Number(values.records) },
     w2: { updates: Number(values.updates), keys: Number(values.keys) },
     profile: values.profile,
+    render: values.render,
   };
 }
 
 export async function runPeersBench(argv: readonly string[] = process.argv.slice(3)): Promise<string> {
   const options = parseOptions(argv);
+  if (options.render !== undefined) return publish(JSON.parse(readFileSync(options.render, 'utf8')) as PeersResults, false);
   ensurePeersInstalled();
   const started = Date.now();
   const loadStart = loadavg();
@@ -154,23 +159,36 @@ export async function runPeersBench(argv: readonly string[] = process.argv.slice
     peerVersions: peerVersions(),
     ...(profile === undefined ? {} : { profile }),
   };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return publish(results, true);
+}
+
+/** The Markdown of `results`; a full-size run's also goes into bench/RESULTS.md, and fresh results into bench/results/latest.json. */
+async function publish(results: PeersResults, fresh: boolean): Promise<string> {
+  if (fresh) {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log('wrote bench/results/latest.json');
+  }
   const markdown = toMarkdown(results);
-  const full = options.w1.records === FULL_W1.records && options.w2.updates === FULL_W2.updates && options.w2.keys === FULL_W2.keys && options.runs >= 5;
+  const { w1, w2 } = results.workloads;
+  const full = w1.records === FULL_W1.records && w2.updates === FULL_W2.updates && w2.keys === FULL_W2.keys && results.countedRuns >= 5;
   if (full) {
-    rewriteSection(markdown);
-    log('wrote bench/results/latest.json and the peers section of bench/RESULTS.md');
-  } else log('wrote bench/results/latest.json (not a full-size run: bench/RESULTS.md left as it was)');
+    await rewriteSection(markdown);
+    log('rewrote the peers section of bench/RESULTS.md');
+  } else log('not a full-size run: bench/RESULTS.md left as it was');
   return markdown;
 }
 
-/** Replaces what lies between the peers markers in bench/RESULTS.md (appends the section when they are missing). */
-function rewriteSection(markdown: string): void {
+/**
+ * Replaces what lies between the peers markers in bench/RESULTS.md (appends the section when
+ * they are missing), formatted as the repository's Prettier config formats it.
+ */
+async function rewriteSection(markdown: string): Promise<void> {
   const text = readFileSync(RESULTS_MD, 'utf8');
   const section = `${BEGIN}\n\n${markdown}\n\n${END}`;
   const begin = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   const next = begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n## Peers\n\n${section}\n`;
-  writeFileSync(RESULTS_MD, next);
+  const config = await resolveConfig(RESULTS_MD);
+  writeFileSync(RESULTS_MD, await format(next, { ...config, filepath: RESULTS_MD }));
 }

@@ -128,6 +128,10 @@ export function toMarkdown(results: PeersResults): string {
   const toYjs = (r: Summary['w1Ratios'], name: string) => (hasYjs ? (name === 'yjs' ? '1' : ratio(r[name]!['yjs']!)) : '—');
   const load = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(' / ');
   const lines = [
+    '`npm run bench -- peers [--runs N] [--automerge] [--profile]` (bench/peers/peers.bench.ts lists every option). The peers install into ' +
+      '`bench/peers/node_modules` on first use (`npm install --prefix bench/peers`, their own package.json), never with Converge. ' +
+      'A full-size run rewrites this section and `bench/results/latest.json`.',
+    '',
     `Run ${results.startedAt} (${fmt(results.seconds)} s) · ${results.machine.cpu} × ${results.machine.cores} · node ${results.machine.node} · ` +
       `load average (1 / 5 / 15 min) ${load(results.loadavg.start)} at start, ${load(results.loadavg.end)} at end. ` +
       `The machine's 2 cores are shared with other work, so single runs move a lot; compare the medians of per-pair ratios.`,
@@ -141,7 +145,8 @@ export function toMarkdown(results: PeersResults): string {
     '',
     `Replica A writes every record and the relay holds them; then a fresh replica B (its own process) connects, decodes and applies everything, and reads ` +
       `every value as an app would. Time: B's start of connecting → every record read. Bytes: TCP bytes at B's sockets (permessage-deflate off). ` +
-      `Relay peak RSS: VmHWM of the relay process after B is done (A's writes included). Raw value JSON: ${mb(w1RawValueBytes)}.`,
+      `Relay peak RSS: VmHWM of the relay process after B is done (A's writes included). Raw value JSON: ${mb(w1RawValueBytes)}. ` +
+      `PouchDB's HTTP responses are gzip-compressed (express-pouchdb's default), so its bytes are compressed bytes; the WebSocket systems send uncompressed frames.`,
     '',
     '| system | B catch-up ms, min / **median** / max | ÷ Yjs, per run pair | B bytes received (per record) | B bytes sent | B CPU ms | relay peak RSS |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
