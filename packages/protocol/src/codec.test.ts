@@ -1,12 +1,13 @@
-import { ConvergeError } from '@converge/conflict';
+import { ConvergeError, mergeDocStates } from '@converge/conflict';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeFrame, decodeRelayFrame, encodeFrame, validateFrame } from './codec.js';
 import { FRAME_TYPES, isPushFrame, type Frame } from './frame.js';
 import type { PushFrame } from './frames/push.js';
 import { MAX_FRAME_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
-import { A, registerDelta, RICH_VALUE, sampleFrames } from './testing/samples.js';
+import { A, B, CURSOR, registerDelta, RICH_VALUE, sampleFrames, WALL } from './testing/samples.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 import type { EncodedValue } from './value-codec.js';
+import type { WireState } from './wire-state.js';
 
 function decoded(text: string): Frame {
   const result = decodeFrame(text);
@@ -57,15 +58,19 @@ describe('round trip', () => {
     ]);
   });
 
-  it('a changes frame writes every replica id once, as one state batch', () => {
+  it('a changes frame writes every replica id once, a simple state as its sibling alone with seq and wall as differences', () => {
     const frame = sampleFrames().find((f) => f.type === 'changes')!;
-    const wire = JSON.parse(encodeFrame(frame)) as { docs: unknown; states: { r: string[] } };
-    expect(wire.docs).toEqual([
+    const text = encodeFrame(frame);
+    const wire = JSON.parse(text) as { replicas: string[]; docs: unknown[][] };
+    expect(wire.replicas.sort()).toEqual(['replicaAAAAAAAAAAAAA', 'replicaBBBBBBBBBBBBB']);
+    expect(text.split('replicaAAAAAAAAAAAAA').length - 1).toBe(1);
+    expect(wire.docs.map((d) => d.slice(0, 2))).toEqual([
       ['n-1', 40],
-      ['n-2', 42],
+      ['n-2', 2],
     ]);
-    expect(wire.states.r.sort()).toEqual(['replicaAAAAAAAAAAAAA', 'replicaBBBBBBBBBBBBB']);
-    expect(encodeFrame(frame).split('replicaAAAAAAAAAAAAA').length - 1).toBe(1);
+    const simple = registerDelta(A, 1, { title: 'milk' });
+    const live: Frame = { ...frame, docs: [{ key: 'k', seq: 7, state: simple }], watermark: 7, cursor: { ...CURSOR, seq: 7 } } as Frame;
+    expect((JSON.parse(encodeFrame(live)) as { docs: unknown }).docs).toEqual([['k', 7, { title: 'milk' }, WALL + 1]]);
   });
 
   it('a value never passes through superjson at the frame level: the encoded form is carried byte for byte', () => {
@@ -131,8 +136,9 @@ describe('frame-level refusals', () => {
     expect(huge.code).toBe('bad_message');
   });
 
-  it('carries a value of the deepest allowed nesting in every frame that carries states, and no deeper', () => {
-    let nested: unknown = 'leaf';
+  it('carries a value of the deepest allowed nesting in every frame and state form, and no deeper at the deepest slot', () => {
+    // A Date leaf keeps superjson's wrapper {json, meta}, the deepest form a slot takes.
+    let nested: unknown = new Date(0);
     while (true) {
       const next = [nested];
       try {
@@ -146,11 +152,11 @@ describe('frame-level refusals', () => {
     const depthOf = (v: unknown): number =>
       Array.isArray(v) ? 1 + depthOf(v[0]) : typeof v === 'object' && v !== null ? 1 + depthOf((v as { json: unknown }).json) : 0;
     expect(depthOf(encoded)).toBe(MAX_VALUE_DEPTH);
-    const delta = registerDelta(A, 1, nested);
-    const state = delta;
-    expect(delta.siblings[0]).toMatchObject({ value: encoded });
-    const frames: Frame[] = [
-      { type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta, writeNumber: 1 }] },
+    const simple = registerDelta(A, 1, nested);
+    // Two concurrent siblings: the general form, whose slots sit deepest (level 7).
+    const general = mergeDocStates(simple, registerDelta(B, 1, 'other')).state;
+    const framesOf = (state: WireState): Frame[] => [
+      { type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta: state, writeNumber: 1 }] },
       {
         type: 'ack',
         id: 'p',
@@ -158,23 +164,18 @@ describe('frame-level refusals', () => {
         results: [{ collection: 'c', key: 'k', status: 'rejected', code: 'conflict_rejected', message: '', current: state }],
       },
       { type: 'read-result', id: 'r', collection: 'c', docs: [{ key: 'k', seq: 1, state }] },
-      {
-        type: 'changes',
-        collection: 'c',
-        phase: 'live',
-        docs: [{ key: 'k', seq: 1, state }],
-        watermark: 1,
-        cursor: { lineage: 'L', seq: 1, hash: 'h', mac: 'm' },
-      },
+      { type: 'changes', collection: 'c', phase: 'live', docs: [{ key: 'k', seq: 1, state }], watermark: 1, cursor: { ...CURSOR, seq: 1 } },
     ];
-    for (const frame of frames) expect(decodeFrame(encodeFrame(frame)).ok, frame.type).toBe(true);
-    // One level deeper, written by hand past encodeValue: every one of those frames is refused.
-    const tooDeep = { json: [encoded.json] } as unknown as EncodedValue;
-    for (const frame of frames) {
+    for (const frame of [...framesOf(simple), ...framesOf(general)]) {
+      const back = decodeFrame(encodeFrame(frame));
+      expect(back.ok && back.value, frame.type).toEqual(frame);
+    }
+    // One level deeper, written by hand past encodeValue, is refused in every form.
+    const tooDeep = { json: [encoded.json], meta: encoded.meta };
+    for (const frame of [...framesOf(simple), ...framesOf(general)]) {
       const text = encodeFrame(frame).replace(JSON.stringify(encoded), JSON.stringify(tooDeep));
       expect(text).not.toBe(encodeFrame(frame));
-      const error = refusal(text);
-      expect(error.message, frame.type).toContain('deeper than 64');
+      expect(refusal(text).message, frame.type).toMatch(/deeper than (64|58)/);
     }
   });
 

@@ -2,7 +2,7 @@ import { fail, type Result } from '@converge/conflict';
 import { tooLarge, type JsonObject } from './field-checks.js';
 import { CLIENT_FRAME_TYPES, FRAME_TYPES, RELAY_FRAME_TYPES, type ClientFrame, type Frame, type FrameType, type RelayFrame } from './frame.js';
 import { ackToJson, decodeAck } from './frames/ack.js';
-import { changesToJson, decodeChanges } from './frames/changes.js';
+import { changesToText, decodeChanges } from './frames/changes.js';
 import { decodeCredit } from './frames/credit.js';
 import { decodeError } from './frames/error-frame.js';
 import { decodeHeartbeat } from './frames/heartbeat.js';
@@ -17,9 +17,10 @@ import { DEFAULT_DECODE_LIMITS, MAX_FRAME_DEPTH, type DecodeLimits } from './lim
 import { utf8ByteLength } from './utf8-length.js';
 
 /**
- * Encodes a frame as JSON text. The envelope is plain JSON in a compact shape; document states
- * use conflict's compact form (a `changes` frame writes its states as one batch); values are
- * carried as they are, never walked. Trusts its input: it is a frame your own code built.
+ * Encodes a frame as JSON text (protocol 2). The envelope is plain JSON in a compact shape; a
+ * document state is written in its self-contained form (`stateToJson`), or, in a `changes`
+ * frame, relative to the frame (`ChangesFrameBuilder`); values are carried as they are, a value
+ * without superjson meta as its plain JSON. Trusts its input: it is a frame your own code built.
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@ export function encodeFrame(frame: Frame): string {
     case 'ack':
       return JSON.stringify(ackToJson(frame));
     case 'changes':
-      return JSON.stringify(changesToJson(frame));
+      return changesToText(frame);
     case 'read-result':
       return JSON.stringify(readResultToJson(frame));
     default:

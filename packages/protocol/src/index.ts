@@ -3,12 +3,12 @@
  * codec, validation of untrusted frames. Runs anywhere (browsers included): no Node built-ins.
  *
  * Decoded frames carry document states as conflict's validated `DocState` (values opaque);
- * on the wire they travel in conflict's compact JSON form. docs/PROTOCOL.md is the contract.
+ * on the wire they travel in protocol 2's compact forms. docs/PROTOCOL.md is the contract.
  */
 export { ConvergeError, AckTimeoutError, ERROR_CODES, isErrorCode } from '@converge/conflict';
 export type { ErrorCode, Result } from '@converge/conflict';
 
-export { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, negotiateProtocol } from './version.js';
+export { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, negotiateProtocol, unsupportedProtocolMessage } from './version.js';
 
 export { encodeFrame, decodeFrame, decodeClientFrame, decodeRelayFrame, validateFrame } from './codec.js';
 
@@ -66,6 +66,10 @@ export { encodeValue, decodeValue, isEncodedValue, encodedValueProblem } from '.
 export type { EncodedValue } from './value-codec.js';
 export { wireValueProblem, decodeWireState, encodeWireState } from './wire-state.js';
 export type { WireValue, WireState, CrdtValueJson } from './wire-state.js';
+export { stateToJson, stateFromJson, storedStateText, parseStoredState } from './state-json.js';
+export { ChangesFrameBuilder, changesFrameText } from './changes-frame-text.js';
+export type { ChangesEnvelope, StoredChange, FrameText } from './changes-frame-text.js';
+export { adoptOrMerge } from '@converge/conflict';
 
 export { jsonShapeProblem } from './json-shape.js';
 export type { JsonValue, ShapeProblem } from './json-shape.js';

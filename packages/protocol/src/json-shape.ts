@@ -91,3 +91,18 @@ export function jsonShapeProblem(value: unknown, maxDepth: number, root: string)
   const problem = typeof value === 'object' && value !== null ? walk(value, 1, maxDepth) : leafProblem(value);
   return problem === undefined ? undefined : { path: formatPath(root, problem.segments), message: problem.message };
 }
+
+/**
+ * Does `value` nest arrays and objects deeper than `maxDepth` (the value itself is level 1)?
+ * Visits only arrays and objects, and stops one level past the limit.
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (maxDepth <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nestsDeeperThan(value[i], maxDepth - 1)) return true;
+    return false;
+  }
+  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], maxDepth - 1)) return true;
+  return false;
+}

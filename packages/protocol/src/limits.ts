@@ -2,12 +2,15 @@
 export const MAX_FRAME_DEPTH = 64;
 
 /**
- * Levels above a value slot in the deepest frame (`frame → list → item → state → siblings →
- * sibling`): a value slot sits at level 7, so an encoded value may nest this much less.
+ * Levels above a value slot at its deepest position (a general state in a frame: `frame → list →
+ * item → state → s → sibling`): a value slot sits at level 7, so a value may nest this much less.
  */
 export const VALUE_SLOT_DEPTH = 6;
 
-/** Deepest an encoded value `{json, meta}` may nest, so that every frame carrying it stays within `MAX_FRAME_DEPTH`. */
+/**
+ * Deepest a value slot may nest, in either form (`{json, meta}` or bare JSON), so that every
+ * frame carrying it stays within `MAX_FRAME_DEPTH`; `encodeValue` refuses deeper values.
+ */
 export const MAX_VALUE_DEPTH = MAX_FRAME_DEPTH - VALUE_SLOT_DEPTH;
 
 /** What `decodeFrame` enforces besides the shape of each frame. */

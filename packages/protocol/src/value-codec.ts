@@ -45,19 +45,38 @@ export function encodeValue(value: unknown): EncodedValue {
   return result.meta === undefined ? { json } : { json, meta: result.meta as NonNullable<EncodedValue['meta']> };
 }
 
+/** A fresh copy of plain JSON data (already checked by `jsonShapeProblem`, so its depth is bounded). */
+function copyJson(value: JsonValue): JsonValue {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i] as JsonValue);
+    return out;
+  }
+  const out: Record<string, JsonValue> = {};
+  for (const key in value) out[key] = copyJson((value as Record<string, JsonValue>)[key]!);
+  return out;
+}
+
 /**
  * Turns an encoded value back into what its writer wrote. Never throws: the input comes from
- * other replicas, so a malformed one is refused with `bad_message`. The input is not changed.
+ * other replicas, so a malformed one is refused with `bad_message`. The input is not changed,
+ * and the result shares nothing with it: the app may mutate what it reads. A value without
+ * `meta` (plain JSON said everything) skips superjson: it is checked and copied in one go.
  */
 export function decodeValue(encoded: unknown): Result<unknown> {
   const problem = encodedValueProblem(encoded);
   if (problem !== undefined) return fail('value', problem);
+  const { json, meta } = encoded as EncodedValue;
+  if (meta === undefined) {
+    // A slot without meta may carry json up to MAX_VALUE_DEPTH levels bare (encodeValue writes one less).
+    const shape = jsonShapeProblem(json, MAX_VALUE_DEPTH, 'value.json');
+    return shape === undefined ? ok(copyJson(json)) : fail(shape.path, shape.message);
+  }
   const shape = jsonShapeProblem(encoded, MAX_VALUE_DEPTH, 'value');
   if (shape !== undefined) return fail(shape.path, shape.message);
-  const { json, meta } = encoded as EncodedValue;
   try {
-    const payload = (meta === undefined ? { json } : { json, meta }) as SuperJSONResult;
-    return ok(deserialize(payload));
+    return ok(deserialize({ json, meta } as SuperJSONResult));
   } catch (cause) {
     return { ok: false, error: new ConvergeError('bad_message', `value cannot be decoded: ${(cause as Error).message}`, { path: 'value.meta', cause }) };
   }

@@ -1,7 +1,11 @@
 /** The protocol version this package speaks; sent in `hello.protocol` and `welcome.protocol`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** Every version this package can decode, newest first. */
+/**
+ * Every version this package can decode, newest first. Protocol 1 (states as `{v, d, s}` with
+ * every value wrapped in `{json}`, `changes` states as one batch) is not among them: no deployed
+ * client speaks it, so there is no second decoding path.
+ */
 export const SUPPORTED_PROTOCOLS: readonly number[] = Object.freeze([PROTOCOL_VERSION]);
 
 /**
@@ -11,11 +15,25 @@ export const SUPPORTED_PROTOCOLS: readonly number[] = Object.freeze([PROTOCOL_VE
  *
  * @example
  * ```ts
- * negotiateProtocol(1); // 1
- * negotiateProtocol(7); // 1: a newer client falls back
- * negotiateProtocol(0); // undefined
+ * negotiateProtocol(2); // → 2
+ * // A newer client falls back; an older one gets none.
+ * negotiateProtocol(7); // → 2
+ * negotiateProtocol(1); // → undefined
  * ```
  */
 export function negotiateProtocol(offered: number): number | undefined {
   return SUPPORTED_PROTOCOLS.find((version) => version <= offered);
+}
+
+/**
+ * Why a peer speaking `offered` cannot be served, or `undefined`. `speaker` names this side in
+ * the message ("relay" answering a `hello`, "client" reading a `welcome`).
+ *
+ * @example
+ * ```ts
+ * unsupportedProtocolMessage(1, 'relay'); // → 'protocol 1 is not supported: this relay speaks 2'
+ * ```
+ */
+export function unsupportedProtocolMessage(offered: number, speaker: 'relay' | 'client'): string | undefined {
+  return negotiateProtocol(offered) === undefined ? `protocol ${offered} is not supported: this ${speaker} speaks ${PROTOCOL_VERSION}` : undefined;
 }

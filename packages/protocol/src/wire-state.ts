@@ -1,15 +1,4 @@
-import {
-  decodeDocState,
-  decodeDocStateBatch,
-  encodeDocState,
-  encodeDocStateBatch,
-  type ContextJson,
-  type DocState,
-  type DocStateBatchJson,
-  type DocStateJson,
-  type Result,
-  type ValidateOptions,
-} from '@converge/conflict';
+import { decodeDocState, encodeDocState, type ContextJson, type DocState, type DocStateJson, type Result, type ValidateOptions } from '@converge/conflict';
 import { isJsonObject } from './field-checks.js';
 import { encodedValueProblem, type EncodedValue } from './value-codec.js';
 
@@ -43,21 +32,16 @@ export function wireValueProblem(value: unknown): string | undefined {
 
 const WIRE_OPTIONS: ValidateOptions = Object.freeze({ checkValue: (value: unknown) => wireValueProblem(value) });
 
-/** Validates an untrusted state in conflict's compact JSON form (every DocState invariant, HLC bounds, value slots). */
+/**
+ * Validates an untrusted state in conflict's compact JSON form (every DocState invariant, HLC
+ * bounds, value slots `{json, meta?}` or `{s, c}`): protocol 1's state form, which relays
+ * stored before protocol 2. Frames use `stateFromJson`; stored text is `parseStoredState`.
+ */
 export function decodeWireState(json: unknown, path: string): Result<WireState> {
   return decodeDocState(json, WIRE_OPTIONS, path) as Result<WireState>;
 }
 
-export function decodeWireStateBatch(json: unknown, path: string): Result<WireState[]> {
-  return decodeDocStateBatch(json, WIRE_OPTIONS, path) as Result<WireState[]>;
-}
-
-/** The compact JSON form of a state; values are carried as they are (already encoded). */
+/** Protocol 1's compact JSON form of a state (values as they are); protocol 2 writes `stateToJson`. */
 export function encodeWireState(state: WireState): DocStateJson {
   return encodeDocState(state);
-}
-
-/** Many states with each replica id written once. */
-export function encodeWireStateBatch(states: readonly WireState[]): DocStateBatchJson {
-  return encodeDocStateBatch(states);
 }

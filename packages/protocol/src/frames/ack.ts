@@ -1,7 +1,8 @@
-import { ERROR_CODES, fail, ok, type DocStateJson, type ErrorCode, type Result } from '@converge/conflict';
+import { ERROR_CODES, fail, ok, type ErrorCode, type Result } from '@converge/conflict';
 import { isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, stringProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
-import { decodeWireState, encodeWireState, type WireState } from '../wire-state.js';
+import { stateFromJson, stateToJson } from '../state-json.js';
+import type { WireState } from '../wire-state.js';
 
 export const RELAY_ACK_LEVELS = ['relay', 'quorum', 'all'] as const;
 /** The durability an `ack` reports: the relay never acknowledges below its own commit. */
@@ -70,7 +71,7 @@ function decodeResult(json: unknown, path: string): Result<ChangeResult> {
   if (problem !== undefined) return fail(`${path}.message`, problem);
   const rejected: RejectedChange = { collection: collection as string, key: key as string, status, code: code as ErrorCode, message: message as string };
   if (current === undefined) return ok(rejected);
-  const state = decodeWireState(current, `${path}.current`);
+  const state = stateFromJson(current, `${path}.current`);
   return state.ok ? ok({ ...rejected, current: state.value }) : state;
 }
 
@@ -92,7 +93,7 @@ export function decodeAck(json: JsonObject, maxItems: number): Result<AckFrame> 
   return ok({ type: 'ack', id: id as string, level: level as RelayAckLevel, results: out });
 }
 
-type ChangeResultJson = AcceptedChange | (Omit<RejectedChange, 'current'> & { readonly current?: DocStateJson });
+type ChangeResultJson = AcceptedChange | (Omit<RejectedChange, 'current'> & { readonly current?: unknown });
 
 export function ackToJson(frame: AckFrame): unknown {
   return {
@@ -102,7 +103,7 @@ export function ackToJson(frame: AckFrame): unknown {
     results: frame.results.map((r): ChangeResultJson => {
       if (r.status === 'accepted') return r;
       const { current, ...rest } = r;
-      return current === undefined ? rest : { ...rest, current: encodeWireState(current) };
+      return current === undefined ? rest : { ...rest, current: stateToJson(current) };
     }),
   };
 }

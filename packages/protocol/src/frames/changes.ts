@@ -1,8 +1,11 @@
-import { fail, ok, type Result } from '@converge/conflict';
+import { decodeIndexedState, fail, isCounter, MAX_LOGICAL, MAX_WALL, ok, replicaIdProblem, simpleState, type Result } from '@converge/conflict';
+import { ChangesFrameBuilder } from '../changes-frame-text.js';
 import { decodeCursor, type Cursor } from '../cursor.js';
 import { listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem } from '../names.js';
-import { decodeWireStateBatch, encodeWireStateBatch, type WireState } from '../wire-state.js';
+import { SLOT_OPTIONS } from '../state-json.js';
+import { readSlot } from '../value-slot.js';
+import type { WireState } from '../wire-state.js';
 
 export const CHANGE_PHASES = ['catchup', 'live'] as const;
 /** `catchup`: streaming what the cursor had not seen; `live`: changes as they are committed. */
@@ -16,13 +19,15 @@ export interface ChangedDoc {
 }
 
 /**
- * relay → client: merged states of one subscription's keys. On the wire the states travel as
- * one `encodeDocStateBatch` (every replica id written once) beside `docs: [[key, seq], …]`.
+ * relay → client: merged states of one subscription's keys. On the wire each doc is one array
+ * (see `ChangesFrameBuilder`): a simple state as its sibling alone, with seq and wall written as
+ * differences from the doc before; any other state as `{r, v, d?, s}`; every replica id once in
+ * `replicas`. Decoded, every doc carries its validated state.
  *
  * @example
  * ```json
- * {"type":"changes","collection":"carts","phase":"live","docs":[["cart-9",1203]],
- *  "states":{"r":["q3JbX0f2LkH8aPzR"],"s":[[[0,1],[],[[0,1,1767225600009,0,{"s":[["apple",[["q3JbX0f2LkH8aPzR",1,2]]]],"c":{"v":{"q3JbX0f2LkH8aPzR":1}}}]]]]},
+ * {"type":"changes","collection":"carts","phase":"live","replicas":["q3JbX0f2LkH8aPzR"],
+ *  "docs":[["cart-9",1203,{"s":[["apple",[["q3JbX0f2LkH8aPzR",1,2]]]],"c":{"v":{"q3JbX0f2LkH8aPzR":1}}},1767225600009]],
  *  "watermark":1203,"cursor":{"lineage":"L9f3kQ2mZxT0","seq":1203,"hash":"u2V9cYg1pE0Jm8QxZ4rKsA","mac":"Xb7Tq0Lw9ZcN3fHy6GmR1vEo"}}
  * ```
  */
@@ -46,8 +51,15 @@ export interface ChangesFrame {
   readonly resync?: true;
 }
 
+const DOC_SHAPE = 'doc must be [key, seq, state] or [key, seq, value, wall, counter?, replica?, logical?]';
+
+/**
+ * Decodes a `changes` frame in one pass over its docs. Every field is checked (a client never
+ * trusts the relay blindly); a simple doc becomes its state directly, with no intermediate
+ * objects and no second validation pass; values stay encoded.
+ */
 export function decodeChanges(json: JsonObject, maxItems: number): Result<ChangesFrame> {
-  const { collection, phase, docs, states, watermark, cursor, done, resync } = json;
+  const { collection, phase, replicas, docs, watermark, cursor, done, resync } = json;
   let problem = collectionNameProblem(collection);
   if (problem !== undefined) return fail('changes.collection', problem);
   problem = oneOfProblem(phase, CHANGE_PHASES);
@@ -60,22 +72,53 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   if (decodedCursor.value.seq !== mark) return fail('changes.cursor.seq', 'the cursor must be at the watermark');
   if (done !== undefined && (done !== true || phase !== 'catchup')) return fail('changes.done', 'done must be true, and only on a catchup frame');
   if (resync !== undefined && (resync !== true || phase !== 'catchup')) return fail('changes.resync', 'resync must be true, and only on a catchup frame');
+  if (!Array.isArray(replicas)) return fail('changes.replicas', 'must be an array of replica ids');
+  const ids = replicas as unknown[];
+  for (let i = 0; i < ids.length; i++) {
+    problem = replicaIdProblem(ids[i]);
+    if (problem !== undefined) return fail(`changes.replicas[${i}]`, problem);
+  }
   const listIssue = listProblem(docs, maxItems);
   if (listIssue !== undefined) return refuseList('changes.docs', listIssue);
   const list = docs as unknown[];
-  const decodedStates = decodeWireStateBatch(states, 'changes.states');
-  if (!decodedStates.ok) return decodedStates;
-  if (decodedStates.value.length !== list.length) return fail('changes.states.s', 'must hold one state per doc');
-  const out: ChangedDoc[] = [];
+  const resolve = (ref: unknown): unknown => (typeof ref === 'number' && Number.isInteger(ref) && ref >= 0 ? ids[ref] : undefined);
+  const out = new Array<ChangedDoc>(list.length);
+  let seq = 0;
+  let wall = 0;
   for (let i = 0; i < list.length; i++) {
+    const at = `changes.docs[${i}]`;
     const entry = list[i];
-    if (!Array.isArray(entry) || entry.length !== 2) return fail(`changes.docs[${i}]`, 'doc must be [key, seq]');
-    const [key, seq] = entry as [unknown, unknown];
+    if (!Array.isArray(entry) || entry.length < 3 || entry.length > 7) return fail(at, DOC_SHAPE);
+    const key = entry[0] as unknown;
     problem = documentKeyProblem(key);
-    if (problem !== undefined) return fail(`changes.docs[${i}][0]`, problem);
-    problem = safeIntegerProblem(seq, 1, mark);
-    if (problem !== undefined) return fail(`changes.docs[${i}][1]`, `${problem}: a doc's seq is at most the watermark`);
-    out.push({ key: key as string, seq: seq as number, state: decodedStates.value[i]! });
+    if (problem !== undefined) return fail(`${at}[0]`, problem);
+    const step = entry[1] as unknown;
+    seq += typeof step === 'number' && Number.isSafeInteger(step) ? step : Number.NaN;
+    if (!(seq >= 1 && seq <= mark))
+      return fail(`${at}[1]`, `seq (the previous doc's plus this) must be an integer in [1, ${mark}]: a doc's seq is at most the watermark`);
+    let state: WireState;
+    if (entry.length === 3) {
+      const decoded = decodeIndexedState(entry[2], SLOT_OPTIONS, `${at}[2]`, resolve);
+      if (!decoded.ok) return decoded;
+      state = decoded.value as WireState;
+    } else {
+      const value = readSlot(entry[2]);
+      if (typeof value === 'string') return fail(`${at}[2]`, value);
+      const wallStep = entry[3] as unknown;
+      wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
+      if (!(wall >= 0 && wall <= MAX_WALL)) return fail(`${at}[3]`, `wall (the previous simple doc's plus this) must be an integer in [0, ${MAX_WALL}]`);
+      const counter = entry.length > 4 ? (entry[4] as unknown) : 1;
+      if (!isCounter(counter)) return fail(`${at}[4]`, 'counter must be a safe integer ≥ 1');
+      const index = entry.length > 5 ? (entry[5] as unknown) : 0;
+      const replica = resolve(index) as string | undefined;
+      if (replica === undefined) return fail(`${at}[5]`, 'replica must be an index into changes.replicas');
+      const logical = entry.length > 6 ? (entry[6] as unknown) : 0;
+      if (typeof logical !== 'number' || !Number.isInteger(logical) || logical < 0 || logical > MAX_LOGICAL) {
+        return fail(`${at}[6]`, `logical must be an integer in [0, ${MAX_LOGICAL}]`);
+      }
+      state = simpleState({ dot: [replica, counter], hlc: { wall, logical, replica }, value });
+    }
+    out[i] = { key: key as string, seq, state };
   }
   let frame: ChangesFrame = {
     type: 'changes',
@@ -90,16 +133,9 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   return ok(frame);
 }
 
-export function changesToJson(frame: ChangesFrame): unknown {
-  const json = {
-    type: 'changes',
-    collection: frame.collection,
-    phase: frame.phase,
-    docs: frame.docs.map((d) => [d.key, d.seq] as const),
-    states: encodeWireStateBatch(frame.docs.map((d) => d.state)),
-    watermark: frame.watermark,
-    cursor: frame.cursor,
-  };
-  if (frame.done !== true && frame.resync !== true) return json;
-  return { ...json, ...(frame.done === true ? { done: true } : {}), ...(frame.resync === true ? { resync: true } : {}) };
+/** The frame's text (see `ChangesFrameBuilder`). */
+export function changesToText(frame: ChangesFrame): string {
+  const builder = new ChangesFrameBuilder();
+  for (const doc of frame.docs) builder.addState(doc.key, doc.seq, doc.state);
+  return builder.finish(frame).text;
 }

@@ -2,6 +2,7 @@ import { fail, ok, replicaIdProblem, type ReplicaId, type Result } from '@conver
 import { decodeCollectionMap, type CollectionDeclaration } from '../collection-config.js';
 import { safeIntegerProblem, stringProblem, type JsonObject } from '../field-checks.js';
 import { decodeSubscriptions, type Subscription } from '../subscription.js';
+import { unsupportedProtocolMessage } from '../version.js';
 
 /** Longest auth token in `hello`. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -11,14 +12,18 @@ export const MAX_TOKEN_LENGTH = 8192;
  *
  * @example
  * ```json
- * {"type":"hello","protocol":1,"replicaId":"q3JbX0f2LkH8aPzR","token":"eyJhbGciOi…",
+ * {"type":"hello","protocol":2,"replicaId":"q3JbX0f2LkH8aPzR","token":"eyJhbGciOi…",
  *  "subscriptions":[{"collection":"carts","cursor":null}],
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart"}}}
  * ```
  */
 export interface HelloFrame {
   readonly type: 'hello';
-  /** The protocol version the client speaks (`PROTOCOL_VERSION`). */
+  /**
+   * The newest protocol version the client speaks (`PROTOCOL_VERSION`). A version this relay
+   * cannot speak is refused when the frame is decoded: `bad_message` at `hello.protocol`,
+   * "protocol 1 is not supported: this relay speaks 2".
+   */
   readonly protocol: number;
   readonly replicaId: ReplicaId;
   readonly token?: string;
@@ -29,7 +34,7 @@ export interface HelloFrame {
 
 export function decodeHello(json: JsonObject, maxItems: number): Result<HelloFrame> {
   const { protocol, replicaId, token, subscriptions, collections } = json;
-  let problem = safeIntegerProblem(protocol, 1);
+  let problem = safeIntegerProblem(protocol, 1) ?? unsupportedProtocolMessage(protocol as number, 'relay');
   if (problem !== undefined) return fail('hello.protocol', problem);
   problem = replicaIdProblem(replicaId);
   if (problem !== undefined) return fail('hello.replicaId', problem);

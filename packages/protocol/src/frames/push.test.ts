@@ -14,39 +14,41 @@ describe('push', () => {
     ]);
   });
 
-  it('puts the delta in conflict compact form on the wire, the value slot opaque', () => {
+  it("puts each delta in protocol 2's state form: a simple state as its sibling alone, others with their own replica table", () => {
     const wire = push();
     expect(wire.changes[0].delta).toEqual({
-      v: {},
-      d: [[A, 7]],
-      s: [[A, 7, WALL + 7, 0, expect.objectContaining({ json: expect.anything(), meta: expect.anything() })]],
+      r: [A],
+      v: [],
+      d: [0, 7],
+      s: [[0, 7, WALL + 7, 0, expect.objectContaining({ json: expect.anything(), meta: expect.anything() })]],
     });
-    expect(wire.changes[2].delta.s[0][4]).toMatchObject({ s: expect.anything(), c: { v: { [A]: 2 } } });
+    expect(wire.changes[2].delta).toEqual([A, 2, WALL + 2, 0, { s: expect.anything(), c: { v: { [A]: 2 } } }]);
   });
 
   it('accepts a resync state with siblings of other replicas and a context-only delta', () => {
     const wire = push();
     wire.changes[0].delta = {
-      v: { [A]: 3, [B]: 9 },
-      d: [[B, 12]],
+      r: [B, A],
+      v: [1, 3, 0, 9],
+      d: [0, 12],
       s: [
-        [A, 3, 1, 0, { json: 1 }],
-        [B, 12, 2, 5],
-        [B, 9, 2, 0, { json: 2 }],
+        [1, 3, 1, 0, 1],
+        [0, 12, 2, 5],
+        [0, 9, 2, 0, { json: 2 }],
       ],
     };
     wire.changes[0].resync = true;
-    wire.changes[1].delta = { v: { [A]: 1 }, s: [] };
+    wire.changes[1].delta = { r: [A], v: [0, 1], s: [] };
     const frame = accepted(wire);
-    expect(frame.type === 'push' && frame.changes[0]!.delta.siblings.map((s) => s.dot)).toEqual([
-      [A, 3],
-      [B, 9],
-      [B, 12],
+    expect(frame.type === 'push' && frame.changes[0]!.delta.siblings.map((s) => [s.dot, s.deleted === true ? 'deleted' : s.value])).toEqual([
+      [[A, 3], { json: 1 }],
+      [[B, 9], { json: 2 }],
+      [[B, 12], 'deleted'],
     ]);
   });
 
-  // Paths inside a state come from conflict's decoder, which names the decoded fields
-  // (context.vv, context.cloud, siblings[i]) rather than the compact wire names (v, d, s).
+  // Paths inside a state name the decoded fields (context.vv, context.cloud, siblings[i]) once
+  // the compact form is read; wire names (r, v, d, s) where the compact form itself is broken.
   const cases: [string, (w: Wire) => void, string][] = [
     ['a missing id', (w) => delete w.id, 'push.id'],
     ['a reserved id', (w) => (w.id = 'constructor'), 'push.id'],
@@ -62,22 +64,28 @@ describe('push', () => {
     ['a write number beyond 2^53', (w) => (w.changes[0].writeNumber = 2 ** 60), 'push.changes[0].writeNumber'],
     ['resync false', (w) => (w.changes[0].resync = false), 'push.changes[0].resync'],
     ['a missing delta', (w) => delete w.changes[0].delta, 'push.changes[0].delta'],
-    ['a vector that is a list', (w) => (w.changes[0].delta.v = []), 'push.changes[0].delta.v'],
+    ['a replica table that is not a list', (w) => (w.changes[0].delta.r = A), 'push.changes[0].delta.r'],
+    ['a vector that is not pairs', (w) => (w.changes[0].delta.v = [0]), 'push.changes[0].delta.v'],
     ['siblings not a list', (w) => (w.changes[0].delta.s = {}), 'push.changes[0].delta.s'],
-    ['a sibling of three fields', (w) => (w.changes[0].delta.s[0] = [A, 7, 1]), 'push.changes[0].delta.s[0]'],
-    ['counter 0 in the vector', (w) => (w.changes[0].delta.v = { [B]: 0 }), `push.changes[0].delta.context.vv.${B}`],
-    ['a counter of 2^53 in the cloud', (w) => (w.changes[0].delta.d = [[A, 2 ** 53]]), 'push.changes[0].delta.context.cloud[0]'],
-    ['a bad replica id in the vector', (w) => (w.changes[0].delta.v = { 'a b': 1 }), 'push.changes[0].delta.context.vv'],
+    ['a sibling of three fields', (w) => (w.changes[0].delta.s[0] = [0, 7, 1]), 'push.changes[0].delta.s[0]'],
+    ['counter 0 in the vector', (w) => ((w.changes[0].delta.r = [A, B]), (w.changes[0].delta.v = [1, 0])), `push.changes[0].delta.context.vv.${B}`],
+    ['a counter of 2^53 in the cloud', (w) => (w.changes[0].delta.d = [0, 2 ** 53]), 'push.changes[0].delta.context.cloud[0]'],
+    ['a bad replica id in the table', (w) => (w.changes[0].delta.r = ['a b']), 'push.changes[0].delta.context.cloud[0]'],
+    ['a reserved replica id in the table', (w) => (w.changes[0].delta.r = ['__proto__']), 'push.changes[0].delta.context.cloud[0]'],
+    ['a replica index beyond the table', (w) => (w.changes[0].delta.s[0][0] = 5), 'push.changes[0].delta.siblings[0].dot'],
     ['a negative wall time', (w) => (w.changes[0].delta.s[0][2] = -1), 'push.changes[0].delta.siblings[0].hlc'],
     ['a wall time past the Date range', (w) => (w.changes[0].delta.s[0][2] = 8.64e15 + 1), 'push.changes[0].delta.siblings[0].hlc'],
     ['a logical counter past 0xffff', (w) => (w.changes[0].delta.s[0][3] = 0x10000), 'push.changes[0].delta.siblings[0].hlc'],
     ['a sibling dot outside the context', (w) => (w.changes[0].delta.s[0][1] = 8), 'push.changes[0].delta.siblings[0].dot'],
     ['two siblings with one dot', (w) => w.changes[0].delta.s.push([...w.changes[0].delta.s[0]]), 'push.changes[0].delta.siblings'],
-    ['a cloud dot the vector covers', (w) => (w.changes[0].delta = { v: { [A]: 7 }, d: [[A, 7]], s: [] }), 'push.changes[0].delta.context.cloud[0]'],
-    ['a value that is a bare number', (w) => (w.changes[0].delta.s[0][4] = 5), 'push.changes[0].delta.siblings[0].value'],
-    ['a value with an extra field', (w) => (w.changes[0].delta.s[0][4].extra = 1), 'push.changes[0].delta.siblings[0].value'],
-    ['a value whose meta is a string', (w) => (w.changes[0].delta.s[0][4].meta = 'x'), 'push.changes[0].delta.siblings[0].value'],
-    ['a CRDT value without its seen-set', (w) => delete w.changes[2].delta.s[0][4].c, 'push.changes[2].delta.siblings[0].value'],
+    ['a cloud dot the vector covers', (w) => (w.changes[0].delta = { r: [A], v: [0, 7], d: [0, 7], s: [] }), 'push.changes[0].delta.context.cloud[0]'],
+    ['a wrapped value whose meta is a string', (w) => (w.changes[0].delta.s[0][4].meta = 'x'), 'push.changes[0].delta.siblings[0].value'],
+    ['a CRDT value whose seen-set is not an object', (w) => (w.changes[2].delta[4].c = 5), 'push.changes[2].delta.siblings[0].value'],
+    ['a simple delta of four fields', (w) => w.changes[2].delta.pop(), 'push.changes[2].delta'],
+    ['counter 0 in a simple delta', (w) => (w.changes[2].delta[1] = 0), 'push.changes[2].delta.siblings[0].dot'],
+    ['a reserved replica id in a simple delta', (w) => (w.changes[2].delta[0] = 'constructor'), 'push.changes[2].delta.siblings[0].dot'],
+    ['a fractional wall in a simple delta', (w) => (w.changes[2].delta[2] = 1.5), 'push.changes[2].delta.siblings[0].hlc'],
+    ['a state that is a string', (w) => (w.changes[2].delta = 'state'), 'push.changes[2].delta'],
   ];
   for (const [name, breakIt, path] of cases) {
     it(`refuses ${name} as bad_message at ${path}`, () => {
@@ -86,13 +94,6 @@ describe('push', () => {
       expect(refusal(wire)).toMatchObject({ code: 'bad_message', path });
     });
   }
-
-  it('refuses a __proto__ replica id in a context before it becomes a key', () => {
-    const wire = push();
-    wire.changes[0].delta.v = { [B]: 1 };
-    const text = JSON.stringify(wire).replace(`"${B}":1`, '"__proto__":1');
-    expect(refusal(text)).toMatchObject({ code: 'bad_message', path: 'push.changes[0].delta.v.__proto__' });
-  });
 
   it('refuses a __proto__ or constructor key inside a value', () => {
     const wire = push();

@@ -1,7 +1,8 @@
-import { fail, ok, type DocStateJson, type Result } from '@converge/conflict';
+import { fail, ok, type Result } from '@converge/conflict';
 import { isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
-import { decodeWireState, encodeWireState, type WireState } from '../wire-state.js';
+import { stateFromJson, stateToJson } from '../state-json.js';
+import type { WireState } from '../wire-state.js';
 
 export const ACK_LEVELS = ['local', 'relay', 'quorum', 'all'] as const;
 /** How durable a write must be before `put` resolves; see DESIGN.md "Write acknowledgement levels". */
@@ -28,7 +29,7 @@ export interface PushedChange {
  * @example
  * ```json
  * {"type":"push","id":"p-17","ack":"relay","changes":[{"collection":"carts","key":"cart-9",
- *  "delta":{"v":{"q3JbX0f2LkH8aPzR":4},"s":[["q3JbX0f2LkH8aPzR",4,1767225600000,0,{"json":"hi"}]]},"writeNumber":57}]}
+ *  "delta":["q3JbX0f2LkH8aPzR",4,1767225600000,0,"hi"],"writeNumber":57}]}
  * ```
  */
 export interface PushFrame {
@@ -41,7 +42,7 @@ export interface PushFrame {
 interface PushedChangeJson {
   readonly collection: string;
   readonly key: string;
-  readonly delta: DocStateJson;
+  readonly delta: unknown;
   readonly writeNumber: number;
   readonly resync?: true;
 }
@@ -56,7 +57,7 @@ function decodeChange(json: unknown, path: string): Result<PushedChange> {
   problem = safeIntegerProblem(writeNumber, 1);
   if (problem !== undefined) return fail(`${path}.writeNumber`, problem);
   if (resync !== undefined && resync !== true) return fail(`${path}.resync`, 'resync must be true when present');
-  const state = decodeWireState(delta, `${path}.delta`);
+  const state = stateFromJson(delta, `${path}.delta`);
   if (!state.ok) return state;
   const change: PushedChange = { collection: collection as string, key: key as string, delta: state.value, writeNumber: writeNumber as number };
   return ok(resync === true ? { ...change, resync } : change);
@@ -87,8 +88,8 @@ export function pushToJson(frame: PushFrame): unknown {
     ack: frame.ack,
     changes: frame.changes.map((c): PushedChangeJson =>
       c.resync === true
-        ? { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber, resync: true }
-        : { collection: c.collection, key: c.key, delta: encodeWireState(c.delta), writeNumber: c.writeNumber },
+        ? { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber, resync: true }
+        : { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber },
     ),
   };
 }

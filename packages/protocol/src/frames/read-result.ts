@@ -1,7 +1,8 @@
-import { fail, ok, type DocStateJson, type Result } from '@converge/conflict';
+import { fail, ok, type Result } from '@converge/conflict';
 import { isJsonObject, listProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
-import { decodeWireState, encodeWireState, type WireState } from '../wire-state.js';
+import { stateFromJson, stateToJson } from '../state-json.js';
+import type { WireState } from '../wire-state.js';
 
 /** One key of a read: its state at the relay and the seq of its last change; `state: null, seq: 0` when the relay holds nothing. */
 export interface ReadDoc {
@@ -16,7 +17,7 @@ export interface ReadDoc {
  * @example
  * ```json
  * {"type":"read-result","id":"r-3","collection":"stock","docs":[
- *  {"key":"sku-1","seq":88,"state":{"v":{"relay-1":12},"s":[["relay-1",12,1767225600000,0,{"json":7}]]}},
+ *  {"key":"sku-1","seq":88,"state":["relay-1",12,1767225600000,0,7]},
  *  {"key":"sku-2","seq":0,"state":null}]}
  * ```
  */
@@ -35,7 +36,7 @@ function decodeDoc(json: unknown, path: string): Result<ReadDoc> {
   problem = safeIntegerProblem(seq, 0);
   if (problem !== undefined) return fail(`${path}.seq`, problem);
   if (state === null) return ok({ key: key as string, seq: seq as number, state: null });
-  const decoded = decodeWireState(state, `${path}.state`);
+  const decoded = stateFromJson(state, `${path}.state`);
   return decoded.ok ? ok({ key: key as string, seq: seq as number, state: decoded.value }) : decoded;
 }
 
@@ -62,10 +63,10 @@ export function readResultToJson(frame: ReadResultFrame): unknown {
     type: 'read-result',
     id: frame.id,
     collection: frame.collection,
-    docs: frame.docs.map((d): { key: string; seq: number; state: DocStateJson | null } => ({
+    docs: frame.docs.map((d): { key: string; seq: number; state: unknown } => ({
       key: d.key,
       seq: d.seq,
-      state: d.state === null ? null : encodeWireState(d.state),
+      state: d.state === null ? null : stateToJson(d.state),
     })),
   };
 }

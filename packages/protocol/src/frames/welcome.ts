@@ -3,13 +3,14 @@ import { decodeCollectionMap, type CollectionInfo } from '../collection-config.j
 import { isJsonObject, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { RELAY_LIMIT_NAMES, type RelayLimits } from '../limits.js';
 import { idProblem } from '../names.js';
+import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../version.js';
 
 /**
  * relay → client, the answer to `hello`.
  *
  * @example
  * ```json
- * {"type":"welcome","protocol":1,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
+ * {"type":"welcome","protocol":2,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
  *  "writeNumber":41,"limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
  *  "maxStateBytes":516096,"maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart","head":1200}}}
@@ -17,7 +18,7 @@ import { idProblem } from '../names.js';
  */
 export interface WelcomeFrame {
   readonly type: 'welcome';
-  /** The protocol version the relay chose for this connection. */
+  /** The protocol version the relay chose for this connection; a client refuses one it does not speak. */
   readonly protocol: number;
   readonly relayId: string;
   /** The relay database's random id: a cursor is only meaningful within its lineage. */
@@ -50,6 +51,9 @@ function decodeLimits(json: unknown): Result<RelayLimits> {
 export function decodeWelcome(json: JsonObject, maxItems: number): Result<WelcomeFrame> {
   const { protocol, relayId, lineage, epoch, now, writeNumber, recovery, limits, collections } = json;
   let problem = safeIntegerProblem(protocol, 1);
+  if (problem === undefined && !SUPPORTED_PROTOCOLS.includes(protocol as number)) {
+    problem = `protocol ${protocol as number} is not supported: this client speaks ${PROTOCOL_VERSION}`;
+  }
   if (problem !== undefined) return fail('welcome.protocol', problem);
   problem = idProblem(relayId);
   if (problem !== undefined) return fail('welcome.relayId', problem);

@@ -80,7 +80,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record(
     {
       type: fc.constant('hello' as const),
-      protocol: fc.constant(1),
+      protocol: fc.constant(2),
       replicaId: fc.constantFrom(...REPLICAS),
       token: fc.string({ minLength: 1, maxLength: 40 }),
       subscriptions: fc.array(arbSubscription, { maxLength: 3 }),
@@ -90,7 +90,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
   ),
   fc.record({
     type: fc.constant('welcome' as const),
-    protocol: fc.constant(1),
+    protocol: fc.constant(2),
     relayId: arbId,
     lineage: arbId,
     epoch: fc.nat(),

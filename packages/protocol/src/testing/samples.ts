@@ -93,10 +93,10 @@ export function sampleFrames(): Frame[] {
   const blind = registerDelta(A, 7, RICH_VALUE);
   const stale = registerDelta(A, 8, 'second tab', blind.context);
   return [
-    { type: 'hello', protocol: 1, replicaId: A, subscriptions: [] },
+    { type: 'hello', protocol: 2, replicaId: A, subscriptions: [] },
     {
       type: 'hello',
-      protocol: 1,
+      protocol: 2,
       replicaId: A,
       token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig',
       subscriptions: [
@@ -107,7 +107,7 @@ export function sampleFrames(): Frame[] {
     },
     {
       type: 'welcome',
-      protocol: 1,
+      protocol: 2,
       relayId: 'relay-1',
       lineage: 'L9f3kQ2mZx',
       epoch: 0,
@@ -116,7 +116,7 @@ export function sampleFrames(): Frame[] {
       limits: LIMITS,
       collections: { carts: { mode: 'multi-leader', strategy: 'cart', head: 1200 }, stock: { mode: 'leader-follower', strategy: 'lww', head: 0 } },
     },
-    { type: 'welcome', protocol: 1, relayId: 'relay-1', lineage: 'Lnew', epoch: 3, now: WALL, writeNumber: 0, recovery: true, limits: LIMITS, collections: {} },
+    { type: 'welcome', protocol: 2, relayId: 'relay-1', lineage: 'Lnew', epoch: 3, now: WALL, writeNumber: 0, recovery: true, limits: LIMITS, collections: {} },
     { type: 'subscribe', subscriptions: [{ collection: 'orders', cursor: null, filter: { prefix: 'user-7/' } }] },
     {
       type: 'push',
