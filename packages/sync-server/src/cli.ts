@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { jwtAuth } from './auth/auth.js';
 import { parseDuration } from './duration.js';
 import { loadRelayConfig, type RelayConfigFile } from './relay-config.js';
+import { extendRecoveryWindow } from './recovery-window.js';
 import { createRelay } from './relay.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
@@ -109,8 +110,7 @@ function restore(file: string, db: string, windowMs: number): void {
   copyFileSync(file, db);
   const store = new SqliteStore(db);
   try {
-    const until = Date.now() + windowMs;
-    store.setMeta('recovery_until', String(until));
+    const until = extendRecoveryWindow(store, Date.now() + windowMs);
     console.log(`restored ${file} into ${db} (lineage ${store.lineage}); recovery window open until ${new Date(until).toISOString()}`);
   } finally {
     store.close();

@@ -17,6 +17,7 @@ import { anonymousAuth, type Principal, type RelayAuth } from './auth/auth.js';
 import { CollectionRegistry, crdtTypeOf } from './collections.js';
 import { crdtDocFromWire, crdtDocToWire } from './crdt-wire.js';
 import { RelayMetrics } from './metrics.js';
+import { extendRecoveryWindow, recoveryWindowEnd } from './recovery-window.js';
 import { resolveLimits } from './relay-limits.js';
 import { ingestPushes, type CommittedChange, type PushOutcome, type PushRequest } from './push-ingest.js';
 import { wsConnection, type RelayConnection } from './session/connection.js';
@@ -77,8 +78,6 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-const RECOVERY_META = 'recovery_until';
-
 export function createRelay(options: RelayOptions): Relay {
   const { store } = options;
   const now = options.now ?? Date.now;
@@ -111,16 +110,13 @@ export function createRelay(options: RelayOptions): Relay {
   let pushes: { request: PushRequest; done: (outcome: ChangeResult[] | Error) => void }[] = [];
 
   const openRecoveryWindow = (reason: string, details: Record<string, unknown>) => {
-    const until = now() + windowMs;
-    store.setMeta(RECOVERY_META, String(until));
+    const until = extendRecoveryWindow(store, now() + windowMs);
     metrics.recoveryWindowOpens.inc({ reason });
     log.warn({ reason, ...details, until: new Date(until).toISOString() }, 'recovery window opened: the relay lost data and accepts re-pushed states');
   };
   if (options.openRecoveryWindow === true) openRecoveryWindow('operator_flag', {});
-  const recoveryOpen = () => {
-    const until = Number(store.getMeta(RECOVERY_META) ?? 0);
-    return now() < until || now() < store.createdAt + windowMs;
-  };
+  // Only evidence opens a window: a new database opens none by itself (it has nothing to recover).
+  const recoveryOpen = () => now() < recoveryWindowEnd(store);
 
   // Live fan-out in rounds: everything committed in one turn of the event loop goes out together.
   let live: CommittedChange[] = [];

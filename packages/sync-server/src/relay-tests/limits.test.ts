@@ -49,6 +49,28 @@ describe('every limit triggers its code', () => {
     expect((await a.closed).code).toBe(1008);
   });
 
+  it('a connection closed for rate_limited first gets the acks of the pushes already committed', async () => {
+    await harness.start({ rateLimit: { changesPerSecond: 0.001, burst: 5 } });
+    const a = await client('replicaA');
+    await a.next('welcome');
+    // Both in one turn: the first is queued for the group commit when the second goes over the limit.
+    a.send({ type: 'push', id: 'within', ack: 'relay', changes: [0, 1, 2, 3, 4].map((i) => a.blind('notes', `k${i}`, i)) });
+    a.send({ type: 'push', id: 'over', ack: 'relay', changes: [a.blind('notes', 'k9', 9)] });
+    await a.closed;
+    const types = a.frames.map((f) => (f.type === 'ack' ? `ack ${f.id}` : f.type === 'error' ? `error ${f.code}` : f.type));
+    expect(types.slice(types.indexOf('welcome') + 1).filter((t) => t !== 'changes')).toEqual(['ack within', 'error rate_limited']);
+  });
+
+  it('a binary frame is refused with bad_message and closed with 1003', async () => {
+    await harness.start();
+    const a = await client('replicaA');
+    await a.next('welcome');
+    a.sendRaw(Buffer.from(JSON.stringify({ type: 'ping', t: 1 })));
+    expect(await a.next('error')).toMatchObject({ code: 'bad_message' });
+    expect((await a.closed).code).toBe(1003);
+    expect(a.frames.some((f) => f.type === 'pong')).toBe(false);
+  });
+
   it('the per-principal rate limit counts across connections (anonymous clients: per connection only)', async () => {
     const secret = 'a-test-secret-of-sufficient-length';
     await harness.start({ auth: jwtAuth({ secret }), principalRateLimit: { changesPerSecond: 0.001, burst: 4 } });

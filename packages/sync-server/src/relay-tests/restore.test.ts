@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeValue, type ChangesFrame, type Cursor, type PushedChange } from '@converge/protocol';
+import { vectorFrom } from '@converge/conflict';
+import { decodeValue, encodeValue, type ChangesFrame, type Cursor, type PushedChange } from '@converge/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../cli.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -154,5 +155,55 @@ describe('a relay restored from an older backup regains every write', () => {
     expect(ack.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
     const opens = await relay.relay.metrics.registry.getSingleMetricAsString('converge_recovery_window_opens_total');
     expect(opens).not.toMatch(/reason=/);
+  });
+
+  it('a fresh database opens no recovery window: a forged resync claiming B:1..2000 is refused, and B:2 is stored', async () => {
+    relay = await startTestRelay({ store: new SqliteStore(tempDb().db) });
+    const b = await connect(relay.url, 'replicaB', null);
+    expect((await b.next('welcome')).recovery).toBeUndefined();
+    await b.push([b.blind('notes', 'k', 'b1')]);
+    const m = await connect(relay.url, 'replicaM', null);
+    await m.next('changes', (f) => f.done === true);
+    const forgedSibling = {
+      dot: ['replicaB', 2000] as [string, number],
+      hlc: { wall: Date.now(), logical: 0, replica: 'replicaB' },
+      value: encodeValue('forged'),
+    };
+    const attack: PushedChange = {
+      collection: 'notes',
+      key: 'k',
+      delta: { context: { vv: vectorFrom({ replicaB: 2000 }), cloud: [] }, siblings: [forgedSibling] },
+      writeNumber: 1,
+      resync: true,
+    };
+    expect((await m.push([attack])).results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    // B's real offline write B:2 is stored, not dropped as already seen.
+    await b.next('changes', (f) => f.watermark === 1);
+    const second = await b.push([b.write('notes', 'k', 'b2')]);
+    expect(second.results[0]).toMatchObject({ status: 'accepted', seq: 2 });
+    const reader = await connect(relay.url, 'replicaR', null);
+    await reader.next('changes', (f) => f.done === true);
+    expect(keysAt(reader)).toEqual({ 'notes/k': ['b2'] });
+  });
+
+  it('a recovery window only ever extends: a signed cursor beyond the head does not cut a restore window short', async () => {
+    const { db, backup } = tempDb();
+    relay = await startTestRelay({ store: new SqliteStore(db) });
+    const a = await connect(relay.url, 'replicaA', null);
+    await a.next('changes', (f) => f.done === true);
+    await main(['backup', backup, '--db', db]);
+    await a.push([a.blind('notes', 'a1', 'one')]);
+    await a.next('changes', (f) => f.watermark === 1);
+    const cursor = lastCursor(a);
+    await relay.close();
+
+    await main(['restore', backup, '--db', db, '--recovery-window', '1h']);
+    let clock = Date.now();
+    relay = await startTestRelay({ store: new SqliteStore(db), recoveryWindowMs: 2000, now: () => clock });
+    const again = await connect(relay.url, 'replicaA', cursor);
+    expect((await again.next('changes')).resync).toBe(true); // the cursor lies beyond the restored head
+    clock += 10 * 60 * 1000; // ten minutes later: the 2 s window would be over, the 1 h one is not
+    const later = await connect(relay.url, 'replicaL', null);
+    expect((await later.next('welcome')).recovery).toBe(true);
   });
 });

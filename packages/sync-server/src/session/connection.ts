@@ -10,7 +10,8 @@ export interface RelayConnection {
   close(code: number, reason: string): void;
   /** Bytes queued but not yet written: the relay disconnects a consumer that lets it grow. */
   readonly bufferedAmount: number;
-  onMessage(handler: (data: string) => void): void;
+  /** `binary`: the frame came as a binary WebSocket message (the relay refuses those). */
+  onMessage(handler: (data: string, binary?: boolean) => void): void;
   onClose(handler: (code: number, reason: string) => void): void;
   /** Transport-level heartbeat, when the transport has one (ws ping/pong). */
   ping?(onPong: () => void): void;
@@ -18,7 +19,7 @@ export interface RelayConnection {
   terminate?(): void;
 }
 
-/** Adapts a `ws` WebSocket. A binary frame is read as text, and refused unless it is a valid frame. */
+/** Adapts a `ws` WebSocket. */
 export function wsConnection(ws: WebSocket): RelayConnection {
   let pongHandler: (() => void) | undefined;
   ws.on('pong', () => pongHandler?.());
@@ -32,7 +33,7 @@ export function wsConnection(ws: WebSocket): RelayConnection {
       return ws.bufferedAmount;
     },
     onMessage(handler) {
-      ws.on('message', (data) => handler(data.toString()));
+      ws.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString(), isBinary));
     },
     onClose(handler) {
       ws.on('close', (code, reason) => handler(code, reason.toString()));

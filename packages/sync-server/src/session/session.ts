@@ -6,6 +6,7 @@ import {
   type AckFrame,
   type ChangeResult,
   type ClientFrame,
+  type ErrorFrame,
   type CollectionInfo,
   type HelloFrame,
   type PushFrame,
@@ -24,13 +25,15 @@ import { Subscription, type LiveRound, type SubscriptionOwner } from './subscrip
 import { TokenBucket } from './token-bucket.js';
 
 /** WebSocket close codes the relay uses. */
-export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
+export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
 
 const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
 
 /** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
 export class Session {
-  private phase: 'hello' | 'auth' | 'open' | 'closed' = 'hello';
+  /** `draining`: failed, but pushes already queued still get their acks before the close. */
+  private phase: 'hello' | 'auth' | 'open' | 'draining' | 'closed' = 'hello';
+  private failure: { code: ErrorCode; message: string; closeCode: number } | undefined;
   private readonly early: { frame: ClientFrame; textLength: number }[] = [];
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
@@ -49,7 +52,7 @@ export class Session {
     const { rateLimit } = host.options;
     this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.now());
     this.lastHeard = host.now();
-    conn.onMessage((text) => this.receive(text));
+    conn.onMessage((text, binary) => this.receive(text, binary));
     conn.onClose(() => this.closed());
     this.timers.push(
       setTimeout(() => {
@@ -118,22 +121,35 @@ export class Session {
     this.conn.send(text, done);
   }
 
-  /** Sends an `error` frame and closes the connection. */
+  /**
+   * Sends an `error` frame and closes the connection. Pushes already queued for the group
+   * commit are committed whatever happens here, so their acks go out first: until then the
+   * session drains (reads no more frames).
+   */
   private fail(
     code: ErrorCode,
     message: string,
     closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : CLOSE.policy,
   ): void {
     if (this.phase === 'closed') return;
+    if (this.pushesInFlight > 0) {
+      this.failure ??= { code, message, closeCode };
+      this.phase = 'draining';
+      return;
+    }
     this.host.metrics.rejects.inc({ code });
     this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
     this.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024) }), 'error');
     this.close(closeCode, code);
   }
 
-  private receive(text: string): void {
-    if (this.phase === 'closed') return;
+  private receive(text: string, binary = false): void {
+    if (this.phase === 'closed' || this.phase === 'draining') return;
     this.lastHeard = this.host.now();
+    if (binary) {
+      this.fail('bad_message', 'binary frames are not part of the protocol: send JSON text frames', CLOSE.unsupported);
+      return;
+    }
     const decoded = decodeClientFrame(text, this.host.limits);
     if (!decoded.ok) {
       this.fail(decoded.error.code, decoded.error.message);
@@ -174,7 +190,7 @@ export class Session {
           this.fail('bad_message', 'hello was already received');
           return;
         case 'subscribe':
-          for (const sub of frame.subscriptions) this.subscribe(sub);
+          for (const request of frame.subscriptions) this.begin(this.admit(request));
           return;
         case 'push':
           this.push(frame, textLength);
@@ -248,6 +264,9 @@ export class Session {
       const head = this.host.auth.authorize(principal, name, undefined, 'read') ? store.head(name).seq : 0;
       collections[name] = { ...this.host.collections.get(name), head };
     }
+    // Subscriptions are admitted before `welcome`: a cursor that proves lost data opens the
+    // recovery window, and `welcome.recovery` says so.
+    const admitted = frame.subscriptions.map((request) => this.admit(request));
     this.phase = 'open';
     this.send({
       type: 'welcome',
@@ -261,32 +280,37 @@ export class Session {
       limits: this.host.limits,
       collections,
     });
-    for (const sub of frame.subscriptions) this.subscribe(sub);
+    for (const subscription of admitted) this.begin(subscription);
     for (const { frame: early, textLength } of this.early.splice(0)) this.dispatch(early, textLength);
   }
 
-  private subscribe(request: SubscriptionRequest): void {
+  /** A subscription the principal may open (its cursor judged), the refusal to send, or nothing for a repeat. */
+  private admit(request: SubscriptionRequest): Subscription | ErrorFrame | undefined {
     const { collection } = request;
     if (!this.host.auth.authorize(this.principal!, collection, undefined, 'read')) {
       this.host.metrics.rejects.inc({ code: 'forbidden' });
-      this.send({ type: 'error', code: 'forbidden', message: `principal ${this.principal!.id} may not read ${collection}`, collection });
-      return;
+      return { type: 'error', code: 'forbidden', message: `principal ${this.principal!.id} may not read ${collection}`, collection };
     }
     const key = subKey(collection, request.filter?.prefix);
-    if (this.subs.has(key)) return;
+    if (this.subs.has(key)) return undefined;
     if (this.subs.size >= this.host.options.maxSubscriptions) {
       this.host.metrics.rejects.inc({ code: 'rate_limited' });
-      this.send({ type: 'error', code: 'rate_limited', message: `at most ${this.host.options.maxSubscriptions} subscriptions per connection`, collection });
-      return;
+      return { type: 'error', code: 'rate_limited', message: `at most ${this.host.options.maxSubscriptions} subscriptions per connection`, collection };
     }
     const subscription = new Subscription(this.host, this.subscriptionOwner, request);
     this.subs.set(key, subscription);
-    this.guard(subscription.start(request));
+    return subscription;
+  }
+
+  /** Starts an admitted subscription's catch-up, or sends its refusal. */
+  private begin(admitted: Subscription | ErrorFrame | undefined): void {
+    if (admitted instanceof Subscription) this.guard(admitted.start());
+    else if (admitted !== undefined) this.send(admitted);
   }
 
   /** What this session's subscriptions see of it. */
   private readonly subscriptionOwner: SubscriptionOwner = {
-    isClosed: () => this.phase === 'closed',
+    isClosed: () => this.phase === 'closed' || this.phase === 'draining',
     readable: (collection: string, key: string) => this.readable(collection, key),
     sendText: (text: string, type: RelayFrame['type'], done?: () => void) => this.sendText(text, type, done),
     warn: (frame: Extract<RelayFrame, { type: 'error' }>) => this.send(frame),
@@ -333,7 +357,9 @@ export class Session {
       }
       this.sendAck({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results: outcome });
       this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
-      if (this.pushesInFlight === 0) for (const read of this.readsAfterPush.splice(0)) this.read(read);
+      if (this.pushesInFlight > 0) return;
+      if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
+      else for (const read of this.readsAfterPush.splice(0)) this.read(read);
     });
   }
 

@@ -40,6 +40,9 @@ export class Subscription {
   private wake: (() => void) | undefined;
   private readonly started: number;
 
+  private readonly resync: boolean;
+
+  /** Judges the request's cursor at once (evidence of lost data opens the recovery window before `welcome` is sent). */
   constructor(
     private readonly host: SessionHost,
     private readonly owner: SubscriptionOwner,
@@ -48,13 +51,14 @@ export class Subscription {
     this.log = { collection: request.collection, prefix: request.filter?.prefix };
     this.credit = host.limits.catchupWindowBytes;
     this.started = host.now();
-  }
-
-  /** Starts catch-up from the request's cursor; resolves once the subscription is live (or its session closed). */
-  start(request: SubscriptionRequest): Promise<void> {
     const { afterSeq, resync } = this.startingPoint(request);
     this.watermark = afterSeq;
-    return this.catchUp(resync);
+    this.resync = resync;
+  }
+
+  /** Runs catch-up from the starting point; resolves once the subscription is live (or its session closed). */
+  start(): Promise<void> {
+    return this.catchUp(this.resync);
   }
 
   /** More catch-up bytes the client can take (`credit` frame). */
@@ -73,13 +77,18 @@ export class Subscription {
   /**
    * Where catch-up starts. A cursor from another lineage, with a bad MAC, beyond the head or
    * off the log's chain hash restarts from 0 with `resync`, so the client re-pushes its states.
-   * Only a validly signed cursor proves the relay lost data (beyond the head, or a chain-hash
-   * fork) and opens the recovery window; an unsigned claim opens nothing.
+   * Only a validly signed cursor proves the relay lost data (another lineage: a wiped
+   * database; beyond the head, or a chain-hash fork: a restored one) and opens the recovery
+   * window; an unsigned claim opens nothing.
    */
   private startingPoint({ cursor }: SubscriptionRequest): { afterSeq: number; resync: boolean } {
     if (cursor === null) return { afterSeq: 0, resync: false };
     const { store } = this.host;
-    if (cursor.lineage !== store.lineage || !verifyCursor(this.host.cursorSecret, this.log, cursor)) return { afterSeq: 0, resync: true };
+    if (!verifyCursor(this.host.cursorSecret, this.log, cursor)) return { afterSeq: 0, resync: true };
+    if (cursor.lineage !== store.lineage) {
+      this.host.openRecoveryWindow('lineage_changed', { collection: this.log.collection, lineage: cursor.lineage });
+      return { afterSeq: 0, resync: true };
+    }
     const head = store.head(this.log.collection);
     if (cursor.seq > head.seq) {
       this.host.openRecoveryWindow('cursor_beyond_head', { collection: this.log.collection, cursor: cursor.seq, head: head.seq });
