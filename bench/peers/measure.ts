@@ -30,7 +30,10 @@ export async function startMeasure(): Promise<{ stop(): Promise<Measured> }> {
       const measured = { ms, bytes: bytes.stop(), cpuMs: (cpu.user + cpu.system) / 1000 };
       if (session !== undefined) {
         const { profile } = await session.post('Profiler.stop');
-        writeFileSync(profileFile!, JSON.stringify(profile));
+        // The first sample's delta covers starting the profiler, before the span began.
+        const first = profile.timeDeltas?.[0] ?? 0;
+        if (profile.timeDeltas !== undefined && profile.timeDeltas.length > 0) profile.timeDeltas[0] = 0;
+        writeFileSync(profileFile!, JSON.stringify({ ...profile, startTime: profile.startTime + first }));
         session.disconnect();
       }
       return measured;

@@ -19,6 +19,7 @@ import { summarize as summarizeProfile } from '../profile-summary.js';
 import type { W1CatchUp, W2Outcome } from './driver.js';
 import { DEFAULT_SYSTEMS, driverNamed } from './drivers.js';
 import { PEERS_DIR, peersInstalled } from './load-peer.js';
+import { groupProfile, type CpuProfile } from './profile-groups.js';
 import { toMarkdown, type PeersResults, type W1Run, type W2Run } from './results.js';
 import { runRole } from './run-process.js';
 import { expectedChecksum, FULL_W1, FULL_W2, rawValueBytes, type W1Workload, type W2Workload } from './workload.js';
@@ -140,11 +141,12 @@ export async function runPeersBench(argv: readonly string[] = process.argv.slice
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, 'converge-b-catchup.cpuprofile');
     const run = await w1Once('converge-sqlite', -1, options.w1, checksum, { profileFile: file });
+    const cpuProfile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     profile =
       `One extra W1 run of converge-sqlite (not counted: ${run.ms.toFixed(0)} ms with the profiler on): V8's CPU profiler (what \`node --cpu-prof\` runs) ` +
       `in replica B's process over exactly the measured span, connect → every record read (bench/results/converge-b-catchup.cpuprofile, not committed; ` +
       `\`npx tsx bench/profile-summary.ts <file>\` prints this again).\n\n` +
-      summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), 20);
+      `${groupProfile(cpuProfile)}\n\nBy function:\n\n${summarizeProfile(cpuProfile as unknown as Parameters<typeof summarizeProfile>[0], 20)}`;
   }
   const results: PeersResults = {
     startedAt: new Date(started).toISOString(),

@@ -1,9 +1,9 @@
 // One replica role of one run, in a fresh process (forked by the runner with IPC):
-//   role.ts <system> w1-write|w1-catchup|w2 <url> <workload JSON>
+//   role.ts <system> w1-write|w1-catchup|w2 <url> <workload JSON> [what w1-write returned]
 // Sends {result} or {error} to the parent, then exits.
 import { driverNamed } from './drivers.js';
 
-const [system, role, url, workload] = process.argv.slice(2);
+const [system, role, url, workload, found] = process.argv.slice(2);
 if (system === undefined || role === undefined || url === undefined || workload === undefined || process.send === undefined) {
   throw new Error('usage (forked with IPC): role.ts <system> w1-write|w1-catchup|w2 <url> <workload JSON>');
 }
@@ -13,7 +13,7 @@ const run = async (): Promise<unknown> => {
     case 'w1-write':
       return driver.w1.write(url, JSON.parse(workload));
     case 'w1-catchup':
-      return driver.w1.catchUp(url, JSON.parse(workload));
+      return driver.w1.catchUp(url, JSON.parse(workload), found);
     case 'w2':
       return driver.w2(url, JSON.parse(workload));
     default:

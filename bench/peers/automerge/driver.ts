@@ -38,8 +38,6 @@ interface Automerge {
   getConflicts(doc: unknown, key: string): Record<string, unknown> | undefined;
 }
 
-const BATCH = 1000;
-
 async function load() {
   const { Repo } = await loadPeer<RepoModule>('@automerge/automerge-repo');
   const { WebSocketClientAdapter } = await loadPeer<NetworkModule>('@automerge/automerge-repo-network-websocket');
@@ -60,11 +58,8 @@ async function write(url: string, { records }: W1Workload): Promise<string> {
   const { Repo, WebSocketClientAdapter } = await load();
   const repo = new Repo({ network: [new WebSocketClientAdapter(url)] });
   const handle = repo.create({ records: {} });
-  for (let i = 1; i <= records; i += BATCH) {
-    handle.change((doc) => {
-      for (let j = i; j < Math.min(i + BATCH, records + 1); j++) doc.records[recordKey(j)] = recordValue(j);
-    });
-  }
+  // One change per record, as an app writing records one by one (each carries its own change metadata).
+  for (let i = 1; i <= records; i++) handle.change((doc) => (doc.records[recordKey(i)] = recordValue(i)));
   // No acknowledgement in the protocol: a second repo reads until the relay serves everything.
   const checker = new Repo({ network: [new WebSocketClientAdapter(url)] });
   for (let tries = 0; ; tries++) {
