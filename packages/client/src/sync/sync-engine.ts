@@ -29,6 +29,8 @@ export class SyncEngine {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private networkDown = false;
   private readonly unlisten: (() => void)[] = [];
+  /** Most changes per push: halved after `rate_limited`, grown back after each connection that syncs. */
+  private pushSize = Infinity;
 
   constructor(
     private readonly host: SyncHost,
@@ -122,11 +124,12 @@ export class SyncEngine {
             this.attempt = 0;
             this.authRefreshed = false;
           }
+          if (state === 'synced' && this.pushSize < Infinity) this.pushSize = this.pushSize >= 500 ? Infinity : this.pushSize * 2;
           if (this.session === session) this.host.connection(state);
         },
       },
       this.transport,
-      { connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000, readTimeoutMs: this.options.readTimeoutMs ?? 10_000 },
+      { connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000, readTimeoutMs: this.options.readTimeoutMs ?? 10_000, maxChangesPerPush: this.pushSize },
     );
     this.session = session;
     void session.ended.then((end) => this.ended(session, end));
@@ -143,6 +146,7 @@ export class SyncEngine {
       return;
     }
     if (end.kind === 'auth') this.refreshToken = true;
+    if (end.error?.code === 'rate_limited') this.pushSize = Math.max(1, Math.floor(Math.min(this.pushSize, 1000) / 2));
     // A new replica id, a clock correction, or the first fresh token: reconnect at once, a few times in a row at most.
     const atOnce = end.kind === 'now' || (end.kind === 'auth' && !this.authRefreshed);
     if (end.kind === 'auth') this.authRefreshed = true;

@@ -58,6 +58,8 @@ interface PendingRead {
 export interface SessionOptions {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /** Most changes per push (lowered after `rate_limited`, so a push fits the relay's token bucket). */
+  readonly maxChangesPerPush: number;
 }
 
 /**
@@ -96,8 +98,11 @@ export class SyncSession {
     this.conn = transport.open({
       onOpen: () => this.enqueue(() => this.hello()),
       onMessage: (text) => this.receive(text),
+      // After the frames before it: an `error` frame the relay sent before closing decides how to reconnect.
       onClose: (code, reason) =>
-        this.finish({ kind: 'retry', ...(code === 1000 ? {} : { error: new ConvergeError('internal', `connection closed (${code}) ${reason}`) }) }),
+        this.enqueue(() =>
+          this.finish({ kind: 'retry', ...(code === 1000 ? {} : { error: new ConvergeError('internal', `connection closed (${code}) ${reason}`) }) }),
+        ),
     });
     this.connectTimer = setTimeout(() => {
       if (this.phase === 'opening' || this.phase === 'hello')
@@ -318,7 +323,8 @@ export class SyncSession {
       changes = this.resyncQueue;
       resync = true;
     } else {
-      const entries = (await this.host.replica.storage.read((tx) => tx.listOutbox({ limit: this.limits.maxChangesPerFrame }))) as Entry[];
+      const limit = Math.min(this.limits.maxChangesPerFrame, this.options.maxChangesPerPush);
+      const entries = (await this.host.replica.storage.read((tx) => tx.listOutbox({ limit }))) as Entry[];
       if (this.phase !== 'open' || this.inFlight !== undefined) return;
       const firstSkewed = entries.findIndex((e) => e.skewed === true);
       changes = squash(firstSkewed < 0 ? entries : entries.slice(0, firstSkewed));
@@ -329,7 +335,7 @@ export class SyncSession {
       return;
     }
     const id = `p${++this.pushes}`;
-    const planned = planPush(changes, this.limits, id);
+    const planned = planPush(changes, { ...this.limits, maxChangesPerFrame: Math.min(this.limits.maxChangesPerFrame, this.options.maxChangesPerPush) }, id);
     if ('tooLarge' in planned) {
       if (resync) {
         this.resyncQueue = this.resyncQueue.filter((c) => c !== planned.tooLarge);

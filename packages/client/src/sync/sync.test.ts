@@ -1,0 +1,313 @@
+import { AckTimeoutError, ConvergeError } from '@converge/conflict';
+import type { Cursor } from '@converge/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Client } from '../client.js';
+import { clientSet, dbName } from '../testing/client-set.js';
+import { eventually } from '../testing/eventually.js';
+import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
+
+const COLLECTIONS = {
+  carts: { mode: 'multi-leader', strategy: 'cart' },
+  stock: { mode: 'leader-follower', strategy: 'lww' },
+} as const;
+
+const values = async (client: Client, collection: string, key: string) => {
+  const doc = await client.collection(collection).get(key);
+  return doc === undefined ? undefined : { value: doc.value, conflicts: doc.conflicts.map((c) => c.value).sort() };
+};
+
+// One sync suite, over the in-memory transport and over WebSocket, against a real relay on SQLite.
+describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, SQLite)', (via) => {
+  let relay: RelayFixture;
+  const clients = clientSet(() => ({ transport: via === 'ws' ? relay.ws : relay.memory, collections: { carts: { strategy: 'cart' }, notes: {} } }));
+  beforeEach(async () => {
+    relay = await startRelayFixture({ collections: COLLECTIONS });
+  });
+  afterEach(async () => {
+    await clients.closeAll();
+    await relay.close();
+  });
+
+  it('two clients edit offline, reconnect, and converge to identical values and conflicts', async () => {
+    const a = await clients.open(dbName('a'));
+    const b = await clients.open(dbName('b'));
+    a.pause();
+    b.pause();
+    await a.collection('notes').put('shared', 'from a');
+    await b.collection('notes').put('shared', 'from b');
+    await a.collection('notes').put('only-a', 1);
+    await b.collection('notes').put('only-b', 2);
+    a.resume();
+    b.resume();
+    await eventually(async () => {
+      for (const key of ['shared', 'only-a', 'only-b']) expect(await values(a, 'notes', key)).toEqual(await values(b, 'notes', key));
+      expect((await a.collection('notes').get('shared'))?.conflicts).toHaveLength(1);
+    });
+    const shared = await values(a, 'notes', 'shared');
+    expect([shared?.value, ...(shared?.conflicts ?? [])].sort()).toEqual(['from a', 'from b']);
+  });
+
+  it('three clients with concurrent offline edits converge; a resolve covers the conflicts everywhere', async () => {
+    const [a, b, c] = await Promise.all([clients.open(dbName('a')), clients.open(dbName('b')), clients.open(dbName('c'))]);
+    for (const x of [a, b, c]) x.pause();
+    await a.collection('notes').put('k', 'a');
+    await b.collection('notes').put('k', 'b');
+    await c.collection('notes').put('k', 'c');
+    for (const x of [a, b, c]) x.resume();
+    await eventually(async () => expect((await a.collection('notes').get('k'))?.conflicts).toHaveLength(2));
+    await eventually(async () => {
+      const [va, vb, vc] = await Promise.all([values(a, 'notes', 'k'), values(b, 'notes', 'k'), values(c, 'notes', 'k')]);
+      expect(vb).toEqual(va);
+      expect(vc).toEqual(va);
+    });
+    await b.collection('notes').resolve('k', 'abc');
+    await eventually(async () => {
+      for (const x of [a, b, c]) expect(await values(x, 'notes', 'k')).toEqual({ value: 'abc', conflicts: [] });
+    });
+  });
+
+  it('cart increments from two offline clients add up exactly', async () => {
+    const a = await clients.open(dbName('a'));
+    const b = await clients.open(dbName('b'));
+    await a.collection('carts').increment('cart', 'apple', 1, { ack: 'relay' });
+    await eventually(async () => expect((await b.collection('carts').get('cart'))?.value).toEqual(new Map([['apple', 1]])));
+    a.pause();
+    b.pause();
+    for (let i = 0; i < 3; i++) await a.collection('carts').increment('cart', 'apple', 2);
+    for (let i = 0; i < 4; i++) await b.collection('carts').increment('cart', 'apple', 1);
+    await b.collection('carts').increment('cart', 'pear', 5);
+    a.resume();
+    b.resume();
+    const expected = new Map([
+      ['apple', 11],
+      ['pear', 5],
+    ]);
+    await eventually(async () => {
+      expect((await a.collection('carts').get('cart'))?.value).toEqual(expected);
+      expect((await b.collection('carts').get('cart'))?.value).toEqual(expected);
+    });
+  });
+
+  it("ack 'relay' resolves only once the relay committed: with the relay down it waits, and after a restart the write is re-sent and resolves", async () => {
+    const a = await clients.open(dbName('a'), { ackTimeoutMs: 30_000 });
+    await a.whenSynced({ timeoutMs: 5000 });
+    await relay.stop();
+    let resolved = false;
+    const write = a.collection('notes').put('durable', 'yes', { ack: 'relay' });
+    void write.then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(resolved).toBe(false);
+    expect((await a.outbox()).map((w) => w.key)).toEqual(['durable']);
+    await relay.start();
+    const receipt = await write;
+    expect(receipt.level).toBe('relay');
+    const fresh = await clients.open(dbName('fresh'));
+    await eventually(async () => expect((await fresh.collection('notes').get('durable'))?.value).toBe('yes'));
+  });
+
+  it('a level not reached in time rejects with AckTimeoutError naming the level reached; the write stays queued and syncs later', async () => {
+    const a = await clients.open(dbName('a'), { ackTimeoutMs: 150 });
+    await relay.stop();
+    const error = await a
+      .collection('notes')
+      .put('late', 1, { ack: 'quorum' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(AckTimeoutError);
+    expect((error as AckTimeoutError).reached).toBe('local');
+    expect((error as AckTimeoutError).code).toBe('ack_timeout');
+    expect((await a.outbox()).map((w) => [w.key, w.status, w.ack])).toEqual([['late', 'local', 'quorum']]);
+    await relay.start();
+    await a.whenSynced({ timeoutMs: 10_000 });
+    expect(await a.outbox()).toEqual([]);
+  });
+
+  it('leader-follower: a stale write is rolled back with a rejected event, kept in rejected(), and retry writes it over the current value', async () => {
+    const stock = { stock: { mode: 'leader-follower', strategy: 'lww' } } as const;
+    const a = await clients.open(dbName('a'), { collections: stock });
+    const b = await clients.open(dbName('b'), { collections: stock });
+    await a.collection('stock').put('sku', 10, { ack: 'relay' });
+    await eventually(async () => expect((await b.collection('stock').get('sku'))?.value).toBe(10));
+    await a.collection('stock').get('sku');
+    b.pause();
+    await a.collection('stock').put('sku', 9, { ack: 'relay' });
+    const events: unknown[] = [];
+    b.on('rejected', (e) => events.push([e.key, e.code]));
+    const refused = b.collection('stock').put('sku', 8, { ack: 'relay' });
+    expect((await b.collection('stock').get('sku'))?.value).toBe(8); // optimistic, pending
+    expect((await b.collection('stock').get('sku'))?.pending).toBe(true);
+    b.resume();
+    await expect(refused).rejects.toMatchObject({ code: 'conflict_rejected' });
+    expect(events).toEqual([['sku', 'conflict_rejected']]);
+    const rolledBack = await b.collection('stock').get('sku');
+    expect(rolledBack?.value).toBe(9);
+    expect(rolledBack?.pending).toBe(false);
+    const [rejected] = await b.rejected();
+    expect(rejected).toMatchObject({ key: 'sku', code: 'conflict_rejected', value: 8, status: 'rejected' });
+    await rejected!.retry({ ack: 'relay' });
+    expect(await b.rejected()).toEqual([]);
+    await eventually(async () => expect((await a.collection('stock').get('sku'))?.value).toBe(8));
+  });
+
+  it('leader-follower: onReject rebases a refused write on the current value', async () => {
+    const stock = {
+      stock: {
+        mode: 'leader-follower' as const,
+        strategy: 'lww' as const,
+        onReject: (attempted: number | undefined, current: number | undefined) => (current ?? 0) - (10 - (attempted ?? 10)),
+      },
+    };
+    const a = await clients.open(dbName('a'), { collections: stock });
+    const b = await clients.open(dbName('b'), { collections: stock });
+    await a.collection('stock').put('sku', 10, { ack: 'relay' });
+    await eventually(async () => expect((await b.collection('stock').get('sku'))?.value).toBe(10));
+    await a.collection('stock').get('sku');
+    b.pause();
+    await a.collection('stock').put('sku', 9, { ack: 'relay' }); // a sold one
+    await b.collection('stock').put('sku', 7); // b sold three, from a stale read of 10
+    b.resume();
+    await eventually(async () => {
+      expect((await a.collection('stock').get('sku'))?.value).toBe(6);
+      expect((await b.collection('stock').get('sku'))?.value).toBe(6);
+    });
+    expect(await b.rejected()).toEqual([]);
+  });
+
+  it('restarting a client on the same database keeps data, outbox and cursor', async () => {
+    const name = dbName('restart');
+    const a = await clients.open(name);
+    await a.collection('notes').put('synced', 1, { ack: 'relay' });
+    await eventually(() => expect(a.status.get().positions['notes']).toBeGreaterThanOrEqual(1));
+    a.pause();
+    await a.collection('notes').put('offline', 2);
+    await a.close();
+    const again = await clients.open(name, { transport: undefined });
+    expect((await again.collection('notes').get('synced'))?.value).toBe(1);
+    expect((await again.outbox()).map((w) => w.key)).toEqual(['offline']);
+    const cursor = await again.replica.storage.read((tx) => tx.getMeta<Cursor>('cursor\u0000notes\u0000'));
+    expect(cursor?.seq).toBeGreaterThanOrEqual(1);
+    await again.close();
+    const online = await clients.open(name);
+    await online.whenSynced({ timeoutMs: 5000 });
+    const other = await clients.open(dbName('other'));
+    await eventually(async () => expect((await other.collection('notes').get('offline'))?.value).toBe(2));
+  });
+
+  it('status moves offline → connecting → syncing → synced; pause goes offline, resume syncs again', async () => {
+    const seen: string[] = [];
+    const a = await clients.open(dbName('a'));
+    a.status.subscribe((s) => {
+      if (seen[seen.length - 1] !== s.connection) seen.push(s.connection);
+    });
+    await a.whenSynced({ timeoutMs: 5000 });
+    a.pause();
+    expect(a.status.get()).toMatchObject({ connection: 'offline', paused: true });
+    await a.collection('notes').put('x', 1);
+    expect(a.status.get().pending).toBe(1);
+    a.resume();
+    await a.whenSynced({ timeoutMs: 5000 });
+    expect(a.status.get().pending).toBe(0);
+    expect(seen.slice(0, 2)).toEqual(['connecting', 'syncing'].includes(seen[0]!) ? seen.slice(0, 2) : ['offline', 'connecting']);
+    expect(seen).toContain('synced');
+    expect(seen.indexOf('offline', 1)).toBeGreaterThan(seen.indexOf('synced'));
+    await eventually(() => expect(a.status.get().positions['notes']).toBeGreaterThanOrEqual(1));
+  });
+});
+
+describe('refusals and limits (real relay)', () => {
+  let relay: RelayFixture | undefined;
+  const clients = clientSet(() => ({ transport: relay!.memory }));
+  afterEach(async () => {
+    await clients.closeAll();
+    await relay?.close();
+    relay = undefined;
+  });
+
+  it('a write the relay refuses for good leaves the outbox for rejected(), never blocks the writes behind it, and can be retried or discarded', async () => {
+    relay = await startRelayFixture({
+      auth: {
+        anonymous: false,
+        authenticate: async () => ({ id: 'user' }),
+        authorize: (_p, _c, key, access) => access === 'read' || key === undefined || !key.startsWith('locked'),
+      },
+    });
+    const a = await clients.open(dbName('a'), { auth: 'token' });
+    const events: string[] = [];
+    a.on('rejected', (e) => events.push(`${e.key}:${e.code}`));
+    a.pause();
+    const refused = a.collection('notes').put('locked-1', 'no', { ack: 'relay' });
+    const behind = a.collection('notes').put('open-1', 'yes', { ack: 'relay' });
+    a.resume();
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(behind).resolves.toMatchObject({ level: 'relay' });
+    expect(events).toEqual(['locked-1:forbidden']);
+    expect(await a.collection('notes').get('locked-1')).toBeUndefined(); // rolled back
+    const list = await a.rejected();
+    expect(list.map((r) => [r.key, r.code, r.value])).toEqual([['locked-1', 'forbidden', 'no']]);
+    await expect(list[0]!.retry({ ack: 'relay' })).rejects.toMatchObject({ code: 'forbidden' });
+    const again = await a.rejected();
+    expect(again).toHaveLength(1);
+    await again[0]!.discard();
+    expect(await a.rejected()).toEqual([]);
+    expect(await a.outbox()).toEqual([]);
+  });
+
+  it("a value over the relay's advertised limit is refused at put (the last welcome's limit, persisted; 1 MiB before first contact)", async () => {
+    relay = await startRelayFixture({ limits: { maxValueBytes: 1000 } });
+    const name = dbName('limits');
+    const offline = await clients.open(name, { transport: undefined });
+    await expect(offline.collection('notes').put('huge', 'x'.repeat(1024 * 1024 + 10))).rejects.toMatchObject({ code: 'payload_too_large' });
+    await offline.collection('notes').put('medium', 'x'.repeat(5000)); // fine before first contact
+    await offline.close();
+    const a = await clients.open(name);
+    await eventually(async () => expect(a.status.get().error?.code ?? (await a.rejected())[0]?.code).toBe('payload_too_large'));
+    await expect(a.collection('notes').put('big', 'x'.repeat(2000))).rejects.toMatchObject({ code: 'payload_too_large' });
+    expect((await a.outbox()).map((w) => w.key)).not.toContain('big');
+    await a.close();
+    const reopened = await clients.open(name, { transport: undefined });
+    await expect(reopened.collection('notes').put('big', 'x'.repeat(2000))).rejects.toBeInstanceOf(ConvergeError);
+  });
+
+  it('a collection declared differently from the relay is a typed error at connect, with no reconnect loop', async () => {
+    relay = await startRelayFixture({ collections: COLLECTIONS });
+    const a = await clients.open(dbName('a'), { collections: { carts: { strategy: 'siblings' } } });
+    await eventually(() => expect(a.status.get().error).toBeInstanceOf(ConvergeError));
+    expect(a.status.get().error).toMatchObject({ code: 'bad_message' });
+    expect(a.status.get().error?.message).toContain('carts');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.status.get().connection).toBe('offline');
+  });
+
+  it('unauthorized: the auth function is asked for a fresh token once, then the client connects', async () => {
+    relay = await startRelayFixture({
+      auth: { anonymous: false, authenticate: async (token) => (token === 'fresh' ? { id: 'u' } : undefined), authorize: () => true },
+    });
+    const asked: boolean[] = [];
+    const a = await clients.open(dbName('a'), {
+      auth: ({ refresh }) => {
+        asked.push(refresh);
+        return refresh ? 'fresh' : 'expired';
+      },
+    });
+    await a.whenSynced({ timeoutMs: 5000 });
+    expect(asked).toEqual([false, true]);
+  });
+
+  it('unauthorized with no valid token: the error is in status and the client retries with backoff, not in a loop', async () => {
+    relay = await startRelayFixture({ auth: { anonymous: false, authenticate: async () => undefined, authorize: () => true } });
+    let asked = 0;
+    const a = await clients.open(dbName('a'), {
+      auth: () => {
+        asked++;
+        return 'bad';
+      },
+      backoff: { baseMs: 400, maxMs: 400 },
+    });
+    await eventually(() => expect(a.status.get().error?.code).toBe('unauthorized'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect(asked).toBeLessThanOrEqual(5);
+  });
+});
