@@ -11,7 +11,7 @@ import { encodeDocState } from '../encoding.js';
 import { contextDotKeys, OracleReplica } from './oracle.js';
 import { SimNetwork, type SimReplica } from './sim-network.js';
 
-export interface HistoryOptions {
+export interface HistoryOptions<V = unknown> {
   readonly seed: number;
   /** 2–5 replicas. */
   readonly replicas: number;
@@ -21,6 +21,8 @@ export interface HistoryOptions {
   readonly checkEveryStep?: boolean;
   /** Stop before the final heal and full exchange. */
   readonly unsettled?: boolean;
+  /** What states go through between replicas, e.g. a wire encoding and back (see `SimNetworkOptions`). */
+  readonly transport?: (state: DocState<V>) => DocState<V>;
 }
 
 type RegisterPayload = { readonly value: number } | { readonly deleted: true };
@@ -64,8 +66,8 @@ function assertConverged<V>(net: SimNetwork<V>, encode: (state: DocState<V>) => 
  * evictions, checked against the exact causal-history oracle; then heal and full exchange,
  * and every replica must hold identical states. Throws with the seed on any disagreement.
  */
-export function runRegisterHistory(options: HistoryOptions): SimNetwork<number> {
-  const net = new SimNetwork<number>({ seed: options.seed, replicas: options.replicas });
+export function runRegisterHistory(options: HistoryOptions<number>): SimNetwork<number> {
+  const net = new SimNetwork<number>({ seed: options.seed, replicas: options.replicas, ...(options.transport ? { transport: options.transport } : {}) });
   const keys = Array.from({ length: options.keys ?? 2 }, (_, i) => `k${i}`);
   const writes = new Map<string, { dot: readonly [string, number]; seen: Set<string>; payload: RegisterPayload }>();
   const oracles = new Map<string, OracleReplica<RegisterPayload>>();
@@ -122,7 +124,8 @@ export function runRegisterHistory(options: HistoryOptions): SimNetwork<number> 
 }
 
 type CartOp = OrMapOp<IncrementOp> | ClearOp;
-type CartState = CrdtState<ReadonlyMap<string, DotFun<number>>>;
+/** A cart's value in a history: the `cart` CRDT's state (item → dot → amount, and its seen-set). */
+export type CartState = CrdtState<ReadonlyMap<string, DotFun<number>>>;
 
 /**
  * A random history of shopping-cart operations (increments, decrements, removes, clears)
@@ -131,8 +134,8 @@ type CartState = CrdtState<ReadonlyMap<string, DotFun<number>>>;
  * specification over the operations it has seen: the quantity of an item is the sum of its
  * increments that no remove or clear of it had seen.
  */
-export function runCartHistory(options: HistoryOptions): SimNetwork<CartState> {
-  const net = new SimNetwork<CartState>({ seed: options.seed, replicas: options.replicas });
+export function runCartHistory(options: HistoryOptions<CartState>): SimNetwork<CartState> {
+  const net = new SimNetwork<CartState>({ seed: options.seed, replicas: options.replicas, ...(options.transport ? { transport: options.transport } : {}) });
   const items = ['milk', 'eggs', 'bread'];
   const key = 'cart';
   const ops = new Map<string, { seen: Set<string>; op: CartOp }>();

@@ -22,11 +22,16 @@ export interface InFlight<V> {
   readonly delta: DocState<V>;
 }
 
-export interface SimNetworkOptions {
+export interface SimNetworkOptions<V = unknown> {
   readonly seed: number;
   readonly replicas: number;
   /** Replica ids; default 'r0', 'r1', … */
   readonly ids?: readonly string[];
+  /**
+   * What a state goes through between replicas (every delivered delta, every full-state
+   * merge), e.g. a wire encoding and back. Default: nothing.
+   */
+  readonly transport?: (state: DocState<V>) => DocState<V>;
 }
 
 export interface SimHooks<V> {
@@ -50,10 +55,12 @@ export class SimNetwork<V> {
   /** Partition group per replica; messages cross groups only after `heal()`. */
   private groups: number[];
   private time = 1_700_000_000_000;
+  private readonly transport: (state: DocState<V>) => DocState<V>;
   hooks: SimHooks<V> = {};
 
-  constructor(options: SimNetworkOptions) {
+  constructor(options: SimNetworkOptions<V>) {
     this.rng = createPrng(options.seed);
+    this.transport = options.transport ?? ((state) => state);
     this.groups = Array.from({ length: options.replicas }, () => 0);
     this.replicas = Array.from({ length: options.replicas }, (_, index) => {
       const id = options.ids?.[index] ?? `r${index}`;
@@ -135,8 +142,9 @@ export class SimNetwork<V> {
     const [message, index] = this.rng.pick(ready);
     if (!duplicate) this.inFlight.splice(index, 1);
     const to = this.replicas[message.to]!;
-    for (const sibling of message.delta.siblings) to.clock.receive(sibling.hlc);
-    this.merge(to, message.key, message.delta);
+    const delta = this.transport(message.delta);
+    for (const sibling of delta.siblings) to.clock.receive(sibling.hlc);
+    this.merge(to, message.key, delta);
     this.hooks.onDelta?.(to, message.key, message.delta);
     return true;
   }
@@ -157,7 +165,7 @@ export class SimNetwork<V> {
   /** `to` merges `from`'s whole state for every key `from` holds (anti-entropy). */
   fullMerge(from: SimReplica<V>, to: SimReplica<V>): void {
     for (const [key, state] of from.docs) {
-      this.merge(to, key, state);
+      this.merge(to, key, this.transport(state));
       this.hooks.onFullMerge?.(from, to, key);
     }
   }
