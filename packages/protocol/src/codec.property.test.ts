@@ -1,13 +1,12 @@
-import { ConvergeError } from '@converge/conflict';
+import { ConvergeError, validateDocState } from '@converge/conflict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeFrame, decodeRelayFrame, encodeFrame } from './codec.js';
 import type { Frame } from './frame.js';
-import { arbFrame, arbJunkFrameText, arbMutatedFrameText } from './testing/arbitraries.js';
+import { arbFrame, arbJunkFrameText, arbMutatedChangesText, arbMutatedFrameText } from './testing/arbitraries.js';
 import { decodeValue } from './value-codec.js';
 import type { WireState } from './wire-state.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
+import { propertyOptions } from '@converge/conflict/testing';
 
 const prototypes = [Object.prototype, Array.prototype, Function.prototype, String.prototype, Number.prototype, Map.prototype, Set.prototype];
 const snapshot = (): string[][] => prototypes.map((p) => Object.getOwnPropertyNames(p).sort());
@@ -37,9 +36,14 @@ function consume(text: string): void {
       expect(typeof result.error.path).toBe('string');
       continue;
     }
+    // Whatever is accepted is a valid frame: its states pass conflict's validation, and it
+    // encodes and decodes to itself.
     for (const state of statesOf(result.value)) {
+      expect(validateDocState(state).ok).toBe(true);
       for (const sibling of state.siblings) if (sibling.deleted !== true && 'json' in sibling.value) decodeValue(sibling.value);
     }
+    const again = decode(encodeFrame(result.value));
+    expect(again.ok && again.value).toEqual(result.value);
   }
 }
 
@@ -51,7 +55,7 @@ describe('codec properties', () => {
         if (!decoded.ok) throw decoded.error;
         expect(decoded.value).toEqual(frame);
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -62,7 +66,19 @@ describe('codec properties', () => {
         consume(text);
         expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
       }),
-      { numRuns: runs },
+      propertyOptions(),
+    );
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('mutated changes frames (the lean decoder: simple and general docs, steps, table indices) never throw; a refusal is typed', () => {
+    const before = snapshot();
+    fc.assert(
+      fc.property(arbMutatedChangesText, (text) => {
+        consume(text);
+        expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      }),
+      propertyOptions(),
     );
     expect(snapshot()).toEqual(before);
   });
@@ -74,7 +90,7 @@ describe('codec properties', () => {
         consume(text);
         expect(([] as unknown as Record<string, unknown>)['polluted']).toBeUndefined();
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
     expect(snapshot()).toEqual(before);
   });

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8ByteLength } from './utf8-length.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
+import { propertyOptions } from '@converge/conflict/testing';
 
 describe('utf8ByteLength', () => {
   it('counts what a WebSocket text frame carries, lone surrogates as their replacement character', () => {
@@ -16,7 +15,7 @@ describe('utf8ByteLength', () => {
           expect(utf8ByteLength(mixed)).toBe(encoder.encode(mixed).length);
         },
       ),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 

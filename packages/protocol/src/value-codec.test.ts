@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_VALUE_DEPTH } from './limits.js';
 import { RICH_VALUE } from './testing/samples.js';
 import { decodeValue, encodeValue, isEncodedValue } from './value-codec.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
+import { propertyOptions } from '@converge/conflict/testing';
 
 function roundTrip(value: unknown): unknown {
   const encoded = JSON.parse(JSON.stringify(encodeValue(value))) as unknown;
@@ -51,7 +50,7 @@ describe('encodeValue / decodeValue', () => {
       fc.property(arbRich, (value) => {
         expect(roundTrip(value)).toStrictEqual(value);
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 
@@ -126,7 +125,7 @@ describe('encodeValue / decodeValue', () => {
         decodeValue(encoded);
         expect(JSON.stringify(encoded)).toBe(copy);
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
   });
@@ -138,5 +137,26 @@ describe('encodeValue / decodeValue', () => {
     const second = decodeValue(encoded);
     expect(JSON.stringify(encoded)).toBe(snapshot);
     expect(first.ok && second.ok && first.value).toStrictEqual(second.ok && second.value);
+  });
+
+  it('a value without meta skips superjson and comes back as a fresh copy: the app may mutate what it read', () => {
+    const encoded = encodeValue({ title: 'milk', tags: ['a'], nested: { n: 1 } });
+    expect(encoded.meta).toBeUndefined();
+    const read = decodeValue(encoded);
+    const value = (read.ok ? read.value : undefined) as { title: string; tags: string[]; nested: { n: number } };
+    expect(value).toEqual(encoded.json);
+    value.tags.push('b');
+    value.nested.n = 2;
+    value.title = 'changed';
+    expect(encoded.json).toEqual({ title: 'milk', tags: ['a'], nested: { n: 1 } });
+    const again = decodeValue(encoded);
+    expect(again.ok && again.value).toEqual({ title: 'milk', tags: ['a'], nested: { n: 1 } });
+  });
+
+  it('a value without meta is still checked: reserved keys and non-finite numbers are refused with a path', () => {
+    const polluted = decodeValue({ json: JSON.parse('{"a":{"constructor":1}}') });
+    expect(!polluted.ok && polluted.error.path).toBe('value.json.a.constructor');
+    const infinite = decodeValue({ json: [1, Number.POSITIVE_INFINITY] });
+    expect(!infinite.ok && infinite.error.path).toBe('value.json[1]');
   });
 });

@@ -11,7 +11,7 @@ import { A, B, cartState, LIMITS } from './samples.js';
 const REPLICAS = [A, B, 'replicaCCCCCCCCCCCCC'];
 
 const arbCollection = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/).filter((s) => !['__proto__', 'constructor', 'prototype'].includes(s));
-const arbKey = fc.string({ minLength: 1, maxLength: 24, unit: 'grapheme' }).filter((s) => !['__proto__', 'constructor', 'prototype'].includes(s));
+export const arbKey = fc.string({ minLength: 1, maxLength: 24, unit: 'grapheme' }).filter((s) => !['__proto__', 'constructor', 'prototype'].includes(s));
 const arbId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,16}$/).filter((s) => !['__proto__', 'constructor', 'prototype'].includes(s));
 const arbDigest = fc.stringMatching(/^[A-Za-z0-9_-]{8,32}$/);
 const arbSeq = fc.integer({ min: 1, max: 1_000_000 });
@@ -25,6 +25,9 @@ function hasReservedKey(value: unknown): boolean {
 // fast-check biases strings towards troublemakers such as "__proto__": a valid value must not hold them as keys.
 const arbValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).filter((v) => !hasReservedKey(v)),
+  fc.string({ unit: 'grapheme', maxLength: 12 }),
+  // Plain values shaped like the wire's reserved slot forms: they must travel wrapped.
+  fc.constantFrom({ json: 1 }, { json: { json: 2 }, meta: {} }, { s: [], c: { v: {} } }, { s: 1, c: 2 }, { meta: {} }, { json: 1, x: 2 }),
   fc.date({ noInvalidDate: true }),
   fc.record({
     at: fc.date({ noInvalidDate: true }),
@@ -35,8 +38,28 @@ const arbValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** A state as writes make it: a few writes by random replicas, some reading what came before, some deletes. */
-const arbState: fc.Arbitrary<WireState> = fc.oneof(
+export const arbWireState: fc.Arbitrary<WireState> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null).map(() => cartState()) },
+  {
+    // One replica writing a key on its own: the simple state, the common case on the wire.
+    weight: 3,
+    arbitrary: fc
+      .record({
+        replica: fc.constantFrom(...REPLICAS),
+        writes: fc.integer({ min: 1, max: 5 }),
+        value: arbValue,
+        wall: fc.integer({ min: 0, max: 2 ** 45 }),
+        logical: fc.nat(0xffff),
+      })
+      .map(({ replica, writes, value, wall, logical }) => {
+        let state = emptyDocState<unknown>();
+        for (let counter = 1; counter <= writes; counter++) {
+          const hlc = { wall: wall + counter, logical: counter === writes ? logical : 0, replica };
+          state = writeDoc(state, { dot: [replica, counter], hlc, readContext: state.context, value: encodeValue(value) }).state;
+        }
+        return state as WireState;
+      }),
+  },
   {
     weight: 4,
     arbitrary: fc
@@ -65,7 +88,7 @@ const arbState: fc.Arbitrary<WireState> = fc.oneof(
   },
 );
 
-const arbCursor: fc.Arbitrary<Cursor> = fc.record({ lineage: arbId, seq: fc.nat({ max: 1_000_000 }), hash: arbDigest, mac: arbDigest });
+export const arbCursor: fc.Arbitrary<Cursor> = fc.record({ lineage: arbId, seq: fc.nat({ max: 1_000_000 }), hash: arbDigest, mac: arbDigest });
 const arbSubscription = fc.record(
   { collection: arbCollection, cursor: fc.option(arbCursor, { nil: null }), filter: fc.record({ prefix: arbKey }) },
   { requiredKeys: ['collection', 'cursor'] },
@@ -74,6 +97,33 @@ const arbDeclaration = fc.record({
   mode: fc.constantFrom('multi-leader' as const, 'leader-follower' as const),
   strategy: fc.constantFrom('siblings' as const, 'lww' as const, 'cart' as const),
 });
+
+/** A valid `changes` frame of up to `maxDocs` docs (simple and general states mixed). */
+function changesFrames(maxDocs: number): fc.Arbitrary<Frame> {
+  return fc
+    .record({
+      collection: arbCollection,
+      phase: fc.constantFrom('catchup' as const, 'live' as const),
+      cursor: arbCursor,
+      docs: fc.array(fc.record({ key: arbKey, state: arbWireState }), { maxLength: maxDocs }),
+      done: fc.boolean(),
+      resync: fc.boolean(),
+    })
+    .map(({ collection, phase, cursor, docs, done, resync }): Frame => {
+      const frame = {
+        type: 'changes' as const,
+        collection,
+        phase,
+        docs: docs.map((d, i) => ({ ...d, seq: cursor.seq + i + 1 })),
+        watermark: cursor.seq + docs.length,
+        cursor: { ...cursor, seq: cursor.seq + docs.length },
+      };
+      if (phase === 'live') return frame;
+      return { ...frame, ...(done ? { done: true as const } : {}), ...(resync ? { resync: true as const } : {}) };
+    });
+}
+
+const arbChangesFrame = changesFrames(4);
 
 /** Any valid frame. */
 export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
@@ -110,7 +160,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     ack: fc.constantFrom('local' as const, 'relay' as const, 'quorum' as const, 'all' as const),
     changes: fc.array(
       fc.record(
-        { collection: arbCollection, key: arbKey, delta: arbState, writeNumber: arbSeq, resync: fc.constant(true as const) },
+        { collection: arbCollection, key: arbKey, delta: arbWireState, writeNumber: arbSeq, resync: fc.constant(true as const) },
         { requiredKeys: ['collection', 'key', 'delta', 'writeNumber'] },
       ),
       { minLength: 1, maxLength: 4 },
@@ -130,7 +180,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
             status: fc.constant('rejected' as const),
             code: fc.constantFrom('conflict_rejected' as const, 'forbidden' as const, 'clock_skew' as const),
             message: fc.string({ maxLength: 40 }),
-            current: arbState,
+            current: arbWireState,
           },
           { requiredKeys: ['collection', 'key', 'status', 'code', 'message'] },
         ),
@@ -149,29 +199,9 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     type: fc.constant('read-result' as const),
     id: arbId,
     collection: arbCollection,
-    docs: fc.array(fc.record({ key: arbKey, seq: fc.nat(), state: fc.option(arbState, { nil: null }) }), { maxLength: 3 }),
+    docs: fc.array(fc.record({ key: arbKey, seq: fc.nat(), state: fc.option(arbWireState, { nil: null }) }), { maxLength: 3 }),
   }),
-  fc
-    .record({
-      collection: arbCollection,
-      phase: fc.constantFrom('catchup' as const, 'live' as const),
-      cursor: arbCursor,
-      docs: fc.array(fc.record({ key: arbKey, state: arbState }), { maxLength: 4 }),
-      done: fc.boolean(),
-      resync: fc.boolean(),
-    })
-    .map(({ collection, phase, cursor, docs, done, resync }): Frame => {
-      const frame = {
-        type: 'changes' as const,
-        collection,
-        phase,
-        docs: docs.map((d, i) => ({ ...d, seq: cursor.seq + i + 1 })),
-        watermark: cursor.seq + docs.length,
-        cursor: { ...cursor, seq: cursor.seq + docs.length },
-      };
-      if (phase === 'live') return frame;
-      return { ...frame, ...(done ? { done: true as const } : {}), ...(resync ? { resync: true as const } : {}) };
-    }),
+  arbChangesFrame,
   fc.record(
     { type: fc.constant('credit' as const), collection: arbCollection, bytes: fc.integer({ min: 1, max: 2 ** 30 }) },
     { requiredKeys: ['type', 'bytes'] },
@@ -240,31 +270,38 @@ function slots(node: unknown, out: Slot[] = []): Slot[] {
 const MARK = '@@junk@@';
 
 /** A valid frame's text with one node replaced, removed, or given a hostile sibling key. */
-export const arbMutatedFrameText: fc.Arbitrary<string> = fc
-  .record({
-    frame: arbFrame,
-    pick: fc.nat(),
-    how: fc.constantFrom('replace', 'delete', 'add-key'),
-    junk: arbJunkText,
-    key: fc.constantFrom('__proto__', 'constructor', 'prototype', 'type', 'x'),
-  })
-  .map(({ frame, pick, how, junk, key }) => {
-    const wire = JSON.parse(encodeFrame(frame)) as Record<string, unknown>;
-    const all = slots(wire);
-    const slot = all[pick % all.length]!;
-    if (how === 'delete') {
-      if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 1);
-      else delete slot.parent[slot.key as string];
-      return JSON.stringify(wire);
-    }
-    if (how === 'add-key' && !Array.isArray(slot.parent)) {
-      const text = JSON.stringify(slot.parent);
-      const marked = JSON.stringify(wire).replace(text, `{${JSON.stringify(key)}:${MARK},${text.slice(1)}`);
-      return marked.replace(MARK, junk);
-    }
-    (slot.parent as Record<string | number, unknown>)[slot.key] = MARK;
-    return JSON.stringify(wire).replace(JSON.stringify(MARK), junk);
-  });
+function mutated(frames: fc.Arbitrary<Frame>): fc.Arbitrary<string> {
+  return fc
+    .record({
+      frame: frames,
+      pick: fc.nat(),
+      how: fc.constantFrom('replace', 'delete', 'add-key'),
+      junk: arbJunkText,
+      key: fc.constantFrom('__proto__', 'constructor', 'prototype', 'type', 'x'),
+    })
+    .map(({ frame, pick, how, junk, key }) => {
+      const wire = JSON.parse(encodeFrame(frame)) as Record<string, unknown>;
+      const all = slots(wire);
+      const slot = all[pick % all.length]!;
+      if (how === 'delete') {
+        if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 1);
+        else delete slot.parent[slot.key as string];
+        return JSON.stringify(wire);
+      }
+      if (how === 'add-key' && !Array.isArray(slot.parent)) {
+        const text = JSON.stringify(slot.parent);
+        const marked = JSON.stringify(wire).replace(text, `{${JSON.stringify(key)}:${MARK},${text.slice(1)}`);
+        return marked.replace(MARK, junk);
+      }
+      (slot.parent as Record<string | number, unknown>)[slot.key] = MARK;
+      return JSON.stringify(wire).replace(JSON.stringify(MARK), junk);
+    });
+}
+
+export const arbMutatedFrameText = mutated(arbFrame);
+
+/** Mutated `changes` frames of up to 12 docs: the lean decoder's input, fuzzed on its own. */
+export const arbMutatedChangesText = mutated(changesFrames(12));
 
 /** Text that is mostly not a frame at all: junk, truncated frames, bare JSON. */
 export const arbJunkFrameText: fc.Arbitrary<string> = fc.oneof(
