@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { jwtAuth } from './auth/auth.js';
 import { parseDuration } from './duration.js';
-import { loadRelayConfig, type RelayConfigFile } from './relay-config.js';
+import { relayRequestListener } from './http.js';
+import { loadRelayConfig } from './relay-config.js';
+import type { RelaySettings } from './relay-options.js';
 import { extendRecoveryWindow } from './recovery-window.js';
 import { createRelay } from './relay.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -47,7 +49,7 @@ function cursorSecretFor(db: string, given: string | undefined): string | Buffer
 async function serve(values: Record<string, string | boolean | undefined>): Promise<void> {
   const log = pino({ name: 'converge-relay' });
   const db = String(values['db']);
-  const config: RelayConfigFile = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
+  const config: RelaySettings = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
   const store = new SqliteStore(db);
   const jwtSecret = (values['jwt-secret'] as string | undefined) ?? process.env['CONVERGE_JWT_SECRET'];
   const origins = (values['allowed-origins'] as string | undefined)
@@ -55,23 +57,20 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
     .map((o) => o.trim())
     .filter((o) => o.length > 0);
   const relay = createRelay({
+    ...config,
     store,
     logger: log,
-    ...(config.collections === undefined ? {} : { collections: config.collections }),
-    ...(config.limits === undefined ? {} : { limits: config.limits }),
     ...(jwtSecret === undefined ? {} : { auth: jwtAuth({ secret: jwtSecret }) }),
-    ...(origins === undefined ? (config.allowedOrigins === undefined ? {} : { allowedOrigins: config.allowedOrigins }) : { allowedOrigins: origins }),
-    ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
-    ...(config.maxConnectionsPerPrincipal === undefined ? {} : { maxConnectionsPerPrincipal: config.maxConnectionsPerPrincipal }),
-    ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
-    ...(config.principalRateLimit === undefined ? {} : { principalRateLimit: config.principalRateLimit }),
+    ...(origins === undefined ? {} : { allowedOrigins: origins }),
     cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
     recoveryWindowMs: parseDuration(String(values['recovery-window'])),
     openRecoveryWindow: values['open-recovery-window'] === true,
   });
   const cert = values['tls-cert'] as string | undefined;
   const key = values['tls-key'] as string | undefined;
-  const server: Server = cert !== undefined && key !== undefined ? createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }) : createHttpServer();
+  const listener = relayRequestListener(relay.handleRequest);
+  const server: Server =
+    cert !== undefined && key !== undefined ? createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, listener) : createHttpServer(listener);
   relay.attach(server);
   const host = String(values['host']);
   await new Promise<void>((done) => server.listen(Number(values['port']), host, done));

@@ -16,28 +16,33 @@ import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
 import { parseStored, serializeState } from './stored-state.js';
-import type { RelayStore, StoreTx, StoredDoc } from './store/relay-store.js';
+import type { StoreTx, StoredDoc } from './store/relay-store.js';
 
 /** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
 export const SIBLING_WARNING = 25;
 
-export interface PushContext {
-  readonly store: RelayStore;
-  readonly collections: CollectionRegistry;
+/** A push as a session hands it over: the changes of one `push` frame and who sent them. */
+export interface Push {
   /** The replica id the connection gave in `hello`: the only one it may mint dots for. */
   readonly replicaId: ReplicaId;
   readonly principal: Principal;
-  readonly auth: RelayAuth;
-  readonly limits: RelayLimits;
-  /** The relay's clock, ms. */
-  readonly now: number;
-  /** Inside a recovery window, re-pushed states may carry other replicas' unseen dots with the siblings that bear them. */
-  readonly recoveryOpen: boolean;
+  readonly changes: readonly PushedChange[];
   /**
    * An upper bound on the pushed frame's size in UTF-8 bytes. A value is part of its frame, so
    * when the whole frame fits `maxValueBytes`, no value needs measuring.
    */
   readonly frameBytes: number;
+}
+
+/** What every push of one group commit is judged by. */
+export interface PushRules {
+  readonly collections: CollectionRegistry;
+  readonly auth: RelayAuth;
+  readonly limits: RelayLimits;
+  /** The relay's clock at the commit, ms. */
+  readonly now: number;
+  /** Inside a recovery window, re-pushed states may carry other replicas' unseen dots with the siblings that bear them. */
+  readonly recoveryOpen: boolean;
 }
 
 /** A change the relay committed: what fan-out sends to subscribers. */
@@ -54,13 +59,11 @@ export interface PushOutcome {
   /** One per pushed change, in push order. */
   readonly results: ChangeResult[];
   readonly committed: CommittedChange[];
+  /** What the metrics count: repairs inside a recovery window, keys left with siblings. */
   readonly counts: {
-    accepted: number;
-    unchanged: number;
     repairs: number;
     siblingsCreated: number;
     siblingWarnings: number;
-    rejected: Partial<Record<ErrorCode, number>>;
   };
 }
 
@@ -85,33 +88,23 @@ function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: Re
   return out;
 }
 
-export interface PushRequest {
-  readonly ctx: PushContext;
-  readonly changes: readonly PushedChange[];
-}
-
 /**
- * Judges and applies pushes — from one or many connections — in ONE store transaction (group
- * commit): validation and trust checks, merge (or the leader's compare-and-set), a new seq per
- * changed key. Every change gets a result; a refused change changes nothing and does not block
- * the others. If the transaction throws, nothing of any push is kept.
+ * Judges and applies one push inside the group commit's transaction: validation and trust
+ * checks, merge (or the leader's compare-and-set), a new seq per changed key. Every change gets
+ * a result; a refused change changes nothing and does not block the others.
  */
-export function ingestPushes(store: RelayStore, requests: readonly PushRequest[]): PushOutcome[] {
-  return store.transact((tx) => requests.map(({ ctx, changes }) => judgePush(ctx, tx, changes)));
-}
-
-function judgePush(ctx: PushContext, tx: StoreTx, changes: readonly PushedChange[]): PushOutcome {
-  const counts: PushOutcome['counts'] = { accepted: 0, unchanged: 0, repairs: 0, siblingsCreated: 0, siblingWarnings: 0, rejected: {} };
+export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcome {
+  const { changes } = push;
+  const counts: PushOutcome['counts'] = { repairs: 0, siblingsCreated: 0, siblingWarnings: 0 };
   const committed: CommittedChange[] = [];
   let writeNumber = 0;
   const results = changes.map((change): ChangeResult => {
     const { collection, key } = change;
     writeNumber = Math.max(writeNumber, change.writeNumber);
-    const outcome = judge(ctx, tx, change, counts, committed);
+    const outcome = judge(rules, push, tx, change, counts, committed);
     if (outcome instanceof Refusal) {
-      counts.rejected[outcome.code] = (counts.rejected[outcome.code] ?? 0) + 1;
       // The stored state goes back only to a principal that may read the key.
-      const current = outcome.current !== undefined && ctx.auth.authorize(ctx.principal, collection, key, 'read') ? outcome.current : undefined;
+      const current = outcome.current !== undefined && rules.auth.authorize(push.principal, collection, key, 'read') ? outcome.current : undefined;
       return {
         collection,
         key,
@@ -123,44 +116,44 @@ function judgePush(ctx: PushContext, tx: StoreTx, changes: readonly PushedChange
     }
     return { collection, key, status: 'accepted', seq: outcome };
   });
-  if (writeNumber > 0) tx.noteWriteNumber(ctx.replicaId, writeNumber);
+  if (writeNumber > 0) tx.noteWriteNumber(push.replicaId, writeNumber);
   return { results, committed, counts };
 }
 
-function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: PushOutcome['counts'], committed: CommittedChange[]): number | Refusal {
+function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, counts: PushOutcome['counts'], committed: CommittedChange[]): number | Refusal {
   const { collection, key, delta } = change;
   const resync = change.resync === true;
-  if (!ctx.auth.authorize(ctx.principal, collection, key, 'write')) {
-    return new Refusal('forbidden', `principal ${ctx.principal.id} may not write ${collection}/${key}`);
+  if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
+    return new Refusal('forbidden', `principal ${push.principal.id} may not write ${collection}/${key}`);
   }
   if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
-  const config = ctx.collections.get(collection);
+  const config = rules.collections.get(collection);
   const type = crdtTypeOf(config.strategy);
   const stored = tx.get(collection, key);
   const current = parseStored(stored);
 
   for (const sibling of delta.siblings) {
     if (sibling.deleted !== true) {
-      const bytes = ctx.frameBytes > ctx.limits.maxValueBytes ? utf8ByteLength(JSON.stringify(sibling.value)) : 0;
-      if (bytes > ctx.limits.maxValueBytes) {
-        return new Refusal('payload_too_large', `value of ${sibling.dot.join(':')} has ${bytes} bytes; the limit is ${ctx.limits.maxValueBytes}`);
+      const bytes = push.frameBytes > rules.limits.maxValueBytes ? utf8ByteLength(JSON.stringify(sibling.value)) : 0;
+      if (bytes > rules.limits.maxValueBytes) {
+        return new Refusal('payload_too_large', `value of ${sibling.dot.join(':')} has ${bytes} bytes; the limit is ${rules.limits.maxValueBytes}`);
       }
       if (type === undefined && !isEncodedValue(sibling.value)) {
         return new Refusal('bad_message', `${collection} is a ${config.strategy} collection: values are encoded {json, meta}`);
       }
     }
-    const own = sibling.dot[0] === ctx.replicaId;
-    if (!own && !(resync && ctx.recoveryOpen) && !contextHas(current.context, sibling.dot)) {
-      return new Refusal('forbidden', `replica ${ctx.replicaId} may not mint dot ${sibling.dot.join(':')}`);
+    const own = sibling.dot[0] === push.replicaId;
+    if (!own && !(resync && rules.recoveryOpen) && !contextHas(current.context, sibling.dot)) {
+      return new Refusal('forbidden', `replica ${push.replicaId} may not mint dot ${sibling.dot.join(':')}`);
     }
-    if (own && !resync && isTooFarAhead(sibling.hlc, ctx.now, ctx.limits.maxClockSkewMs)) {
-      return new Refusal('clock_skew', `write stamped ${sibling.hlc.wall - ctx.now} ms ahead of the relay; the limit is ${ctx.limits.maxClockSkewMs} ms`);
+    if (own && !resync && isTooFarAhead(sibling.hlc, rules.now, rules.limits.maxClockSkewMs)) {
+      return new Refusal('clock_skew', `write stamped ${sibling.hlc.wall - rules.now} ms ahead of the relay; the limit is ${rules.limits.maxClockSkewMs} ms`);
     }
   }
 
-  const unseen = unseenForeignDots(current.context, delta.context, ctx.replicaId);
+  const unseen = unseenForeignDots(current.context, delta.context, push.replicaId);
   if (unseen.size > 0) {
-    if (!(resync && ctx.recoveryOpen)) {
+    if (!(resync && rules.recoveryOpen)) {
       const [replica, counter] = unseen.entries().next().value!;
       return new Refusal('forbidden', `context claims ${replica}:${counter}, a write of another replica this relay has not seen`);
     }
@@ -178,34 +171,30 @@ function judge(ctx: PushContext, tx: StoreTx, change: PushedChange, counts: Push
     if (!(resync && unseen.size > 0)) {
       const base = crdtDocFromWire(type, current, 'stored');
       if (!base.ok) throw new ConvergeError('internal', `stored ${collection}/${key}: ${base.error.message}`);
-      const checked = checkCrdtWrite(type, decoded.value, base.value, ctx.replicaId);
+      const checked = checkCrdtWrite(type, decoded.value, base.value, push.replicaId);
       if (!checked.ok) return new Refusal(checked.error.code, checked.error.message);
     }
   }
 
-  if (config.mode === 'leader-follower') return decideAsLeader(ctx.limits, tx, change, stored, current, committed);
+  if (config.mode === 'leader-follower') return decideAsLeader(rules.limits, tx, change, stored, current, committed);
 
   const { state: merged, anomalies } = mergeDocStates(current, delta);
   if (anomalies.length > 0) {
     const dot = anomalies[0]!.dot.join(':');
     return new Refusal('replica_reset', `dot ${dot} arrived with different content: this replica id was reused`, current);
   }
-  const next = storable(ctx.limits, change, merged, stored);
+  const next = storable(rules.limits, change, merged, stored);
   if (next instanceof Refusal) return next;
   const { text, bytes } = next;
-  if (stored !== undefined && text === stored.state) {
-    counts.unchanged++;
-    return stored.seq;
-  }
+  if (stored !== undefined && text === stored.state) return stored.seq;
   const siblings = merged.siblings.length;
-  if (!resync && siblings > ctx.limits.maxSiblingsPerKey && siblings > current.siblings.length) {
-    return new Refusal('too_many_siblings', `${collection}/${key} would hold ${siblings} siblings; the limit is ${ctx.limits.maxSiblingsPerKey}`);
+  if (!resync && siblings > rules.limits.maxSiblingsPerKey && siblings > current.siblings.length) {
+    return new Refusal('too_many_siblings', `${collection}/${key} would hold ${siblings} siblings; the limit is ${rules.limits.maxSiblingsPerKey}`);
   }
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
   const { seq } = tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
   committed.push({ collection, key, seq, state: merged, bytes });
-  counts.accepted++;
   return seq;
 }
 

@@ -2,28 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConvergeError, STRATEGY_NAMES } from '@converge/conflict';
-import { collectionNameProblem, COLLECTION_MODES, RELAY_LIMIT_NAMES, type CollectionDeclaration, type RelayLimits } from '@converge/protocol';
+import { collectionNameProblem, COLLECTION_MODES, RELAY_LIMIT_NAMES } from '@converge/protocol';
+import type { RelaySettings } from './relay-options.js';
 
-/** What `--config relay.config.{json,js}` may hold. */
-export interface RelayConfigFile {
-  readonly collections?: Readonly<Record<string, CollectionDeclaration>>;
-  readonly limits?: Partial<RelayLimits>;
-  readonly allowedOrigins?: readonly string[];
-  readonly maxConnections?: number;
-  readonly maxConnectionsPerPrincipal?: number;
-  /** Changes per second per connection (token bucket). */
-  readonly rateLimit?: RateLimit;
-  /** Changes per second per authenticated principal, across its connections. */
-  readonly principalRateLimit?: RateLimit;
-}
-
-export interface RateLimit {
-  readonly changesPerSecond: number;
-  readonly burst: number;
-}
-
-/** Checks a config object; a mistake stops the relay at start with the field named. */
-export function checkRelayConfig(raw: unknown, source: string): RelayConfigFile {
+/** Checks a config object (what `--config relay.config.{json,js}` holds); a mistake stops the relay at start with the field named. */
+export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
   const bad = (path: string, message: string) => new ConvergeError('bad_message', `${source}: ${path}: ${message}`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('config', 'must be an object');
   const { collections, limits, allowedOrigins, maxConnections, maxConnectionsPerPrincipal, rateLimit, principalRateLimit, ...rest } = raw as Record<
@@ -71,10 +54,10 @@ export function checkRelayConfig(raw: unknown, source: string): RelayConfigFile 
       if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw bad(`${name}.${field}`, 'must be a positive number');
     }
   }
-  return raw as RelayConfigFile;
+  return raw as RelaySettings;
 }
 
-export async function loadRelayConfig(file: string): Promise<RelayConfigFile> {
+export async function loadRelayConfig(file: string): Promise<RelaySettings> {
   const path = resolve(file);
   const raw: unknown =
     extname(path) === '.json' ? JSON.parse(await readFile(path, 'utf8')) : ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;

@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
 import { ProtocolClient, type ProtocolClientOptions } from '../testing/protocol-client.js';
 import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
-import type { RelayOptions } from '../relay.js';
+import type { RelayOptions } from '../relay-options.js';
 
 /**
  * One relay per test and the clients a test opens, all closed after each test. `client()`

@@ -1,11 +1,13 @@
-import type { ReplicaId } from '@converge/conflict';
-import type { ChangeResult, PushedChange, RelayLimits } from '@converge/protocol';
+import type { RelayLimits } from '@converge/protocol';
 import type { Logger } from 'pino';
-import type { Principal, RelayAuth } from '../auth/auth.js';
+import type { RelayAuth } from '../auth/auth.js';
 import type { CollectionRegistry } from '../collections.js';
+import type { LiveReceiver } from '../fan-out.js';
+import type { PushDone } from '../ingest.js';
+import type { Push } from '../judge-push.js';
 import type { RelayMetrics } from '../metrics.js';
+import type { RateLimit } from '../relay-options.js';
 import type { RelayStore } from '../store/relay-store.js';
-import type { Session } from './session.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export interface SessionOptions {
@@ -13,12 +15,19 @@ export interface SessionOptions {
   readonly helloTimeoutMs: number;
   /** A live subscriber whose unsent bytes exceed this is disconnected (it catches up later). */
   readonly maxBufferedBytes: number;
-  /** Keys per catch-up frame at most. */
+  /** Keys per catch-up scan at most. */
   readonly catchupBatchSize: number;
   /** Subscriptions (distinct collection + filter) per connection at most. */
   readonly maxSubscriptions: number;
-  /** Changes per second per connection (token bucket). */
-  readonly rateLimit: { readonly changesPerSecond: number; readonly burst: number };
+  /** Changes and read keys per second per connection (token bucket). */
+  readonly rateLimit: RateLimit;
+}
+
+/** A session as the relay holds it: counted per principal, fed live rounds, closed at shutdown. */
+export interface HostedSession extends LiveReceiver {
+  /** Set once `hello` was authenticated. */
+  readonly principalId: string | undefined;
+  close(code: number, reason: string): void;
 }
 
 /** What the relay provides to each session. */
@@ -36,16 +45,9 @@ export interface SessionHost {
   recoveryOpen(): boolean;
   openRecoveryWindow(reason: string, details: Record<string, unknown>): void;
   /** Counts the session against its principal's connection limit; false when over it. */
-  register(session: Session): boolean;
-  unregister(session: Session): void;
+  register(session: HostedSession): boolean;
+  unregister(session: HostedSession): void;
   principalBucket(principalId: string): TokenBucket;
-  /**
-   * Queues a push for the next group commit (every push received in one turn of the event
-   * loop, from every connection, in one transaction). `done` gets a result per change once it
-   * is committed, or the error that stopped this push (nothing of it was stored).
-   */
-  submit(
-    push: { replicaId: ReplicaId; principal: Principal; changes: readonly PushedChange[]; frameBytes: number },
-    done: (outcome: ChangeResult[] | Error) => void,
-  ): void;
+  /** Queues a push for the next group commit (see `Ingest`). */
+  submit(push: Push, done: PushDone): void;
 }

@@ -20,8 +20,9 @@ import { FRAME_ENVELOPE_BYTES } from '../relay-limits.js';
 import { parseStored } from '../stored-state.js';
 import type { RelayConnection } from './connection.js';
 import { docEnvelopeBytes } from './frame-packing.js';
-import type { SessionHost } from './session-host.js';
-import { Subscription, type LiveRound, type SubscriptionOwner } from './subscription.js';
+import type { HostedSession, SessionHost } from './session-host.js';
+import type { LiveRound } from '../fan-out.js';
+import { Subscription, type SubscriptionOwner } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** WebSocket close codes the relay uses. */
@@ -30,7 +31,7 @@ export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy:
 const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
 
 /** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
-export class Session {
+export class Session implements HostedSession {
   /** `draining`: failed, but pushes already queued still get their acks before the close. */
   private phase: 'hello' | 'auth' | 'open' | 'draining' | 'closed' = 'hello';
   private failure: { code: ErrorCode; message: string; closeCode: number } | undefined;

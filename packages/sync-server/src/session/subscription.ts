@@ -1,19 +1,11 @@
 import { encodeFrame, type ChangedDoc, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
-import type { CommittedChange } from '../push-ingest.js';
+import type { LiveRound } from '../fan-out.js';
+import type { CommittedChange } from '../judge-push.js';
 import { parseStored } from '../stored-state.js';
 import type { StoredDoc } from '../store/relay-store.js';
 import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
 import { docEnvelopeBytes, packFrames } from './frame-packing.js';
 import type { SessionHost } from './session-host.js';
-
-/** One fan-out round: the changes committed since the last round, by collection, in commit order. */
-export interface LiveRound {
-  readonly changes: ReadonlyMap<string, readonly CommittedChange[]>;
-  /** The collection's head seq now (read once per round). */
-  head(collection: string): number;
-  /** Encoded frames of this round with their UTF-8 sizes, shared by subscribers that get the same one. */
-  readonly frames: Map<string, { readonly text: string; readonly bytes: number }>;
-}
 
 /** What a subscription needs from the session that holds it. */
 export interface SubscriptionOwner {

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createRelay, type Relay, type RelayOptions } from '../relay.js';
+import { relayRequestListener } from '../http.js';
+import type { RelayOptions } from '../relay-options.js';
+import { createRelay, type Relay } from '../relay.js';
 import { MemoryStore } from '../store/memory-store.js';
 
 export interface TestRelay {
@@ -13,10 +15,13 @@ export interface TestRelay {
   close(): Promise<void>;
 }
 
-/** A real relay on 127.0.0.1, port 0, with a silent logger and a memory store unless given. */
+/**
+ * A real relay on 127.0.0.1, port 0, with a silent logger and a memory store unless given; its
+ * server answers `/healthz`, `/metrics` and `/` like the CLI's.
+ */
 export async function startTestRelay(options: Partial<RelayOptions> = {}): Promise<TestRelay> {
   const relay = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }), cursorSecret: 'test-cursor-secret', ...options });
-  const server = createServer();
+  const server = createServer(relayRequestListener(relay.handleRequest));
   relay.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
