@@ -1,9 +1,9 @@
 // A protocol-level Converge replica in Node: a WebSocket (permessage-deflate off), frames
 // encoded and decoded with @converge/protocol's public codec, each key's state kept with
-// @converge/conflict's mergeDocStates. Every relay frame is decoded and validated in full; a
+// @converge/conflict's adoptOrMerge. Every relay frame is decoded and validated in full; a
 // catch-up frame's size is granted back as credit once its states are merged, as a client
 // does once it has stored a batch. The browser client's issue adds a driver on @converge/client.
-import { emptyDocState, liveSiblings, mergeDocStates, replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
+import { adoptOrMerge, liveSiblings, replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
 import {
   decodeRelayFrame,
   decodeValue,
@@ -105,8 +105,9 @@ export class WireReplica {
     }
   }
 
+  /** A key this replica does not hold adopts the decoded state; one it holds merges it. */
   merge(key: string, state: WireState): void {
-    this.states.set(key, mergeDocStates<WireValue>(this.states.get(key) ?? emptyDocState(), state).state);
+    this.states.set(key, adoptOrMerge<WireValue>(this.states.get(key), state).state);
   }
 
   /** Pushes `changes` (at most the relay's maxChangesPerFrame) and resolves with the ack. */
