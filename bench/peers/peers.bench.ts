@@ -42,6 +42,12 @@ export function ensurePeersInstalled(): void {
   if (run.status !== 0) throw new Error(`npm install --prefix ${PEERS_DIR} failed (${run.status ?? run.signal})`);
 }
 
+function measuredCommit(): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: PEERS_DIR, encoding: 'utf8' }).stdout.trim();
+  const head = git('rev-parse', '--short', 'HEAD') || 'unknown commit';
+  return git('status', '--porcelain', '--', '../../packages') === '' ? head : `${head} with uncommitted changes in packages/`;
+}
+
 function peerVersions(): Record<string, string> {
   const { dependencies } = JSON.parse(readFileSync(join(PEERS_DIR, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const wanted = ['yjs', 'y-websocket', 'pouchdb-core', 'pouchdb-adapter-memory', 'express-pouchdb', 'express', '@automerge/automerge-repo'];
@@ -150,6 +156,7 @@ export async function runPeersBench(argv: readonly string[] = process.argv.slice
   }
   const results: PeersResults = {
     startedAt: new Date(started).toISOString(),
+    commit: measuredCommit(),
     seconds: (Date.now() - started) / 1000,
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` },
     loadavg: { start: loadStart, end: loadavg() },

@@ -25,6 +25,8 @@ export interface W2Run {
 
 export interface PeersResults {
   readonly startedAt: string;
+  /** The commit measured (`git rev-parse --short HEAD`), marked when packages/ had uncommitted changes. */
+  readonly commit: string;
   readonly seconds: number;
   readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly platform: string };
   /** 1, 5 and 15-minute load averages. */
@@ -132,7 +134,7 @@ export function toMarkdown(results: PeersResults): string {
       '`bench/peers/node_modules` on first use (`npm install --prefix bench/peers`, their own package.json), never with Converge. ' +
       'A full-size run rewrites this section and `bench/results/latest.json`.',
     '',
-    `Run ${results.startedAt} (${fmt(results.seconds)} s) · ${results.machine.cpu} × ${results.machine.cores} · node ${results.machine.node} · ` +
+    `Run ${results.startedAt} (${fmt(results.seconds)} s) of ${results.commit} · ${results.machine.cpu} × ${results.machine.cores} · node ${results.machine.node} · ` +
       `load average (1 / 5 / 15 min) ${load(results.loadavg.start)} at start, ${load(results.loadavg.end)} at end. ` +
       `The machine's 2 cores are shared with other work, so single runs move a lot; compare the medians of per-pair ratios.`,
     '',
