@@ -200,7 +200,8 @@ export class Client implements ClientCore {
       const known = this.replica.collections().some((s) => s.name === name);
       collection = new Collection<never>(this.replica.spec(name), this);
       this.collectionsByName.set(name, collection);
-      if (!known) this.engine?.subscribe(name);
+      if (!known && this.engine !== undefined) this.engine.subscribe(name);
+      else if (!known) this.tabs.post({ type: 'collection', name });
     }
     return collection as unknown as Collection<T>;
   }
@@ -362,6 +363,9 @@ export class Client implements ClientCore {
         else pending.reject(new ConvergeError(message.error.code, message.error.message));
         return;
       }
+      case 'collection':
+        if (leader) this.collection(message.name);
+        return;
       case 'replica':
         void this.replica.open().then((rep) => this.status.update({ replicaId: rep.id }));
         return;

@@ -32,77 +32,87 @@ function docRange(collection: string, options: ScanOptions): IDBKeyRange {
   return IDBKeyRange.bound([collection, prefix], upper, false, true);
 }
 
+/**
+ * A request's promise, with a handler attached: when the transaction aborts, requests still
+ * pending reject, and a caller that stopped awaiting them (it threw first) must not turn that
+ * into an unhandled rejection.
+ */
+function quiet<T>(request: Promise<T>): Promise<T> {
+  request.catch(() => undefined);
+  return request;
+}
+
 class IdbTx implements StorageWriter {
   constructor(private readonly tx: Tx) {}
 
   getDoc(collection: string, key: string): Promise<DocRecord | undefined> {
-    return this.tx.objectStore('docs').get([collection, key]);
+    return quiet(this.tx.objectStore('docs').get([collection, key]));
   }
 
   scanDocs(collection: string, options: ScanOptions = {}): Promise<DocRecord[]> {
-    return this.tx.objectStore('docs').getAll(docRange(collection, options), options.limit);
+    return quiet(this.tx.objectStore('docs').getAll(docRange(collection, options), options.limit));
   }
 
   getMeta<T extends MetaValue>(key: string): Promise<T | undefined> {
-    return this.tx.objectStore('meta').get(key) as Promise<T | undefined>;
+    return quiet(this.tx.objectStore('meta').get(key) as Promise<T | undefined>);
   }
 
   listOutbox(options: { readonly afterId?: number; readonly limit?: number } = {}): Promise<OutboxEntry[]> {
-    return this.tx.objectStore('outbox').getAll(IDBKeyRange.lowerBound(options.afterId ?? 0, true), options.limit);
+    return quiet(this.tx.objectStore('outbox').getAll(IDBKeyRange.lowerBound(options.afterId ?? 0, true), options.limit));
   }
 
   outboxOf(collection: string, key: string): Promise<OutboxEntry[]> {
-    return this.tx.objectStore('outbox').index('byDoc').getAll([collection, key]);
+    return quiet(this.tx.objectStore('outbox').index('byDoc').getAll([collection, key]));
   }
 
   countOutbox(): Promise<number> {
-    return this.tx.objectStore('outbox').count();
+    return quiet(this.tx.objectStore('outbox').count());
   }
 
   listRejected(): Promise<RejectedRecord[]> {
-    return this.tx.objectStore('rejected').getAll();
+    return quiet(this.tx.objectStore('rejected').getAll());
   }
 
   getRejected(writeId: string): Promise<RejectedRecord | undefined> {
-    return this.tx.objectStore('rejected').get(writeId);
+    return quiet(this.tx.objectStore('rejected').get(writeId));
   }
 
   // Writes are not awaited: a failed request aborts the transaction, and `tx.done` rejects.
   putDoc(record: DocRecord): void {
-    void this.tx.objectStore('docs').put!(record).catch(() => undefined);
+    void quiet(this.tx.objectStore('docs').put!(record));
   }
 
   deleteDoc(collection: string, key: string): void {
-    void this.tx.objectStore('docs').delete!([collection, key]).catch(() => undefined);
+    void quiet(this.tx.objectStore('docs').delete!([collection, key]));
   }
 
   putMeta(key: string, value: MetaValue): void {
-    void this.tx.objectStore('meta').put!(value, key).catch(() => undefined);
+    void quiet(this.tx.objectStore('meta').put!(value, key));
   }
 
   deleteMeta(key: string): void {
-    void this.tx.objectStore('meta').delete!(key).catch(() => undefined);
+    void quiet(this.tx.objectStore('meta').delete!(key));
   }
 
   addOutbox(entry: OutboxEntry): Promise<number> {
     const { id: _ignored, ...rest } = entry;
-    return this.tx.objectStore('outbox').add!(rest as OutboxEntry & { id: number });
+    return quiet(this.tx.objectStore('outbox').add!(rest as OutboxEntry & { id: number }));
   }
 
   putOutbox(entry: OutboxEntry & { readonly id: number }): void {
-    void this.tx.objectStore('outbox').put!(entry).catch(() => undefined);
+    void quiet(this.tx.objectStore('outbox').put!(entry));
   }
 
   deleteOutbox(id: number): void {
-    void this.tx.objectStore('outbox').delete!(id).catch(() => undefined);
+    void quiet(this.tx.objectStore('outbox').delete!(id));
   }
 
   putRejected(record: RejectedRecord): void {
-    void this.tx.objectStore('rejected').put!(record).catch(() => undefined);
+    void quiet(this.tx.objectStore('rejected').put!(record));
   }
 
   deleteRejected(writeId: string): void {
-    void this.tx.objectStore('rejected').delete!(writeId).catch(() => undefined);
+    void quiet(this.tx.objectStore('rejected').delete!(writeId));
   }
 }
 

@@ -29,6 +29,8 @@ export type TabMessage =
   | { readonly type: 'read'; readonly id: string; readonly collection: string; readonly keys: readonly string[] }
   /** Leader → follower: the read is merged into storage (or failed). */
   | { readonly type: 'read-done'; readonly id: string; readonly error: ErrorInfo | undefined }
+  /** Follower → leader: this tab started using a collection the app did not declare; follow it too. */
+  | { readonly type: 'collection'; readonly name: string }
   /** The replica id changed (identity loss). */
   | { readonly type: 'replica' }
   /** A tab is deleting the database (`destroy()`): every tab closes its client. */

@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Client } from '../client.js';
+import type { Transport } from '../sync/transport.js';
+import { clientSet, dbName } from '../testing/client-set.js';
+import { eventually } from '../testing/eventually.js';
+import { createMemoryLocks } from '../testing/memory-locks.js';
+import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
+import type { LockManagerLike } from './tab-coordinator.js';
+
+let relay: RelayFixture;
+let locks: LockManagerLike;
+let connections = 0;
+const counting = (): Transport => ({
+  open(handlers) {
+    connections++;
+    return relay.memory.open({
+      ...handlers,
+      onClose: (code, reason) => {
+        connections--;
+        handlers.onClose(code, reason);
+      },
+    });
+  },
+});
+const clients = clientSet(() => ({ transport: counting(), tabs: { locks } }));
+beforeEach(async () => {
+  relay = await startRelayFixture();
+  locks = createMemoryLocks();
+  connections = 0;
+});
+afterEach(async () => {
+  await clients.closeAll();
+  await relay.close();
+});
+
+/** Two tabs of one database: the same name (one storage) and one lock manager. */
+async function twoTabs(): Promise<[Client, Client]> {
+  const name = dbName('tabs');
+  const first = await clients.open(name);
+  const second = await clients.open(name);
+  return [first, second];
+}
+
+describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
+  it('one tab holds the socket; the other follows and mirrors its status', async () => {
+    const [leader, follower] = await twoTabs();
+    await eventually(() => expect(leader.status.get().role).toBe('leader'));
+    expect(follower.status.get().role).toBe('follower');
+    await leader.whenSynced({ timeoutMs: 5000 });
+    await eventually(() => expect(follower.status.get().connection).toBe('synced'));
+    expect(connections).toBe(1);
+    expect(follower.replicaId).toBe(leader.replicaId);
+  });
+
+  it("a follower's write goes to IndexedDB directly and the leader pushes it; the follower's ack promise resolves", async () => {
+    const [, follower] = await twoTabs();
+    const receipt = await follower.collection('notes').put('from-follower', 1, { ack: 'relay' });
+    expect(receipt.level).toBe('relay');
+    const other = await clients.open(dbName('other'));
+    await eventually(async () => expect((await other.collection('notes').get('from-follower'))?.value).toBe(1));
+    expect(connections).toBe(2);
+  });
+
+  it('a remote change reaches the follower’s watchers through the leader', async () => {
+    const [leader, follower] = await twoTabs();
+    await leader.whenSynced({ timeoutMs: 5000 });
+    const seen: unknown[] = [];
+    follower.collection('notes').watch('k', (events) => seen.push(...events.map((e) => e.doc?.value)));
+    const other = await clients.open(dbName('other'));
+    await other.collection('notes').put('k', 'remote', { ack: 'relay' });
+    await eventually(() => expect(seen).toContain('remote'));
+  });
+
+  it('when the leader tab closes, the other tab takes over the socket and syncs new remote changes', async () => {
+    const [leader, follower] = await twoTabs();
+    await leader.whenSynced({ timeoutMs: 5000 });
+    await leader.close();
+    await eventually(() => expect(follower.status.get().role).toBe('leader'));
+    const other = await clients.open(dbName('other'));
+    await other.collection('notes').put('after-handover', 'yes', { ack: 'relay' });
+    await eventually(async () => expect((await follower.collection('notes').get('after-handover'))?.value).toBe('yes'));
+    expect(connections).toBe(2);
+  });
+
+  it('a leader read from a follower goes through the leader', async () => {
+    const [leader, follower] = await twoTabs();
+    await leader.whenSynced({ timeoutMs: 5000 });
+    leader.pause();
+    const other = await clients.open(dbName('other'));
+    await other.collection('notes').put('fresh', 7, { ack: 'relay' });
+    leader.resume();
+    await leader.whenSynced({ timeoutMs: 5000 });
+    expect((await follower.collection('notes').get('fresh', { consistency: 'leader' }))?.value).toBe(7);
+  });
+
+  it('clients of different databases in one page stay independent (names include the database)', async () => {
+    const a = await clients.open(dbName('device-a'));
+    const b = await clients.open(dbName('device-b'));
+    await eventually(() => {
+      expect(a.status.get().role).toBe('leader');
+      expect(b.status.get().role).toBe('leader');
+    });
+    expect(a.replicaId).not.toBe(b.replicaId);
+    expect(connections).toBe(2);
+  });
+
+  it('without Web Locks every tab syncs on its own, safely', async () => {
+    const name = dbName('no-locks');
+    const one = await clients.open(name, { tabs: { locks: null } });
+    const two = await clients.open(name, { tabs: { locks: null } });
+    expect([one.status.get().role, two.status.get().role]).toEqual(['solo', 'solo']);
+    await Promise.all([one.collection('notes').put('a', 1), two.collection('notes').put('b', 2)]);
+    await one.whenSynced({ timeoutMs: 5000 });
+    await two.whenSynced({ timeoutMs: 5000 });
+    expect(connections).toBe(2);
+    const other = await clients.open(dbName('other'));
+    await eventually(async () => expect((await other.collection('notes').scan()).map((d) => d.value)).toEqual([1, 2]));
+  });
+});
