@@ -1,39 +1,77 @@
 #!/usr/bin/env node
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ConvergeError } from '@converge/conflict';
 import { pino } from 'pino';
 import { jwtAuth } from './auth/auth.js';
+import { lockDatabase, lockHolder } from './database-lock.js';
 import { parseDuration } from './duration.js';
 import { relayRequestListener } from './http.js';
-import { loadRelayConfig } from './relay-config.js';
-import type { RelaySettings } from './relay-options.js';
 import { extendRecoveryWindow } from './recovery-window.js';
-import { createRelay } from './relay.js';
+import { loadRelayConfig, RELAY_SETTING_NAMES } from './relay-config.js';
+import type { RelaySettings } from './relay-options.js';
+import { createRelay, type Relay } from './relay.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
 const USAGE = `converge-relay — the Converge sync relay
 
-  converge-relay [options]                 serve
-  converge-relay backup <file> [--db PATH]  online backup of the database to <file>
-  converge-relay restore <file> [--db PATH] install a backup (relay stopped) and open the recovery window
+  converge-relay [options]                   serve
+  converge-relay backup <file> [--db PATH]   online backup of the database to <file> (beside a running relay)
+  converge-relay restore <file> [--db PATH]  install a backup (relay stopped) and open the recovery window
 
 options:
   --port N                 TCP port (default 8787; 0 picks a free one)
   --host ADDR              address to bind (default 127.0.0.1)
   --db PATH                SQLite database file (default ./data/converge.db; ':memory:' allowed)
-  --config FILE            relay.config.json or .js: collections, limits, auth, origins
-  --jwt-secret S           verify HS256 JWTs (or env CONVERGE_JWT_SECRET)
-  --allowed-origins A,B    WebSocket Origins allowed (default: any, or none)
+  --config FILE            relay.config.json, or a .js/.mjs module exporting it as default; its keys:
+                           ${RELAY_SETTING_NAMES.join(', ')}
+  --jwt-secret S           verify HS256 JWTs sent in hello (or env CONVERGE_JWT_SECRET); none: anonymous
+  --allowed-origins A,B    WebSocket Origins allowed (default: any; requests without Origin always)
   --tls-cert F --tls-key F serve wss:// directly
   --cursor-secret S        MAC key for cursors (or env CONVERGE_CURSOR_SECRET; default: generated once, kept beside the database)
-  --recovery-window D      length of a recovery window (default 24h)
-  --open-recovery-window   open the recovery window now (operator's evidence of data loss)
-  --help`;
+  --recovery-window D      length of a recovery window, e.g. 90s, 30m, 24h (default 24h)
+  --open-recovery-window   open the recovery window now: the relay lost its data and its cursor secret
+  -h, --help               this text
+  --version                the relay's version
+
+endpoints: WebSocket on /, GET /healthz, GET /metrics, GET / (a page naming them)`;
+
+/** A mistake in how the relay was started: printed as one line, exit code 1. */
+function usageError(message: string): ConvergeError {
+  return new ConvergeError('bad_message', message);
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function portOf(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw usageError(`--port must be a number from 0 to 65535, not '${text}'`);
+  return port;
+}
+
+function durationOf(text: string, option: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    throw usageError(`${option} must be a duration such as 90s, 30m or 24h, not '${text}'`);
+  }
+}
+
+function readFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw usageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
 
 function cursorSecretFor(db: string, given: string | undefined): string | Buffer {
   if (given !== undefined && given.length > 0) return given;
@@ -46,53 +84,92 @@ function cursorSecretFor(db: string, given: string | undefined): string | Buffer
   return readFileSync(file, 'utf8').trim();
 }
 
-async function serve(values: Record<string, string | boolean | undefined>): Promise<void> {
-  const log = pino({ name: 'converge-relay' });
+/** Listens, or fails with one line saying why (port in use, not allowed). */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((done, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') fail(usageError(`port ${port} on ${host} is already in use: stop what runs there or pass another --port`));
+      else if (error.code === 'EACCES') fail(usageError(`not allowed to listen on port ${port} (ports below 1024 need privileges): pass another --port`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') fail(usageError(`cannot listen on --host ${host}: no such address here`));
+      else fail(error);
+    });
+    server.listen(port, host, done);
+  });
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : port;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/**
+ * Serves until SIGINT/SIGTERM. Everything that can be wrong with how it was started (options,
+ * config file, TLS files, the port, a relay already on the database) is found before the
+ * database is opened.
+ */
+async function serve(values: Values): Promise<void> {
+  const port = portOf(String(values['port']));
+  const host = String(values['host']);
   const db = String(values['db']);
+  const recoveryWindowMs = durationOf(String(values['recovery-window']), '--recovery-window');
   const config: RelaySettings = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
-  const store = new SqliteStore(db);
   const jwtSecret = (values['jwt-secret'] as string | undefined) ?? process.env['CONVERGE_JWT_SECRET'];
+  const auth = jwtSecret === undefined ? undefined : jwtAuth({ secret: jwtSecret });
   const origins = (values['allowed-origins'] as string | undefined)
     ?.split(',')
     .map((o) => o.trim())
     .filter((o) => o.length > 0);
-  const relay = createRelay({
-    ...config,
-    store,
-    logger: log,
-    ...(jwtSecret === undefined ? {} : { auth: jwtAuth({ secret: jwtSecret }) }),
-    ...(origins === undefined ? {} : { allowedOrigins: origins }),
-    cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
-    recoveryWindowMs: parseDuration(String(values['recovery-window'])),
-    openRecoveryWindow: values['open-recovery-window'] === true,
-  });
   const cert = values['tls-cert'] as string | undefined;
   const key = values['tls-key'] as string | undefined;
-  const listener = relayRequestListener(relay.handleRequest);
-  const server: Server =
-    cert !== undefined && key !== undefined ? createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, listener) : createHttpServer(listener);
+  if ((cert === undefined) !== (key === undefined)) throw usageError('--tls-cert and --tls-key go together');
+  const tls = cert !== undefined && key !== undefined ? { cert: readFile(cert, 'the TLS certificate'), key: readFile(key, 'the TLS key') } : undefined;
+  const holder = lockHolder(db);
+  if (holder !== undefined) throw usageError(`${db} is open in another relay (pid ${holder}): stop it first, or pass another --db`);
+
+  let relay: Relay | undefined;
+  const listener = relayRequestListener((request: IncomingMessage, response: ServerResponse) => relay?.handleRequest(request, response) ?? false);
+  const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
+  const bound = await listen(server, port, host);
+
+  const release = lockDatabase(db, 'serve it');
+  const log = pino({ name: 'converge-relay' });
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore(db);
+    relay = createRelay({
+      ...config,
+      store,
+      logger: log,
+      ...(auth === undefined ? {} : { auth }),
+      ...(origins === undefined ? {} : { allowedOrigins: origins }),
+      cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
+      recoveryWindowMs,
+      openRecoveryWindow: values['open-recovery-window'] === true,
+    });
+  } catch (error) {
+    release();
+    server.close();
+    throw error;
+  }
   relay.attach(server);
-  const host = String(values['host']);
-  await new Promise<void>((done) => server.listen(Number(values['port']), host, done));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : Number(values['port']);
-  log.info(
-    { port, host, db, lineage: store.lineage, tls: cert !== undefined },
-    `converge-relay listening on ${cert === undefined ? 'ws' : 'wss'}://${host}:${port}/`,
-  );
+  const scheme = tls === undefined ? 'ws' : 'wss';
+  log.info({ port: bound, host, db, lineage: store.lineage, tls: tls !== undefined }, `converge-relay listening on ${scheme}://${host}:${bound}/`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: closing connections, flushing the store');
     server.close();
-    void relay.close().then(() => process.exit(0));
+    void relay!.close().then(() => {
+      release();
+      process.exit(0);
+    });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 async function backup(file: string, db: string): Promise<void> {
+  if (db !== ':memory:' && !existsSync(db)) throw usageError(`no database at ${db}: pass --db PATH`);
   const store = new SqliteStore(db);
   try {
     await store.backup(resolve(file));
@@ -103,55 +180,77 @@ async function backup(file: string, db: string): Promise<void> {
 }
 
 function restore(file: string, db: string, windowMs: number): void {
-  if (!existsSync(file)) throw new Error(`no backup at ${file}`);
-  mkdirSync(dirname(resolve(db)), { recursive: true });
-  for (const suffix of ['-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
-  copyFileSync(file, db);
-  const store = new SqliteStore(db);
+  if (!existsSync(file)) throw usageError(`no backup at ${file}`);
+  const release = lockDatabase(db, 'restore a backup into it');
   try {
-    const until = extendRecoveryWindow(store, Date.now() + windowMs);
-    console.log(`restored ${file} into ${db} (lineage ${store.lineage}); recovery window open until ${new Date(until).toISOString()}`);
+    mkdirSync(dirname(resolve(db)), { recursive: true });
+    for (const suffix of ['-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+    copyFileSync(file, db);
+    const store = new SqliteStore(db);
+    try {
+      const until = extendRecoveryWindow(store, Date.now() + windowMs);
+      console.log(`restored ${file} into ${db} (lineage ${store.lineage}); recovery window open until ${new Date(until).toISOString()}`);
+    } finally {
+      store.close();
+    }
   } finally {
-    store.close();
+    release();
   }
 }
 
+/** Runs the command line; rejects with a `ConvergeError` for a mistake in it. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', default: '8787' },
-      host: { type: 'string', default: '127.0.0.1' },
-      db: { type: 'string', default: './data/converge.db' },
-      config: { type: 'string' },
-      'jwt-secret': { type: 'string' },
-      'allowed-origins': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'cursor-secret': { type: 'string' },
-      'recovery-window': { type: 'string', default: '24h' },
-      'open-recovery-window': { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        port: { type: 'string', default: '8787' },
+        host: { type: 'string', default: '127.0.0.1' },
+        db: { type: 'string', default: './data/converge.db' },
+        config: { type: 'string' },
+        'jwt-secret': { type: 'string' },
+        'allowed-origins': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'cursor-secret': { type: 'string' },
+        'recovery-window': { type: 'string', default: '24h' },
+        'open-recovery-window': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw usageError(`${(error as Error).message.split('. ')[0]!} (see --help)`);
+  }
+  const { values, positionals } = parsed;
   if (values.help === true) {
     console.log(USAGE);
     return;
   }
-  const [command, file] = positionals;
+  if (values.version === true) {
+    console.log(version());
+    return;
+  }
+  const [command, file, ...extra] = positionals;
   const db = String(values.db);
   if (command === undefined) return serve(values);
-  if ((command === 'backup' || command === 'restore') && file !== undefined) {
-    return command === 'backup' ? backup(file, db) : restore(file, db, parseDuration(String(values['recovery-window'])));
-  }
-  throw new Error(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
+  if (command !== 'backup' && command !== 'restore') throw usageError(`unknown command '${command}': the commands are backup and restore (see --help)`);
+  if (file === undefined) throw usageError(`${command} needs a file: converge-relay ${command} <file> [--db PATH]`);
+  if (extra.length > 0) throw usageError(`${command} takes one file, not '${positionals.slice(1).join(' ')}'`);
+  if (command === 'backup') return backup(file, db);
+  return restore(file, db, durationOf(String(values['recovery-window']), '--recovery-window'));
 }
 
-// Run when started as a program — also through the npm bin symlink (node_modules/.bin).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+/** Runs `main` as a program: any failure is one line on stderr and exit code 1, never a stack trace. */
+export function runCli(argv: readonly string[]): void {
+  main(argv).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`converge-relay: ${message.split('\n')[0]}`);
     process.exit(1);
   });
 }
+
+// Run when started as a program — also through the npm bin symlink (node_modules/.bin).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) runCli(process.argv.slice(2));

@@ -5,6 +5,17 @@ import { ConvergeError, STRATEGY_NAMES } from '@converge/conflict';
 import { collectionNameProblem, COLLECTION_MODES, RELAY_LIMIT_NAMES } from '@converge/protocol';
 import type { RelaySettings } from './relay-options.js';
 
+/** Every key a configuration file may hold: the fields of `RelaySettings`. */
+export const RELAY_SETTING_NAMES = [
+  'collections',
+  'limits',
+  'allowedOrigins',
+  'maxConnections',
+  'maxConnectionsPerPrincipal',
+  'rateLimit',
+  'principalRateLimit',
+] as const satisfies readonly (keyof RelaySettings)[];
+
 /** Checks a config object (what `--config relay.config.{json,js}` holds); a mistake stops the relay at start with the field named. */
 export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
   const bad = (path: string, message: string) => new ConvergeError('bad_message', `${source}: ${path}: ${message}`);
@@ -14,7 +25,7 @@ export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
     unknown
   >;
   const unknownKey = Object.keys(rest)[0];
-  if (unknownKey !== undefined) throw bad(unknownKey, 'unknown setting');
+  if (unknownKey !== undefined) throw bad(unknownKey, `unknown setting (the settings are ${RELAY_SETTING_NAMES.join(', ')})`);
   if (collections !== undefined) {
     if (typeof collections !== 'object' || collections === null) throw bad('collections', 'must be an object');
     for (const [name, entry] of Object.entries(collections)) {
@@ -57,9 +68,14 @@ export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
   return raw as RelaySettings;
 }
 
+/** Reads and checks a configuration file (`.json`, or a module whose default export is the settings); any failure is one `bad_message` naming the file. */
 export async function loadRelayConfig(file: string): Promise<RelaySettings> {
   const path = resolve(file);
-  const raw: unknown =
-    extname(path) === '.json' ? JSON.parse(await readFile(path, 'utf8')) : ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+  let raw: unknown;
+  try {
+    raw = extname(path) === '.json' ? JSON.parse(await readFile(path, 'utf8')) : ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+  } catch (error) {
+    throw new ConvergeError('bad_message', `cannot read the config file ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
   return checkRelayConfig(raw, file);
 }

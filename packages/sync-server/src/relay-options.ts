@@ -64,6 +64,8 @@ export interface RelayOptions extends RelaySettings {
   readonly openRecoveryWindow?: boolean;
   /** How long `close()` waits for clients to finish the closing handshake before it cuts their sockets, ms. Default 2,000. */
   readonly closeTimeoutMs?: number;
+  /** How often the relay logs a summary line at info (connections, changes/s), ms; 0: never. Default 60,000. */
+  readonly summaryIntervalMs?: number;
   /** The clock, ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -92,6 +94,7 @@ export interface ResolvedRelayOptions {
   readonly recoveryWindowMs: number;
   readonly openRecoveryWindow: boolean;
   readonly closeTimeoutMs: number;
+  readonly summaryIntervalMs: number;
   readonly now: () => number;
 }
 
@@ -123,6 +126,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     recoveryWindowMs: options.recoveryWindowMs ?? 24 * 60 * 60 * 1000,
     openRecoveryWindow: options.openRecoveryWindow ?? false,
     closeTimeoutMs: options.closeTimeoutMs ?? 2000,
+    summaryIntervalMs: options.summaryIntervalMs ?? 60_000,
     now: options.now ?? Date.now,
   };
 }

@@ -91,8 +91,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const principalBuckets = new Map<string, TokenBucket>();
 
   const fanOut = new FanOut(store, () => sessions);
+  let acceptedSinceSummary = 0;
   const recordOutcome = (push: Push, { results, counts, committed }: PushOutcome) => {
     for (const result of results) {
+      if (result.status === 'accepted') acceptedSinceSummary++;
       metrics.changes.inc({ collection: result.collection, result: result.status });
       if (result.status === 'rejected') metrics.rejects.inc({ code: result.code });
     }
@@ -198,9 +200,26 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     wss.handleUpgrade(request, socket, head, (ws) => accept(wsConnection(ws)));
   };
 
+  // A summary line now and then, so an operator sees that the relay is doing something.
+  let summaryFrom = now();
+  const summary =
+    options.summaryIntervalMs > 0
+      ? setInterval(() => {
+          const at = now();
+          const changesPerSecond = Math.round((acceptedSinceSummary * 1000) / Math.max(1, at - summaryFrom));
+          log.info(
+            { connections: sessions.size, sockets: accepted.size, changesPerSecond },
+            `relay: ${sessions.size} connections, ${changesPerSecond} changes/s`,
+          );
+          acceptedSinceSummary = 0;
+          summaryFrom = at;
+        }, options.summaryIntervalMs).unref()
+      : undefined;
+
   let closing: Promise<void> | undefined;
   const close = async () => {
     state = 'closing';
+    clearInterval(summary);
     ingest.commit();
     for (const session of [...accepted.values()]) session.close(CLOSE.goingAway, 'relay shutting down');
     if (accepted.size > 0) {

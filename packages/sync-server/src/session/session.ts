@@ -281,6 +281,10 @@ export class Session implements HostedSession {
       limits: this.host.limits,
       collections,
     });
+    this.host.log.info(
+      { principal: principal.id, replicaId: frame.replicaId, collections: frame.subscriptions.map((s) => s.collection) },
+      `client connected: ${principal.id} as ${frame.replicaId}`,
+    );
     for (const subscription of admitted) this.begin(subscription);
     for (const { frame: early, textLength } of this.early.splice(0)) this.dispatch(early, textLength);
   }
