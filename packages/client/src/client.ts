@@ -1,4 +1,4 @@
-import { ConvergeError, resolve as resolveState, type ErrorCode } from '@converge/conflict';
+import { ConvergeError, resolve as resolveState, type Dot, type ErrorCode } from '@converge/conflict';
 import type { AckLevel, RelayAckLevel } from '@converge/protocol';
 import { AckWaiters } from './ack-waiters.js';
 import { collectionSpec, type CollectionOptions } from './collection-spec.js';
@@ -65,7 +65,17 @@ export interface RejectedEvent {
   readonly message: string;
 }
 
+/** A write committed locally: its dot and its version (what it was derived from, plus its dot). */
+export interface WrittenEvent {
+  readonly writeId: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly dot: Dot;
+  readonly version: Version;
+}
+
 export interface ClientEvents extends Record<string, unknown> {
+  written: WrittenEvent;
   conflict: ConflictEvent;
   rejected: RejectedEvent;
   storageFailure: ConvergeError;
@@ -223,6 +233,7 @@ export class Client implements ClientCore {
       true,
     );
     for (const w of written) {
+      this.events.emit('written', { writeId: w.writeId, collection: w.collection, key: w.key, dot: w.dot, version: w.memory.context });
       if (w.discarded.length === 0) continue;
       const discarded = w.discarded.map((s) => ({
         value: s.deleted === true ? undefined : decodeAppValue(s.value),

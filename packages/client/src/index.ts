@@ -7,7 +7,17 @@ export { ConvergeError, AckTimeoutError } from '@converge/conflict';
 export type { ErrorCode } from '@converge/conflict';
 
 export { createClient, Client } from './client.js';
-export type { ClientOptions, ClientEvents, ConflictEvent, RejectedEvent, PendingWrite, RejectedWrite, BatchWriter, BatchCollection } from './client.js';
+export type {
+  ClientOptions,
+  ClientEvents,
+  WrittenEvent,
+  ConflictEvent,
+  RejectedEvent,
+  PendingWrite,
+  RejectedWrite,
+  BatchWriter,
+  BatchCollection,
+} from './client.js';
 export { Collection } from './collection.js';
 export type { WriteOptions, WriteReceipt, ScanOptions } from './collection.js';
 export { merge } from './collection-spec.js';

@@ -1,4 +1,14 @@
-import { compareHlc, ConvergeError, createHlcClock, maxCounter, replicaIdFromBytes, type HlcClock, type ReplicaId, type Sibling } from '@converge/conflict';
+import {
+  compareHlc,
+  ConvergeError,
+  createHlcClock,
+  maxCounter,
+  replicaIdFromBytes,
+  type Dot,
+  type HlcClock,
+  type ReplicaId,
+  type Sibling,
+} from '@converge/conflict';
 import type { Cursor, RelayLimits, WireValue } from '@converge/protocol';
 import { collectionSpec, type CollectionSpec } from '../collection-spec.js';
 import {
@@ -32,6 +42,7 @@ export interface CommittedWrite {
   readonly record: DocRecord;
   readonly discarded: readonly Sibling<WireValue>[];
   readonly memory: ReadMemory;
+  readonly dot: Dot;
 }
 
 export interface ReplicaOptions {
@@ -167,7 +178,15 @@ export class LocalReplica {
             }),
           );
           records.set(id, applied.record);
-          out.push({ writeId, collection: request.collection, key: request.key, record: applied.record, discarded: applied.discarded, memory: applied.memory });
+          out.push({
+            writeId,
+            collection: request.collection,
+            key: request.key,
+            record: applied.record,
+            discarded: applied.discarded,
+            memory: applied.memory,
+            dot: applied.dot,
+          });
         }
         for (const id of new Set(requests.map((r) => docId(r.collection, r.key)))) tx.putDoc(records.get(id)!);
         tx.putMeta(META.replica, { ...rep, writeNumber, clock: clock.last() });
