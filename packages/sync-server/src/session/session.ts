@@ -2,24 +2,20 @@ import { ConvergeError, type ErrorCode, type ReplicaId } from '@converge/conflic
 import {
   decodeClientFrame,
   encodeFrame,
-  negotiateProtocol,
   type AckFrame,
   type ChangeResult,
   type ClientFrame,
   type ErrorFrame,
-  type CollectionInfo,
   type HelloFrame,
   type PushFrame,
-  type ReadDoc,
   type ReadFrame,
   type RelayFrame,
   type Subscription as SubscriptionRequest,
 } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
-import { FRAME_ENVELOPE_BYTES } from '../relay-limits.js';
-import { parseStored } from '../stored-state.js';
 import type { RelayConnection } from './connection.js';
-import { docEnvelopeBytes } from './frame-packing.js';
+import { shakeHands, welcomeFor } from './handshake.js';
+import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
 import type { LiveRound } from '../fan-out.js';
 import { Subscription, type SubscriptionOwner } from './subscription.js';
@@ -223,64 +219,24 @@ export class Session implements HostedSession {
   }
 
   private async hello(frame: HelloFrame): Promise<void> {
-    const protocol = negotiateProtocol(frame.protocol);
-    if (protocol === undefined) {
-      this.fail('bad_message', `protocol ${frame.protocol} is not supported`);
-      return;
-    }
-    const principal = await this.host.auth.authenticate(frame.token);
+    const handshake = await shakeHands(this.host, frame);
     if (this.phase === 'closed') return;
-    if (principal === undefined) {
-      this.fail('unauthorized', 'the token was refused');
+    if (!handshake.ok) {
+      this.fail(handshake.code, handshake.message);
       return;
     }
-    for (const [name, declared] of Object.entries(frame.collections ?? {})) {
-      const config = this.host.collections.get(name);
-      if (config.mode !== declared.mode || config.strategy !== declared.strategy) {
-        this.fail(
-          'bad_message',
-          `collection ${name} is ${config.mode}/${config.strategy} at the relay; the client declared ${declared.mode}/${declared.strategy}`,
-        );
-        return;
-      }
-    }
-    if (!this.host.auth.anonymous) {
-      // A replica id is bound to the first principal that used it: nobody else mints its dots.
-      if (this.host.store.claimReplica(frame.replicaId, principal.id) !== principal.id) {
-        this.fail('forbidden', `replica id ${frame.replicaId} belongs to another principal`);
-        return;
-      }
-    }
+    const { principal, protocol } = handshake;
     this.principal = principal;
     this.replicaId = frame.replicaId;
     if (!this.host.register(this)) {
       this.fail('rate_limited', `principal ${principal.id} has too many connections`);
       return;
     }
-    const store = this.host.store;
-    const collections: Record<string, CollectionInfo> = Object.create(null) as Record<string, CollectionInfo>;
-    const names = new Set([...this.host.collections.declared().keys(), ...frame.subscriptions.map((s) => s.collection)]);
-    // A collection the principal may not read is announced with head 0: its log's length is data too.
-    for (const name of names) {
-      const head = this.host.auth.authorize(principal, name, undefined, 'read') ? store.head(name).seq : 0;
-      collections[name] = { ...this.host.collections.get(name), head };
-    }
     // Subscriptions are admitted before `welcome`: a cursor that proves lost data opens the
     // recovery window, and `welcome.recovery` says so.
     const admitted = frame.subscriptions.map((request) => this.admit(request));
     this.phase = 'open';
-    this.send({
-      type: 'welcome',
-      protocol,
-      relayId: this.host.relayId,
-      lineage: store.lineage,
-      epoch: 0,
-      now: this.host.now(),
-      writeNumber: store.writeNumber(frame.replicaId),
-      ...(this.host.recoveryOpen() ? { recovery: true } : {}),
-      limits: this.host.limits,
-      collections,
-    });
+    this.send(welcomeFor(this.host, frame, protocol, principal));
     this.host.log.info(
       { principal: principal.id, replicaId: frame.replicaId, collections: frame.subscriptions.map((s) => s.collection) },
       `client connected: ${principal.id} as ${frame.replicaId}`,
@@ -396,33 +352,9 @@ export class Session implements HostedSession {
     this.send({ ...ack, results: bare });
   }
 
-  /**
-   * Answers a read in one frame, or refuses it with `payload_too_large` when the answer would
-   * exceed `maxFrameBytes`: sizes come from the stored texts, so no answer above the limit is
-   * ever built.
-   */
   private read(frame: ReadFrame): void {
-    const { id, collection, keys } = frame;
-    const denied = keys.find((key) => !this.readable(collection, key));
-    if (denied !== undefined) {
-      this.host.metrics.rejects.inc({ code: 'forbidden' });
-      this.send({ type: 'error', code: 'forbidden', message: `may not read ${collection}/${denied}`, id, collection });
-      return;
-    }
-    const budget = this.host.limits.maxFrameBytes - FRAME_ENVELOPE_BYTES;
-    let bytes = 0;
-    const docs: ReadDoc[] = [];
-    for (const key of keys) {
-      const doc = this.host.store.get(collection, key);
-      bytes += (doc === undefined ? 4 : Buffer.byteLength(doc.state)) + docEnvelopeBytes(key);
-      if (bytes > budget) {
-        this.host.metrics.rejects.inc({ code: 'payload_too_large' });
-        const message = `the answer to read ${id} would exceed maxFrameBytes (${this.host.limits.maxFrameBytes}): read fewer keys at a time`;
-        this.send({ type: 'error', code: 'payload_too_large', message, id, collection });
-        return;
-      }
-      docs.push({ key, seq: doc?.seq ?? 0, state: doc === undefined ? null : parseStored(doc) });
-    }
-    this.send({ type: 'read-result', id, collection, docs });
+    const answer = answerRead(this.host.store, this.host.limits, frame, (key) => this.readable(frame.collection, key));
+    if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
+    this.send(answer);
   }
 }

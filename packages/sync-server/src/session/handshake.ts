@@ -1,0 +1,59 @@
+import type { ErrorCode } from '@converge/conflict';
+import { negotiateProtocol, type CollectionInfo, type HelloFrame, type WelcomeFrame } from '@converge/protocol';
+import type { Principal } from '../auth/auth.js';
+import type { SessionHost } from './session-host.js';
+
+/** What a `hello` establishes, or why it is refused (the session sends the error and closes). */
+export type Handshake =
+  { readonly ok: true; readonly protocol: number; readonly principal: Principal } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/**
+ * Judges a `hello`: a protocol version both sides speak, a token `authenticate` accepts,
+ * collection declarations that match the relay's configuration, and — with auth — a replica id
+ * that is this principal's (bound to the first principal that used it, so nobody else mints
+ * its dots).
+ */
+export async function shakeHands(host: SessionHost, frame: HelloFrame): Promise<Handshake> {
+  const protocol = negotiateProtocol(frame.protocol);
+  if (protocol === undefined) return { ok: false, code: 'bad_message', message: `protocol ${frame.protocol} is not supported` };
+  const principal = await host.auth.authenticate(frame.token);
+  if (principal === undefined) return { ok: false, code: 'unauthorized', message: 'the token was refused' };
+  for (const [name, declared] of Object.entries(frame.collections ?? {})) {
+    const config = host.collections.get(name);
+    if (config.mode !== declared.mode || config.strategy !== declared.strategy) {
+      const message = `collection ${name} is ${config.mode}/${config.strategy} at the relay; the client declared ${declared.mode}/${declared.strategy}`;
+      return { ok: false, code: 'bad_message', message };
+    }
+  }
+  if (!host.auth.anonymous && host.store.claimReplica(frame.replicaId, principal.id) !== principal.id) {
+    return { ok: false, code: 'forbidden', message: `replica id ${frame.replicaId} belongs to another principal` };
+  }
+  return { ok: true, protocol, principal };
+}
+
+/**
+ * The `welcome` for an accepted `hello`: every configured collection and every subscribed one
+ * with its head — 0 for a collection the principal may not read, since a log's length is data
+ * too — and the highest write number seen from the replica id.
+ */
+export function welcomeFor(host: SessionHost, frame: HelloFrame, protocol: number, principal: Principal): WelcomeFrame {
+  const { store } = host;
+  const collections: Record<string, CollectionInfo> = Object.create(null) as Record<string, CollectionInfo>;
+  const names = new Set([...host.collections.declared().keys(), ...frame.subscriptions.map((s) => s.collection)]);
+  for (const name of names) {
+    const head = host.auth.authorize(principal, name, undefined, 'read') ? store.head(name).seq : 0;
+    collections[name] = { ...host.collections.get(name), head };
+  }
+  return {
+    type: 'welcome',
+    protocol,
+    relayId: host.relayId,
+    lineage: store.lineage,
+    epoch: 0,
+    now: host.now(),
+    writeNumber: store.writeNumber(frame.replicaId),
+    ...(host.recoveryOpen() ? { recovery: true } : {}),
+    limits: host.limits,
+    collections,
+  };
+}
