@@ -4,7 +4,7 @@
  * multi-tab protocol.
  */
 export { ConvergeError, AckTimeoutError } from '@converge/conflict';
-export type { ErrorCode } from '@converge/conflict';
+export type { ErrorCode, Hlc, Dot, ReplicaId } from '@converge/conflict';
 
 export { createClient, Client } from './client.js';
 export type {

@@ -1,3 +1,11 @@
 export { runStorageAdapterTests } from './run-storage-adapter-tests.js';
 export { storageAdapterChecks } from './storage-adapter-checks.js';
 export type { MakeStorage, StorageCheck } from './storage-adapter-checks.js';
+export { createMemoryLocks } from './memory-locks.js';
+export { eventually } from './eventually.js';
+export { startRelayFixture } from './relay-fixture.js';
+export type { RelayFixture, RelayFixtureOptions } from './relay-fixture.js';
+export { launchChromium, CHROMIUM_ARGS } from './browser/chromium.js';
+export type { ChromiumSession } from './browser/chromium.js';
+export { bundleBrowserEntry, serveBrowserApp, modulePage } from './browser/serve.js';
+export type { BrowserApp } from './browser/serve.js';

@@ -1,0 +1,161 @@
+// The client in real Chromium (Debian's, through playwright-core): IndexedDB durability,
+// multi-tab coordination and offline/online, against a relay served by the same Node server.
+import { fileURLToPath } from 'node:url';
+import { createRelay, MemoryStore, type Relay } from '@converge/sync-server';
+import { pino } from 'pino';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { Client } from './client.js';
+import { webSocketTransport, type WebSocketConstructor } from './sync/websocket-transport.js';
+import { launchChromium, type ChromiumSession } from './testing/browser/chromium.js';
+import type { BrowserApi } from './testing/browser/entry.js';
+import { bundleBrowserEntry, modulePage, serveBrowserApp, type BrowserApp } from './testing/browser/serve.js';
+import { clientSet, dbName } from './testing/client-set.js';
+import { eventually } from './testing/eventually.js';
+
+type Api = BrowserApi;
+const call = <K extends keyof Api>(page: Page, method: K, ...args: Parameters<Api[K]>) =>
+  page.evaluate(([m, a]) => (globalThis as unknown as { converge: Record<string, (...x: unknown[]) => unknown> }).converge[m]!(...a), [
+    method,
+    args,
+  ] as const) as Promise<Awaited<ReturnType<Api[K]>>>;
+
+let relay: Relay;
+let app: BrowserApp;
+let browser: ChromiumSession;
+const nodeClients = clientSet(() => ({ transport: webSocketTransport(`${app.wsOrigin}/sync`, WebSocket as unknown as WebSocketConstructor) }));
+
+async function openPage(session: ChromiumSession = browser): Promise<Page> {
+  const page = await session.page(`${app.origin}/`);
+  await page.waitForFunction(() => document.title === 'ready');
+  return page;
+}
+
+beforeAll(async () => {
+  const script = await bundleBrowserEntry(fileURLToPath(new URL('./testing/browser/entry.ts', import.meta.url)));
+  relay = createRelay({
+    store: new MemoryStore(),
+    logger: pino({ level: 'silent' }),
+    cursorSecret: 'chromium-test',
+    collections: { carts: { mode: 'multi-leader', strategy: 'cart' } },
+  });
+  app = await serveBrowserApp({ '/': ['text/html', modulePage()], '/app.js': ['text/javascript', script] }, (server) =>
+    relay.attach(server, { path: '/sync' }),
+  );
+  browser = await launchChromium();
+}, 60_000);
+
+afterEach(async () => {
+  await nodeClients.closeAll();
+  for (const page of browser.context.pages()) await page.close();
+  expect(browser.errors).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  browser?.removeProfile();
+  await relay?.close();
+  await app?.close();
+});
+
+describe('the client in Chromium', () => {
+  it('passes the StorageAdapter conformance suite on real IndexedDB', async () => {
+    const page = await openPage();
+    const results = await call(page, 'runStorageChecks');
+    expect(results.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('a reload keeps the data; a write awaited at ack local survives an immediate reload', async () => {
+    const name = dbName('reload');
+    const page = await openPage();
+    await call(page, 'open', name, { offline: true });
+    await call(page, 'put', name, 'k', { n: 1 }, 'local');
+    await page.reload(); // at once, no close
+    await page.waitForFunction(() => document.title === 'ready');
+    await call(page, 'open', name, { offline: true });
+    expect(await call(page, 'get', name, 'k')).toEqual({ n: 1 });
+    expect(await call(page, 'status', name)).toMatchObject({ storage: 'indexeddb', pending: 1 });
+  });
+
+  it('two tabs share one socket; when the leader tab closes the other takes over and syncs a new remote change within seconds', async () => {
+    const name = dbName('tabs');
+    const before = relay.connections();
+    const first = await openPage();
+    await call(first, 'open', name);
+    await call(first, 'whenSynced', name);
+    const second = await openPage();
+    await call(second, 'open', name);
+    await eventually(async () => expect((await call(second, 'status', name)).role).toBe('follower'));
+    expect((await call(first, 'status', name)).role).toBe('leader');
+    await eventually(async () => expect((await call(second, 'status', name)).connection).toBe('synced'));
+    expect(relay.connections() - before).toBe(1);
+
+    await first.close();
+    await eventually(async () => expect((await call(second, 'status', name)).role).toBe('leader'), 5000);
+    const writer = await nodeClients.open(dbName('node-writer'));
+    await writer.collection('notes').put('after-handover', 'remote', { ack: 'relay' });
+    const started = Date.now();
+    await eventually(async () => expect(await call(second, 'get', name, 'after-handover')).toBe('remote'), 5000);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await eventually(() => expect(relay.connections() - before).toBe(2)); // the second tab's socket and the Node writer
+  });
+
+  it('offline edits (sockets cut with page.routeWebSocket) sync after reconnect', async () => {
+    const name = dbName('offline');
+    const page = await openPage();
+    let online = true;
+    const routes: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/sync$/, (ws) => {
+      if (!online) {
+        ws.close({ code: 1006, reason: 'offline' });
+        return;
+      }
+      routes.push(ws);
+      ws.connectToServer();
+    });
+    await call(page, 'open', name);
+    await call(page, 'whenSynced', name);
+    online = false;
+    for (const ws of routes.splice(0)) await ws.close({ code: 1006, reason: 'network down' });
+    await eventually(async () => expect((await call(page, 'status', name)).connection).not.toBe('synced'));
+    await call(page, 'put', name, 'edited-offline', 'yes');
+    await call(page, 'increment', name, 'cart', 'apple', 3);
+    expect((await call(page, 'status', name)).pending).toBe(2);
+    online = true;
+    await call(page, 'whenSynced', name, 15_000);
+    const observer: Client = await nodeClients.open(dbName('observer'), { collections: { carts: { strategy: 'cart' } } });
+    await eventually(async () => {
+      expect((await observer.collection('notes').get('edited-offline'))?.value).toBe('yes');
+      expect((await observer.collection('carts').get('cart'))?.value).toEqual(new Map([['apple', 3]]));
+    });
+  });
+});
+
+describe('the client in Chromium, killed', () => {
+  it('a write awaited at ack local survives a killed browser process, and syncs after the relaunch', async () => {
+    const name = dbName('killed');
+    const session = await launchChromium();
+    try {
+      const page = await openPage(session);
+      await call(page, 'open', name, { offline: true });
+      await call(page, 'put', name, 'k', 'durable', 'local');
+      expect(await session.kill()).toBeGreaterThan(0);
+      const again = await launchChromium({ userDataDir: session.userDataDir });
+      try {
+        const page2 = await openPage(again);
+        await call(page2, 'open', name);
+        expect(await call(page2, 'get', name, 'k')).toBe('durable');
+        await call(page2, 'whenSynced', name);
+        const observer = await nodeClients.open(dbName('observer'));
+        await eventually(async () => expect((await observer.collection('notes').get('k'))?.value).toBe('durable'));
+        expect(again.errors).toEqual([]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      session.removeProfile();
+    }
+  });
+});

@@ -1,0 +1,69 @@
+// The browser side of the client's Chromium tests: bundled by esbuild and driven through
+// `window.converge` with page.evaluate.
+import { createClient, type Client } from '../../client.js';
+import { openIndexedDbStorage } from '../../storage/idb-storage.js';
+import { storageAdapterChecks } from '../storage-adapter-checks.js';
+
+const clients = new Map<string, Client>();
+const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
+
+function client(name: string): Client {
+  const found = clients.get(name);
+  if (found === undefined) throw new Error(`no client ${name} in this page`);
+  return found;
+}
+
+const api = {
+  async runStorageChecks(): Promise<{ name: string; error?: string }[]> {
+    const out: { name: string; error?: string }[] = [];
+    let n = 0;
+    for (const check of storageAdapterChecks) {
+      try {
+        await check.run((db) => openIndexedDbStorage(db), `browser-conformance-${Date.now()}-${++n}`);
+        out.push({ name: check.name });
+      } catch (error) {
+        out.push({ name: check.name, error: String((error as Error).stack ?? error) });
+      }
+    }
+    return out;
+  },
+  async open(name: string, options: { readonly offline?: boolean } = {}): Promise<string> {
+    const c = await createClient({
+      name,
+      ...(options.offline === true ? {} : { url: relayUrl }),
+      collections: { carts: { strategy: 'cart' } },
+      backoff: { baseMs: 100, maxMs: 1000 },
+    });
+    clients.set(name, c);
+    return c.replicaId;
+  },
+  async put(name: string, key: string, value: unknown, ack: 'local' | 'relay' = 'local'): Promise<string> {
+    return (await client(name).collection('notes').put(key, value, { ack })).level;
+  },
+  async get(name: string, key: string): Promise<unknown> {
+    return (await client(name).collection('notes').get(key))?.value;
+  },
+  async increment(name: string, key: string, item: string, by: number): Promise<void> {
+    await client(name).collection('carts').increment(key, item, by);
+  },
+  async cart(name: string, key: string): Promise<Record<string, number> | undefined> {
+    const value = (await client(name).collection<Map<string, number>>('carts').get(key))?.value;
+    return value === undefined ? undefined : Object.fromEntries(value);
+  },
+  status(name: string) {
+    const s = client(name).status.get();
+    return { connection: s.connection, pending: s.pending, role: s.role, storage: s.storage, error: s.error?.message };
+  },
+  async whenSynced(name: string, timeoutMs = 10_000): Promise<void> {
+    await client(name).whenSynced({ timeoutMs });
+  },
+  async close(name: string): Promise<void> {
+    await client(name).close();
+    clients.delete(name);
+  },
+};
+
+(globalThis as { converge?: typeof api }).converge = api;
+document.title = 'ready';
+
+export type BrowserApi = typeof api;
