@@ -14,7 +14,7 @@ import { parseDuration } from './duration.js';
 import { relayRequestListener } from './http.js';
 import { extendRecoveryWindow } from './recovery-window.js';
 import { loadRelayConfig, RELAY_SETTING_NAMES } from './relay-config.js';
-import type { RelaySettings } from './relay-options.js';
+import { DEFAULT_RECOVERY_WINDOW_MS, type RelaySettings } from './relay-options.js';
 import { createRelay, type Relay } from './relay.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
@@ -110,7 +110,8 @@ async function serve(values: Values): Promise<void> {
   const port = portOf(String(values['port']));
   const host = String(values['host']);
   const db = String(values['db']);
-  const recoveryWindowMs = durationOf(String(values['recovery-window']), '--recovery-window');
+  const recoveryWindow = values['recovery-window'] as string | undefined;
+  const recoveryWindowMs = recoveryWindow === undefined ? undefined : durationOf(recoveryWindow, '--recovery-window');
   const config: RelaySettings = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
   const jwtSecret = (values['jwt-secret'] as string | undefined) ?? process.env['CONVERGE_JWT_SECRET'];
   const auth = jwtSecret === undefined ? undefined : jwtAuth({ secret: jwtSecret });
@@ -142,7 +143,7 @@ async function serve(values: Values): Promise<void> {
       ...(auth === undefined ? {} : { auth }),
       ...(origins === undefined ? {} : { allowedOrigins: origins }),
       cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
-      recoveryWindowMs,
+      ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
       openRecoveryWindow: values['open-recovery-window'] === true,
     });
   } catch (error) {
@@ -152,7 +153,11 @@ async function serve(values: Values): Promise<void> {
   }
   relay.attach(server);
   const scheme = tls === undefined ? 'ws' : 'wss';
-  log.info({ port: bound, host, db, lineage: store.lineage, tls: tls !== undefined }, `converge-relay listening on ${scheme}://${host}:${bound}/`);
+  const { journalMode, synchronous, schemaVersion } = store.info();
+  log.info(
+    { port: bound, host, db, lineage: store.lineage, journalMode, synchronous, schemaVersion, tls: tls !== undefined },
+    `converge-relay listening on ${scheme}://${host}:${bound}/`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -215,7 +220,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'cursor-secret': { type: 'string' },
-        'recovery-window': { type: 'string', default: '24h' },
+        'recovery-window': { type: 'string' },
         'open-recovery-window': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -240,7 +245,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (file === undefined) throw usageError(`${command} needs a file: converge-relay ${command} <file> [--db PATH]`);
   if (extra.length > 0) throw usageError(`${command} takes one file, not '${positionals.slice(1).join(' ')}'`);
   if (command === 'backup') return backup(file, db);
-  return restore(file, db, durationOf(String(values['recovery-window']), '--recovery-window'));
+  const recoveryWindow = values['recovery-window'];
+  return restore(file, db, recoveryWindow === undefined ? DEFAULT_RECOVERY_WINDOW_MS : durationOf(recoveryWindow, '--recovery-window'));
 }
 
 /** Runs `main` as a program: any failure is one line on stderr and exit code 1, never a stack trace. */

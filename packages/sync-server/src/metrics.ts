@@ -9,7 +9,7 @@ export class RelayMetrics {
   readonly framesOut = new Counter({ name: 'converge_frames_out_total', help: 'Frames sent, by type', labelNames: ['type'], registers: [this.registry] });
   readonly changes = new Counter({
     name: 'converge_changes_total',
-    help: 'Pushed changes, by collection and result (accepted, unchanged, rejected)',
+    help: 'Pushed changes, by collection and result (accepted, rejected)',
     labelNames: ['collection', 'result'],
     registers: [this.registry],
   });

@@ -7,6 +7,9 @@ import { anonymousAuth, type RelayAuth } from './auth/auth.js';
 import { resolveLimits } from './relay-limits.js';
 import type { RelayStore } from './store/relay-store.js';
 
+/** How long a recovery window stays open once opened: 24 h. */
+export const DEFAULT_RECOVERY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /** A token bucket: `changesPerSecond` refill, `burst` capacity. A read of n keys costs n changes. */
 export interface RateLimit {
   readonly changesPerSecond: number;
@@ -123,7 +126,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
     catchupBatchSize: options.catchupBatchSize ?? 500,
     maxSubscriptions: options.maxSubscriptions ?? 256,
-    recoveryWindowMs: options.recoveryWindowMs ?? 24 * 60 * 60 * 1000,
+    recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     openRecoveryWindow: options.openRecoveryWindow ?? false,
     closeTimeoutMs: options.closeTimeoutMs ?? 2000,
     summaryIntervalMs: options.summaryIntervalMs ?? 60_000,

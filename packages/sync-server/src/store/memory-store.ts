@@ -2,7 +2,7 @@ import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { newLineage } from './lineage.js';
 import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
-import { checkCount, checkDecision, checkDot, checkMetaValue, checkName, checkNewDecision, checkReplicaId } from './store-arguments.js';
+import { checkNewDecision } from './store-arguments.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 
 interface MemoryCollection {
@@ -35,42 +35,32 @@ class MemoryData implements StoreTx {
   undo: (() => void)[] = [];
 
   get(collection: string, key: string): StoredDoc | undefined {
-    checkName('collection', collection);
-    checkName('key', key);
     const doc = this.collectionsByName.get(collection)?.docs.get(key);
     return doc === undefined ? undefined : { key, state: doc.state, seq: doc.seq };
   }
 
   head(collection: string): LogPosition {
-    checkName('collection', collection);
     const hashes = this.collectionsByName.get(collection)?.hashes ?? [];
     return { seq: hashes.length, hash: hashes.at(-1) ?? CHAIN_HASH_ZERO };
   }
 
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
-    checkName('collection', collection);
-    checkName('key', key);
-    checkDot('dot', dot);
     return this.decisions.get(decisionId(collection, key, dot));
   }
 
   writeNumber(replicaId: ReplicaId): number {
-    checkReplicaId('replicaId', replicaId);
     return this.writeNumbers.get(replicaId) ?? 0;
   }
 
   getMeta(name: string): string | undefined {
-    checkName('name', name);
     return this.meta.get(name);
   }
 
   replicaOwner(replicaId: ReplicaId): string | undefined {
-    checkReplicaId('replicaId', replicaId);
     return this.owners.get(replicaId);
   }
 
   claimReplica(replicaId: ReplicaId, principalId: string): string {
-    checkName('principalId', principalId);
     const owner = this.replicaOwner(replicaId);
     if (owner !== undefined) return owner;
     this.owners.set(replicaId, principalId);
@@ -79,10 +69,6 @@ class MemoryData implements StoreTx {
   }
 
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    checkName('collection', collection);
-    checkName('key', key);
-    checkName('state', state);
-    checkDot('dot', dot);
     let log = this.collectionsByName.get(collection);
     if (log === undefined) {
       const created: MemoryCollection = { docs: new Map(), keyAtSeq: [], hashes: [] };
@@ -112,7 +98,6 @@ class MemoryData implements StoreTx {
   }
 
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
-    checkDecision(decision);
     const existing = this.decision(collection, key, dot);
     checkNewDecision(existing, decision, this.head(collection).seq);
     if (existing !== undefined) return;
@@ -123,8 +108,6 @@ class MemoryData implements StoreTx {
   }
 
   noteWriteNumber(replicaId: ReplicaId, n: number): void {
-    checkReplicaId('replicaId', replicaId);
-    checkCount('n', n, 0);
     const previous = this.writeNumbers.get(replicaId);
     if (previous !== undefined && previous >= n) return;
     this.writeNumbers.set(replicaId, n);
@@ -135,8 +118,6 @@ class MemoryData implements StoreTx {
   }
 
   setMeta(name: string, value: string | undefined): void {
-    checkName('name', name);
-    checkMetaValue(value);
     const previous = this.meta.get(name);
     if (value === undefined) this.meta.delete(name);
     else this.meta.set(name, value);
@@ -180,28 +161,23 @@ export class MemoryStore implements RelayStore {
   }
 
   get(collection: string, key: string): StoredDoc | undefined {
-    this.#lifecycle.check('get');
-    return this.#data.get(collection, key);
+    return this.#lifecycle.run('get', [collection, key], () => this.#data.get(collection, key));
   }
 
   head(collection: string): LogPosition {
-    this.#lifecycle.check('head');
-    return this.#data.head(collection);
+    return this.#lifecycle.run('head', [collection], () => this.#data.head(collection));
   }
 
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
-    this.#lifecycle.check('decision');
-    return this.#data.decision(collection, key, dot);
+    return this.#lifecycle.run('decision', [collection, key, dot], () => this.#data.decision(collection, key, dot));
   }
 
   writeNumber(replicaId: ReplicaId): number {
-    this.#lifecycle.check('writeNumber');
-    return this.#data.writeNumber(replicaId);
+    return this.#lifecycle.run('writeNumber', [replicaId], () => this.#data.writeNumber(replicaId));
   }
 
   getMeta(name: string): string | undefined {
-    this.#lifecycle.check('getMeta');
-    return this.#data.getMeta(name);
+    return this.#lifecycle.run('getMeta', [name], () => this.#data.getMeta(name));
   }
 
   setMeta(name: string, value: string | undefined): void {
@@ -209,8 +185,7 @@ export class MemoryStore implements RelayStore {
   }
 
   replicaOwner(replicaId: ReplicaId): string | undefined {
-    this.#lifecycle.check('replicaOwner');
-    return this.#data.replicaOwner(replicaId);
+    return this.#lifecycle.run('replicaOwner', [replicaId], () => this.#data.replicaOwner(replicaId));
   }
 
   claimReplica(replicaId: ReplicaId, principalId: string): string {
@@ -218,11 +193,10 @@ export class MemoryStore implements RelayStore {
   }
 
   scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
-    this.#lifecycle.check('scan');
-    checkName('collection', collection);
-    checkCount('afterSeq', afterSeq, 0);
-    checkCount('limit', limit, 1);
-    if (prefix !== undefined) checkName('prefix', prefix);
+    return this.#lifecycle.run('scan', [collection, afterSeq, limit, prefix], () => this.#scan(collection, afterSeq, limit, prefix));
+  }
+
+  #scan(collection: string, afterSeq: number, limit: number, prefix: string | undefined): StoredDoc[] {
     const log = this.#data.collectionsByName.get(collection);
     const out: StoredDoc[] = [];
     if (log === undefined) return out;
@@ -236,11 +210,9 @@ export class MemoryStore implements RelayStore {
   }
 
   hashAt(collection: string, seq: number): string | undefined {
-    this.#lifecycle.check('hashAt');
-    checkName('collection', collection);
-    checkCount('seq', seq, 0);
-    if (seq === 0) return CHAIN_HASH_ZERO;
-    return this.#data.collectionsByName.get(collection)?.hashes[seq - 1];
+    return this.#lifecycle.run('hashAt', [collection, seq], () =>
+      seq === 0 ? CHAIN_HASH_ZERO : this.#data.collectionsByName.get(collection)?.hashes[seq - 1],
+    );
   }
 
   collections(): string[] {

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
 import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
-import { checkCount, checkDecision, checkDot, checkMetaValue, checkName, checkNewDecision, checkReplicaId } from './store-arguments.js';
+import { checkNewDecision } from './store-arguments.js';
 
 /**
  * Every read and write of the relay database as prepared statements, prepared once per
@@ -99,8 +99,6 @@ export class SqliteQueries implements StoreTx {
   }
 
   get(collection: string, key: string): StoredDoc | undefined {
-    checkName('collection', collection);
-    checkName('key', key);
     const row = this.#selectDoc.get(collection, key);
     this.#lastGet = { collection, key, existed: row !== undefined };
     return row === undefined ? undefined : { key, state: row.state, seq: row.seq };
@@ -117,7 +115,6 @@ export class SqliteQueries implements StoreTx {
   }
 
   head(collection: string): LogPosition {
-    checkName('collection', collection);
     const moved = this.#movedHeads.get(collection);
     if (moved !== undefined) return { seq: moved.seq, hash: moved.hash };
     return this.#selectHead.get(collection) ?? { seq: 0, hash: CHAIN_HASH_ZERO };
@@ -135,9 +132,6 @@ export class SqliteQueries implements StoreTx {
   }
 
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
-    checkName('collection', collection);
-    checkName('key', key);
-    checkDot('dot', dot);
     const row = this.#selectDecision.get(collection, key, dot[0], dot[1]);
     if (row === undefined) return undefined;
     const content = row.content === null ? {} : { content: row.content };
@@ -145,12 +139,10 @@ export class SqliteQueries implements StoreTx {
   }
 
   replicaOwner(replicaId: ReplicaId): string | undefined {
-    checkReplicaId('replicaId', replicaId);
     return this.#selectOwner.get(replicaId);
   }
 
   claimReplica(replicaId: ReplicaId, principalId: string): string {
-    checkName('principalId', principalId);
     const owner = this.replicaOwner(replicaId);
     if (owner !== undefined) return owner;
     this.#insertOwner.run(replicaId, principalId);
@@ -158,20 +150,14 @@ export class SqliteQueries implements StoreTx {
   }
 
   writeNumber(replicaId: ReplicaId): number {
-    checkReplicaId('replicaId', replicaId);
     return this.#selectWriteNumber.get(replicaId)?.n ?? 0;
   }
 
   getMeta(name: string): string | undefined {
-    checkName('name', name);
     return this.#selectMeta.get(name)?.value;
   }
 
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    checkName('collection', collection);
-    checkName('key', key);
-    checkName('state', state);
-    checkDot('dot', dot);
     const previous = this.head(collection);
     const seq = previous.seq + 1;
     const hash = chainHash(previous.hash, collection, key, dot);
@@ -193,7 +179,6 @@ export class SqliteQueries implements StoreTx {
   }
 
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
-    checkDecision(decision);
     const existing = this.decision(collection, key, dot);
     checkNewDecision(existing, decision, this.head(collection).seq);
     if (existing !== undefined) return;
@@ -201,14 +186,10 @@ export class SqliteQueries implements StoreTx {
   }
 
   noteWriteNumber(replicaId: ReplicaId, n: number): void {
-    checkReplicaId('replicaId', replicaId);
-    checkCount('n', n, 0);
     this.#upsertWriteNumber.run(replicaId, n);
   }
 
   setMeta(name: string, value: string | undefined): void {
-    checkName('name', name);
-    checkMetaValue(value);
     if (value === undefined) this.#deleteMeta.run(name);
     else this.#upsertMeta.run(name, value);
   }
@@ -220,10 +201,6 @@ export class SqliteQueries implements StoreTx {
    * it, else walk the log. Over a whole catch-up in batches both stay linear.
    */
   scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
-    checkName('collection', collection);
-    checkCount('afterSeq', afterSeq, 0);
-    checkCount('limit', limit, 1);
-    if (prefix !== undefined) checkName('prefix', prefix);
     if (prefix === undefined || prefix === '') return this.#scanAll.all(collection, afterSeq, limit);
     const upper = prefixUpperBound(prefix);
     const budget = Math.max(4 * limit, 1024);
@@ -243,8 +220,6 @@ export class SqliteQueries implements StoreTx {
   }
 
   hashAt(collection: string, seq: number): string | undefined {
-    checkName('collection', collection);
-    checkCount('seq', seq, 0);
     return seq === 0 ? CHAIN_HASH_ZERO : this.#selectHash.get(collection, seq);
   }
 

@@ -85,23 +85,23 @@ export class SqliteStore implements RelayStore {
   }
 
   get(collection: string, key: string): StoredDoc | undefined {
-    return this.#lifecycle.run('get', () => this.#queries.get(collection, key));
+    return this.#lifecycle.run('get', [collection, key], () => this.#queries.get(collection, key));
   }
 
   head(collection: string): LogPosition {
-    return this.#lifecycle.run('head', () => this.#queries.head(collection));
+    return this.#lifecycle.run('head', [collection], () => this.#queries.head(collection));
   }
 
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
-    return this.#lifecycle.run('decision', () => this.#queries.decision(collection, key, dot));
+    return this.#lifecycle.run('decision', [collection, key, dot], () => this.#queries.decision(collection, key, dot));
   }
 
   writeNumber(replicaId: ReplicaId): number {
-    return this.#lifecycle.run('writeNumber', () => this.#queries.writeNumber(replicaId));
+    return this.#lifecycle.run('writeNumber', [replicaId], () => this.#queries.writeNumber(replicaId));
   }
 
   getMeta(name: string): string | undefined {
-    return this.#lifecycle.run('getMeta', () => this.#queries.getMeta(name));
+    return this.#lifecycle.run('getMeta', [name], () => this.#queries.getMeta(name));
   }
 
   setMeta(name: string, value: string | undefined): void {
@@ -109,7 +109,7 @@ export class SqliteStore implements RelayStore {
   }
 
   replicaOwner(replicaId: ReplicaId): string | undefined {
-    return this.#lifecycle.run('replicaOwner', () => this.#queries.replicaOwner(replicaId));
+    return this.#lifecycle.run('replicaOwner', [replicaId], () => this.#queries.replicaOwner(replicaId));
   }
 
   claimReplica(replicaId: ReplicaId, principalId: string): string {
@@ -117,23 +117,23 @@ export class SqliteStore implements RelayStore {
   }
 
   scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
-    return this.#lifecycle.run('scan', () => this.#queries.scan(collection, afterSeq, limit, prefix));
+    return this.#lifecycle.run('scan', [collection, afterSeq, limit, prefix], () => this.#queries.scan(collection, afterSeq, limit, prefix));
   }
 
   hashAt(collection: string, seq: number): string | undefined {
-    return this.#lifecycle.run('hashAt', () => this.#queries.hashAt(collection, seq));
+    return this.#lifecycle.run('hashAt', [collection, seq], () => this.#queries.hashAt(collection, seq));
   }
 
   collections(): string[] {
-    return this.#lifecycle.run('collections', () => this.#queries.collections());
+    return this.#lifecycle.run('collections', [], () => this.#queries.collections());
   }
 
   stats(): StoreStats {
-    return this.#lifecycle.run('stats', () => this.#queries.stats());
+    return this.#lifecycle.run('stats', [], () => this.#queries.stats());
   }
 
   info(): SqliteStoreInfo {
-    return this.#lifecycle.run('info', () => ({
+    return this.#lifecycle.run('info', [], () => ({
       path: this.path,
       journalMode: this.#db.pragma('journal_mode', { simple: true }) as string,
       synchronous: this.#db.pragma('synchronous', { simple: true }) as number,

@@ -58,3 +58,68 @@ export function checkNewDecision(existing: Decision | undefined, next: Decision,
     throw new ConvergeError('internal', `accepted seq ${next.seq} is beyond the collection's head ${headSeq}`);
   }
 }
+
+/**
+ * The argument checks of every store method, in one place: the shared guard
+ * (`StoreLifecycle`) runs them before a call reaches any store, so no store repeats them.
+ */
+export const STORE_ARGUMENTS = {
+  get(collection: unknown, key: unknown): void {
+    checkName('collection', collection);
+    checkName('key', key);
+  },
+  head(collection: unknown): void {
+    checkName('collection', collection);
+  },
+  decision(collection: unknown, key: unknown, dot: unknown): void {
+    checkName('collection', collection);
+    checkName('key', key);
+    checkDot('dot', dot);
+  },
+  writeNumber(replicaId: unknown): void {
+    checkReplicaId('replicaId', replicaId);
+  },
+  getMeta(name: unknown): void {
+    checkName('name', name);
+  },
+  replicaOwner(replicaId: unknown): void {
+    checkReplicaId('replicaId', replicaId);
+  },
+  put(collection: unknown, key: unknown, state: unknown, dot: unknown): void {
+    checkName('collection', collection);
+    checkName('key', key);
+    checkName('state', state);
+    checkDot('dot', dot);
+  },
+  recordDecision(collection: unknown, key: unknown, dot: unknown, decision: unknown): void {
+    STORE_ARGUMENTS.decision(collection, key, dot);
+    checkDecision(decision);
+  },
+  noteWriteNumber(replicaId: unknown, n: unknown): void {
+    checkReplicaId('replicaId', replicaId);
+    checkCount('n', n, 0);
+  },
+  setMeta(name: unknown, value: unknown): void {
+    checkName('name', name);
+    checkMetaValue(value);
+  },
+  claimReplica(replicaId: unknown, principalId: unknown): void {
+    checkReplicaId('replicaId', replicaId);
+    checkName('principalId', principalId);
+  },
+  scan(collection: unknown, afterSeq: unknown, limit: unknown, prefix?: unknown): void {
+    checkName('collection', collection);
+    checkCount('afterSeq', afterSeq, 0);
+    checkCount('limit', limit, 1);
+    if (prefix !== undefined) checkName('prefix', prefix);
+  },
+  hashAt(collection: unknown, seq: unknown): void {
+    checkName('collection', collection);
+    checkCount('seq', seq, 0);
+  },
+  collections(): void {},
+  stats(): void {},
+  info(): void {},
+};
+
+export type CheckedOperation = keyof typeof STORE_ARGUMENTS;

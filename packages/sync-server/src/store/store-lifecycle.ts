@@ -1,5 +1,6 @@
 import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
 import type { Decision, LogPosition, StoreTx, StoredDoc } from './relay-store.js';
+import { STORE_ARGUMENTS, type CheckedOperation } from './store-arguments.js';
 
 /**
  * The `StoreTx` handed to `transact`'s callback: forwards to the store's own transaction, remembers
@@ -25,11 +26,12 @@ class GuardedTx implements StoreTx {
     this.#ended = true;
   }
 
-  #run<R>(operation: () => R): R {
+  #run<Op extends CheckedOperation, R>(name: Op, args: Parameters<(typeof STORE_ARGUMENTS)[Op]>, operation: () => R): R {
     if (this.#ended) {
       throw new ConvergeError('internal', 'this transaction has ended: use a StoreTx only inside its transact() callback');
     }
     try {
+      (STORE_ARGUMENTS[name] as (...values: unknown[]) => void)(...args);
       return operation();
     } catch (caught) {
       const error = this.#translate(caught);
@@ -39,37 +41,37 @@ class GuardedTx implements StoreTx {
   }
 
   get(collection: string, key: string): StoredDoc | undefined {
-    return this.#run(() => this.#inner.get(collection, key));
+    return this.#run('get', [collection, key], () => this.#inner.get(collection, key));
   }
   head(collection: string): LogPosition {
-    return this.#run(() => this.#inner.head(collection));
+    return this.#run('head', [collection], () => this.#inner.head(collection));
   }
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
-    return this.#run(() => this.#inner.decision(collection, key, dot));
+    return this.#run('decision', [collection, key, dot], () => this.#inner.decision(collection, key, dot));
   }
   writeNumber(replicaId: ReplicaId): number {
-    return this.#run(() => this.#inner.writeNumber(replicaId));
+    return this.#run('writeNumber', [replicaId], () => this.#inner.writeNumber(replicaId));
   }
   getMeta(name: string): string | undefined {
-    return this.#run(() => this.#inner.getMeta(name));
+    return this.#run('getMeta', [name], () => this.#inner.getMeta(name));
   }
   replicaOwner(replicaId: ReplicaId): string | undefined {
-    return this.#run(() => this.#inner.replicaOwner(replicaId));
+    return this.#run('replicaOwner', [replicaId], () => this.#inner.replicaOwner(replicaId));
   }
   claimReplica(replicaId: ReplicaId, principalId: string): string {
-    return this.#run(() => this.#inner.claimReplica(replicaId, principalId));
+    return this.#run('claimReplica', [replicaId, principalId], () => this.#inner.claimReplica(replicaId, principalId));
   }
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    return this.#run(() => this.#inner.put(collection, key, state, dot));
+    return this.#run('put', [collection, key, state, dot], () => this.#inner.put(collection, key, state, dot));
   }
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
-    this.#run(() => this.#inner.recordDecision(collection, key, dot, decision));
+    this.#run('recordDecision', [collection, key, dot, decision], () => this.#inner.recordDecision(collection, key, dot, decision));
   }
   noteWriteNumber(replicaId: ReplicaId, n: number): void {
-    this.#run(() => this.#inner.noteWriteNumber(replicaId, n));
+    this.#run('noteWriteNumber', [replicaId, n], () => this.#inner.noteWriteNumber(replicaId, n));
   }
   setMeta(name: string, value: string | undefined): void {
-    this.#run(() => this.#inner.setMeta(name, value));
+    this.#run('setMeta', [name, value], () => this.#inner.setMeta(name, value));
   }
 }
 
@@ -78,8 +80,8 @@ function isThenable(value: unknown): boolean {
 }
 
 /**
- * What every store does the same way: refusing calls after `close()` and inside a
- * transaction, running a transaction callback by the contract of `RelayStore.transact`, and
+ * What every store does the same way: checking the arguments of every call, refusing calls
+ * after `close()` and inside a transaction, running a transaction callback by the contract of `RelayStore.transact`, and
  * turning the engine's own errors into `ConvergeError`s (`translate`, applied to errors from
  * the store's methods and from commit, never to errors the callback throws itself).
  */
@@ -107,9 +109,10 @@ export class StoreLifecycle {
     }
   }
 
-  /** Runs a read (or a one-shot write) outside transactions. */
-  run<R>(operation: string, body: () => R): R {
+  /** Runs a read outside transactions, its arguments checked first (`STORE_ARGUMENTS`). */
+  run<Op extends CheckedOperation, R>(operation: Op, args: Parameters<(typeof STORE_ARGUMENTS)[Op]>, body: () => R): R {
     this.check(operation);
+    (STORE_ARGUMENTS[operation] as (...values: unknown[]) => void)(...args);
     try {
       return body();
     } catch (error) {
