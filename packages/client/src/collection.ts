@@ -157,6 +157,15 @@ export class Collection<T = unknown> {
   /**
    * Read-modify-write in one transaction: `fn` gets the stored value and its result is written
    * over everything stored. `fn` must be synchronous (awaiting would commit IndexedDB early).
+   *
+   * @example
+   * ```ts
+   * const client = await createClient({ name: 'example-update', storage: 'memory' });
+   * const visits = client.collection<number>('visits');
+   * await Promise.all([visits.update('home', (n) => (n ?? 0) + 1), visits.update('home', (n) => (n ?? 0) + 1)]);
+   * (await visits.get('home'))?.value; // → 2
+   * await client.close();
+   * ```
    */
   update(key: string, fn: (current: T | undefined) => T, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
     return this.one(() => this.build.update(key, (current) => fn(current as T | undefined), options), options?.ack);
@@ -167,7 +176,23 @@ export class Collection<T = unknown> {
     return this.one(() => this.build.resolve(key, value, options), options?.ack);
   }
 
-  /** The concurrent versions of a key (empty when none). */
+  /**
+   * The concurrent versions of a key (empty when none).
+   *
+   * @example
+   * ```ts
+   * // Two tabs of one database (same name), each writing without having read the other's value:
+   * const tab1 = await createClient({ name: 'example-conflicts', storage: 'memory', tabs: false });
+   * const tab2 = await createClient({ name: 'example-conflicts', storage: 'memory', tabs: false });
+   * await tab1.collection('notes').put('k', 'tea');
+   * await tab2.collection('notes').put('k', 'coffee');
+   * (await tab1.collection('notes').conflicts('k')).map((c) => c.value); // → ['tea']: 'coffee' is the value (highest HLC)
+   * await tab1.collection('notes').resolve('k', 'tea and coffee');
+   * await tab2.collection('notes').get('k'); // → { value: 'tea and coffee', conflicts: [], … }
+   * await tab1.close();
+   * await tab2.close();
+   * ```
+   */
   async conflicts(key: string): Promise<readonly Conflict<T>[]> {
     return (await this.get(key))?.conflicts ?? [];
   }
@@ -205,6 +230,17 @@ export class Collection<T = unknown> {
   /**
    * Calls `listener` once per committed batch (local writes, remote changes, another tab's
    * writes) that changed the key or a key under the prefix. Returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * const client = await createClient({ name: 'example-watch', storage: 'memory' });
+   * const seen: string[][] = [];
+   * const stop = client.collection('notes').watch({ prefix: 'n-' }, (events) => seen.push(events.map((e) => e.key)));
+   * await client.putMany('notes', [['n-1', 'a'], ['n-2', 'b'], ['x-1', 'c']]);
+   * seen; // → [['n-1', 'n-2']]: one call for the batch, only the watched keys
+   * stop();
+   * await client.close();
+   * ```
    */
   watch(target: WatchTarget, listener: (events: WatchEvent<T>[]) => void): () => void {
     return this.core.watch(this.name, target, listener as (events: WatchEvent<unknown>[]) => void);

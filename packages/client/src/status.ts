@@ -24,7 +24,20 @@ export interface ClientStatus {
   readonly paused: boolean;
 }
 
-/** An observable status: `get()` the current one, `subscribe(listener)` to every change. */
+/**
+ * An observable status: `get()` the current one, `subscribe(listener)` to every change.
+ *
+ * @example
+ * ```ts
+ * const client = await createClient({ name: 'example-status', storage: 'memory' });
+ * const states: string[] = [];
+ * const stop = client.status.subscribe((s) => states.push(`${s.connection}/${s.pending}`));
+ * await client.collection('notes').put('k', 1);
+ * states; // → ['offline/0', 'offline/1']: no relay configured, one write pending
+ * stop();
+ * await client.close();
+ * ```
+ */
 export class StatusStore {
   private current: ClientStatus;
   private readonly listeners = new Set<(status: ClientStatus) => void>();
