@@ -6,9 +6,8 @@ import type { Dot } from '../dot.js';
 import { applyCrdtOp, checkCrdtWrite, joinSiblings } from './crdt-doc.js';
 import type { CrdtState } from './crdt-type.js';
 import type { DotFun } from './dot-fun.js';
+import { propertyOptions } from '../testing/property-options.js';
 import { cart } from './types.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
 
 type Cart = CrdtState<ReadonlyMap<string, DotFun<number>>>;
 type CartDoc = DocState<Cart>;
@@ -151,7 +150,7 @@ describe('checkCrdtWrite on random cart histories at a relay (stale tabs, squash
       fc.property(fc.array(arbStep(false), { maxLength: 40 }), (steps) => {
         expect(run(steps).honestRefusals).toBe(0);
       }),
-      { numRuns: runs },
+      propertyOptions({ share: 0.5 }),
     );
   });
 
@@ -162,7 +161,7 @@ describe('checkCrdtWrite on random cart histories at a relay (stale tabs, squash
         expect(forgedEntries).toEqual([]);
         expect(honestRefusals).toBe(0);
       }),
-      { numRuns: runs },
+      propertyOptions({ share: 0.5 }),
     );
   });
 });

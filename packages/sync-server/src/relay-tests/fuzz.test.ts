@@ -1,9 +1,13 @@
+import { propertyOptions } from '@converge/conflict/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient } from '../testing/protocol-client.js';
 import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
 
-const runs = Math.min(300, Math.max(50, Math.floor(Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000) / 4)));
+// A quarter of CONVERGE_PROPERTY_RUNS, between 50 and 300: each run opens a real connection.
+const base = propertyOptions<[string]>({ share: 0.25 });
+const runs = Math.min(300, Math.max(50, base.numRuns ?? 250));
+const options = { ...base, numRuns: runs };
 
 let relay: TestRelay;
 let good: ProtocolClient;
@@ -66,7 +70,7 @@ describe('fuzzing the relay with untrusted frames', () => {
         expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
         expect(Object.keys(Object.prototype)).toEqual([]);
       }),
-      { numRuns: runs },
+      options,
     );
     expect(closedWithError).toBeGreaterThan(runs / 2);
     const ack = await good.push([good.blind('notes', 'still-here', 1)]);
