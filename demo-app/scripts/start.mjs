@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// `npm start`: the relay (port 8787, SQLite under ./data/) and the demo (Vite dev server, or the
+// static build with --static), one process; Ctrl-C stops both. Ports and the data directory can
+// be overridden for tests: --port/DEMO_PORT, --relay-port/RELAY_PORT, --data/DEMO_DATA (0 picks a free port).
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDemoRelay, SYNC_PATH } from './demo-relay.mjs';
+
+const DEMO = resolve(import.meta.dirname, '..');
+const HELP = `npm start [-- options]      the Converge demo: relay + web app
+  --port N          the demo's port (default 5173, env DEMO_PORT; 0: a free one)
+  --relay-port N    the relay's port (default 8787, env RELAY_PORT; 0: a free one)
+  --host ADDR       the demo's address (default localhost)
+  --data DIR        where the relay keeps its SQLite database (default ./data, env DEMO_DATA)
+  --static          serve the static build (npm run build) from the relay's port instead of Vite`;
+
+function portOf(text, name) {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number from 0 to 65535, not '${text}'`);
+  return port;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.DEMO_PORT ?? '5173' },
+      'relay-port': { type: 'string', default: process.env.RELAY_PORT ?? '8787' },
+      host: { type: 'string', default: 'localhost' },
+      data: { type: 'string', default: process.env.DEMO_DATA ?? join(process.cwd(), 'data') },
+      static: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const dataDir = resolve(values.data);
+  const staticDir = values.static ? join(DEMO, 'dist') : undefined;
+  const relayPort = portOf(values['relay-port'], '--relay-port');
+  const relay = await startDemoRelay({ port: relayPort, host: '127.0.0.1', dataDir, ...(staticDir === undefined ? {} : { staticDir }) }).catch((error) => {
+    if (error.code === 'EADDRINUSE') throw new Error(`port ${relayPort} is in use (another npm start?): stop it or pass --relay-port`);
+    throw error;
+  });
+  let vite;
+  let url = `http://localhost:${relay.port}/`;
+  if (staticDir === undefined) {
+    process.env.CONVERGE_RELAY_PORT = String(relay.port);
+    const { createServer } = await import('vite');
+    vite = await createServer({
+      root: DEMO,
+      configFile: join(DEMO, 'vite.config.ts'),
+      clearScreen: false,
+      logLevel: 'warn',
+      server: { port: portOf(values.port, '--port'), host: values.host },
+    });
+    await vite.listen();
+    url = vite.resolvedUrls?.local[0] ?? `http://${values.host}:${vite.httpServer.address().port}/`;
+  }
+  console.log(`Converge demo: ${url}`);
+  console.log(`  relay: ws://127.0.0.1:${relay.port}${SYNC_PATH} (SQLite in ${dataDir}; no authentication: a demo)`);
+  console.log('  Ctrl-C stops both.');
+
+  let stopping = false;
+  const stop = async (signal) => {
+    if (stopping) process.exit(1); // a second Ctrl-C: do not wait
+    stopping = true;
+    console.log(`\n${signal}: stopping the demo and the relay`);
+    await vite?.close();
+    await relay.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(`npm start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,392 @@
+import {
+  createClient,
+  type Client,
+  type ClientStatus,
+  type Doc,
+  type Inspection,
+  type RejectedEvent,
+  type RejectedWrite,
+  type StorageChoice,
+} from '@converge/client';
+import { joinedEntries, type CartEntry } from './cart-entries.js';
+import { applyEdit, CART_KEY, formatEdit, formatItems, type CartEdit, type CartValue } from './cart.js';
+import { COLLECTIONS } from './collections.js';
+import { EditLog, type EditRow, type KeyValue } from './edit-log.js';
+import { lwwOutcome, type LwwOutcome } from './lww-cart.js';
+import type { Page } from './page.js';
+import { explainRefusal, purchase, type Stock } from './purchase.js';
+import { describeReconnect } from './what-happened.js';
+import { labelWrite } from './write-labels.js';
+
+/** A refused write with the words the UI shows for it. */
+export interface RefusedWrite {
+  readonly write: RejectedWrite;
+  readonly explanation: string;
+  /** False when retrying cannot succeed (a purchase with no stock left). */
+  readonly canRetry: boolean;
+}
+
+/** Everything one device card shows; a new object on every change. */
+export interface DeviceView {
+  readonly name: string;
+  /** The device's online switch (the connection itself is `status.connection`). */
+  readonly online: boolean;
+  readonly status: ClientStatus;
+  readonly cart: Doc<Map<string, number>> | undefined;
+  readonly naive: Doc<CartValue> | undefined;
+  readonly lww: Doc<CartValue> | undefined;
+  readonly lwwOutcome: LwwOutcome | undefined;
+  readonly products: readonly Doc<Stock>[];
+  readonly edits: readonly EditRow[];
+  readonly refused: readonly RefusedWrite[];
+}
+
+export interface DeviceOptions {
+  readonly name: string;
+  /** The relay's WebSocket URL; none: local only (tests). */
+  readonly url?: string;
+  readonly storage?: StorageChoice;
+  /** The page the device lives in (names of replicas, who removed what). */
+  readonly page: Page;
+  /** Where the online switch, the outbox rows and the offline baseline are kept (localStorage). */
+  readonly kv?: KeyValue;
+}
+
+interface Baseline {
+  readonly entries: readonly CartEntry[];
+}
+
+/**
+ * One device of the demo: an independent Converge client (its own IndexedDB database, so its own
+ * replica id) plus what its card shows. Every edit goes through `edit`, which writes the same
+ * change to the correct cart and to the two wrong-on-purpose carts in one batch.
+ */
+export class Device {
+  private view: DeviceView;
+  private readonly listeners = new Set<(view: DeviceView) => void>();
+  private readonly log: EditLog;
+  private readonly unsubscribe: (() => void)[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  private awaitingSync = false;
+  private refusalsSinceResume: RejectedEvent[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly client: Client,
+    private readonly options: DeviceOptions,
+    online: boolean,
+  ) {
+    this.log = new EditLog(`converge-demo:${options.name}:writes`, options.kv);
+    this.view = {
+      name: options.name,
+      online,
+      status: client.status.get(),
+      cart: undefined,
+      naive: undefined,
+      lww: undefined,
+      lwwOutcome: undefined,
+      products: [],
+      edits: this.log.list(),
+      refused: [],
+    };
+  }
+
+  /** Opens the device's client; a device switched offline before a reload stays offline. */
+  static async open(options: DeviceOptions): Promise<Device> {
+    const client = await createClient({
+      name: `converge-demo-${options.name}`,
+      ...(options.url === undefined ? {} : { url: options.url }),
+      ...(options.storage === undefined ? {} : { storage: options.storage }),
+      collections: COLLECTIONS,
+    });
+    const online = options.kv?.getItem(`converge-demo:${options.name}:offline`) !== 'true';
+    if (!online) client.pause();
+    const device = new Device(client, options, online);
+    await device.start();
+    return device;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  private kvKey(what: string): string {
+    return `converge-demo:${this.options.name}:${what}`;
+  }
+
+  private async start(): Promise<void> {
+    const { client } = this;
+    this.unsubscribe.push(
+      client.status.subscribe((status) => this.statusChanged(status)),
+      client.on('acked', (e) => {
+        this.log.mark(e.writeIds, 'relay');
+        this.schedule();
+      }),
+      client.on('rejected', (e) => {
+        this.log.mark([e.writeId], 'refused');
+        if (this.awaitingSync) this.refusalsSinceResume.push(e);
+        void this.noteRefusal(e);
+      }),
+      client.on('conflict', (e) => {
+        if (e.collection !== 'lww-cart') return;
+        const dropped = e.discarded.map((d) => d.value as CartValue | undefined).filter((v) => v !== undefined);
+        if (dropped.length > 0) this.log.mark([e.writeId], 'local', `LWW dropped ${dropped.map((v) => `${v.by}'s cart (${formatItems(v.items)})`).join(', ')}`);
+        this.schedule();
+      }),
+    );
+    for (const name of Object.keys(COLLECTIONS)) this.unsubscribe.push(client.collection(name).watch({ prefix: '' }, () => this.schedule()));
+    await this.register();
+    await this.refresh();
+  }
+
+  /** Names this replica in the `devices` collection, so other devices can say who wrote what. */
+  private async register(): Promise<void> {
+    const id = this.client.replicaId;
+    this.options.page.name(id, this.name);
+    const devices = this.client.collection<string>('devices');
+    if ((await devices.get(id))?.value !== this.name) await devices.put(id, this.name);
+  }
+
+  subscribe(listener: (view: DeviceView) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.view);
+    return () => this.listeners.delete(listener);
+  }
+
+  get current(): DeviceView {
+    return this.view;
+  }
+
+  private update(patch: Partial<DeviceView>): void {
+    if (this.closed) return;
+    this.view = { ...this.view, ...patch };
+    for (const listener of [...this.listeners]) listener(this.view);
+  }
+
+  private statusChanged(status: ClientStatus): void {
+    const replicaChanged = this.view.status.replicaId !== '' && status.replicaId !== this.view.status.replicaId;
+    this.update({ status });
+    if (replicaChanged) void this.serial(() => this.register());
+    if (this.awaitingSync && status.connection === 'synced' && status.pending === 0) {
+      this.awaitingSync = false;
+      void this.serial(() => this.reconnected());
+    }
+  }
+
+  /** Runs device actions one after the other (an edit reads, then writes). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ── the online switch ─────────────────────────────────────────────────────
+
+  /** Offline: `client.pause()` closes the socket; writes go on locally. Online: `resume()`. */
+  setOnline(online: boolean): Promise<void> {
+    return this.serial(async () => {
+      if (online === this.view.online) return;
+      this.options.kv?.setItem(this.kvKey('offline'), String(!online));
+      if (!online) {
+        this.client.pause();
+        const baseline: Baseline = { entries: joinedEntries((await this.inspect('cart', CART_KEY)).siblings) };
+        this.options.kv?.setItem(this.kvKey('baseline'), JSON.stringify(baseline));
+        this.update({ online });
+        return;
+      }
+      this.refusalsSinceResume = [];
+      this.awaitingSync = true;
+      this.update({ online });
+      this.client.resume();
+    });
+  }
+
+  private async reconnected(): Promise<void> {
+    await this.refresh();
+    const refusals = this.refusalsSinceResume.map((e) => this.refusalText(e));
+    const saved = this.options.kv?.getItem(this.kvKey('baseline'));
+    const before = saved === undefined || saved === null ? [] : (JSON.parse(saved) as Baseline).entries;
+    const [cart, lww, naive] = await Promise.all([
+      this.inspect('cart', CART_KEY),
+      this.inspect('lww-cart', CART_KEY),
+      this.client.collection<CartValue>('naive-cart').get(CART_KEY),
+    ]);
+    const happened = describeReconnect({
+      device: this.name,
+      before,
+      after: joinedEntries(cart.siblings),
+      names: this.options.page.names,
+      removedBy: this.options.page.removedBy,
+      naive: naive?.value.items,
+      lww: lww.exists ? lwwOutcome(lww) : undefined,
+      refusals,
+    });
+    this.options.page.happened(happened);
+  }
+
+  // ── edits ─────────────────────────────────────────────────────────────────
+
+  /** Applies one edit to all three carts in one batch: the correct cart by its operations, the other two as whole values. */
+  edit(edit: CartEdit): Promise<void> {
+    return this.serial(async () => {
+      const current = (await this.client.collection<Map<string, number>>('cart').get(CART_KEY))?.value.get(edit.item) ?? 0;
+      const removes = edit.kind === 'remove' || current + edit.by <= 0;
+      if (removes && current === 0 && edit.kind === 'add') return;
+      const whole = (value: CartValue | undefined): CartValue => ({ items: applyEdit(value?.items ?? {}, edit), by: this.name });
+      const receipts = await this.client.batch((b) => {
+        const cart = b.collection('cart');
+        if (edit.kind === 'add' && !removes) cart.increment(CART_KEY, edit.item, edit.by);
+        else cart.apply(CART_KEY, { type: 'remove', key: edit.item });
+        b.collection('naive-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
+        b.collection('lww-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
+      });
+      if (removes) this.options.page.removed(edit.item, this.name);
+      this.log.add({
+        id: receipts[0]!.writeId,
+        label: removes && edit.kind === 'add' ? `remove ${edit.item}` : formatEdit(edit),
+        at: Date.now(),
+        writes: receipts.map((r) => ({ writeId: r.writeId, collection: r.collection, status: 'local' })),
+      });
+      this.schedule();
+    });
+  }
+
+  /** Buys one unit: a leader-follower write over the stock this device last read. */
+  buy(product: string): Promise<void> {
+    return this.serial(() => this.buyNow(product));
+  }
+
+  private async buyNow(product: string): Promise<void> {
+    const inventory = this.client.collection<Stock>('inventory');
+    const next = purchase((await inventory.get(product))?.value, this.name);
+    if (next === undefined) return;
+    const receipt = await inventory.put(product, next);
+    this.log.add({
+      id: receipt.writeId,
+      label: `buy ${product} → ${next.stock} left`,
+      at: Date.now(),
+      writes: [{ writeId: receipt.writeId, collection: 'inventory', status: 'local' }],
+    });
+    this.schedule();
+  }
+
+  /** Retries a refused write: a purchase is made again on the current stock; any other write is written again over the current value. */
+  retry(writeId: string): Promise<void> {
+    return this.serial(async () => {
+      const refused = this.view.refused.find((r) => r.write.writeId === writeId);
+      if (refused === undefined || !refused.canRetry) return;
+      const { write } = refused;
+      this.log.mark([writeId], 'discarded', 'retried');
+      if (write.collection === 'inventory') {
+        await write.discard();
+        await this.buyNow(write.key);
+        return;
+      }
+      const receipt = await write.retry();
+      this.log.add({
+        id: receipt.writeId,
+        label: `retry: ${labelWrite(write)}`,
+        at: Date.now(),
+        writes: [{ writeId: receipt.writeId, collection: receipt.collection, status: 'local' }],
+      });
+      this.schedule();
+    });
+  }
+
+  discard(writeId: string): Promise<void> {
+    return this.serial(async () => {
+      const refused = this.view.refused.find((r) => r.write.writeId === writeId);
+      if (refused === undefined) return;
+      await refused.write.discard();
+      this.log.mark([writeId], 'discarded', 'discarded');
+      this.schedule();
+    });
+  }
+
+  /** A refusal in words: the explanation of a write still refused, or what `onReject` did with it. */
+  private refusalText(e: RejectedEvent): string {
+    const refused = this.view.refused.find((r) => r.write.writeId === e.writeId);
+    if (refused !== undefined) return refused.explanation;
+    if (e.collection === 'inventory') return `${this.name}'s purchase of ${e.key} was refused (the stock changed first) and made again on the current stock`;
+    return `${this.name}'s write to ${e.key} was refused (${e.code})`;
+  }
+
+  private async noteRefusal(e: RejectedEvent): Promise<void> {
+    await this.refresh();
+    const stillRefused = this.view.refused.some((r) => r.write.writeId === e.writeId);
+    if (stillRefused || e.collection !== 'inventory') this.log.mark([e.writeId], 'refused', `refused by the relay (${e.code})`);
+    else this.log.mark([e.writeId], 'rebased', 'refused: the stock changed first; bought again on the current stock');
+    this.schedule();
+  }
+
+  // ── reading ───────────────────────────────────────────────────────────────
+
+  inspect(collection: string, key: string): Promise<Inspection> {
+    return this.client.collection(collection).inspect(key);
+  }
+
+  /** Re-reads what the card shows, at most one read at a time (changes during a read trigger one more). */
+  schedule(): void {
+    void this.refresh().catch(() => undefined);
+  }
+
+  private refresh(): Promise<void> {
+    if (this.refreshing !== undefined) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        if (this.closed) return;
+        await this.read();
+      } while (this.refreshAgain);
+    })().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async read(): Promise<void> {
+    const c = this.client;
+    const [cart, naive, lww, lwwInspection, products, outbox, rejected, devices] = await Promise.all([
+      c.collection<Map<string, number>>('cart').get(CART_KEY),
+      c.collection<CartValue>('naive-cart').get(CART_KEY),
+      c.collection<CartValue>('lww-cart').get(CART_KEY),
+      c.collection('lww-cart').inspect(CART_KEY),
+      c.collection<Stock>('inventory').scan(),
+      c.outbox(),
+      c.rejected(),
+      c.collection<string>('devices').scan(),
+    ]);
+    for (const d of devices) this.options.page.name(d.key, d.value);
+    for (const w of outbox) {
+      if (!this.log.has(w.writeId))
+        this.log.add({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection, status: 'local' }] });
+    }
+    this.log.settle(new Set(outbox.map((w) => w.writeId)), new Set(rejected.map((r) => r.writeId)));
+    const stockOf = (key: string) => products.find((p) => p.key === key)?.value;
+    const refused = rejected.map((write): RefusedWrite => {
+      if (write.collection !== 'inventory') return { write, explanation: `${labelWrite(write)}: ${write.message} (${write.code})`, canRetry: true };
+      const current = stockOf(write.key);
+      return { write, explanation: explainRefusal(write.key, write.value as Stock | undefined, current, write.code), canRetry: (current?.stock ?? 0) > 0 };
+    });
+    this.update({
+      cart,
+      naive,
+      lww,
+      lwwOutcome: lwwInspection.exists ? lwwOutcome(lwwInspection) : undefined,
+      products,
+      edits: this.log.list(),
+      refused,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const off of this.unsubscribe) off();
+    await this.queue.catch(() => undefined);
+    await this.refreshing?.catch(() => undefined);
+    await this.client.close();
+  }
+}

@@ -1,0 +1,31 @@
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { CART_KEY } from '../cart.js';
+import type { Device } from '../device.js';
+import type { Page } from '../page.js';
+import { DeviceCard } from './device-card.js';
+import { Inspector } from './inspector.js';
+import type { Selection } from './selection.js';
+
+/** The page: what to try, the "what just happened" line, the devices side by side, the inspector. */
+export function App({ devices, page }: { devices: readonly Device[]; page: Page }) {
+  const [selection, setSelection] = useState<Selection>({ device: devices[0]!.name, collection: 'cart', key: CART_KEY });
+  const [happened, setHappened] = useState<string | undefined>(undefined);
+  useEffect(() => page.onHappened(setHappened), [page]);
+  return html`
+    <header class="top">
+      <h1>Converge <span>offline shopping carts</span></h1>
+      <p class="try">
+        Switch a device <b>offline</b>, edit the cart on two devices, switch them back <b>online</b>. The correct cart merges by dots; the
+        <span class="wrong-tag">naive</span> and <span class="wrong-tag">LWW</span> carts get the same edits and are <b>wrong on purpose</b>.
+      </p>
+      <p class="what-happened" aria-live="polite" data-what-happened>
+        <b>What just happened:</b> ${happened ?? html`<span class="muted">nothing yet: take a device offline and back.</span>`}
+      </p>
+    </header>
+    <main class="devices" style=${`--devices: ${devices.length}`}>
+      ${devices.map((device) => html`<${DeviceCard} key=${device.name} device=${device} inspect=${setSelection} />`)}
+    </main>
+    <${Inspector} devices=${devices} selection=${selection} inspect=${setSelection} names=${page.names} />
+  `;
+}

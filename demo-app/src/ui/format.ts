@@ -1,0 +1,33 @@
+import type { Doc, Inspection } from '@converge/client';
+
+type Hlc = Inspection['siblings'][number]['hlc'];
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** "14:03:07". */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/** "14:03:07.512": HLC wall clocks, where milliseconds tell writes apart. */
+export function preciseClock(ms: number): string {
+  return `${clock(ms)}.${String(new Date(ms).getMilliseconds()).padStart(3, '0')}`;
+}
+
+export const who = (names: ReadonlyMap<string, string>, replica: string) => names.get(replica) ?? replica.slice(0, 6);
+
+/** A dot as the inspector shows it: "laptop:3". */
+export function dotText(names: ReadonlyMap<string, string>, dot: readonly [string, number]): string {
+  return `${who(names, dot[0])}:${dot[1]}`;
+}
+
+/** An HLC: wall clock, logical counter, replica. */
+export function hlcText(names: ReadonlyMap<string, string>, hlc: Hlc): string {
+  return `${preciseClock(hlc.wall)} #${hlc.logical} ${who(names, hlc.replica)}`;
+}
+
+export type Badge = 'pending' | 'confirmed';
+
+export const badgeOf = (doc: Pick<Doc<unknown>, 'pending'> | undefined): Badge | undefined =>
+  doc === undefined ? undefined : doc.pending ? 'pending' : 'confirmed';

@@ -1,0 +1,47 @@
+import { html } from 'htm/preact';
+import type { Device, DeviceView } from '../device.js';
+import type { WriteStatus } from '../edit-log.js';
+import { SHORT_NAMES } from '../write-labels.js';
+import { clock } from './format.js';
+
+const STATUS_TEXT: Readonly<Record<WriteStatus, string>> = { local: 'local', relay: 'relay ✓', refused: 'refused', rebased: 'rebased', discarded: 'discarded' };
+
+/** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay. */
+export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
+  return html`
+    <section class="outbox" aria-label=${`${view.name}: outbox`}>
+      <h3>Writes <span class="muted">· ${view.status.pending} pending</span></h3>
+      ${view.refused.map(
+        (r) => html`
+          <div class="refused" role="alert" data-refused=${r.write.key} key=${r.write.writeId}>
+            <p>${r.explanation}</p>
+            <div class="row-actions">
+              <button
+                onClick=${() => device.retry(r.write.writeId)}
+                disabled=${!r.canRetry}
+                title=${r.canRetry ? 'write it again over the current value' : 'nothing left to buy'}
+              >
+                retry
+              </button>
+              <button onClick=${() => device.discard(r.write.writeId)}>discard</button>
+            </div>
+          </div>
+        `,
+      )}
+      <ol class="writes">
+        ${view.edits.map(
+          (row) => html`
+            <li key=${row.id} data-write=${row.label}>
+              <span class="label" title=${row.label}>${row.label}</span>
+              <span class="chips">
+                ${row.writes.map((w) => html`<span class="chip ${w.status}" title=${`${w.collection}: ${w.status}`}>${SHORT_NAMES[w.collection] ?? w.collection} ${STATUS_TEXT[w.status]}</span>`)}
+              </span>
+              <span class="time">${clock(row.at)}</span>
+              ${row.note === undefined ? null : html`<span class="note">${row.note}</span>`}
+            </li>
+          `,
+        )}
+      </ol>
+    </section>
+  `;
+}

@@ -1,0 +1,46 @@
+import { html } from 'htm/preact';
+import type { Device, DeviceView } from '../device.js';
+import { StateBadge } from './badge.js';
+import type { Inspect } from './selection.js';
+
+/** The shop: stock per product (leader-follower, guarded by the relay), add to cart, buy now. */
+export function ProductsTable({ device, view, inspect }: { device: Device; view: DeviceView; inspect: Inspect }) {
+  return html`
+    <table class="products" aria-label=${`${view.name}: products`}>
+      <thead>
+        <tr>
+          <th scope="col">Product</th>
+          <th scope="col" title="inventory: leader-follower, the relay accepts one purchase per unit">Stock</th>
+          <th scope="col"><span class="sr-only">Actions</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          view.products.length === 0
+            ? html`<tr>
+                <td colspan="3" class="muted">No products yet: they arrive from the relay.</td>
+              </tr>`
+            : null
+        }
+        ${view.products.map(
+          (p) => html`
+            <tr key=${p.key} data-product=${p.key}>
+              <th scope="row">
+                <button class="link" onClick=${() => inspect({ device: view.name, collection: 'inventory', key: p.key })} title="inspect this product's stock">
+                  ${p.key}
+                </button>
+              </th>
+              <td class="stock" data-stock=${p.value.stock}>
+                ${p.value.stock > 0 ? html`<span>${p.value.stock}</span>` : html`<span class="out">out of stock</span>`} <${StateBadge} doc=${p} />
+              </td>
+              <td class="actions">
+                <button onClick=${() => device.edit({ kind: 'add', item: p.key, by: 1 })} aria-label=${`${view.name}: add ${p.key} to the cart`}>+ cart</button>
+                <button onClick=${() => device.buy(p.key)} disabled=${p.value.stock <= 0} aria-label=${`${view.name}: buy one ${p.key} now`}>buy</button>
+              </td>
+            </tr>
+          `,
+        )}
+      </tbody>
+    </table>
+  `;
+}
