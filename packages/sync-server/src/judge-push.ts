@@ -50,8 +50,9 @@ export interface CommittedChange {
   readonly collection: string;
   readonly key: string;
   readonly seq: number;
-  readonly state: WireState;
-  /** The UTF-8 size of the state as stored. */
+  /** The merged state as stored (`serializeState`): live frames are built from it. */
+  readonly text: string;
+  /** Its UTF-8 size. */
   readonly bytes: number;
 }
 
@@ -194,7 +195,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
   const { seq } = tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
-  committed.push({ collection, key, seq, state: merged, bytes });
+  committed.push({ collection, key, seq, text, bytes });
   return seq;
 }
 
@@ -268,7 +269,7 @@ function decideAsLeader(
     const text = serializeState(noop);
     const { seq } = tx.put(collection, key, text, sibling.dot);
     tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
-    committed.push({ collection, key, seq, state: noop, bytes: Buffer.byteLength(text) });
+    committed.push({ collection, key, seq, text, bytes: Buffer.byteLength(text) });
     return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
   }
   const { state: merged } = mergeDocStates(current, delta);
@@ -276,6 +277,6 @@ function decideAsLeader(
   if (next instanceof Refusal) return next;
   const { seq } = tx.put(collection, key, next.text, sibling.dot);
   tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
-  committed.push({ collection, key, seq, state: merged, bytes: next.bytes });
+  committed.push({ collection, key, seq, text: next.text, bytes: next.bytes });
   return seq;
 }

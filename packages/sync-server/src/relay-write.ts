@@ -57,6 +57,6 @@ export function writeAsRelay(writer: RelayWriter, collection: string, key: strin
       );
     }
     const { seq } = tx.put(collection, key, text, dot);
-    return { collection, key, seq, state: next, bytes };
+    return { collection, key, seq, text, bytes };
   });
 }

@@ -1,16 +1,29 @@
 import { ConvergeError, emptyDocState } from '@converge/conflict';
-import { decodeWireState, encodeWireState, type WireState } from '@converge/protocol';
+import { decodeWireState, parseStoredState, storedStateText, type WireState } from '@converge/protocol';
 import type { StoredDoc } from './store/relay-store.js';
 
-/** A state as the store keeps it: the compact JSON text of the wire form. */
+/**
+ * A state as the store keeps it: protocol 2's stored text (`storedStateText`), validated once
+ * at ingest, from which catch-up and live frames are built without parsing it again.
+ */
 export function serializeState(state: WireState): string {
-  return JSON.stringify(encodeWireState(state));
+  return storedStateText(state);
+}
+
+/** Protocol 1's form (`{"v":…,"s":…}`), which relays wrote before protocol 2; read, never written. */
+function isProtocol1Text(text: string): boolean {
+  return text.startsWith('{') && !text.startsWith('{"r":');
 }
 
 /** Reads a stored state back; a state the relay wrote itself and cannot read is store corruption. */
 export function parseStored(doc: StoredDoc | undefined): WireState {
   if (doc === undefined) return emptyDocState();
-  const decoded = decodeWireState(JSON.parse(doc.state), `stored ${doc.key}`);
+  const decoded = isProtocol1Text(doc.state) ? decodeWireState(JSON.parse(doc.state), `stored ${doc.key}`) : parseStoredState(doc.state, `stored ${doc.key}`);
   if (!decoded.ok) throw new ConvergeError('internal', `stored state of ${doc.key} is unreadable`, { cause: decoded.error });
   return decoded.value;
+}
+
+/** The stored text in protocol 2's form, what `ChangesFrameBuilder.addStored` takes (a protocol 1 text is converted). */
+export function storedText(doc: StoredDoc): string {
+  return isProtocol1Text(doc.state) ? serializeState(parseStored(doc)) : doc.state;
 }

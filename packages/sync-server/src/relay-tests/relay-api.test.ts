@@ -1,5 +1,14 @@
-import { readCrdt, type DocState } from '@converge/conflict';
-import { decodeRelayFrame, decodeValue, encodeFrame, PROTOCOL_VERSION, type RelayFrame, type WireValue } from '@converge/protocol';
+import { EMPTY_CONTEXT, emptyDocState, readCrdt, writeDoc, type DocState } from '@converge/conflict';
+import {
+  decodeRelayFrame,
+  decodeValue,
+  encodeFrame,
+  encodeValue,
+  encodeWireState,
+  PROTOCOL_VERSION,
+  type RelayFrame,
+  type WireValue,
+} from '@converge/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crdtDocFromWire } from '../crdt-wire.js';
@@ -66,6 +75,23 @@ describe('relay API', () => {
     expect(() => relay!.relay.write('stock', 'milk', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
     expect(() => relay!.relay.write('notes', '__proto__', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
     expect(() => relay!.relay.write('bad name!', 'k', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
+    c.close();
+  });
+
+  it('serves and merges states stored in protocol 1 form by an older relay', async () => {
+    const store = new MemoryStore();
+    const old = writeDoc(emptyDocState<WireValue>(), {
+      dot: ['oldWriter', 1],
+      hlc: { wall: Date.now(), logical: 0, replica: 'oldWriter' },
+      readContext: EMPTY_CONTEXT,
+      value: encodeValue('from v1'),
+    });
+    store.transact((tx) => tx.put('notes', 'k', JSON.stringify(encodeWireState(old.state)), ['oldWriter', 1]));
+    relay = await startTestRelay({ store });
+    const c = await ProtocolClient.connect(relay.url, { replicaId: 'reader', subscriptions: [{ collection: 'notes', cursor: null }] });
+    await c.next('changes', (f) => f.done === true);
+    expect(value(c.state('notes', 'k'))).toEqual(['from v1']);
+    expect((await c.push([c.write('notes', 'k', 'from v2')])).results[0]).toMatchObject({ status: 'accepted', seq: 2 });
     c.close();
   });
 

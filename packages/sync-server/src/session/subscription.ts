@@ -1,7 +1,7 @@
-import { encodeFrame, type ChangedDoc, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
+import { ChangesFrameBuilder, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
 import type { LiveRound } from '../fan-out.js';
 import type { CommittedChange } from '../judge-push.js';
-import { parseStored } from '../stored-state.js';
+import { storedText } from '../stored-state.js';
 import type { StoredDoc } from '../store/relay-store.js';
 import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
 import { docEnvelopeBytes, packFrames } from './frame-packing.js';
@@ -129,19 +129,17 @@ export class Subscription {
         const last = rest === 0 && exhausted && store.head(collection).seq === headAtScan;
         const watermark = last ? headAtScan : (slice.at(-1)?.doc.seq ?? this.watermark);
         encoded = { watermark, last };
-        const docs: ChangedDoc[] = slice.filter((e) => e.readable).map(({ doc }) => ({ key: doc.key, seq: doc.seq, state: parseStored(doc) }));
-        const frame: RelayFrame = {
-          type: 'changes',
+        // Built from the stored texts: no state is parsed or encoded again.
+        const builder = new ChangesFrameBuilder();
+        for (const { doc, readable } of slice) if (readable) builder.addStored(doc.key, doc.seq, storedText(doc));
+        return builder.finish({
           collection,
           phase: 'catchup',
-          docs,
           watermark,
           cursor: this.cursorAt(watermark),
           ...(last ? { done: true as const } : {}),
           ...(first && resync ? { resync: true as const } : {}),
-        };
-        const text = encodeFrame(frame);
-        return { text, bytes: Buffer.byteLength(text) };
+        });
       };
       const estimate = (e: { doc: StoredDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
       const frames = entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes);
@@ -191,9 +189,9 @@ export class Subscription {
       const id = `${collection}\u0000${prefix ?? ''}\u0000${watermark}\u0000${slice.map((d) => d.seq).join(',')}`;
       let frame = round.frames.get(id);
       if (frame === undefined) {
-        const docList = slice.map((d) => ({ key: d.key, seq: d.seq, state: d.state }));
-        const text = encodeFrame({ type: 'changes', collection, phase: 'live', docs: docList, watermark, cursor: this.cursorAt(watermark) });
-        frame = { text, bytes: Buffer.byteLength(text) };
+        const builder = new ChangesFrameBuilder();
+        for (const change of slice) builder.addStored(change.key, change.seq, change.text);
+        frame = builder.finish({ collection, phase: 'live', watermark, cursor: this.cursorAt(watermark) });
         round.frames.set(id, frame);
       }
       return frame;
