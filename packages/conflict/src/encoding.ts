@@ -1,6 +1,7 @@
 import type { CausalContext } from './causal-context.js';
 import type { DocState } from './doc-state.js';
 import { fail, ok, type Result } from './errors.js';
+import { decodeIndexedEntry } from './indexed-state.js';
 import { checkDecodedDocState, validateContext, type ValidateOptions } from './validate.js';
 
 /**
@@ -158,102 +159,4 @@ export function decodeDocStateBatch(json: unknown, options: ValidateOptions = {}
     states.push(state.value);
   }
   return ok(states);
-}
-
-/**
- * A state with its own replica table, each replica id written once (protocol 2's general state
- * form, where `r` may hold what a frame maps replica ids to instead):
- *
- * ```
- * {"r":[ref,…],"v":[i,counter,…],"d":[i,counter,…],"s":[[i,counter,wall,logical,value?],…]}
- * ```
- * `i` indexes `r`; `d` is left out when the cloud is empty; a sibling of 4 elements is a tombstone.
- */
-export interface IndexedStateJson {
-  readonly r: readonly unknown[];
-  readonly v: readonly number[];
-  readonly d?: readonly number[];
-  readonly s: readonly (readonly unknown[])[];
-}
-
-/** `refOf` says what `r` holds for a replica id (default: the id itself). */
-export function encodeIndexedState<T>(
-  state: DocState<T>,
-  encodeValue: (value: T) => unknown = (v) => v,
-  refOf: (replica: string) => unknown = (replica) => replica,
-): IndexedStateJson {
-  const replicas: string[] = [];
-  const r: unknown[] = [];
-  const ref = (replica: string): number => {
-    let i = replicas.indexOf(replica);
-    if (i < 0) {
-      i = replicas.push(replica) - 1;
-      r.push(refOf(replica));
-    }
-    return i;
-  };
-  const { context, siblings } = state;
-  const v: number[] = [];
-  if (isSorted(context.vv)) context.vv.forEach((counter, replica) => v.push(ref(replica), counter));
-  else for (const [replica, counter] of sortedEntries(context.vv)) v.push(ref(replica), counter);
-  const d: number[] = [];
-  for (const dot of context.cloud) d.push(ref(dot[0]), dot[1]);
-  const s = new Array<unknown[]>(siblings.length);
-  for (let i = 0; i < siblings.length; i++) {
-    const x = siblings[i]!;
-    s[i] =
-      x.deleted === true ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical] : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)];
-  }
-  return d.length === 0 ? { r, v, s } : { r, v, d, s };
-}
-
-/**
- * Decodes and validates an untrusted state in the indexed form; never throws. `resolve` turns
- * an entry of `r` into a replica id (default: the entry is one); what it returns is validated.
- */
-export function decodeIndexedState(
-  json: unknown,
-  options: ValidateOptions = {},
-  path = 'state',
-  resolve?: (ref: unknown) => unknown,
-): Result<DocState<unknown>> {
-  if (!isPlainObject(json)) return fail(path, 'state must be {r, v, d?, s}');
-  const { r, v, d, s } = json;
-  if (!Array.isArray(r)) return fail(`${path}.r`, 'replica table must be an array');
-  if (!Array.isArray(s)) return fail(`${path}.s`, 'siblings must be an array');
-  const ids = resolve === undefined ? r : r.map(resolve);
-  return decodeIndexedEntry(ids, v, d ?? EMPTY, s, options, path, [`${path}.v`, `${path}.d`, `${path}.s`]);
-}
-
-const EMPTY: readonly unknown[] = Object.freeze([]);
-const FLAT_PAIRS = 'must be a flat array of [replica index, counter] pairs';
-
-/** One state from flat (replica index, counter) pairs and siblings naming replicas by index into `ids`. */
-function decodeIndexedEntry(
-  ids: readonly unknown[],
-  flatVv: unknown,
-  flatCloud: unknown,
-  rawSiblings: readonly unknown[],
-  options: ValidateOptions,
-  path: string,
-  [vvPath, cloudPath, siblingsPath]: readonly [string, string, string],
-): Result<DocState<unknown>> {
-  const replicaOf = (i: unknown): unknown => (typeof i === 'number' && Number.isInteger(i) ? ids[i] : undefined);
-  if (!Array.isArray(flatVv) || flatVv.length % 2 !== 0) return fail(vvPath, FLAT_PAIRS);
-  if (!Array.isArray(flatCloud) || flatCloud.length % 2 !== 0) return fail(cloudPath, FLAT_PAIRS);
-  const vv = new Map<unknown, unknown>();
-  for (let i = 0; i < flatVv.length; i += 2) {
-    const replica = replicaOf(flatVv[i]);
-    if (vv.has(replica)) return fail(vvPath, 'replica listed twice in vector');
-    vv.set(replica, flatVv[i + 1]);
-  }
-  const cloud: unknown[] = [];
-  for (let i = 0; i < flatCloud.length; i += 2) cloud.push([replicaOf(flatCloud[i]), flatCloud[i + 1]]);
-  const siblings: unknown[] = [];
-  for (let i = 0; i < rawSiblings.length; i++) {
-    const sibling = rawSibling(rawSiblings[i], replicaOf);
-    if (sibling === undefined) return fail(`${siblingsPath}[${i}]`, 'sibling must be [replica index, counter, wall, logical, value?]');
-    siblings.push(sibling);
-  }
-  return checkDecodedDocState({ context: { vv, cloud }, siblings }, options, path);
 }

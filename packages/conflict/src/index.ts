@@ -48,17 +48,10 @@ export type { DocState, Sibling, LiveSibling, Tombstone, WriteInput, WriteResult
 export { validateContext, validateDocState } from './validate.js';
 export type { ValidateOptions } from './validate.js';
 
-export {
-  encodeContext,
-  decodeContext,
-  encodeDocState,
-  decodeDocState,
-  encodeDocStateBatch,
-  decodeDocStateBatch,
-  encodeIndexedState,
-  decodeIndexedState,
-} from './encoding.js';
-export type { ContextJson, SiblingJson, DocStateJson, DocStateBatchJson, IndexedStateJson } from './encoding.js';
+export { encodeContext, decodeContext, encodeDocState, decodeDocState, encodeDocStateBatch, decodeDocStateBatch } from './encoding.js';
+export type { ContextJson, SiblingJson, DocStateJson, DocStateBatchJson } from './encoding.js';
+export { encodeIndexedState, decodeIndexedState } from './indexed-state.js';
+export type { IndexedStateJson } from './indexed-state.js';
 
 export { resolve, resolveSiblings, resolveLww, resolveMerge, resolveCrdt, discardedByWrite } from './resolve.js';
 export type { Resolved, MergeFn, MergeInfo, Strategy } from './resolve.js';
