@@ -1,9 +1,7 @@
-import { ConvergeError, encodeIndexedState, simpleSibling } from '@converge/conflict';
+import { ConvergeError } from '@converge/conflict';
 import type { Cursor } from './cursor.js';
 import type { ChangePhase } from './frames/changes.js';
 import { utf8ByteLength } from './utf8-length.js';
-import { slotOf } from './value-slot.js';
-import type { WireState } from './wire-state.js';
 
 /** Everything of a `changes` frame but its docs. */
 export interface ChangesEnvelope {
@@ -45,7 +43,8 @@ const corrupt = (stored: string): ConvergeError =>
  *
  * `addStored` takes a relay's stored text and does string work only: it splits the simple
  * form's first four fields (or the general form's replica table), maps replica ids to indices
- * and subtracts; the value slot is copied as it is, never parsed.
+ * and subtracts; the value slot is copied as it is, never parsed. The text is exactly what
+ * `encodeFrame` writes for the same docs (a property test holds the two to it).
  *
  * @example
  * ```ts
@@ -63,17 +62,10 @@ export class ChangesFrameBuilder {
   readonly #docs: string[] = [];
   #seq = 0;
   #wall = 0;
-  #docBytes = 0;
-  #tableBytes = 0;
 
   /** Docs added so far. */
   get count(): number {
     return this.#docs.length;
-  }
-
-  /** Exact UTF-8 bytes the docs and the replica table add to the frame so far (the envelope comes on top). */
-  get bytes(): number {
-    return this.#docBytes + this.#tableBytes;
   }
 
   #ref(replica: string): number {
@@ -81,13 +73,11 @@ export class ChangesFrameBuilder {
     if (i === undefined) {
       i = this.#replicas.push(replica) - 1;
       this.#index.set(replica, i);
-      this.#tableBytes += replica.length + (i === 0 ? 2 : 3); // "id" and its comma; ids are ASCII
     }
     return i;
   }
 
   #push(record: string): void {
-    this.#docBytes += utf8ByteLength(record) + (this.#docs.length === 0 ? 0 : 1);
     this.#docs.push(record);
   }
 
@@ -135,27 +125,19 @@ export class ChangesFrameBuilder {
     this.#push(`${this.#head(key, seq)}{"r":[${refs}${stored.slice(end)}]`);
   }
 
-  /** Adds a key from its decoded state (what `encodeFrame` does); the same text as `addStored(storedStateText(state))`. */
-  addState(key: string, seq: number, state: WireState): void {
-    const sibling = simpleSibling(state);
-    if (sibling === undefined) {
-      const body = JSON.stringify(encodeIndexedState(state, slotOf, (replica) => this.#ref(replica)));
-      this.#push(`${this.#head(key, seq)}${body}]`);
-      return;
-    }
-    const { dot, hlc } = sibling;
-    const tail = this.#tail(String(dot[1]), dot[0], String(hlc.logical));
-    this.#push(`${this.#head(key, seq)}${JSON.stringify(slotOf(sibling.value))},${hlc.wall - this.#wall}${tail}]`);
-    this.#wall = hlc.wall;
+  /** The frame's text and its exact size in UTF-8 bytes. The builder is spent afterwards. */
+  finish(envelope: ChangesEnvelope): FrameText {
+    const text = this.text(envelope);
+    return { text, bytes: utf8ByteLength(text) };
   }
 
-  /** The frame's text and exact byte size. The builder is spent afterwards. */
-  finish(envelope: ChangesEnvelope): FrameText {
+  /** The frame's text alone. The builder is spent afterwards. */
+  text(envelope: ChangesEnvelope): string {
     const { collection, phase, watermark, cursor, done, resync } = envelope;
     const head = `{"type":"changes","collection":${JSON.stringify(collection)},"phase":"${phase}","replicas":${JSON.stringify(this.#replicas)},"docs":[`;
     const cursorText = JSON.stringify({ lineage: cursor.lineage, seq: cursor.seq, hash: cursor.hash, mac: cursor.mac });
     const tail = `],"watermark":${watermark},"cursor":${cursorText}${done === true ? ',"done":true' : ''}${resync === true ? ',"resync":true' : ''}}`;
-    return { text: head + this.#docs.join(',') + tail, bytes: utf8ByteLength(head) + this.#docBytes + utf8ByteLength(tail) };
+    return head + this.#docs.join(',') + tail;
   }
 }
 

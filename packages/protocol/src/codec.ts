@@ -2,7 +2,7 @@ import { fail, type Result } from '@converge/conflict';
 import { tooLarge, type JsonObject } from './field-checks.js';
 import { CLIENT_FRAME_TYPES, FRAME_TYPES, RELAY_FRAME_TYPES, type ClientFrame, type Frame, type FrameType, type RelayFrame } from './frame.js';
 import { ackToJson, decodeAck } from './frames/ack.js';
-import { changesToText, decodeChanges } from './frames/changes.js';
+import { changesToJson, decodeChanges } from './frames/changes.js';
 import { decodeCredit } from './frames/credit.js';
 import { decodeError } from './frames/error-frame.js';
 import { decodeHeartbeat } from './frames/heartbeat.js';
@@ -34,7 +34,7 @@ export function encodeFrame(frame: Frame): string {
     case 'ack':
       return JSON.stringify(ackToJson(frame));
     case 'changes':
-      return changesToText(frame);
+      return JSON.stringify(changesToJson(frame));
     case 'read-result':
       return JSON.stringify(readResultToJson(frame));
     default:

@@ -11,7 +11,7 @@ import {
   type Result,
   type ValidateOptions,
 } from '@converge/conflict';
-import { readSlot, slotOf } from './value-slot.js';
+import { readSlot, slotDepthProblem, slotOf } from './value-slot.js';
 import type { WireState } from './wire-state.js';
 
 /**
@@ -41,7 +41,7 @@ const slotProblem = (slot: unknown): string | undefined => {
 export const SLOT_OPTIONS: ValidateOptions = Object.freeze({ checkValue: slotProblem, mapValue: readSlot });
 
 /** The simple form `[replica, counter, wall, logical, slot]`, validated. */
-function simpleFromJson(json: readonly unknown[], path: string): Result<WireState> {
+function simpleFromJson(json: readonly unknown[], path: string, level: number): Result<WireState> {
   if (json.length !== 5) return fail(path, 'a state is [replica, counter, wall, logical, value] or {r, v, d?, s}');
   const [replica, counter, wall, logical, slot] = json;
   const problem = replicaIdProblem(replica);
@@ -50,14 +50,18 @@ function simpleFromJson(json: readonly unknown[], path: string): Result<WireStat
   const hlc = { wall, logical, replica } as { wall: number; logical: number; replica: string };
   const hlcIssue = hlcProblem(hlc);
   if (hlcIssue !== undefined) return fail(`${path}.siblings[0].hlc`, hlcIssue);
-  const value = readSlot(slot);
+  const value = slotDepthProblem(slot, level + 1) ?? readSlot(slot);
   if (typeof value === 'string') return fail(`${path}.siblings[0].value`, value);
   return ok(simpleState({ dot: [replica as string, counter], hlc, value }));
 }
 
-/** Decodes and validates an untrusted state in either form (every DocState invariant, HLC bounds, value slots). Never throws. */
-export function stateFromJson(json: unknown, path: string): Result<WireState> {
-  if (Array.isArray(json)) return simpleFromJson(json, path);
+/**
+ * Decodes and validates an untrusted state in either form (every DocState invariant, HLC
+ * bounds, value slots). `level` is the state's nesting level in its frame (4 in every frame that
+ * carries a state on its own), for the depth limit of a simple state's slot. Never throws.
+ */
+export function stateFromJson(json: unknown, path: string, level = 4): Result<WireState> {
+  if (Array.isArray(json)) return simpleFromJson(json, path, level);
   return decodeIndexedState(json, SLOT_OPTIONS, path) as Result<WireState>;
 }
 
@@ -88,5 +92,5 @@ export function parseStoredState(text: string, path = 'stored state'): Result<Wi
   } catch {
     return fail(path, 'stored state is not valid JSON');
   }
-  return stateFromJson(json, path);
+  return stateFromJson(json, path, 1);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeValue } from './value-codec.js';
-import { readSlot, slotOf } from './value-slot.js';
+import { readSlot, slotDepthProblem, slotOf } from './value-slot.js';
 import type { WireValue } from './wire-state.js';
 
 describe('value slots', () => {
@@ -34,7 +34,9 @@ describe('value slots', () => {
     expect(readSlot({ s: [], c: 1 })).toBe('a CRDT value is {s, c} with c a context');
     let deep: unknown = 1;
     for (let i = 0; i < 58; i++) deep = [deep];
-    expect(readSlot(deep)).toEqual({ json: deep });
-    expect(readSlot([deep])).toBe('value nested deeper than 58 levels');
+    expect(slotDepthProblem(deep, 4)).toBeUndefined();
+    expect(slotDepthProblem([deep], 4)).toBe('value nested deeper than 58 levels');
+    // At the deepest slot position (level 7) the frame's own limit of 64 already says it.
+    expect(slotDepthProblem([deep], 7)).toBeUndefined();
   });
 });

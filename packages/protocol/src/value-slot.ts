@@ -1,6 +1,6 @@
 import { isJsonObject } from './field-checks.js';
 import { nestsDeeperThan, type JsonValue } from './json-shape.js';
-import { MAX_VALUE_DEPTH } from './limits.js';
+import { MAX_VALUE_DEPTH, VALUE_SLOT_DEPTH } from './limits.js';
 import type { EncodedValue } from './value-codec.js';
 import type { CrdtValueJson, WireValue } from './wire-state.js';
 
@@ -17,7 +17,9 @@ import type { CrdtValueJson, WireValue } from './wire-state.js';
  * one of the two reserved shapes (then it is wrapped: `{"json":{"s":1,"c":{}}}`).
  *
  * A slot nests at most `MAX_VALUE_DEPTH` levels in either form, so every state fits every
- * frame (the deepest slot position is level 7 of 64) whatever form it travels in later.
+ * frame (the deepest slot position is level 7 of 64) whatever form it travels in later. Where a
+ * slot sits at that deepest position the frame's own depth limit already enforces this; a slot
+ * in a shallower position (a simple state) is checked with `slotDepthProblem`.
  */
 const PLAIN = 0;
 const WRAPPER = 1;
@@ -54,9 +56,7 @@ export function slotOf(value: WireValue): unknown {
  * objects (the decoder owns them); a bare value gets its `{json}` wrapper back.
  */
 export function readSlot(slot: unknown): WireValue | string {
-  if (typeof slot !== 'object' || slot === null) return { json: slot as JsonValue };
-  if (nestsDeeperThan(slot, MAX_VALUE_DEPTH)) return `value nested deeper than ${MAX_VALUE_DEPTH} levels`;
-  if (Array.isArray(slot)) return { json: slot as JsonValue };
+  if (typeof slot !== 'object' || slot === null || Array.isArray(slot)) return { json: slot as JsonValue };
   const shape = shapeOf(slot);
   if (shape === PLAIN) return { json: slot as JsonValue };
   if (shape === WRAPPER) {
@@ -64,4 +64,13 @@ export function readSlot(slot: unknown): WireValue | string {
     return meta === undefined || isJsonObject(meta) ? (slot as EncodedValue) : 'meta must be an object';
   }
   return isJsonObject((slot as { c?: unknown }).c) ? (slot as CrdtValueJson) : 'a CRDT value is {s, c} with c a context';
+}
+
+/**
+ * Why a slot `level` levels deep in its frame nests deeper than a slot may, or `undefined`.
+ * Only slots above the deepest slot position need the walk: there the frame's limit is looser.
+ */
+export function slotDepthProblem(slot: unknown, level: number): string | undefined {
+  if (level > VALUE_SLOT_DEPTH || typeof slot !== 'object' || slot === null) return undefined;
+  return nestsDeeperThan(slot, MAX_VALUE_DEPTH) ? `value nested deeper than ${MAX_VALUE_DEPTH} levels` : undefined;
 }

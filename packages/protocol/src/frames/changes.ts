@@ -1,10 +1,21 @@
-import { decodeIndexedState, fail, isCounter, MAX_LOGICAL, MAX_WALL, ok, replicaIdProblem, simpleState, type Result } from '@converge/conflict';
-import { ChangesFrameBuilder } from '../changes-frame-text.js';
+import {
+  decodeIndexedState,
+  encodeIndexedState,
+  fail,
+  isCounter,
+  MAX_LOGICAL,
+  MAX_WALL,
+  ok,
+  replicaIdProblem,
+  simpleSibling,
+  simpleState,
+  type Result,
+} from '@converge/conflict';
 import { decodeCursor, type Cursor } from '../cursor.js';
 import { listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem } from '../names.js';
 import { SLOT_OPTIONS } from '../state-json.js';
-import { readSlot } from '../value-slot.js';
+import { readSlot, slotDepthProblem, slotOf } from '../value-slot.js';
 import type { WireState } from '../wire-state.js';
 
 export const CHANGE_PHASES = ['catchup', 'live'] as const;
@@ -102,7 +113,8 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
       if (!decoded.ok) return decoded;
       state = decoded.value as WireState;
     } else {
-      const value = readSlot(entry[2]);
+      // A simple doc's slot sits at level 4 of the frame: deeper values are refused here.
+      const value = slotDepthProblem(entry[2], 4) ?? readSlot(entry[2]);
       if (typeof value === 'string') return fail(`${at}[2]`, value);
       const wallStep = entry[3] as unknown;
       wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
@@ -133,9 +145,52 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   return ok(frame);
 }
 
-/** The frame's text (see `ChangesFrameBuilder`). */
-export function changesToText(frame: ChangesFrame): string {
-  const builder = new ChangesFrameBuilder();
-  for (const doc of frame.docs) builder.addState(doc.key, doc.seq, doc.state);
-  return builder.finish(frame).text;
+/**
+ * The frame's wire JSON, built from decoded states: the same text `ChangesFrameBuilder` writes
+ * from stored state text, built as one structure for a single `JSON.stringify`.
+ */
+export function changesToJson(frame: ChangesFrame): unknown {
+  const replicas: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (replica: string): number => {
+    let i = index.get(replica);
+    if (i === undefined) {
+      i = replicas.push(replica) - 1;
+      index.set(replica, i);
+    }
+    return i;
+  };
+  let seq = 0;
+  let wall = 0;
+  const docs = new Array<unknown[]>(frame.docs.length);
+  for (let i = 0; i < frame.docs.length; i++) {
+    const { key, seq: docSeq, state } = frame.docs[i]!;
+    const step = docSeq - seq;
+    seq = docSeq;
+    const sibling = simpleSibling(state);
+    if (sibling === undefined) {
+      docs[i] = [key, step, encodeIndexedState(state, slotOf, ref)];
+      continue;
+    }
+    const { dot, hlc } = sibling;
+    const doc: unknown[] = [key, step, slotOf(sibling.value), hlc.wall - wall];
+    wall = hlc.wall;
+    const replica = ref(dot[0]);
+    if (hlc.logical !== 0) doc.push(dot[1], replica, hlc.logical);
+    else if (replica !== 0) doc.push(dot[1], replica);
+    else if (dot[1] !== 1) doc.push(dot[1]);
+    docs[i] = doc;
+  }
+  const { collection, phase, watermark, cursor, done, resync } = frame;
+  const json = {
+    type: 'changes',
+    collection,
+    phase,
+    replicas,
+    docs,
+    watermark,
+    cursor: { lineage: cursor.lineage, seq: cursor.seq, hash: cursor.hash, mac: cursor.mac },
+  };
+  if (done !== true && resync !== true) return json;
+  return { ...json, ...(done === true ? { done } : {}), ...(resync === true ? { resync } : {}) };
 }
