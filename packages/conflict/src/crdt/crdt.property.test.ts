@@ -2,12 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDot, EMPTY_CONTEXT, unionContexts } from '../causal-context.js';
 import { canonical } from '../canonical.js';
+import { propertyOptions } from '../testing/property-options.js';
 import type { CrdtState, CrdtType } from './crdt-type.js';
 import { counter } from './counter.js';
 import { orSet } from './or-set.js';
 import { cart, lwwMap } from './types.js';
-
-const runs = Number(process.env['CONVERGE_PROPERTY_RUNS'] ?? 1000);
 
 /** A step of a random dot-store history: an operation at a replica, or one replica joining another's state. */
 type Step<Op extends { readonly type: string }> = { kind: 'op'; at: number; op: Op | { type: 'clear' } } | { kind: 'join'; from: number; to: number };
@@ -94,7 +93,7 @@ describe.each(types)('%s: the join is a semilattice over states from random hist
         expect(text(join(t, join(t, a, b), c))).toBe(text(join(t, a, join(t, b, c))));
         expect(text(join(t, a, a))).toBe(text(a));
       }),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 });
@@ -112,7 +111,7 @@ describe('counter value', () => {
           expect(counter.read(all.store)).toBe(expected);
         },
       ),
-      { numRuns: runs },
+      propertyOptions(),
     );
   });
 });
