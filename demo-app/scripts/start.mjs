@@ -2,6 +2,7 @@
 // `npm start`: the relay (port 8787, SQLite under ./data/) and the demo (Vite dev server, or the
 // static build with --static), one process; Ctrl-C stops both. Ports and the data directory can
 // be overridden for tests: --port/DEMO_PORT, --relay-port/RELAY_PORT, --data/DEMO_DATA (0 picks a free port).
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDemoRelay, SYNC_PATH } from './demo-relay.mjs';
@@ -12,7 +13,8 @@ const HELP = `npm start [-- options]      the Converge demo: relay + web app
   --relay-port N    the relay's port (default 8787, env RELAY_PORT; 0: a free one)
   --host ADDR       the demo's address (default localhost)
   --data DIR        where the relay keeps its SQLite database (default ./data, env DEMO_DATA)
-  --static          serve the static build (npm run build) from the relay's port instead of Vite`;
+  --static          serve the static build (npm run build) from the relay's port instead of Vite
+  --dist DIR        the static build to serve with --static (default demo-app/dist)`;
 
 function portOf(text, name) {
   const port = Number(text);
@@ -28,6 +30,7 @@ async function main() {
       host: { type: 'string', default: 'localhost' },
       data: { type: 'string', default: process.env.DEMO_DATA ?? join(process.cwd(), 'data') },
       static: { type: 'boolean', default: false },
+      dist: { type: 'string', default: join(DEMO, 'dist') },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -36,7 +39,8 @@ async function main() {
     return;
   }
   const dataDir = resolve(values.data);
-  const staticDir = values.static ? join(DEMO, 'dist') : undefined;
+  const staticDir = values.static ? resolve(values.dist) : undefined;
+  if (staticDir !== undefined && !existsSync(join(staticDir, 'index.html'))) throw new Error(`no static build in ${staticDir}: run \`npm run build\` first`);
   const relayPort = portOf(values['relay-port'], '--relay-port');
   const relay = await startDemoRelay({ port: relayPort, host: '127.0.0.1', dataDir, ...(staticDir === undefined ? {} : { staticDir }) }).catch((error) => {
     if (error.code === 'EADDRINUSE') throw new Error(`port ${relayPort} is in use (another npm start?): stop it or pass --relay-port`);

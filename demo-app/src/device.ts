@@ -184,22 +184,26 @@ export class Device {
 
   // ── the online switch ─────────────────────────────────────────────────────
 
-  /** Offline: `client.pause()` closes the socket; writes go on locally. Online: `resume()`. */
+  /**
+   * Offline: `client.pause()` closes the socket at once; writes go on locally. Online: `resume()`.
+   * The switch flips now; what the cart held when the device went offline is read right after,
+   * before any edit queued behind it.
+   */
   setOnline(online: boolean): Promise<void> {
-    return this.serial(async () => {
-      if (online === this.view.online) return;
-      this.options.kv?.setItem(this.kvKey('offline'), String(!online));
-      if (!online) {
-        this.client.pause();
-        const baseline: Baseline = { entries: joinedEntries((await this.inspect('cart', CART_KEY)).siblings) };
-        this.options.kv?.setItem(this.kvKey('baseline'), JSON.stringify(baseline));
-        this.update({ online });
-        return;
-      }
+    if (online === this.view.online) return this.queue.then(() => undefined);
+    this.options.kv?.setItem(this.kvKey('offline'), String(!online));
+    this.update({ online });
+    if (online) {
       this.refusalsSinceResume = [];
       this.awaitingSync = true;
-      this.update({ online });
       this.client.resume();
+      return this.queue.then(() => undefined);
+    }
+    this.awaitingSync = false;
+    this.client.pause();
+    return this.serial(async () => {
+      const baseline: Baseline = { entries: joinedEntries((await this.inspect('cart', CART_KEY)).siblings) };
+      this.options.kv?.setItem(this.kvKey('baseline'), JSON.stringify(baseline));
     });
   }
 

@@ -1,0 +1,68 @@
+import type { Locator, Page } from 'playwright-core';
+
+/** The demo page as a visitor drives it: by its buttons and switches, reading what the cards show. */
+export class DemoPage {
+  constructor(readonly page: Page) {}
+
+  device(name: string): Locator {
+    return this.page.locator(`[data-device="${name}"]`);
+  }
+
+  async waitConnection(name: string, connection: 'synced' | 'offline', timeout = 30_000): Promise<void> {
+    await this.device(name).locator(`[data-connection="${connection}"]`).waitFor({ timeout });
+  }
+
+  async setOnline(name: string, online: boolean): Promise<void> {
+    await this.device(name)
+      .getByRole('switch', { name: `${name} online` })
+      .setChecked(online);
+    await this.waitConnection(name, online ? 'synced' : 'offline');
+  }
+
+  async press(name: string, label: string): Promise<void> {
+    await this.device(name)
+      .getByRole('button', { name: `${name}: ${label}`, exact: true })
+      .click();
+  }
+
+  /** The quantity a cart column shows for an item (0 when the item is not in that cart). */
+  async qty(name: string, cart: 'cart' | 'naive-cart' | 'lww-cart', item: string): Promise<number> {
+    const cell = this.device(name).locator(`[data-item="${item}"] [data-cart="${cart}"]`);
+    return (await cell.count()) === 0 ? 0 : Number(await cell.getAttribute('data-qty'));
+  }
+
+  /** All three carts of a device: `{ cart, naive, lww }` item → quantity. */
+  async carts(name: string): Promise<Record<'cart' | 'naive' | 'lww', Record<string, number>>> {
+    const rows = this.device(name).locator('table.carts tbody tr[data-item]');
+    const out = { cart: {} as Record<string, number>, naive: {} as Record<string, number>, lww: {} as Record<string, number> };
+    for (const item of await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-item')!))) {
+      for (const [key, cart] of [
+        ['cart', 'cart'],
+        ['naive', 'naive-cart'],
+        ['lww', 'lww-cart'],
+      ] as const) {
+        const n = await this.qty(name, cart, item);
+        if (n > 0) out[key][item] = n;
+      }
+    }
+    return out;
+  }
+
+  async stock(name: string, product: string): Promise<number> {
+    return Number(await this.device(name).locator(`[data-product="${product}"] [data-stock]`).getAttribute('data-stock'));
+  }
+
+  /** The badges on the three cart columns' headers. */
+  async cartBadges(name: string): Promise<string[]> {
+    return this.device(name)
+      .locator('table.carts thead [data-badge]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-badge')!));
+  }
+
+  /** Outbox rows of a device: label and the text of their status chips. */
+  async writes(name: string): Promise<{ label: string; chips: string }[]> {
+    return this.device(name)
+      .locator('ol.writes li')
+      .evaluateAll((lis) => lis.map((li) => ({ label: li.getAttribute('data-write')!, chips: li.querySelector('.chips')!.textContent!.trim() })));
+  }
+}

@@ -1,0 +1,182 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium, type ChromiumSession } from '@converge/client/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoPage } from './demo-page.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
+
+/**
+ * The demo end to end, as a visitor sees it: `npm start`'s own script on free ports and a fresh
+ * data directory, driven in Debian's Chromium. Screenshots of the final states go to
+ * demo-app/e2e-artifacts/.
+ */
+const ARTIFACTS = fileURLToPath(new URL('../../e2e-artifacts/', import.meta.url));
+const DEVICES = ['phone', 'laptop', 'tablet'];
+
+let dataDir: string;
+let server: DemoServer | undefined;
+let browser: ChromiumSession | undefined;
+let demo: DemoPage;
+
+/** Retries `check` until it passes (the UI settles asynchronously), bounded in time. */
+async function settled(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+}
+
+async function openDemo(session: ChromiumSession, url: string): Promise<DemoPage> {
+  const page = await session.page();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(url);
+  const opened = new DemoPage(page);
+  for (const name of DEVICES) await opened.waitConnection(name, 'synced');
+  return opened;
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'converge-demo-'));
+  server = await startDemoServer({ dataDir });
+  browser = await launchChromium();
+  demo = await openDemo(browser, server.url);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  browser?.removeProfile();
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the demo in Chromium against npm start', () => {
+  it('offline edits on two devices merge: every device shows milk 4 and no eggs, while the naive cart shows milk 5 and eggs 1', async () => {
+    await demo.press('phone', 'add milk to the cart');
+    await demo.press('phone', 'add eggs to the cart');
+    for (const name of DEVICES) {
+      await settled(async () => {
+        expect((await demo.carts(name)).cart).toEqual({ eggs: 1, milk: 1 });
+        expect(await demo.cartBadges(name)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+      });
+    }
+
+    await demo.setOnline('laptop', false);
+    await demo.setOnline('phone', false);
+    await demo.press('laptop', 'one milk more');
+    await demo.press('laptop', 'one milk more');
+    await demo.press('phone', 'one milk more');
+    await demo.press('phone', 'remove eggs');
+    await settled(async () => {
+      expect((await demo.carts('laptop')).cart).toEqual({ eggs: 1, milk: 3 });
+      expect((await demo.carts('phone')).cart).toEqual({ milk: 2 });
+      expect(await demo.cartBadges('phone')).toEqual(['pending', 'pending', 'pending']);
+    });
+    expect((await demo.carts('tablet')).cart).toEqual({ eggs: 1, milk: 1 }); // online, but nothing reached it
+
+    await demo.setOnline('laptop', true);
+    await demo.setOnline('phone', true);
+    for (const name of DEVICES) {
+      await settled(async () => {
+        const carts = await demo.carts(name);
+        expect(carts.cart).toEqual({ milk: 4 });
+        expect(carts.naive).toEqual({ eggs: 1, milk: 5 });
+        expect(await demo.cartBadges(name)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+      });
+    }
+    // LWW keeps one device's whole cart and says which one it hides.
+    const lww = (await demo.carts('tablet')).lww;
+    expect([{ milk: 2 }, { eggs: 1, milk: 3 }]).toContainEqual(lww);
+    await expect(demo.device('tablet').locator('.lww-line').textContent()).resolves.toMatch(/LWW shows (phone|laptop)'s cart and hides (laptop|phone)'s/);
+    const happened = await demo.page.locator('[data-what-happened]').textContent();
+    expect(happened).toContain('phone reconnected: phone +1 milk, laptop +2 milk merged → milk 4 · eggs removed by phone');
+    expect(happened).toContain('naive cart: eggs 1 came back, milk 5 double-counted');
+    expect(await demo.writes('phone')).toContainEqual({ label: 'remove eggs', chips: 'cart relay ✓naive relay ✓lww relay ✓' });
+    await demo.page.screenshot({ path: join(ARTIFACTS, 'merged.png') });
+  }, 120_000);
+
+  it('a reload keeps the carts, the offline switch and the pending writes; back online they reach every device', async () => {
+    await demo.setOnline('tablet', false);
+    await demo.press('tablet', 'add bread to the cart');
+    await settled(async () => expect((await demo.carts('tablet')).cart).toEqual({ bread: 1, milk: 4 }));
+    await demo.page.reload();
+    await demo.waitConnection('phone', 'synced');
+    await demo.waitConnection('tablet', 'offline');
+    await settled(async () => {
+      expect((await demo.carts('tablet')).cart).toEqual({ bread: 1, milk: 4 });
+      expect(await demo.cartBadges('tablet')).toEqual(['pending', 'pending', 'pending']);
+      expect(await demo.writes('tablet')).toContainEqual({ label: '+1 bread', chips: 'cart localnaive locallww local' });
+      expect((await demo.carts('phone')).cart).toEqual({ milk: 4 });
+    });
+    await expect(demo.device('tablet').getByRole('switch', { name: 'tablet online' }).isChecked()).resolves.toBe(false);
+    await demo.page.screenshot({ path: join(ARTIFACTS, 'reloaded-offline.png') });
+
+    await demo.setOnline('tablet', true);
+    for (const name of DEVICES) await settled(async () => expect((await demo.carts(name)).cart).toEqual({ bread: 1, milk: 4 }));
+    await settled(async () => expect(await demo.writes('tablet')).toContainEqual({ label: '+1 bread', chips: 'cart relay ✓naive relay ✓lww relay ✓' }));
+  }, 120_000);
+
+  it('two offline devices buy the last mug: on reconnect exactly one purchase is accepted, the other is refused and explained', async () => {
+    for (const name of DEVICES) await settled(async () => expect(await demo.stock(name, 'mug')).toBe(1));
+    await demo.setOnline('phone', false);
+    await demo.setOnline('laptop', false);
+    await demo.press('phone', 'buy one mug now');
+    await demo.press('laptop', 'buy one mug now');
+    await settled(async () => {
+      expect(await demo.stock('phone', 'mug')).toBe(0);
+      expect(await demo.stock('laptop', 'mug')).toBe(0);
+    });
+    await demo.setOnline('laptop', true);
+    await demo.setOnline('phone', true);
+    for (const name of DEVICES) {
+      await settled(async () => {
+        expect(await demo.stock(name, 'mug')).toBe(0);
+        await expect(demo.device(name).locator('[data-product="mug"] .out').textContent()).resolves.toBe('out of stock');
+      });
+    }
+    const purchases = async (name: string) => (await demo.writes(name)).filter((w) => w.label === 'buy mug → 0 left');
+    await settled(async () => {
+      const outcomes = [...(await purchases('phone')), ...(await purchases('laptop'))].map((w) => w.chips).sort();
+      expect(outcomes).toEqual(['stock refused', 'stock relay ✓']);
+    });
+    const loser = (await purchases('phone'))[0]!.chips === 'stock refused' ? 'phone' : 'laptop';
+    const winner = loser === 'phone' ? 'laptop' : 'phone';
+    const refusal = demo.device(loser).locator('[data-refused="mug"]');
+    await expect(refusal.textContent()).resolves.toContain(
+      `${loser}'s purchase of the last mug was refused by the relay: ${winner} bought it first. Rolled back: out of stock.`,
+    );
+    await expect(refusal.getByRole('button', { name: 'retry' }).isDisabled()).resolves.toBe(true);
+    await demo.page.screenshot({ path: join(ARTIFACTS, 'last-unit.png') });
+    await refusal.getByRole('button', { name: 'discard' }).click();
+    await settled(async () => expect(await refusal.count()).toBe(0));
+  }, 120_000);
+
+  it('logged no console error', () => {
+    expect(browser!.errors).toEqual([]);
+  });
+
+  it('Ctrl-C stops both servers; a second npm start keeps the data', async () => {
+    await browser!.close();
+    browser!.removeProfile();
+    expect(await server!.stop()).toBe(0);
+    expect(server!.output()).toContain('SIGINT: stopping the demo and the relay');
+    server = await startDemoServer({ dataDir });
+    browser = await launchChromium(); // new devices: everything they show comes from the relay's database
+    const again = await openDemo(browser, server.url);
+    for (const name of DEVICES) {
+      await settled(async () => {
+        expect((await again.carts(name)).cart).toEqual({ bread: 1, milk: 4 });
+        expect(await again.stock(name, 'mug')).toBe(0);
+      });
+    }
+    expect(browser.errors).toEqual([]);
+  }, 120_000);
+});
