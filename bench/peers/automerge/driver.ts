@@ -67,8 +67,8 @@ async function write(url: string, { records }: W1Workload): Promise<string> {
       await recordCount(await checker.find(handle.url), records);
       break;
     } catch (error) {
-      if (tries === 100) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200)); // unavailable until A's first sync reached the relay
+      if (tries === 400) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // unavailable until A's first sync reached the relay
     }
   }
   await Promise.all([repo.shutdown(), checker.shutdown()]);
