@@ -1,6 +1,6 @@
 import { contextsEqual, emptyDocState, mergeDocStates, sameDot, type Dot } from '@converge/conflict';
 import type { WireState } from '@converge/protocol';
-import { floorKey, type DocRecord, type OutboxEntry, type StorageReader } from '../storage/storage-adapter.js';
+import { floorKey, floorsKey, type DocRecord, type OutboxEntry, type StorageReader } from '../storage/storage-adapter.js';
 
 /** A document whose record changed in a committed transaction (undefined: the record was removed). */
 export interface DocChange {
@@ -28,9 +28,10 @@ export function sameState(a: WireState, b: WireState): boolean {
  */
 export async function loadRecords(tx: StorageReader, collection: string, keys: readonly string[]): Promise<Map<string, DocRecord>> {
   const unique = [...new Set(keys)];
-  const found = await Promise.all(unique.map((key) => tx.getDoc(collection, key)));
+  const [found, anyFloor] = await Promise.all([tx.getDocs(collection, unique), tx.getMeta<number>(floorsKey(collection))]);
   const missing = unique.filter((_, i) => found[i] === undefined);
-  const floors = await Promise.all(missing.map((key) => tx.getMeta<number>(floorKey(collection, key))));
+  // Floors are only ever written at eviction, which marks the collection: most have none to read.
+  const floors = anyFloor === undefined ? [] : await Promise.all(missing.map((key) => tx.getMeta<number>(floorKey(collection, key))));
   const out = new Map<string, DocRecord>();
   unique.forEach((key, i) => {
     const record = found[i];

@@ -13,6 +13,7 @@ import type { Cursor, RelayLimits, WireValue } from '@converge/protocol';
 import { collectionSpec, type CollectionSpec } from '../collection-spec.js';
 import {
   floorKey,
+  floorsKey,
   META,
   type DocRecord,
   type OutboxEntry,
@@ -156,27 +157,24 @@ export class LocalReplica {
         let writeNumber = rep.writeNumber;
         const now = this.options.now();
         const out: CommittedWrite[] = [];
-        const added: Promise<number>[] = [];
         for (const request of requests) {
           const spec = this.spec(request.collection);
           const id = docId(request.collection, request.key);
           const applied = applyWrite(spec, records.get(id)!, request, { replica: rep.id, hlc: clock.tick(), maxValueBytes });
           writeNumber++;
           const writeId = request.writeId ?? `${rep.id}:${writeNumber}`;
-          added.push(
-            tx.addOutbox({
-              writeId,
-              collection: request.collection,
-              key: request.key,
-              mode: spec.mode,
-              replica: rep.id,
-              writeNumber,
-              delta: applied.delta,
-              write: applied.intent,
-              ack: request.ack,
-              createdAt: now,
-            }),
-          );
+          tx.addOutbox({
+            writeId,
+            collection: request.collection,
+            key: request.key,
+            mode: spec.mode,
+            replica: rep.id,
+            writeNumber,
+            delta: applied.delta,
+            write: applied.intent,
+            ack: request.ack,
+            createdAt: now,
+          });
           records.set(id, applied.record);
           out.push({
             writeId,
@@ -190,7 +188,6 @@ export class LocalReplica {
         }
         for (const id of new Set(requests.map((r) => docId(r.collection, r.key)))) tx.putDoc(records.get(id)!);
         tx.putMeta(META.replica, { ...rep, writeNumber, clock: clock.last() });
-        await Promise.all(added);
         return out.map((w) => ({ ...w, record: records.get(docId(w.collection, w.key))! }));
       },
       { durability },
@@ -210,7 +207,10 @@ export class LocalReplica {
       if (record.base !== undefined)
         throw new ConvergeError('bad_message', `${collection}/${key} has pending writes: it cannot be evicted until the relay holds them`);
       const counter = Math.max(floor ?? 0, record.floor ?? 0, maxCounter(record.state.context, rep.id));
-      if (counter > 0) tx.putMeta(floorKey(collection, key), counter);
+      if (counter > 0) {
+        tx.putMeta(floorKey(collection, key), counter);
+        tx.putMeta(floorsKey(collection), 1);
+      }
       tx.deleteDoc(collection, key);
       return { collection, key, record: undefined };
     });

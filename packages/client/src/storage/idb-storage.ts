@@ -1,5 +1,5 @@
 import { ConvergeError } from '@converge/conflict';
-import { deleteDB, openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { deleteDB, openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { SCHEMA_VERSION, STORES, upgradeSchema, type ConvergeDB } from './idb-schema.js';
 import type {
   DocRecord,
@@ -43,10 +43,39 @@ function quiet<T>(request: Promise<T>): Promise<T> {
 }
 
 class IdbTx implements StorageWriter {
+  /** Native stores, fetched once: going through idb's wrapper on every request costs as much as the request. */
+  private readonly natives = new Map<string, IDBObjectStore>();
+
   constructor(private readonly tx: Tx) {}
+
+  private native(name: (typeof STORES)[number]): IDBObjectStore {
+    let store = this.natives.get(name);
+    if (store === undefined) this.natives.set(name, (store = unwrap(this.tx).objectStore(name)));
+    return store;
+  }
 
   getDoc(collection: string, key: string): Promise<DocRecord | undefined> {
     return quiet(this.tx.objectStore('docs').get([collection, key]));
+  }
+
+  getDocs(collection: string, keys: readonly string[]): Promise<(DocRecord | undefined)[]> {
+    // Raw requests and one promise for all of them: a promise per request costs as much as the get.
+    if (keys.length === 0) return Promise.resolve([]);
+    const store = this.native('docs');
+    return quiet(
+      new Promise((resolve, reject) => {
+        const out = new Array<DocRecord | undefined>(keys.length);
+        let left = keys.length;
+        keys.forEach((key, i) => {
+          const request = store.get([collection, key]);
+          request.onsuccess = () => {
+            out[i] = request.result as DocRecord | undefined;
+            if (--left === 0) resolve(out);
+          };
+          request.onerror = () => reject(request.error);
+        });
+      }),
+    );
   }
 
   scanDocs(collection: string, options: ScanOptions = {}): Promise<DocRecord[]> {
@@ -77,42 +106,42 @@ class IdbTx implements StorageWriter {
     return quiet(this.tx.objectStore('rejected').get(writeId));
   }
 
-  // Writes are not awaited: a failed request aborts the transaction, and `tx.done` rejects.
+  // Writes are native requests, not awaited: a failed request aborts the transaction, and `tx.done` rejects.
   putDoc(record: DocRecord): void {
-    void quiet(this.tx.objectStore('docs').put!(record));
+    this.native('docs').put(record);
   }
 
   deleteDoc(collection: string, key: string): void {
-    void quiet(this.tx.objectStore('docs').delete!([collection, key]));
+    this.native('docs').delete([collection, key]);
   }
 
   putMeta(key: string, value: MetaValue): void {
-    void quiet(this.tx.objectStore('meta').put!(value, key));
+    this.native('meta').put(value, key);
   }
 
   deleteMeta(key: string): void {
-    void quiet(this.tx.objectStore('meta').delete!(key));
+    this.native('meta').delete(key);
   }
 
-  addOutbox(entry: OutboxEntry): Promise<number> {
+  addOutbox(entry: OutboxEntry): void {
     const { id: _ignored, ...rest } = entry;
-    return quiet(this.tx.objectStore('outbox').add!(rest as OutboxEntry & { id: number }));
+    this.native('outbox').add(rest);
   }
 
   putOutbox(entry: OutboxEntry & { readonly id: number }): void {
-    void quiet(this.tx.objectStore('outbox').put!(entry));
+    this.native('outbox').put(entry);
   }
 
   deleteOutbox(id: number): void {
-    void quiet(this.tx.objectStore('outbox').delete!(id));
+    this.native('outbox').delete(id);
   }
 
   putRejected(record: RejectedRecord): void {
-    void quiet(this.tx.objectStore('rejected').put!(record));
+    this.native('rejected').put(record);
   }
 
   deleteRejected(writeId: string): void {
-    void quiet(this.tx.objectStore('rejected').delete!(writeId));
+    this.native('rejected').delete(writeId);
   }
 }
 

@@ -91,6 +91,10 @@ class MemoryTx implements StorageWriter {
     return this.doc(collection, key);
   }
 
+  async getDocs(collection: string, keys: readonly string[]): Promise<(DocRecord | undefined)[]> {
+    return keys.map((key) => this.doc(collection, key));
+  }
+
   async scanDocs(collection: string, options: ScanOptions = {}): Promise<DocRecord[]> {
     const { prefix = '', after, limit = Infinity } = options;
     let keys: readonly string[] = this.db.keysOf(collection);
@@ -180,11 +184,10 @@ class MemoryTx implements StorageWriter {
     this.meta.set(key, null);
   }
 
-  async addOutbox(entry: OutboxEntry): Promise<number> {
+  addOutbox(entry: OutboxEntry): void {
     this.mustWrite();
     const id = this.nextOutboxId++;
     this.outbox.set(id, { ...entry, id });
-    return id;
   }
 
   putOutbox(entry: OutboxEntry & { readonly id: number }): void {

@@ -83,6 +83,8 @@ export const META = {
 
 /** Meta key of a key's counter floor, written when the document record is evicted. */
 export const floorKey = (collection: string, key: string): string => `floor\u0000${collection}\u0000${key}`;
+/** Meta key set once any key of the collection has a floor in meta (absent: no floor to look up). */
+export const floorsKey = (collection: string): string => `floors\u0000${collection}`;
 /** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
 export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
 
@@ -98,6 +100,8 @@ export interface ScanOptions {
 /** Reads inside one transaction. Every method returns a promise settled by the storage itself. */
 export interface StorageReader {
   getDoc(collection: string, key: string): Promise<DocRecord | undefined>;
+  /** Several documents of one collection at once, in the order of `keys`. */
+  getDocs(collection: string, keys: readonly string[]): Promise<(DocRecord | undefined)[]>;
   /** Documents of a collection in key order (UTF-16 code unit order). */
   scanDocs(collection: string, options?: ScanOptions): Promise<DocRecord[]>;
   getMeta<T extends MetaValue>(key: string): Promise<T | undefined>;
@@ -116,8 +120,8 @@ export interface StorageWriter extends StorageReader {
   deleteDoc(collection: string, key: string): void;
   putMeta(key: string, value: MetaValue): void;
   deleteMeta(key: string): void;
-  /** Appends to the outbox; resolves with the entry's id. */
-  addOutbox(entry: OutboxEntry): Promise<number>;
+  /** Appends to the outbox (the entry's id is assigned at commit, ascending). */
+  addOutbox(entry: OutboxEntry): void;
   putOutbox(entry: OutboxEntry & { readonly id: number }): void;
   deleteOutbox(id: number): void;
   putRejected(record: RejectedRecord): void;

@@ -88,6 +88,12 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
       await s.write(async (tx) => tx.putDoc(record));
       equal(await s.read((tx) => tx.getDoc('c', 'k')), record, 'getDoc after commit');
       equal(await s.read((tx) => tx.getDoc('other', 'k')), undefined, 'another collection');
+      equal(
+        (await s.read((tx) => tx.getDocs('c', ['missing', 'k', 'k']))).map((d) => d?.seq),
+        [undefined, 3, 3],
+        'getDocs in key order',
+      );
+      equal(await s.read((tx) => tx.getDocs('c', [])), [], 'getDocs of nothing');
       await s.write(async (tx) => tx.deleteDoc('c', 'k'));
       equal(await s.read((tx) => tx.getDoc('c', 'k')), undefined, 'after deleteDoc');
       s.close();
@@ -145,7 +151,7 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
         s.write(async (tx) => {
           tx.putDoc(doc('c', 'k'));
           tx.putMeta('n', 2);
-          await tx.addOutbox(entry('k', 1));
+          tx.addOutbox(entry('k', 1));
           tx.putRejected({
             writeId: 'w',
             collection: 'c',
@@ -173,7 +179,12 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
     name: 'outbox: ascending ids in order, never reused; per-document lookup; count; delete; put',
     async run(make, name) {
       const s = await make(name);
-      const ids = await s.write(async (tx) => [await tx.addOutbox(entry('x', 1)), await tx.addOutbox(entry('y', 2)), await tx.addOutbox(entry('x', 3))]);
+      await s.write(async (tx) => {
+        tx.addOutbox(entry('x', 1));
+        tx.addOutbox(entry('y', 2));
+        tx.addOutbox(entry('x', 3));
+      });
+      const ids = (await s.read((tx) => tx.listOutbox())).map((e) => e.id!);
       equal(
         ids.every((id, i) => i === 0 || id > ids[i - 1]!),
         true,
@@ -202,7 +213,8 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
         tx.deleteOutbox(ids[2]!);
         tx.putOutbox({ ...entry('y', 2), id: ids[1]!, skewed: true });
       });
-      const next = await s.write((tx) => tx.addOutbox(entry('z', 4)));
+      await s.write(async (tx) => tx.addOutbox(entry('z', 4)));
+      const next = (await s.read((tx) => tx.listOutbox())).at(-1)!.id!;
       equal(next > ids[2]!, true, 'a deleted id is not reused');
       await s.read(async (tx) => {
         equal(
@@ -296,7 +308,7 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
       await s.write(async (tx) => {
         tx.putDoc(doc('c', 'k'));
         tx.putMeta('n', 1);
-        await tx.addOutbox(entry('k', 1));
+        tx.addOutbox(entry('k', 1));
       });
       await s.destroy();
       const again = await make(name);
