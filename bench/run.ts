@@ -11,6 +11,7 @@ const suites: [string, () => Promise<string>][] = [
   ['codec', runCodecBench],
   ['relay', runRelayBench],
   ['peers', async () => (await import('./peers/peers.bench.js')).runPeersBench()],
+  ['client', async () => (await import('./client/client.bench.js')).runClientBench()],
 ];
 if (only !== undefined && !suites.some(([name]) => name === only)) {
   console.error(`unknown suite '${only}'; suites: ${suites.map(([name]) => name).join(', ')}`);
