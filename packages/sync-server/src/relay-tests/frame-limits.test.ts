@@ -81,4 +81,25 @@ describe('no frame the relay sends exceeds the maxFrameBytes it announces', () =
     expect(late.frames.flatMap((f) => (f.type === 'changes' ? f.docs.map((d) => d.key) : [])).sort()).toEqual([...keysA, ...keysB].sort());
     expect(late.invalid).toEqual([]);
   });
+
+  it('splits catch-up and live frames by count, so no frame holds more docs than maxChangesPerFrame', async () => {
+    await harness.start({ limits: { maxChangesPerFrame: 3 }, catchupBatchSize: 10 });
+    const watcher = await client('watcher');
+    await watcher.next('changes', (f) => f.done === true);
+    const writers = await Promise.all([0, 1, 2].map((i) => client(`writer${i}`)));
+    await Promise.all(writers.map((w) => w.next('welcome')));
+    // Three pushes of three keys in one fan-out round: nine changes for one subscriber.
+    const keys = writers.map((_w, i) => [0, 1, 2].map((j) => `k${i}${j}`));
+    await Promise.all(writers.map((w, i) => w.push(keys[i]!.map((k) => w.blind('notes', k, k)))));
+    const all = keys.flat().sort();
+    const received = () => new Set(watcher.frames.flatMap((f) => (f.type === 'changes' && f.phase === 'live' ? f.docs.map((d) => d.key) : [])));
+    await watcher.next('changes', () => received().size === all.length);
+    expect(watcher.invalid).toEqual([]);
+
+    const late = await client('late');
+    const done = await late.next('changes', (f) => f.done === true);
+    expect(done.watermark).toBe(all.length);
+    expect(late.frames.flatMap((f) => (f.type === 'changes' ? f.docs.map((d) => d.key) : [])).sort()).toEqual(all);
+    expect(late.invalid).toEqual([]);
+  });
 });

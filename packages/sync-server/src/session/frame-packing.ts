@@ -18,8 +18,8 @@ export function docEnvelopeBytes(key: string): number {
 }
 
 /**
- * Packs `docs` into frames of at most `maxFrameBytes`, in order: consecutive docs while their
- * estimated sizes fit, a large doc alone. A frame whose encoding still exceeds the limit is
+ * Packs `docs` into frames of at most `maxFrameBytes` and `maxDocs` docs, in order: consecutive
+ * docs while their estimated sizes fit, a large doc alone. A frame whose encoding still exceeds the limit is
  * split in halves; a doc too large for any frame is handed back as `oversized`. Frames are
  * encoded lazily, one per step: `encode(docs, rest)` gets the frame's docs and how many docs
  * follow it, and returns the frame's text with its UTF-8 size.
@@ -29,13 +29,14 @@ export function* packFrames<D>(
   estimate: (doc: D) => number,
   encode: (docs: readonly D[], rest: number) => { readonly text: string; readonly bytes: number },
   maxFrameBytes: number,
+  maxDocs: number,
 ): Generator<PackedFrame<D> | OversizedDoc<D>> {
   const budget = maxFrameBytes - FRAME_ENVELOPE_BYTES;
   let start = 0;
   while (start < docs.length) {
     let end = start;
     let bytes = 0;
-    while (end < docs.length) {
+    while (end < docs.length && end - start < maxDocs) {
       const cost = estimate(docs[end]!);
       if (end > start && bytes + cost > budget) break;
       bytes += cost;

@@ -142,7 +142,8 @@ export class Subscription {
         });
       };
       const estimate = (e: { doc: StoredDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
-      const frames = entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes);
+      const frames =
+        entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes, limits.maxChangesPerFrame);
       for (const packed of frames) {
         while (this.credit <= 0 && !this.owner.isClosed()) await new Promise<void>((resolve) => (this.wake = resolve));
         if (this.owner.isClosed()) return;
@@ -196,7 +197,13 @@ export class Subscription {
       }
       return frame;
     };
-    for (const packed of packFrames(docs, (d) => d.bytes + docEnvelopeBytes(d.key), encode, this.host.limits.maxFrameBytes)) {
+    for (const packed of packFrames(
+      docs,
+      (d) => d.bytes + docEnvelopeBytes(d.key),
+      encode,
+      this.host.limits.maxFrameBytes,
+      this.host.limits.maxChangesPerFrame,
+    )) {
       if ('oversized' in packed) this.skipOversized(packed.oversized.key);
       else this.owner.sendText(packed.text, 'changes');
     }
