@@ -39,6 +39,8 @@ export interface DeviceView {
   readonly products: readonly Doc<Stock>[];
   readonly edits: readonly EditRow[];
   readonly refused: readonly RefusedWrite[];
+  /** What the LWW cart's last write here discarded (reported by the client's `conflict` event), in words. */
+  readonly lwwDropped: string | undefined;
 }
 
 export interface DeviceOptions {
@@ -72,6 +74,8 @@ export class Device {
   private awaitingSync = false;
   private refusalsSinceResume: RejectedEvent[] = [];
   private closed = false;
+  /** Notes for writes whose outbox row is not added yet. */
+  private readonly notes = new Map<string, string>();
 
   private constructor(
     readonly client: Client,
@@ -90,6 +94,7 @@ export class Device {
       products: [],
       edits: this.log.list(),
       refused: [],
+      lwwDropped: undefined,
     };
   }
 
@@ -132,8 +137,11 @@ export class Device {
       client.on('conflict', (e) => {
         if (e.collection !== 'lww-cart') return;
         const dropped = e.discarded.map((d) => d.value as CartValue | undefined).filter((v) => v !== undefined);
-        if (dropped.length > 0) this.log.mark([e.writeId], 'local', `LWW dropped ${dropped.map((v) => `${v.by}'s cart (${formatItems(v.items)})`).join(', ')}`);
-        this.schedule();
+        if (dropped.length === 0) return;
+        const text = dropped.map((v) => `${v.by}'s cart (${formatItems(v.items)})`).join(', ');
+        // The event comes before the write's receipt: the outbox row takes the note when it is added.
+        this.notes.set(e.writeId, `LWW dropped ${text}`);
+        this.update({ lwwDropped: text });
       }),
     );
     for (const name of Object.keys(COLLECTIONS)) this.unsubscribe.push(client.collection(name).watch({ prefix: '' }, () => this.schedule()));
@@ -247,7 +255,7 @@ export class Device {
         b.collection('lww-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
       });
       if (removes) this.options.page.removed(edit.item, this.name);
-      this.log.add({
+      this.addRow({
         id: receipts[0]!.writeId,
         label: removes && edit.kind === 'add' ? `remove ${edit.item}` : formatEdit(edit),
         at: Date.now(),
@@ -267,7 +275,7 @@ export class Device {
     const next = purchase((await inventory.get(product))?.value, this.name);
     if (next === undefined) return;
     const receipt = await inventory.put(product, next);
-    this.log.add({
+    this.addRow({
       id: receipt.writeId,
       label: `buy ${product} → ${next.stock} left`,
       at: Date.now(),
@@ -289,7 +297,7 @@ export class Device {
         return;
       }
       const receipt = await write.retry();
-      this.log.add({
+      this.addRow({
         id: receipt.writeId,
         label: `retry: ${labelWrite(write)}`,
         at: Date.now(),
@@ -323,6 +331,12 @@ export class Device {
     if (stillRefused || e.collection !== 'inventory') this.log.mark([e.writeId], 'refused', `refused by the relay (${e.code})`);
     else this.log.mark([e.writeId], 'rebased', 'refused: the stock changed first; bought again on the current stock');
     this.schedule();
+  }
+
+  private addRow(row: EditRow): void {
+    const note = row.writes.map((w) => this.notes.get(w.writeId)).find((n) => n !== undefined);
+    for (const w of row.writes) this.notes.delete(w.writeId);
+    this.log.add(note === undefined ? row : { ...row, note });
   }
 
   // ── reading ───────────────────────────────────────────────────────────────
@@ -366,7 +380,7 @@ export class Device {
     for (const d of devices) this.options.page.name(d.key, d.value);
     for (const w of outbox) {
       if (!this.log.has(w.writeId))
-        this.log.add({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection, status: 'local' }] });
+        this.addRow({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection, status: 'local' }] });
     }
     this.log.settle(new Set(outbox.map((w) => w.writeId)), new Set(rejected.map((r) => r.writeId)));
     const stockOf = (key: string) => products.find((p) => p.key === key)?.value;

@@ -59,10 +59,16 @@ export class DemoPage {
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-badge')!));
   }
 
-  /** Outbox rows of a device: label and the text of their status chips. */
-  async writes(name: string): Promise<{ label: string; chips: string }[]> {
+  /** Outbox rows of a device: label, the text of their status chips, and the note under them. */
+  async writes(name: string): Promise<{ label: string; chips: string; note: string | undefined }[]> {
     return this.device(name)
       .locator('ol.writes li')
-      .evaluateAll((lis) => lis.map((li) => ({ label: li.getAttribute('data-write')!, chips: li.querySelector('.chips')!.textContent!.trim() })));
+      .evaluateAll((lis) =>
+        lis.map((li) => ({
+          label: li.getAttribute('data-write')!,
+          chips: li.querySelector('.chips')!.textContent!.trim(),
+          note: li.querySelector('.note')?.textContent ?? undefined,
+        })),
+      );
   }
 }

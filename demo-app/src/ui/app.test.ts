@@ -79,4 +79,16 @@ describe('the demo page (happy-dom, local-only devices)', () => {
     await vi.waitFor(() => expect(root.querySelector('.siblings tbody code')?.textContent).toBe('phone:1'.replace('phone', phone!.name)));
     expect(root.querySelector('.inspection .rule')?.textContent).toContain("the join of the siblings' dot-stores");
   });
+
+  it('reads as prose: the spaces next to elements survive the templates', async () => {
+    const [phone] = await mount();
+    await vi.waitFor(() => expect(root.querySelector('.context')).toBeTruthy());
+    expect(root.querySelector('.try')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Switch a device offline, edit the cart on two devices, switch them back online. The correct cart merges by dots; the naive and LWW carts get the same edits and are wrong on purpose.',
+    );
+    expect(root.querySelector('.context')?.textContent?.replace(/\s+/g, ' ').trim()).toBe('Version vector: empty · pending writes: none');
+    await vi.waitFor(() => expect(button(card(phone!), 'add milk to the cart')).toBeTruthy());
+    button(card(phone!), 'add milk to the cart').click();
+    await vi.waitFor(() => expect(card(phone!).querySelector('.lww-line')?.textContent).toBe(`LWW shows ${phone!.name}'s cart; nothing hidden.`));
+  });
 });

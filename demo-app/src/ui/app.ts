@@ -7,6 +7,11 @@ import { DeviceCard } from './device-card.js';
 import { Inspector } from './inspector.js';
 import type { Selection } from './selection.js';
 
+// Prose stays on one line per sentence (htm, like JSX, drops a line break next to an element).
+const SEVERAL = html`Switch a device <b>offline</b>, edit the cart on two devices, switch them back <b>online</b>.`;
+const ONE_WINDOW = (name: string) =>
+  html`This window is the device <b>${name}</b>: open the demo in another window with <code>?device=another-name</code>, take one offline, edit both.`;
+
 /** The page: what to try, the "what just happened" line, the devices side by side, the inspector. */
 export function App({ devices, page }: { devices: readonly Device[]; page: Page }) {
   const [selection, setSelection] = useState<Selection>({ device: devices[0]!.name, collection: 'cart', key: CART_KEY });
@@ -15,15 +20,16 @@ export function App({ devices, page }: { devices: readonly Device[]; page: Page 
   return html`
     <header class="top">
       <h1>Converge <span>offline shopping carts</span></h1>
+      <!-- prettier-ignore -->
       <p class="try">
-        Switch a device <b>offline</b>, edit the cart on two devices, switch them back <b>online</b>. The correct cart merges by dots; the
-        <span class="wrong-tag">naive</span> and <span class="wrong-tag">LWW</span> carts get the same edits and are <b>wrong on purpose</b>.
+        ${devices.length === 1 ? ONE_WINDOW(devices[0]!.name) : SEVERAL}${' '}
+        The correct cart merges by dots; the <span class="wrong-tag">naive</span> and <span class="wrong-tag">LWW</span> carts get the same edits and are <b>wrong on purpose</b>.
       </p>
       <p class="what-happened" aria-live="polite" data-what-happened>
         <b>What just happened:</b> ${happened ?? html`<span class="muted">nothing yet: take a device offline and back.</span>`}
       </p>
     </header>
-    <main class="devices" style=${`--devices: ${devices.length}`}>
+    <main class=${devices.length === 1 ? 'devices single' : 'devices'} style=${`--devices: ${devices.length}`}>
       ${devices.map((device) => html`<${DeviceCard} key=${device.name} device=${device} inspect=${setSelection} />`)}
     </main>
     <${Inspector} devices=${devices} selection=${selection} inspect=${setSelection} names=${page.names} />

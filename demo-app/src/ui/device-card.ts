@@ -44,7 +44,8 @@ export function DeviceCard({ device, inspect }: { device: Device; inspect: Inspe
           lww?.winner === undefined
             ? html`<span class="muted">LWW: no cart yet.</span>`
             : lww.losers.length === 0
-              ? html`LWW shows <b>${lww.winner.by}</b>'s cart; nothing hidden.`
+              ? html`LWW shows <b>${lww.winner.by}</b>'s cart;${' '}
+                  ${view.lwwDropped === undefined ? 'nothing hidden.' : html`its last edit here dropped <b class="dropped-cart">${view.lwwDropped}</b>.`}`
               : html`LWW shows <b>${lww.winner.by}</b>'s cart and hides${' '}
                   ${lww.losers.map((l, i) => html`${i > 0 ? ', ' : ''}<b>${l.by}</b>'s (${formatItems(l.items)})`)}: the next edit drops it.`
         }

@@ -126,20 +126,13 @@ export function Inspector({ devices, selection, inspect, names }: { devices: rea
                     )}
                   </tbody>
                 </table>
+                <!-- prettier-ignore -->
                 <p class="context">
-                  Version vector:
-                  ${
-                    context === undefined || Object.keys(context.v).length === 0
-                      ? html`<span class="muted">empty</span>`
-                      : Object.entries(context.v).map(([r, n]) => html`<code>${who(names, r)}:${n}</code> `)
-                  }
-                  ${context?.d === undefined ? null : html` · dots beyond it: ${context.d.map((d) => html`<code>${dotText(names, d)}</code> `)}`} · pending
-                  writes:
-                  ${
-                    inspection.pending.length === 0
-                      ? html`<span class="muted">none</span>`
-                      : inspection.pending.map((p) => html`<code title=${`write ${p.writeId}, waits for ${p.ack}`}>${dotText(names, p.dot)}</code> `)
-                  }
+                  Version vector:${' '}
+                  ${context === undefined || Object.keys(context.v).length === 0 ? html`<span class="muted">empty</span>` : Object.entries(context.v).map(([r, n]) => html`<code>${who(names, r)}:${n}</code> `)}
+                  ${context?.d === undefined ? null : html` · dots beyond it: ${context.d.map((d) => html`<code>${dotText(names, d)}</code> `)}`}${' '}
+                  · pending writes:${' '}
+                  ${inspection.pending.length === 0 ? html`<span class="muted">none</span>` : inspection.pending.map((p) => html`<code title=${`write ${p.writeId}, waits for ${p.ack}`}>${dotText(names, p.dot)}</code> `)}
                 </p>
               </div>
             `
