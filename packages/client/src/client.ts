@@ -678,7 +678,7 @@ export class Client implements ClientCore {
  * const carts = client.collection<Map<string, number>>('carts');
  * await carts.increment('cart-1', 'apple', 2);
  * await carts.increment('cart-1', 'pear');
- * (await carts.get('cart-1'))?.value; // → Map { 'apple' => 2, 'pear' => 1 }
+ * (await carts.get('cart-1'))?.value; // → new Map([['apple', 2], ['pear', 1]])
  * await client.close();
  * ```
  */

@@ -186,9 +186,11 @@ export class Collection<T = unknown> {
    * const tab2 = await createClient({ name: 'example-conflicts', storage: 'memory', tabs: false });
    * await tab1.collection('notes').put('k', 'tea');
    * await tab2.collection('notes').put('k', 'coffee');
-   * (await tab1.collection('notes').conflicts('k')).map((c) => c.value); // → ['tea']: 'coffee' is the value (highest HLC)
+   * // 'coffee' has the higher HLC: it is the value, 'tea' the conflict.
+   * (await tab1.collection('notes').conflicts('k')).map((c) => c.value); // → ['tea']
    * await tab1.collection('notes').resolve('k', 'tea and coffee');
-   * await tab2.collection('notes').get('k'); // → { value: 'tea and coffee', conflicts: [], … }
+   * (await tab2.collection('notes').get('k'))?.conflicts; // → []
+   * (await tab2.collection('notes').get('k'))?.value; // → 'tea and coffee'
    * await tab1.close();
    * await tab2.close();
    * ```
@@ -237,7 +239,8 @@ export class Collection<T = unknown> {
    * const seen: string[][] = [];
    * const stop = client.collection('notes').watch({ prefix: 'n-' }, (events) => seen.push(events.map((e) => e.key)));
    * await client.putMany('notes', [['n-1', 'a'], ['n-2', 'b'], ['x-1', 'c']]);
-   * seen; // → [['n-1', 'n-2']]: one call for the batch, only the watched keys
+   * // One call for the batch, with the watched keys only:
+   * seen; // → [['n-1', 'n-2']]
    * stop();
    * await client.close();
    * ```

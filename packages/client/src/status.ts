@@ -33,7 +33,7 @@ export interface ClientStatus {
  * const states: string[] = [];
  * const stop = client.status.subscribe((s) => states.push(`${s.connection}/${s.pending}`));
  * await client.collection('notes').put('k', 1);
- * states; // → ['offline/0', 'offline/1']: no relay configured, one write pending
+ * states; // → ['offline/0', 'offline/1']
  * stop();
  * await client.close();
  * ```
