@@ -152,6 +152,7 @@ export class Client implements ClientCore {
   private reads = 0;
   private closed = false;
   private paused = false;
+  private readonly outboxListeners = new Set<(writes: PendingWrite[]) => void>();
   private pendingRefresh: Promise<void> | undefined;
   private pendingAgain = false;
 
@@ -228,6 +229,7 @@ export class Client implements ClientCore {
     const written = await this.replica.write(requests, 'strict', settledRejections);
     for (const w of written) this.remember(w.collection, w.key, w.memory);
     this.status.update({ pending: this.status.get().pending + written.length });
+    if (this.outboxListeners.size > 0) void this.refreshPending();
     this.committed(
       written.map((w) => ({ collection: w.collection, key: w.key, record: w.record })),
       true,
@@ -402,6 +404,10 @@ export class Client implements ClientCore {
         try {
           const pending = await this.replica.storage.read((tx) => tx.countOutbox());
           this.status.update({ pending });
+          if (this.outboxListeners.size > 0) {
+            const writes = await this.outbox();
+            for (const listener of [...this.outboxListeners]) listener(writes);
+          }
         } catch {
           return; // storage closed or failed: reported elsewhere
         }
@@ -532,6 +538,19 @@ export class Client implements ClientCore {
       createdAt: e.createdAt,
       skewed: e.skewed === true,
     }));
+  }
+
+  /**
+   * Calls `listener` with the pending writes now and whenever the outbox changes (a write
+   * committed here or in another tab, the relay acknowledged or refused some). Returns the
+   * unsubscribe function.
+   */
+  watchOutbox(listener: (writes: PendingWrite[]) => void): () => void {
+    this.outboxListeners.add(listener);
+    void this.outbox().then((writes) => {
+      if (this.outboxListeners.has(listener)) listener(writes);
+    });
+    return () => this.outboxListeners.delete(listener);
   }
 
   /** Writes the relay refused for good, with `retry()` and `discard()`. */

@@ -124,6 +124,21 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     expect(await a.outbox()).toEqual([]);
   });
 
+  it('the outbox is observable; get() says pending until the relay holds the write, then confirmed', async () => {
+    const a = await clients.open(dbName('a'));
+    await a.whenSynced({ timeoutMs: 5000 });
+    const seen: string[][] = [];
+    const stop = a.watchOutbox((writes) => seen.push(writes.map((w) => `${w.key}:${w.status}`)));
+    a.pause();
+    await a.collection('notes').put('k', 1);
+    expect(await a.collection('notes').get('k')).toMatchObject({ value: 1, pending: true, confirmed: false });
+    await eventually(() => expect(seen.at(-1)).toEqual(['k:local']));
+    a.resume();
+    await eventually(() => expect(seen.at(-1)).toEqual([]));
+    expect(await a.collection('notes').get('k')).toMatchObject({ value: 1, pending: false, confirmed: true });
+    stop();
+  });
+
   it('leader-follower: a stale write is rolled back with a rejected event, kept in rejected(), and retry writes it over the current value', async () => {
     const stock = { stock: { mode: 'leader-follower', strategy: 'lww' } } as const;
     const a = await clients.open(dbName('a'), { collections: stock });
