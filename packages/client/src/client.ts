@@ -381,6 +381,7 @@ export class Client implements ClientCore {
         return;
       case 'replica':
         void this.replica.open().then((rep) => this.status.update({ replicaId: rep.id }));
+        this.engine?.kick(); // a session still speaking for the old id reconnects
         return;
       case 'destroyed':
         void this.close();

@@ -326,6 +326,11 @@ export class SyncSession {
       const limit = Math.min(this.limits.maxChangesPerFrame, this.options.maxChangesPerPush);
       const entries = (await this.host.replica.storage.read((tx) => tx.listOutbox({ limit }))) as Entry[];
       if (this.phase !== 'open' || this.inFlight !== undefined) return;
+      if (entries.some((e) => e.replica !== this.helloId)) {
+        // Another tab gave the replica a new id: this connection speaks for the old one.
+        this.close({ kind: 'now' });
+        return;
+      }
       const firstSkewed = entries.findIndex((e) => e.skewed === true);
       changes = squash(firstSkewed < 0 ? entries : entries.slice(0, firstSkewed));
       this.outboxEmpty = entries.length === 0;

@@ -116,4 +116,17 @@ describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
     const other = await clients.open(dbName('other'));
     await eventually(async () => expect((await other.collection('notes').scan()).map((d) => d.value)).toEqual([1, 2]));
   });
+
+  it('a tab syncing on its own follows a new replica id another tab minted: its next writes are not refused', async () => {
+    const name = dbName('solo-reset');
+    const one = await clients.open(name, { tabs: { locks: null } });
+    const two = await clients.open(name, { tabs: { locks: null } });
+    await one.whenSynced({ timeoutMs: 5000 });
+    await two.whenSynced({ timeoutMs: 5000 });
+    const old = one.replicaId;
+    await one.replica.resetIdentity(old); // what identity loss does in tab one
+    await expect(two.collection('notes').put('after-reset', 1, { ack: 'relay' })).resolves.toMatchObject({ level: 'relay' });
+    expect(two.replicaId).not.toBe(old);
+    expect(await two.rejected()).toEqual([]);
+  });
 });
