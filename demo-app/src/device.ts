@@ -1,47 +1,14 @@
-import {
-  createClient,
-  type Client,
-  type ClientStatus,
-  type Doc,
-  type Inspection,
-  type RejectedEvent,
-  type RejectedWrite,
-  type StorageChoice,
-} from '@converge/client';
+import { createClient, type Client, type ClientStatus, type Inspection, type RejectedEvent, type StorageChoice } from '@converge/client';
 import { joinedEntries, type CartEntry } from './cart-entries.js';
 import { applyEdit, CART_KEY, formatEdit, formatItems, type CartEdit, type CartValue } from './cart.js';
 import { COLLECTIONS } from './collections.js';
 import { EditLog, type EditRow, type KeyValue } from './edit-log.js';
-import { lwwOutcome, type LwwOutcome } from './lww-cart.js';
+import { lwwOutcome } from './lww-cart.js';
 import type { Page } from './page.js';
-import { explainRefusal, purchase, type Stock } from './purchase.js';
+import { purchase, type Stock } from './purchase.js';
+import { refusedWrites, type DeviceView } from './device-view.js';
 import { describeReconnect } from './what-happened.js';
 import { labelWrite } from './write-labels.js';
-
-/** A refused write with the words the UI shows for it. */
-export interface RefusedWrite {
-  readonly write: RejectedWrite;
-  readonly explanation: string;
-  /** False when retrying cannot succeed (a purchase with no stock left). */
-  readonly canRetry: boolean;
-}
-
-/** Everything one device card shows; a new object on every change. */
-export interface DeviceView {
-  readonly name: string;
-  /** The device's online switch (the connection itself is `status.connection`). */
-  readonly online: boolean;
-  readonly status: ClientStatus;
-  readonly cart: Doc<Map<string, number>> | undefined;
-  readonly naive: Doc<CartValue> | undefined;
-  readonly lww: Doc<CartValue> | undefined;
-  readonly lwwOutcome: LwwOutcome | undefined;
-  readonly products: readonly Doc<Stock>[];
-  readonly edits: readonly EditRow[];
-  readonly refused: readonly RefusedWrite[];
-  /** What the LWW cart's last write here discarded (reported by the client's `conflict` event), in words. */
-  readonly lwwDropped: string | undefined;
-}
 
 export interface DeviceOptions {
   readonly name: string;
@@ -383,12 +350,6 @@ export class Device {
         this.addRow({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection, status: 'local' }] });
     }
     this.log.settle(new Set(outbox.map((w) => w.writeId)), new Set(rejected.map((r) => r.writeId)));
-    const stockOf = (key: string) => products.find((p) => p.key === key)?.value;
-    const refused = rejected.map((write): RefusedWrite => {
-      if (write.collection !== 'inventory') return { write, explanation: `${labelWrite(write)}: ${write.message} (${write.code})`, canRetry: true };
-      const current = stockOf(write.key);
-      return { write, explanation: explainRefusal(write.key, write.value as Stock | undefined, current, write.code), canRetry: (current?.stock ?? 0) > 0 };
-    });
     this.update({
       cart,
       naive,
@@ -396,7 +357,7 @@ export class Device {
       lwwOutcome: lwwInspection.exists ? lwwOutcome(lwwInspection) : undefined,
       products,
       edits: this.log.list(),
-      refused,
+      refused: refusedWrites(rejected, products),
     });
   }
 

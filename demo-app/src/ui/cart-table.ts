@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { CART_KEY, itemsOfMap } from '../cart.js';
-import type { Device, DeviceView } from '../device.js';
+import type { Device } from '../device.js';
+import type { DeviceView } from '../device-view.js';
 import { StateBadge } from './badge.js';
 import type { Inspect } from './selection.js';
 

@@ -1,7 +1,8 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { formatItems } from '../cart.js';
-import type { Device, DeviceView } from '../device.js';
+import type { Device } from '../device.js';
+import type { DeviceView } from '../device-view.js';
 import { CartTable } from './cart-table.js';
 import { Outbox } from './outbox.js';
 import { ProductsTable } from './products-table.js';

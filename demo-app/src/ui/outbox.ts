@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
-import type { Device, DeviceView } from '../device.js';
+import type { Device } from '../device.js';
+import type { DeviceView } from '../device-view.js';
 import type { WriteStatus } from '../edit-log.js';
 import { SHORT_NAMES } from '../write-labels.js';
 import { clock } from './format.js';
