@@ -9,6 +9,8 @@ import {
   replicaIdProblem,
   simpleSibling,
   simpleState,
+  type CausalContext,
+  type Dot,
   type Result,
 } from '@converge/conflict';
 import { decodeCursor, type Cursor } from '../cursor.js';
@@ -94,6 +96,7 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   const list = docs as unknown[];
   const resolve = (ref: unknown): unknown => (typeof ref === 'number' && Number.isInteger(ref) && ref >= 0 ? ids[ref] : undefined);
   const out = new Array<ChangedDoc>(list.length);
+  const shared: Map<number, { readonly context: CausalContext; readonly dot: Dot }>[] = [];
   let seq = 0;
   let wall = 0;
   for (let i = 0; i < list.length; i++) {
@@ -128,7 +131,16 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
       if (typeof logical !== 'number' || !Number.isInteger(logical) || logical < 0 || logical > MAX_LOGICAL) {
         return fail(`${at}[6]`, `logical must be an integer in [0, ${MAX_LOGICAL}]`);
       }
-      state = simpleState({ dot: [replica, counter], hlc: { wall, logical, replica }, value });
+      // Docs of one frame at the same write position share its (immutable) context and dot.
+      const positions = (shared[index as number] ??= new Map());
+      const position = positions.get(counter);
+      if (position === undefined) {
+        const first = simpleState({ dot: [replica, counter], hlc: { wall, logical, replica }, value });
+        positions.set(counter, { context: first.context, dot: first.siblings[0]!.dot });
+        state = first;
+      } else {
+        state = { context: position.context, siblings: [{ dot: position.dot, hlc: { wall, logical, replica }, value }] };
+      }
     }
     out[i] = { key: key as string, seq, state };
   }
