@@ -1,135 +1,30 @@
-import { ConvergeError, resolve as resolveState, type Dot, type ErrorCode } from '@converge/conflict';
+import { ConvergeError, type ErrorCode } from '@converge/conflict';
 import type { AckLevel, RelayAckLevel } from '@converge/protocol';
 import { AckWaiters } from './ack-waiters.js';
-import { collectionSpec, type CollectionOptions } from './collection-spec.js';
+import { collectionSpec } from './collection-spec.js';
 import { incrementOp } from './crdt-ops.js';
 import { Collection, RequestBuilder, type ClientCore, type WriteReceipt } from './collection.js';
 import { Emitter } from './emitter.js';
-import type { CrdtOp, WriteRequest } from './replica/apply-write.js';
+import type { WriteRequest } from './replica/apply-write.js';
 import { docId, type DocChange } from './replica/doc-records.js';
 import { LocalReplica } from './replica/local-replica.js';
-import { decodedState, readRecord, strategyOf, type Conflict, type ReadMemory, type Version } from './replica/read-model.js';
-import { openStorage, type StorageChoice } from './open-storage.js';
+import { readRecord, type ReadMemory } from './replica/read-model.js';
+import { openStorage } from './open-storage.js';
 import { StatusStore, type ConnectionState } from './status.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
 import type { RejectedRecord, StorageAdapter } from './storage/storage-adapter.js';
-import type { BackoffOptions } from './sync/backoff.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import type { SyncHost } from './sync/sync-host.js';
 import type { Transport } from './sync/transport.js';
-import { webSocketTransport, type WebSocketConstructor } from './sync/websocket-transport.js';
-import { TabCoordinator, type TabOptions } from './tabs/tab-coordinator.js';
+import { webSocketTransport } from './sync/websocket-transport.js';
+import { FollowerReads } from './tabs/follower-reads.js';
+import { TabCoordinator } from './tabs/tab-coordinator.js';
 import type { ErrorInfo, TabMessage } from './tabs/tab-messages.js';
-import { decodeAppValue, encodeAppValue } from './values.js';
+import { decodeAppValue } from './values.js';
+import { rebaseRequest } from './rebase.js';
+import { pendingWriteOf, rejectedWriteOf } from './write-views.js';
+import type { BatchWriter, ClientEvents, ClientOptions, PendingWrite, RejectedWrite } from './client-types.js';
 import { Watchers, type WatchEvent, type WatchTarget } from './watchers.js';
-
-export interface ClientOptions {
-  /** The database name: one replica per name and origin, shared by the tabs of that origin. */
-  readonly name: string;
-  /** The relay's WebSocket URL (`wss://…`). Without `url` or `transport` the client is local-only. */
-  readonly url?: string;
-  /** WebSocket constructor: the browser's global by default; Node passes `ws`'s. */
-  readonly WebSocket?: WebSocketConstructor;
-  /** Overrides `url` (an in-memory transport in tests). */
-  readonly transport?: Transport;
-  /** Collections with their strategy and mode (undeclared ones: multi-leader, `siblings`). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each collection has its own value type
-  readonly collections?: Readonly<Record<string, CollectionOptions<any>>>;
-  /** A token, or a function returning one, called on each connect (`refresh: true` after `unauthorized`). */
-  readonly auth?: string | ((context: { readonly refresh: boolean }) => string | undefined | Promise<string | undefined>);
-  /** `indexeddb` (default), `memory`, or an adapter. */
-  readonly storage?: StorageChoice;
-  /** How long `put(…, { ack })` waits for a level beyond `local` (default 10 s). */
-  readonly ackTimeoutMs?: number;
-  /** Multi-tab coordination (Web Locks + BroadcastChannel by default); `false`: this client syncs on its own. */
-  readonly tabs?: TabOptions | false;
-  readonly backoff?: BackoffOptions;
-  readonly now?: () => number;
-  readonly random?: () => number;
-}
-
-/** A write that removed LWW values the app was never shown. */
-export interface ConflictEvent {
-  readonly collection: string;
-  readonly key: string;
-  readonly writeId: string;
-  readonly discarded: readonly Conflict<unknown>[];
-}
-
-/** A write the relay refused for good; it is in `client.rejected()` until retried or discarded. */
-export interface RejectedEvent {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly code: ErrorCode;
-  readonly message: string;
-}
-
-/** A write committed locally: its dot and its version (what it was derived from, plus its dot). */
-export interface WrittenEvent {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly dot: Dot;
-  readonly version: Version;
-}
-
-export interface ClientEvents extends Record<string, unknown> {
-  written: WrittenEvent;
-  conflict: ConflictEvent;
-  rejected: RejectedEvent;
-  storageFailure: ConvergeError;
-  acked: { readonly writeIds: readonly string[]; readonly level: AckLevel };
-}
-
-/** A pending write, as `client.outbox()` lists it. */
-export interface PendingWrite {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  /** Every write in the outbox is committed locally and not yet held by the relay. */
-  readonly status: 'local';
-  /** The level its writer waits for. */
-  readonly ack: AckLevel;
-  readonly kind: 'put' | 'delete' | 'op';
-  readonly value?: unknown;
-  readonly op?: CrdtOp;
-  readonly createdAt: number;
-  /** Refused for its clock: it is written again with a corrected clock before the next push. */
-  readonly skewed: boolean;
-}
-
-/** A write the relay refused for good, kept until the app retries or discards it. */
-export interface RejectedWrite {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly status: 'rejected';
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly kind: 'put' | 'delete' | 'op';
-  /** The attempted value (`put`). */
-  readonly value?: unknown;
-  readonly op?: CrdtOp;
-  readonly at: number;
-  /** Writes the attempt again as a new write over the current state. */
-  retry(options?: { readonly ack?: AckLevel }): Promise<WriteReceipt>;
-  /** Forgets the attempt. */
-  discard(): Promise<void>;
-}
-
-/** Collects the writes of `client.batch`: every method records one write. */
-export interface BatchWriter {
-  collection(name: string): BatchCollection;
-}
-
-export interface BatchCollection {
-  put(key: string, value: unknown, options?: { readonly version?: Version }): void;
-  delete(key: string): void;
-  update(key: string, fn: (current: unknown) => unknown): void;
-  increment(key: string, itemOrBy: string | number, by?: number): void;
-  apply(key: string, op: CrdtOp): void;
-}
 
 const errorInfo = (error: ConvergeError | undefined): ErrorInfo | undefined => (error === undefined ? undefined : { code: error.code, message: error.message });
 
@@ -148,8 +43,7 @@ export class Client implements ClientCore {
   private readonly tabs: TabCoordinator;
   private engine: SyncEngine | undefined;
   private readonly transport: Transport | undefined;
-  private readonly followerReads = new Map<string, { resolve(): void; reject(error: Error): void }>();
-  private reads = 0;
+  private readonly followerReads: FollowerReads;
   private closed = false;
   private paused = false;
   private readonly outboxListeners = new Set<(writes: PendingWrite[]) => void>();
@@ -168,6 +62,7 @@ export class Client implements ClientCore {
       { lead: () => this.lead(), message: (m) => this.tabMessage(m) },
       options.tabs === false ? { locks: null, channel: null } : options.tabs,
     );
+    this.followerReads = new FollowerReads(this.tabs, () => this.replicaId);
     this.status = new StatusStore({
       connection: 'offline',
       pending: 0,
@@ -368,14 +263,9 @@ export class Client implements ClientCore {
           );
         }
         return;
-      case 'read-done': {
-        const pending = this.followerReads.get(message.id);
-        if (pending === undefined) return;
-        this.followerReads.delete(message.id);
-        if (message.error === undefined) pending.resolve();
-        else pending.reject(new ConvergeError(message.error.code, message.error.message));
+      case 'read-done':
+        this.followerReads.done(message.id, message.error);
         return;
-      }
       case 'collection':
         if (leader) this.collection(message.name);
         return;
@@ -476,69 +366,23 @@ export class Client implements ClientCore {
   /** A refused write: its promise rejects, the app hears of it; a leader-follower refusal may be rebased by `onReject`. */
   private noteRejected(writeId: string, code: ErrorCode, message: string, record: RejectedRecord | undefined): void {
     this.waiters.rejected(writeId, code, message);
-    const [collection, key] = record === undefined ? ['', ''] : [record.collection, record.key];
-    if (record !== undefined) this.events.emit('rejected', { writeId, collection, key, code, message });
-    const spec = record === undefined ? undefined : this.replica.spec(record.collection);
-    if (record === undefined || spec?.onReject === undefined || code !== 'conflict_rejected' || record.write.kind !== 'put') return;
-    const attempted = decodeAppValue(record.write.value);
-    const current = record.current === undefined ? undefined : resolveState(decodedState(record.current), strategyOf(spec)).value;
-    let rebased: unknown;
-    try {
-      rebased = spec.onReject(attempted, current);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-      return;
-    }
-    if (rebased === undefined) return;
-    const request: WriteRequest = { collection: record.collection, key: record.key, ack: 'local', kind: 'put', value: encodeAppValue(rebased), read: 'stored' };
-    void this.commit([request], 'local', [record.writeId]).catch((error: ConvergeError) => this.status.update({ error }));
+    if (record === undefined) return;
+    this.events.emit('rejected', { writeId, collection: record.collection, key: record.key, code, message });
+    const request = rebaseRequest(this.replica.spec(record.collection), record);
+    if (request !== undefined) void this.commit([request], 'local', [record.writeId]).catch((error: ConvergeError) => this.status.update({ error }));
   }
 
   async leaderRead(collection: string, keys: readonly string[]): Promise<void> {
-    if (this.engine !== undefined) {
-      await this.engine.read(collection, keys);
-      return;
-    }
-    if (this.transport === undefined) throw new ConvergeError('not_leader', 'this client has no relay to read from');
-    const id = `${this.replicaId}:${++this.reads}`;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.followerReads.delete(id);
-        reject(new ConvergeError('not_leader', 'the tab holding the connection did not answer the read'));
-      }, this.options.ackTimeoutMs ?? 10_000);
-      this.followerReads.set(id, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.tabs.post({ type: 'read', id, collection, keys });
-    });
+    if (this.engine !== undefined) await this.engine.read(collection, keys);
+    else if (this.transport === undefined) throw new ConvergeError('not_leader', 'this client has no relay to read from');
+    else await this.followerReads.read(collection, keys, this.options.ackTimeoutMs ?? 10_000);
   }
 
   // ── outbox and rejected writes ────────────────────────────────────────────
 
   /** Pending writes in outbox order, each with its status. */
   async outbox(): Promise<PendingWrite[]> {
-    const entries = await this.replica.storage.read((tx) => tx.listOutbox());
-    return entries.map((e) => ({
-      writeId: e.writeId,
-      collection: e.collection,
-      key: e.key,
-      status: 'local' as const,
-      ack: e.ack,
-      kind: e.write.kind,
-      ...(e.write.kind === 'put' ? { value: decodeAppValue(e.write.value) } : {}),
-      ...(e.write.kind === 'op' ? { op: e.write.op } : {}),
-      createdAt: e.createdAt,
-      skewed: e.skewed === true,
-    }));
+    return (await this.replica.storage.read((tx) => tx.listOutbox())).map(pendingWriteOf);
   }
 
   /**
@@ -557,63 +401,19 @@ export class Client implements ClientCore {
   /** Writes the relay refused for good, with `retry()` and `discard()`. */
   async rejected(): Promise<RejectedWrite[]> {
     const records = await this.replica.storage.read((tx) => tx.listRejected());
-    return records.map((r) => this.rejectedWrite(r));
-  }
-
-  private rejectedWrite(r: RejectedRecord): RejectedWrite {
-    const write = r.write;
-    return {
-      writeId: r.writeId,
-      collection: r.collection,
-      key: r.key,
-      status: 'rejected',
-      code: r.code,
-      message: r.message,
-      kind: write.kind,
-      ...(write.kind === 'put' ? { value: decodeAppValue(write.value) } : {}),
-      ...(write.kind === 'op' ? { op: write.op } : {}),
-      at: r.at,
-      retry: async (options = {}) => {
-        const base = { collection: r.collection, key: r.key, ack: options.ack ?? 'local' };
-        const request: WriteRequest =
-          write.kind === 'op'
-            ? { ...base, kind: 'op', op: write.op }
-            : write.kind === 'put'
-              ? { ...base, kind: 'put', value: write.value, read: 'stored' }
-              : { ...base, kind: 'delete', read: 'stored' };
-        const [receipt] = await this.commit([request], base.ack, [r.writeId]);
-        return receipt!;
-      },
-      discard: async () => {
-        await this.replica.storage.write(async (tx) => tx.deleteRejected(r.writeId));
-      },
-    };
+    return records.map((r) =>
+      rejectedWriteOf(r, {
+        retry: async (request, ack) => (await this.commit([request], ack, [r.writeId]))[0]!,
+        discard: () => this.replica.storage.write(async (tx) => tx.deleteRejected(r.writeId)),
+      }),
+    );
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────
 
   /** Resolves once the client is `synced`: connected, caught up, and nothing pending. */
   whenSynced(options: { readonly timeoutMs?: number } = {}): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const unsubscribe = this.status.subscribe((s) => {
-        if (s.connection !== 'synced' || s.pending !== 0) return;
-        if (timer !== undefined) clearTimeout(timer);
-        queueMicrotask(() => unsubscribe());
-        resolve();
-      });
-      if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          unsubscribe();
-          reject(
-            new ConvergeError(
-              'ack_timeout',
-              `not synced within ${options.timeoutMs} ms (${this.status.get().connection}, ${this.status.get().pending} pending)`,
-            ),
-          );
-        }, options.timeoutMs);
-      }
-    });
+    return this.status.when((s) => s.connection === 'synced' && s.pending === 0, options.timeoutMs, 'synced with nothing pending');
   }
 
   /** Cuts the connection (the app's offline switch); writes go on locally. */

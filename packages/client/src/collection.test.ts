@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client, type ClientOptions } from './client.js';
+import { createClient, type Client } from './client.js';
+import type { ClientOptions } from './client-types.js';
 import { merge } from './collection-spec.js';
 import { openIndexedDbStorage } from './storage/idb-storage.js';
 import { createMemoryStorage } from './storage/memory-storage.js';

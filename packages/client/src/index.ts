@@ -17,7 +17,7 @@ export type {
   RejectedWrite,
   BatchWriter,
   BatchCollection,
-} from './client.js';
+} from './client-types.js';
 export { Collection } from './collection.js';
 export type { WriteOptions, WriteReceipt, ScanOptions } from './collection.js';
 export { merge } from './collection-spec.js';

@@ -1,4 +1,4 @@
-import type { ConvergeError, ReplicaId } from '@converge/conflict';
+import { ConvergeError, type ReplicaId } from '@converge/conflict';
 import type { ConnectionState } from './sync/sync-host.js';
 
 export type { ConnectionState };
@@ -55,6 +55,26 @@ export class StatusStore {
     this.listeners.add(listener);
     listener(this.current);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once `done(status)` holds; rejects with `ack_timeout` after `timeoutMs` (when given). */
+  when(done: (status: ClientStatus) => boolean, timeoutMs: number | undefined, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending: { timer?: ReturnType<typeof setTimeout>; settled?: true } = {};
+      const unsubscribe = this.subscribe((s) => {
+        if (!done(s)) return;
+        pending.settled = true;
+        clearTimeout(pending.timer);
+        queueMicrotask(() => unsubscribe());
+        resolve();
+      });
+      if (timeoutMs === undefined || pending.settled === true) return;
+      pending.timer = setTimeout(() => {
+        unsubscribe();
+        const s = this.current;
+        reject(new ConvergeError('ack_timeout', `not ${what} within ${timeoutMs} ms (${s.connection}, ${s.pending} pending)`));
+      }, timeoutMs);
+    });
   }
 
   update(patch: Partial<ClientStatus>): void {

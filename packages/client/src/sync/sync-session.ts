@@ -14,6 +14,9 @@ import { declarationOf } from '../collection-spec.js';
 import type { SettledChange } from '../replica/settle.js';
 import { cursorKey, META, type DocRecord, type OutboxEntry, type ReplicaRecord } from '../storage/storage-adapter.js';
 import { planPush, squash, type PlannedChange } from './push-builder.js';
+import { Heartbeat } from './heartbeat.js';
+import { RelayReads } from './relay-reads.js';
+import { resyncChanges } from './resync.js';
 import type { SyncHost } from './sync-host.js';
 import type { Transport, TransportConnection } from './transport.js';
 import { CLIENT_PROTOCOL, decodeRelayText, encodeClientFrame } from './wire.js';
@@ -50,11 +53,6 @@ interface InFlight {
   readonly resync: boolean;
 }
 
-interface PendingRead {
-  resolve(records: DocRecord[]): void;
-  reject(error: Error): void;
-}
-
 export interface SessionOptions {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
@@ -81,11 +79,9 @@ export class SyncSession {
   private resyncQueue: PlannedChange[] = [];
   private outboxEmpty = false;
   private pushes = 0;
-  private readonly reads = new Map<string, PendingRead>();
-  private lastHeard: number;
-  private pinged = false;
+  private readonly reads: RelayReads;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private readonly heartbeat: Heartbeat;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -94,7 +90,12 @@ export class SyncSession {
     private readonly options: SessionOptions,
   ) {
     this.ended = new Promise((resolve) => (this.end = resolve));
-    this.lastHeard = host.now();
+    this.reads = new RelayReads(options.readTimeoutMs);
+    this.heartbeat = new Heartbeat(
+      () => host.now(),
+      () => this.send({ type: 'ping', t: Math.max(0, Math.floor(host.now())) }),
+      (quiet) => this.close({ kind: 'retry', error: new ConvergeError('internal', `no frame from the relay for ${quiet} ms: the connection is dead`) }),
+    );
     this.conn = transport.open({
       onOpen: () => this.enqueue(() => this.hello()),
       onMessage: (text) => this.receive(text),
@@ -125,10 +126,9 @@ export class SyncSession {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     clearTimeout(this.connectTimer);
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    for (const read of this.reads.values()) read.reject(new ConvergeError('not_leader', 'the connection to the relay closed before it answered'));
-    this.reads.clear();
+    this.reads.rejectAll(new ConvergeError('not_leader', 'the connection to the relay closed before it answered'));
     this.end(end);
   }
 
@@ -147,8 +147,7 @@ export class SyncSession {
 
   private receive(text: string): void {
     if (this.phase === 'closed') return;
-    this.lastHeard = this.host.now();
-    this.pinged = false;
+    this.heartbeat.heard();
     const decoded = decodeRelayText(text, this.limits);
     if (!decoded.ok) {
       this.close({ kind: 'retry', error: new ConvergeError(decoded.error.code, `the relay sent an invalid frame: ${decoded.error.message}`) });
@@ -249,7 +248,7 @@ export class SyncSession {
     this.host.error(undefined);
     this.host.connection('syncing');
     this.host.positions(this.positions());
-    this.startHeartbeat();
+    this.heartbeat.start(this.limits.heartbeatMs);
     const rewritten = await replica.rewriteSkewed();
     if (rewritten.length > 0) this.host.committed(rewritten);
     await this.pushNext();
@@ -298,20 +297,7 @@ export class SyncSession {
   /** After the relay lost data: re-push this replica's states of the subscription's keys, marked `resync`. */
   private async queueResync(sub: Sub): Promise<void> {
     sub.resync = false;
-    const storage = this.host.replica.storage;
-    const records: DocRecord[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await storage.read((tx) => tx.scanDocs(sub.collection, { limit: 500, ...(after === undefined ? {} : { after }) }));
-      records.push(...page.filter((r) => r.state.siblings.length > 0));
-      if (page.length < 500) break;
-      after = page[page.length - 1]!.key;
-    }
-    if (records.length === 0) return;
-    const writeNumber = await this.host.replica.allocateWriteNumber();
-    for (const r of records) {
-      this.resyncQueue.push({ change: { collection: r.collection, key: r.key, delta: r.state, writeNumber, resync: true }, entries: [] });
-    }
+    this.resyncQueue.push(...(await resyncChanges(this.host.replica, sub.collection)));
   }
 
   /** Sends the next push when none is in flight: resync states first, then the outbox in order. */
@@ -422,44 +408,33 @@ export class SyncSession {
   }
 
   private async readResult(frame: ReadResultFrame): Promise<void> {
-    const pending = this.reads.get(frame.id);
-    if (pending === undefined) return;
-    this.reads.delete(frame.id);
+    if (!this.reads.has(frame.id)) return;
     const docs = frame.docs.flatMap((d) => (d.state === null ? [] : [{ key: d.key, seq: d.seq, state: d.state }]));
     const applied = await this.host.replica.applyRemote(frame.collection, docs);
     if (applied.changes.length > 0) this.host.committed(applied.changes);
-    const records = await this.host.replica.storage.read((tx) => Promise.all(frame.docs.map((d) => tx.getDoc(frame.collection, d.key))));
-    pending.resolve(records.filter((r): r is DocRecord => r !== undefined));
+    const records = await this.host.replica.storage.read((tx) =>
+      tx.getDocs(
+        frame.collection,
+        frame.docs.map((d) => d.key),
+      ),
+    );
+    this.reads.resolve(
+      frame.id,
+      records.filter((r): r is DocRecord => r !== undefined),
+    );
   }
 
   /** Reads keys from the relay (the leader), merging what it holds into the replica first. */
   read(collection: string, keys: readonly string[]): Promise<DocRecord[]> {
     if (this.phase !== 'open') return Promise.reject(new ConvergeError('not_leader', 'no connection to the relay: a leader read needs one'));
     const id = `r${++this.pushes}`;
-    return new Promise<DocRecord[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.reads.delete(id);
-        reject(new ConvergeError('not_leader', `the relay did not answer read ${id} in time`));
-      }, this.options.readTimeoutMs);
-      this.reads.set(id, {
-        resolve: (records) => {
-          clearTimeout(timer);
-          resolve(records);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.send({ type: 'read', id, collection, keys, consistency: 'leader' });
-    });
+    return this.reads.wait(id, () => this.send({ type: 'read', id, collection, keys, consistency: 'leader' }));
   }
 
   private error(frame: ErrorFrame): void {
     const error = new ConvergeError(frame.code, frame.message, frame.collection === undefined ? {} : { path: `collections.${frame.collection}` });
     if (frame.id !== undefined && this.reads.has(frame.id)) {
-      this.reads.get(frame.id)!.reject(error);
-      this.reads.delete(frame.id);
+      this.reads.reject(frame.id, error);
       return;
     }
     const sub = frame.collection === undefined ? undefined : this.subs.get(frame.collection);
@@ -485,22 +460,6 @@ export class SyncSession {
       default:
         this.close({ kind: 'retry', error });
     }
-  }
-
-  /** Pings after `heartbeatMs` of quiet; a connection silent for twice that is dead and replaced. */
-  private startHeartbeat(): void {
-    const every = Math.max(50, Math.floor(this.limits.heartbeatMs / 2));
-    this.heartbeat = setInterval(() => {
-      const quiet = this.host.now() - this.lastHeard;
-      if (quiet >= 2 * this.limits.heartbeatMs) {
-        this.close({ kind: 'retry', error: new ConvergeError('internal', `no frame from the relay for ${quiet} ms: the connection is dead`) });
-        return;
-      }
-      if (quiet >= this.limits.heartbeatMs && !this.pinged) {
-        this.pinged = true;
-        this.send({ type: 'ping', t: Math.max(0, Math.floor(this.host.now())) });
-      }
-    }, every);
   }
 
   /** Follows one more collection (one the app started using after connect). */

@@ -1,4 +1,5 @@
-import { createClient, type Client, type ClientOptions } from '../client.js';
+import { createClient, type Client } from '../client.js';
+import type { ClientOptions } from '../client-types.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import type { Transport } from '../sync/transport.js';
 
