@@ -7,6 +7,7 @@
 //            one sibling written by one replica) in catch-up frames of 500, as the relay sends them
 import {
   adoptOrMerge,
+  createHlcClock,
   encodeDocStateBatch,
   nextDot,
   replicaIdFromBytes,
@@ -84,9 +85,14 @@ function cartRecord(i: number): DocState<unknown> {
   return writeDoc(base, { dot, hlc: { wall: 1_767_225_600_000 + i, logical: i % 3, replica: writer }, readContext, value: cart(i) as unknown }).delta;
 }
 
-/** W1: replica A's first write of key i, at ~20 writes per millisecond. */
+/** A's clock for W1: ~20 writes per millisecond, so most writes share a millisecond (logical 1, 2, …) as they do in the peer benchmark. */
+let w1Now = 1_767_225_600_000;
+const w1Clock = createHlcClock({ replica: writerA, now: () => w1Now });
+
+/** W1: replica A's first write of key i. */
 function w1Record(i: number): DocState<unknown> {
-  const hlc = { wall: 1_767_225_600_000 + Math.floor(i / 20), logical: 0, replica: writerA };
+  w1Now = 1_767_225_600_000 + Math.floor(i / 20);
+  const hlc = w1Clock.tick();
   return writeDoc<unknown>(
     { context: { vv: new Map(), cloud: [] }, siblings: [] },
     { dot: [writerA, 1], hlc, readContext: { vv: new Map(), cloud: [] }, value: w1Value(i) },

@@ -22,7 +22,8 @@ describe('changes frames from stored state text', () => {
     expect(wire.docs[0]).toEqual(['n-1', 40, { title: 'milk', note: 'ünïcødé 😀' }, WALL + 1]);
     expect(wire.docs[1]!.slice(0, 2)).toEqual(['n-2', 1]);
     expect(wire.docs[1]![2]).toMatchObject({ r: [0, 1] });
-    expect(wire.docs[2]).toEqual(['n-3', 1, 'eggs', 0, 1, 1]);
+    // Same millisecond as n-1 but logical 0, not the 1 an HLC would stamp next: written out.
+    expect(wire.docs[2]).toEqual(['n-3', 1, 'eggs', 0, 1, 1, 0]);
     const decoded = decodeRelayFrame(built.text);
     expect(decoded.ok && decoded.value).toEqual({ type: 'changes', ...envelope, docs });
   });

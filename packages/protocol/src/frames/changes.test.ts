@@ -35,7 +35,7 @@ describe('changes', () => {
     expect(wire.replicas).toEqual([A, 'replicaBBBBBBBBBBBBB']);
     expect(wire.docs).toEqual([
       ['a', 40, { title: 'milk' }, WALL + 1],
-      ['b', 1, 'eggs', 0, 1, 1],
+      ['b', 1, 'eggs', 0, 1, 1, 0],
       ['c', 1, [1, 2], -1, 2, 0, 3],
     ]);
     const frame = accepted(wire);
@@ -44,6 +44,21 @@ describe('changes', () => {
       [41, { wall: WALL + 1, logical: 0, replica: 'replicaBBBBBBBBBBBBB' }, ['replicaBBBBBBBBBBBBB', 1]],
       [42, { wall: WALL, logical: 3, replica: A }, [A, 2]],
     ]);
+  });
+
+  it('a burst of writes by one replica leaves every trailing field out: the logical is what an HLC stamps next', () => {
+    // Five writes in one millisecond (logical 0…4), then two in the next (logical 0, 1).
+    const stamps = [0, 1, 2, 3, 4].map((logical) => ({ wall: WALL, logical })).concat([0, 1].map((logical) => ({ wall: WALL + 1, logical })));
+    const docs = stamps.map((hlc, i) => ({
+      key: `key-${i}`,
+      seq: 100 + i,
+      state: simpleState({ dot: [A, 1], hlc: { ...hlc, replica: A }, value: { json: i } }),
+    }));
+    const wire = wireOf({ type: 'changes', collection: 'notes', phase: 'catchup', docs, watermark: 106, cursor: { ...CURSOR, seq: 106 } });
+    expect(wire.docs.map((d: unknown[]) => d.length)).toEqual([4, 4, 4, 4, 4, 4, 4]);
+    expect(wire.docs.map((d: unknown[]) => d[3])).toEqual([WALL, 0, 0, 0, 0, 1, 0]);
+    const frame = accepted(wire);
+    expect(frame.type === 'changes' && frame.docs.map((d) => d.state.siblings[0]!.hlc.logical)).toEqual([0, 1, 2, 3, 4, 0, 1]);
   });
 
   it('a CRDT value in a simple doc stays {s, c}; a register value shaped like one is wrapped', () => {
@@ -105,6 +120,12 @@ describe('changes', () => {
     ['a simple doc whose wall step goes below 0', simple, (w) => (w.docs[0][3] = -1), 'changes.docs[0][3]'],
     ['a simple doc whose wall steps past the Date range', simple, (w) => (w.docs[1][3] = 8.64e15), 'changes.docs[1][3]'],
     ['a simple doc with a logical past 0xffff', simple, (w) => (w.docs[2][6] = 0x10000), 'changes.docs[2][6]'],
+    [
+      'a simple doc whose left-out logical would be past 0xffff',
+      simple,
+      (w) => ((w.docs[0][6] = 0xffff), (w.docs[0][4] = 1), (w.docs[0][5] = 0), (w.docs[1] = ['b', 1, 'eggs', 0])),
+      'changes.docs[1][6]',
+    ],
     ['a wrapped value whose meta is a list', simple, (w) => (w.docs[0][2] = { json: 1, meta: [] }), 'changes.docs[0][2]'],
     ['a CRDT value whose seen-set is a string', simple, (w) => (w.docs[0][2] = { s: [], c: 'x' }), 'changes.docs[0][2]'],
   ];

@@ -34,8 +34,9 @@ export interface ChangedDoc {
 /**
  * relay → client: merged states of one subscription's keys. On the wire each doc is one array
  * (see `ChangesFrameBuilder`): a simple state as its sibling alone, with seq and wall written as
- * differences from the doc before; any other state as `{r, v, d?, s}`; every replica id once in
- * `replicas`. Decoded, every doc carries its validated state.
+ * differences from the doc before and the HLC's logical left out when it is the one an HLC
+ * would stamp next; any other state as `{r, v, d?, s}`; every replica id once in `replicas`.
+ * Decoded, every doc carries its validated state.
  *
  * @example
  * ```json
@@ -99,6 +100,7 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   const shared: Map<number, { readonly context: CausalContext; readonly dot: Dot }>[] = [];
   let seq = 0;
   let wall = 0;
+  let logical = 0;
   for (let i = 0; i < list.length; i++) {
     const at = `changes.docs[${i}]`;
     const entry = list[i];
@@ -127,10 +129,12 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
       const index = entry.length > 5 ? (entry[5] as unknown) : 0;
       const replica = resolve(index) as string | undefined;
       if (replica === undefined) return fail(`${at}[5]`, 'replica must be an index into changes.replicas');
-      const logical = entry.length > 6 ? (entry[6] as unknown) : 0;
-      if (typeof logical !== 'number' || !Number.isInteger(logical) || logical < 0 || logical > MAX_LOGICAL) {
+      // Left out, the logical is what an HLC stamps next: the previous one + 1 in the same millisecond, else 0.
+      const stamped = entry.length > 6 ? (entry[6] as unknown) : wallStep === 0 ? logical + 1 : 0;
+      if (typeof stamped !== 'number' || !Number.isInteger(stamped) || stamped < 0 || stamped > MAX_LOGICAL) {
         return fail(`${at}[6]`, `logical must be an integer in [0, ${MAX_LOGICAL}]`);
       }
+      logical = stamped;
       // Docs of one frame at the same write position share its (immutable) context and dot.
       const positions = (shared[index as number] ??= new Map());
       const position = positions.get(counter);
@@ -174,6 +178,7 @@ export function changesToJson(frame: ChangesFrame): unknown {
   };
   let seq = 0;
   let wall = 0;
+  let logical = 0;
   const docs = new Array<unknown[]>(frame.docs.length);
   for (let i = 0; i < frame.docs.length; i++) {
     const { key, seq: docSeq, state } = frame.docs[i]!;
@@ -185,10 +190,13 @@ export function changesToJson(frame: ChangesFrame): unknown {
       continue;
     }
     const { dot, hlc } = sibling;
-    const doc: unknown[] = [key, step, slotOf(sibling.value), hlc.wall - wall];
+    const wallStep = hlc.wall - wall;
+    const doc: unknown[] = [key, step, slotOf(sibling.value), wallStep];
+    const predicted = wallStep === 0 ? logical + 1 : 0;
     wall = hlc.wall;
+    logical = hlc.logical;
     const replica = ref(dot[0]);
-    if (hlc.logical !== 0) doc.push(dot[1], replica, hlc.logical);
+    if (hlc.logical !== predicted) doc.push(dot[1], replica, hlc.logical);
     else if (replica !== 0) doc.push(dot[1], replica);
     else if (dot[1] !== 1) doc.push(dot[1]);
     docs[i] = doc;

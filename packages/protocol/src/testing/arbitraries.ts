@@ -48,8 +48,9 @@ export const arbWireState: fc.Arbitrary<WireState> = fc.oneof(
         replica: fc.constantFrom(...REPLICAS),
         writes: fc.integer({ min: 1, max: 5 }),
         value: arbValue,
-        wall: fc.integer({ min: 0, max: 2 ** 45 }),
-        logical: fc.nat(0xffff),
+        // Walls and logicals that often repeat, so frames hold bursts (wall steps of 0).
+        wall: fc.oneof(fc.constant(1_767_225_600_000), fc.integer({ min: 0, max: 2 ** 45 })),
+        logical: fc.oneof(fc.nat(3), fc.nat(0xffff)),
       })
       .map(({ replica, writes, value, wall, logical }) => {
         let state = emptyDocState<unknown>();
