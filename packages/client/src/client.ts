@@ -104,7 +104,8 @@ export class Client implements ClientCore {
     let collection = this.collectionsByName.get(name);
     if (collection === undefined) {
       const known = this.replica.collections().some((s) => s.name === name);
-      collection = new Collection<never>(this.replica.spec(name), this);
+      this.replica.spec(name);
+      collection = new Collection<never>(name, this);
       this.collectionsByName.set(name, collection);
       if (!known && this.engine !== undefined) this.engine.subscribe(name);
       else if (!known) this.tabs.post({ type: 'collection', name });

@@ -51,7 +51,7 @@ export interface CollectionSpec {
 
 // Options of any value type: T only types the app's callbacks, which the spec stores untyped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function collectionSpec(name: string, options: CollectionOptions<any> | undefined): CollectionSpec {
+export function collectionSpec(name: string, options: CollectionOptions<any> | undefined, declared = options !== undefined): CollectionSpec {
   const problem = collectionNameProblem(name);
   if (problem !== undefined) throw new ConvergeError('bad_message', `collection ${JSON.stringify(name)}: ${problem}`);
   const strategy = options?.strategy ?? 'siblings';
@@ -71,8 +71,16 @@ export function collectionSpec(name: string, options: CollectionOptions<any> | u
     crdt: Object.hasOwn(CRDT_TYPES, strategyName) ? CRDT_TYPES[strategyName as CrdtStrategyName] : undefined,
     merge: typeof strategy === 'object' ? (strategy.merge as unknown as MergeFn<unknown>) : undefined,
     onReject: options?.onReject as CollectionSpec['onReject'],
-    declared: options !== undefined,
+    declared,
   };
+}
+
+/**
+ * The spec of a collection the app did not declare, as the relay's `welcome` configures it (the
+ * relay is authoritative). A `merge` collection without the app's function reads as `siblings`.
+ */
+export function adoptedSpec(name: string, info: CollectionDeclaration): CollectionSpec {
+  return collectionSpec(name, { mode: info.mode, strategy: info.strategy === 'merge' ? 'siblings' : info.strategy }, false);
 }
 
 export function declarationOf(spec: CollectionSpec): CollectionDeclaration {

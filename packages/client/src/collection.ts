@@ -93,17 +93,18 @@ export class RequestBuilder {
  * ```
  */
 export class Collection<T = unknown> {
-  private readonly build: RequestBuilder;
-
   constructor(
-    readonly spec: CollectionSpec,
+    readonly name: string,
     private readonly core: ClientCore,
-  ) {
-    this.build = new RequestBuilder(spec, core);
+  ) {}
+
+  /** How the collection resolves and syncs: as declared, or as the relay's configuration says for an undeclared one. */
+  get spec(): CollectionSpec {
+    return this.core.replica.spec(this.name);
   }
 
-  get name(): string {
-    return this.spec.name;
+  private get build(): RequestBuilder {
+    return new RequestBuilder(this.spec, this.core);
   }
 
   private async one(request: () => WriteRequest, ack: AckLevel | undefined): Promise<WriteReceipt> {

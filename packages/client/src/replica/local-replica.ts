@@ -9,8 +9,8 @@ import {
   type ReplicaId,
   type Sibling,
 } from '@converge/conflict';
-import type { Cursor, RelayLimits, WireValue } from '@converge/protocol';
-import { collectionSpec, type CollectionSpec } from '../collection-spec.js';
+import type { CollectionDeclaration, Cursor, RelayLimits, WireValue } from '@converge/protocol';
+import { adoptedSpec, collectionSpec, type CollectionSpec } from '../collection-spec.js';
 import {
   floorKey,
   floorsKey,
@@ -81,13 +81,27 @@ export class LocalReplica {
     return spec;
   }
 
+  /** Follows the relay's configuration for the collections the app did not declare. */
+  adopt(infos: Readonly<Record<string, CollectionDeclaration>>): void {
+    for (const [name, info] of Object.entries(infos)) {
+      const current = this.specs.get(name);
+      if (current?.declared === true) continue;
+      if (current !== undefined && current.mode === info.mode && current.strategy === (info.strategy === 'merge' ? 'siblings' : info.strategy)) continue;
+      this.specs.set(name, adoptedSpec(name, info));
+    }
+  }
+
   collections(): CollectionSpec[] {
     return [...this.specs.values()];
   }
 
   /** Reads (creating on first use) the replica record. */
   async open(): Promise<ReplicaRecord> {
-    return this.storage.write(async (tx) => this.replica(tx));
+    return this.storage.write(async (tx) => {
+      const known = await tx.getMeta<Record<string, CollectionDeclaration>>(META.collections);
+      if (known !== undefined) this.adopt(known);
+      return this.replica(tx);
+    });
   }
 
   /** The replica record inside a write transaction, created when missing; syncs this tab's clock with it. */
@@ -238,11 +252,15 @@ export class LocalReplica {
     readonly now: number;
     readonly offsetMs: number;
     readonly limits: RelayLimits;
+    readonly collections: Readonly<Record<string, CollectionDeclaration>>;
   }): Promise<'ok' | 'identity_lost' | 'id_changed'> {
     return this.storage.write(async (tx) => {
       const [rep, limits] = await Promise.all([this.replica(tx), this.limits(tx)]);
       if (rep.id !== welcome.replicaId) return 'id_changed';
       if (limits === undefined || JSON.stringify(limits) !== JSON.stringify(welcome.limits)) tx.putMeta(META.limits, welcome.limits);
+      const collections = Object.fromEntries(Object.entries(welcome.collections).map(([name, c]) => [name, { mode: c.mode, strategy: c.strategy }]));
+      tx.putMeta(META.collections, collections);
+      this.adopt(collections);
       const ahead = rep.clock !== undefined && rep.clock.wall > welcome.now + welcome.limits.maxClockSkewMs / 2;
       const { clock: _clock, ...rest } = rep;
       const next: ReplicaRecord = ahead ? { ...rest, clockOffsetMs: welcome.offsetMs } : { ...rep, clockOffsetMs: welcome.offsetMs };

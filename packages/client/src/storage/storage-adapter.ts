@@ -1,5 +1,5 @@
 import type { CausalContext, ErrorCode, Hlc, ReplicaId } from '@converge/conflict';
-import type { AckLevel, CollectionMode, Cursor, RelayLimits, WireState, WireValue } from '@converge/protocol';
+import type { AckLevel, CollectionDeclaration, CollectionMode, Cursor, RelayLimits, WireState, WireValue } from '@converge/protocol';
 
 /**
  * One document as this replica holds it.
@@ -79,6 +79,8 @@ export const META = {
   replica: 'replica',
   /** The last `welcome.limits`, persisted (values are refused at `put` by `maxValueBytes`). */
   limits: 'limits',
+  /** The last `welcome.collections` (mode and strategy): how to write collections the app did not declare. */
+  collections: 'collections',
 } as const;
 
 /** Meta key of a key's counter floor, written when the document record is evicted. */
@@ -88,7 +90,7 @@ export const floorsKey = (collection: string): string => `floors\u0000${collecti
 /** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
 export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
 
-export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number;
+export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>>;
 
 export interface ScanOptions {
   readonly prefix?: string;

@@ -231,7 +231,14 @@ export class SyncSession {
     const received = this.host.now();
     const offsetMs = frame.now - Math.round((this.helloSentAt + received) / 2);
     const replica = this.host.replica;
-    const verdict = await replica.afterWelcome({ replicaId: this.helloId!, writeNumber: frame.writeNumber, now: frame.now, offsetMs, limits: frame.limits });
+    const verdict = await replica.afterWelcome({
+      replicaId: this.helloId!,
+      writeNumber: frame.writeNumber,
+      now: frame.now,
+      offsetMs,
+      limits: frame.limits,
+      collections: frame.collections,
+    });
     if (verdict === 'id_changed') {
       this.close({ kind: 'now' });
       return;

@@ -124,6 +124,20 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     expect(await a.outbox()).toEqual([]);
   });
 
+  it("a collection the app did not declare follows the relay's configuration (here a cart)", async () => {
+    const name = dbName('a');
+    const fresh = await clients.open(dbName('fresh'), { collections: {}, transport: undefined });
+    expect(fresh.collection('carts').spec.strategy).toBe('siblings'); // it has not met the relay yet
+    const a = await clients.open(name, { collections: {} });
+    await a.whenSynced({ timeoutMs: 5000 });
+    await a.collection('carts').increment('cart', 'apple', 2, { ack: 'relay' });
+    expect((await a.collection('carts').get('cart'))?.value).toEqual(new Map([['apple', 2]]));
+    await a.close();
+    const offline = await clients.open(name, { collections: {}, transport: undefined }); // e.g. another tab, offline
+    expect(offline.collection('carts').spec.strategy).toBe('cart');
+    expect((await offline.collection('carts').get('cart'))?.value).toEqual(new Map([['apple', 2]]));
+  });
+
   it('the outbox is observable; get() says pending until the relay holds the write, then confirmed', async () => {
     const a = await clients.open(dbName('a'));
     await a.whenSynced({ timeoutMs: 5000 });
