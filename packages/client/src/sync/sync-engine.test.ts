@@ -1,3 +1,5 @@
+// @vitest-environment happy-dom
+// A browser-like window (happy-dom): `online`/`offline` are window events.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type Client } from '../client.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
@@ -30,17 +32,14 @@ describe('backoffDelay', () => {
 
 describe('reconnecting (fake timers)', () => {
   let client: Client | undefined;
-  const events = new EventTarget();
+  const events = globalThis as unknown as EventTarget;
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-    Object.assign(globalThis, { addEventListener: events.addEventListener.bind(events), removeEventListener: events.removeEventListener.bind(events) });
   });
   afterEach(async () => {
     await client?.close();
     client = undefined;
     vi.useRealTimers();
-    delete (globalThis as { addEventListener?: unknown }).addEventListener;
-    delete (globalThis as { removeEventListener?: unknown }).removeEventListener;
   });
 
   it('retries with exponential backoff and jitter while the relay is unreachable', async () => {
