@@ -14,7 +14,7 @@ describe('merge is a join over states from real histories', () => {
 });
 
 /**
- * "Merge, then keep only the highest HLC" — what DESIGN.md warns against. Kept here only to
+ * "Merge, then keep only the highest HLC" — the strawman docs/INTERNALS.md warns against. Kept here only to
  * prove the grouping property catches it.
  */
 function mergeDroppingLosers<T>(a: DocState<T>, b: DocState<T>): DocState<T> {

@@ -34,8 +34,8 @@ export type ChangeResult = AcceptedChange | RejectedChange;
 
 /**
  * relay → client: the answer to a `push`, sent once its accepted changes are committed at
- * `level`. `results[i]` is the decision on `changes[i]` of the push. (DESIGN.md names `ack`
- * and `reject` frames; one frame with a result per change keeps a partly refused push to one
+ * `level`. `results[i]` is the decision on `changes[i]` of the push. (There is no separate
+ * `reject` frame: one frame with a result per change keeps a partly refused push to one
  * answer, in push order.)
  *
  * @example

@@ -5,7 +5,7 @@ import { stateFromJson, stateToJson } from '../state-json.js';
 import type { WireState } from '../wire-state.js';
 
 export const ACK_LEVELS = ['local', 'relay', 'quorum', 'all'] as const;
-/** How durable a write must be before `put` resolves; see DESIGN.md "Write acknowledgement levels". */
+/** How durable a write must be before `put` resolves; see README "Client" (ack levels). */
 export type AckLevel = (typeof ACK_LEVELS)[number];
 
 /** One write in a push. */
