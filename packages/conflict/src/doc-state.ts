@@ -82,7 +82,8 @@ export interface WriteResult<T> {
  * const s0 = emptyDocState<string>();
  * const w1 = writeDoc(s0, { dot: nextDot(s0, 'A'), hlc, readContext: EMPTY_CONTEXT, value: 'v1' });
  * const w2 = writeDoc(w1.state, { dot: nextDot(w1.state, 'A'), hlc: { ...hlc, wall: 2 }, readContext: w1.state.context, value: 'v2' });
- * w2.state.siblings.map((s) => s.value); // ['v2']: v1 was read, so it is replaced
+ * // v1 was read, so v2 replaces it:
+ * w2.state.siblings.map((s) => s.value); // → ['v2']
  * ```
  */
 export function writeDoc<T>(state: DocState<T>, input: WriteInput<T>): WriteResult<T> {

@@ -41,8 +41,8 @@ export interface ConvergeErrorOptions {
  * @example
  * ```ts
  * const err = new ConvergeError('bad_message', 'counter is not a safe integer', { path: 'vv.A' });
- * err.code; // 'bad_message'
- * err instanceof Error; // true
+ * err.code; // → 'bad_message'
+ * err instanceof Error; // → true
  * ```
  */
 export class ConvergeError extends Error {

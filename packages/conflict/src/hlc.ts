@@ -70,10 +70,11 @@ export interface HlcClock {
  * ```ts
  * let t = 1000;
  * const clock = createHlcClock({ replica: 'A', now: () => t });
- * clock.tick(); // { wall: 1000, logical: 0, replica: 'A' }
- * clock.tick(); // { wall: 1000, logical: 1, replica: 'A' }: same millisecond
- * t = 900;      // the physical clock went back
- * clock.tick(); // { wall: 1000, logical: 2, replica: 'A' }: still monotonic
+ * clock.tick(); // → { wall: 1000, logical: 0, replica: 'A' }
+ * // same millisecond:
+ * clock.tick(); // → { wall: 1000, logical: 1, replica: 'A' }
+ * t = 900; // the physical clock went back; the clock stays monotonic:
+ * clock.tick(); // → { wall: 1000, logical: 2, replica: 'A' }
  * ```
  */
 export function createHlcClock(options: HlcClockOptions): HlcClock {

@@ -35,8 +35,8 @@ export function covers(vv: VersionVector, dot: Dot): boolean {
  *
  * @example
  * ```ts
- * compareVectors(vectorFrom({ A: 1 }), vectorFrom({ A: 2 })); // 'before'
- * compareVectors(vectorFrom({ A: 1 }), vectorFrom({ B: 1 })); // 'concurrent'
+ * compareVectors(vectorFrom({ A: 1 }), vectorFrom({ A: 2 })); // → 'before'
+ * compareVectors(vectorFrom({ A: 1 }), vectorFrom({ B: 1 })); // → 'concurrent'
  * ```
  */
 export function compareVectors(a: VersionVector, b: VersionVector): Ordering {

@@ -24,7 +24,7 @@ import { utf8ByteLength } from './utf8-length.js';
  *
  * @example
  * ```ts
- * encodeFrame({ type: 'ping', t: 1 }); // '{"type":"ping","t":1}'
+ * encodeFrame({ type: 'ping', t: 1 }); // → '{"type":"ping","t":1}'
  * ```
  */
 export function encodeFrame(frame: Frame): string {
@@ -121,9 +121,9 @@ function parse(text: unknown, limits: Partial<DecodeLimits> | undefined): Result
  * @example
  * ```ts
  * const result = decodeFrame('{"type":"ping","t":1}');
- * result.ok && result.value; // { type: 'ping', t: 1 }
+ * result.ok && result.value; // → { type: 'ping', t: 1 }
  * const bad = decodeFrame('{"type":"ping","t":-1}');
- * bad.ok || bad.error.path; // 'ping.t'
+ * bad.ok || bad.error.path; // → 'ping.t'
  * ```
  */
 export function decodeFrame(text: string, limits?: Partial<DecodeLimits>): Result<Frame> {

@@ -16,8 +16,8 @@ const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
  *
  * @example
  * ```ts
- * collectionNameProblem('carts'); // undefined
- * collectionNameProblem('__proto__'); // "'__proto__' is reserved"
+ * collectionNameProblem('carts'); // → undefined
+ * collectionNameProblem('__proto__'); // → "'__proto__' is reserved"
  * ```
  */
 export function collectionNameProblem(value: unknown): string | undefined {

@@ -25,9 +25,9 @@ export interface EncodedValue {
  * @example
  * ```ts
  * const encoded = encodeValue({ at: new Date(0), tags: new Set(['a']) });
- * // { json: { at: '1970-01-01T00:00:00.000Z', tags: ['a'] }, meta: { values: { at: ['Date'], tags: ['set'] }, v: 1 } }
+ * encoded; // → { json: { at: '1970-01-01T00:00:00.000Z', tags: ['a'] }, meta: { values: { at: ['Date'], tags: ['set'] }, v: 1 } }
  * const back = decodeValue(encoded);
- * back.ok && back.value; // { at: Date(0), tags: Set { 'a' } }
+ * back.ok && back.value; // → { at: new Date(0), tags: new Set(['a']) }
  * ```
  */
 export function encodeValue(value: unknown): EncodedValue {

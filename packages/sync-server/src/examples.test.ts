@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as client from '@converge/client';
 import * as conflict from '@converge/conflict';
 import * as protocol from '@converge/protocol';
 import { transform } from 'esbuild';
@@ -13,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as server from './index.js';
 
 const packages = fileURLToPath(new URL('../../', import.meta.url));
-const scopes: Record<string, Record<string, unknown>> = { conflict, protocol, 'sync-server': server };
+const scopes: Record<string, Record<string, unknown>> = { conflict, protocol, 'sync-server': server, client };
 
 interface Example {
   readonly file: string;

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * prefixUpperBound('cart:'); // 'cart;'
+ * prefixUpperBound('cart:'); // → 'cart;'
  * ```
  */
 export function prefixUpperBound(prefix: string): string | undefined {

@@ -41,7 +41,8 @@ function translateSqliteError(error: unknown): unknown {
  * ```ts
  * const store = new SqliteStore(':memory:'); // or a file: './data/converge.db'
  * const state = '{"v":{"B5kR2xq0fD1mWc7tNe4yZa":1},"s":[["B5kR2xq0fD1mWc7tNe4yZa",1,1767225600000,0,{"json":1}]]}';
- * const { seq } = store.transact((tx) => tx.put('carts', 'cart:1', state, ['B5kR2xq0fD1mWc7tNe4yZa', 1])); // seq 1
+ * const { seq } = store.transact((tx) => tx.put('carts', 'cart:1', state, ['B5kR2xq0fD1mWc7tNe4yZa', 1]));
+ * seq; // → 1
  * store.close();
  * ```
  */
