@@ -203,7 +203,11 @@ export class Client implements ClientCore {
     if (changes.length === 0) return;
     this.watchers.deliver(changes, (c) => this.watchEvent(c));
     const byCollection = new Map<string, string[]>();
-    for (const c of changes) byCollection.set(c.collection, [...(byCollection.get(c.collection) ?? []), c.key]);
+    for (const c of changes) {
+      const keys = byCollection.get(c.collection);
+      if (keys === undefined) byCollection.set(c.collection, [c.key]);
+      else keys.push(c.key);
+    }
     for (const [collection, keys] of byCollection) this.tabs.post({ type: 'changed', collection, keys, outbox: wrote });
     if (wrote) this.engine?.kick();
   }

@@ -160,7 +160,11 @@ export class LocalReplica {
         const [rep, limits] = await Promise.all([this.replica(tx), this.limits(tx)]);
         const maxValueBytes = limits?.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
         const byCollection = new Map<string, string[]>();
-        for (const r of requests) byCollection.set(r.collection, [...(byCollection.get(r.collection) ?? []), r.key]);
+        for (const r of requests) {
+          const keys = byCollection.get(r.collection);
+          if (keys === undefined) byCollection.set(r.collection, [r.key]);
+          else keys.push(r.key);
+        }
         const records = new Map<string, DocRecord>();
         await Promise.all(
           [...byCollection].map(async ([collection, keys]) => {

@@ -82,6 +82,13 @@ export function readRecord<T>(spec: CollectionSpec, record: DocRecord): ReadResu
     const live = state.siblings.filter((s) => s.deleted !== true).map((s) => s.dot);
     return { doc: { key: record.key, value: resolved.value as T, conflicts: [], version: state.context, pending, confirmed: confirmedBy(live) }, memory };
   }
+  const only = state.siblings.length === 1 ? state.siblings[0]! : undefined;
+  if (only !== undefined && only.deleted !== true) {
+    // One live sibling (the common case): it is the value under every register strategy.
+    const memory = { context: state.context, winner: only.dot };
+    const value = decodeAppValue(only.value) as T;
+    return { doc: { key: record.key, value, conflicts: [], version: state.context, pending, confirmed: confirmedBy([only.dot]) }, memory };
+  }
   const resolved = resolve(decodedState(state), strategyOf(spec));
   const memory = { context: state.context, winner: resolved.winner };
   if (!resolved.exists) return { doc: undefined, memory };

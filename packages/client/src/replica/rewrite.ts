@@ -38,7 +38,9 @@ export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[
   const groups = new Map<string, Entry[]>();
   for (const entry of entries) {
     const id = docId(entry.collection, entry.key);
-    groups.set(id, [...(groups.get(id) ?? []), entry]);
+    const group = groups.get(id);
+    if (group === undefined) groups.set(id, [entry]);
+    else group.push(entry);
   }
   const changes: DocChange[] = [];
   for (const group of groups.values()) {

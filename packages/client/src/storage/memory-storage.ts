@@ -82,8 +82,10 @@ class MemoryTx implements StorageWriter {
   }
 
   private doc(collection: string, key: string): DocRecord | undefined {
-    const staged = this.docs.get(docId(collection, key));
-    if (staged !== undefined) return staged.record ?? undefined;
+    if (this.docs.size > 0) {
+      const staged = this.docs.get(docId(collection, key));
+      if (staged !== undefined) return staged.record ?? undefined;
+    }
     return this.db.docs.get(collection)?.get(key);
   }
 
@@ -103,10 +105,11 @@ class MemoryTx implements StorageWriter {
     const out: DocRecord[] = [];
     let start = lowerBound(keys, after === undefined ? prefix : after > prefix ? after : prefix);
     if (after !== undefined && keys[start] === after) start++;
+    const committed = this.db.docs.get(collection);
     for (let i = start; i < keys.length && out.length < limit; i++) {
       const key = keys[i]!;
       if (!key.startsWith(prefix)) break;
-      const record = this.doc(collection, key);
+      const record = staged.length === 0 ? committed?.get(key) : this.doc(collection, key);
       if (record !== undefined) out.push(record);
     }
     return out;
