@@ -2,7 +2,7 @@
 // ```ts blocks are transpiled and run with the package's exports in scope; a line
 // `expr; // → expected` must evaluate to `expected` (deep equality). ```json blocks in
 // @converge/protocol are frames and must decode. The README's ```ts blocks run the same way,
-// unless the line before the block is `<!-- not run: reason -->`.
+// unless the line before the block (a blank line aside) is `<!-- not run: reason -->`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,7 @@ async function runExample(code: string, scope: Record<string, unknown>): Promise
 function readmeExamples(): { name: string; code: string }[] {
   const text = readFileSync(join(packages, '..', 'README.md'), 'utf8');
   const out: { name: string; code: string }[] = [];
-  for (const block of text.matchAll(/(?:^|\n)(.*)\n```ts\n([\s\S]*?)```/g)) {
+  for (const block of text.matchAll(/(?:^|\n)(.*)\n\n?```ts\n([\s\S]*?)```/g)) {
     if (/^<!-- not run/.test(block[1]!)) continue;
     const line = text.slice(0, block.index).split('\n').length + 1;
     out.push({ name: `README.md:${line}`, code: block[2]! });
