@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   addDot,
+  adoptOrMerge,
   ConvergeError,
   checkCrdtWrite,
   contextHas,
@@ -11,7 +12,7 @@ import {
   type ErrorCode,
   type ReplicaId,
 } from '@converge/conflict';
-import { isEncodedValue, utf8ByteLength, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
+import { isEncodedValue, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
 import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
@@ -28,8 +29,8 @@ export interface Push {
   readonly principal: Principal;
   readonly changes: readonly PushedChange[];
   /**
-   * An upper bound on the pushed frame's size in UTF-8 bytes. A value is part of its frame, so
-   * when the whole frame fits `maxValueBytes`, no value needs measuring.
+   * The pushed frame's size in UTF-8 bytes (an upper bound will do). A value is part of its
+   * frame, so when the whole frame fits `maxValueBytes`, no value needs measuring.
    */
   readonly frameBytes: number;
 }
@@ -76,17 +77,19 @@ class Refusal {
   ) {}
 }
 
+const NONE_UNSEEN: ReadonlyMap<ReplicaId, number> = new Map();
+
 /** Other replicas' dots the context claims that the relay has not seen: replica → highest such counter. */
-function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: ReplicaId): Map<ReplicaId, number> {
-  const out = new Map<ReplicaId, number>();
-  const note = (replica: ReplicaId, counter: number) => out.set(replica, Math.max(out.get(replica) ?? 0, counter));
+function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: ReplicaId): ReadonlyMap<ReplicaId, number> {
+  let out: Map<ReplicaId, number> | undefined;
+  const note = (replica: ReplicaId, counter: number) => (out ??= new Map()).set(replica, Math.max(out.get(replica) ?? 0, counter));
   for (const [replica, counter] of claimed.vv) {
     if (replica !== self && (seen.vv.get(replica) ?? 0) < counter) note(replica, counter);
   }
   for (const dot of claimed.cloud) {
     if (dot[0] !== self && !contextHas(seen, dot)) note(dot[0], dot[1]);
   }
-  return out;
+  return out ?? NONE_UNSEEN;
 }
 
 /**
@@ -135,7 +138,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
 
   for (const sibling of delta.siblings) {
     if (sibling.deleted !== true) {
-      const bytes = push.frameBytes > rules.limits.maxValueBytes ? utf8ByteLength(JSON.stringify(sibling.value)) : 0;
+      const bytes = push.frameBytes > rules.limits.maxValueBytes ? Buffer.byteLength(JSON.stringify(sibling.value)) : 0;
       if (bytes > rules.limits.maxValueBytes) {
         return new Refusal('payload_too_large', `value of ${sibling.dot.join(':')} has ${bytes} bytes; the limit is ${rules.limits.maxValueBytes}`);
       }
@@ -179,7 +182,8 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
 
   if (config.mode === 'leader-follower') return decideAsLeader(rules.limits, tx, change, stored, current, committed);
 
-  const { state: merged, anomalies } = mergeDocStates(current, delta);
+  // A key the relay does not hold adopts the (canonical, validated) delta: merging into the empty state changes nothing.
+  const { state: merged, anomalies } = adoptOrMerge(stored === undefined ? undefined : current, delta);
   if (anomalies.length > 0) {
     const dot = anomalies[0]!.dot.join(':');
     return new Refusal('replica_reset', `dot ${dot} arrived with different content: this replica id was reused`, current);

@@ -93,11 +93,24 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const fanOut = new FanOut(store, () => sessions);
   let acceptedSinceSummary = 0;
   const recordOutcome = (push: Push, { results, counts, committed }: PushOutcome) => {
+    // Counted per push (one counter update per collection and result), not per change.
+    let accepted = 0;
+    let collection: string | undefined;
+    const flush = () => {
+      if (accepted > 0) metrics.changes.inc({ collection: collection!, result: 'accepted' }, accepted);
+      acceptedSinceSummary += accepted;
+      accepted = 0;
+    };
     for (const result of results) {
-      if (result.status === 'accepted') acceptedSinceSummary++;
-      metrics.changes.inc({ collection: result.collection, result: result.status });
-      if (result.status === 'rejected') metrics.rejects.inc({ code: result.code });
+      if (result.collection !== collection) flush();
+      collection = result.collection;
+      if (result.status === 'accepted') accepted++;
+      else {
+        metrics.changes.inc({ collection, result: result.status });
+        metrics.rejects.inc({ code: result.code });
+      }
     }
+    flush();
     if (counts.siblingsCreated > 0) metrics.siblingsCreated.inc(counts.siblingsCreated);
     if (counts.siblingWarnings > 0) metrics.siblingWarnings.inc(counts.siblingWarnings);
     if (counts.repairs > 0) {

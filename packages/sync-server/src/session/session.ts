@@ -31,7 +31,7 @@ export class Session implements HostedSession {
   /** `draining`: failed, but pushes already queued still get their acks before the close. */
   private phase: 'hello' | 'auth' | 'open' | 'draining' | 'closed' = 'hello';
   private failure: { code: ErrorCode; message: string; closeCode: number } | undefined;
-  private readonly early: { frame: ClientFrame; textLength: number }[] = [];
+  private readonly early: { frame: ClientFrame; bytes: number }[] = [];
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
   private readonly subs = new Map<string, Subscription>();
@@ -164,10 +164,10 @@ export class Session implements HostedSession {
       return;
     }
     if (this.phase === 'auth') {
-      this.early.push({ frame, textLength: text.length });
+      this.early.push({ frame, bytes: Buffer.byteLength(text) });
       return;
     }
-    this.dispatch(frame, text.length);
+    this.dispatch(frame, Buffer.byteLength(text));
   }
 
   /** Runs a handler; an unexpected exception closes this session only, with `internal`. */
@@ -179,8 +179,8 @@ export class Session implements HostedSession {
     if (work instanceof Promise) work.catch(onError);
   }
 
-  /** `textLength`: the frame's length in UTF-16 units (≤ its UTF-8 bytes ≤ 3 × that). */
-  private dispatch(frame: ClientFrame, textLength: number): void {
+  /** `bytes`: the frame's size in UTF-8 bytes. */
+  private dispatch(frame: ClientFrame, bytes: number): void {
     try {
       switch (frame.type) {
         case 'hello':
@@ -190,7 +190,7 @@ export class Session implements HostedSession {
           for (const request of frame.subscriptions) this.begin(this.admit(request));
           return;
         case 'push':
-          this.push(frame, textLength);
+          this.push(frame, bytes);
           return;
         case 'read':
           if (new Set(frame.keys).size !== frame.keys.length) {
@@ -242,7 +242,7 @@ export class Session implements HostedSession {
       `client connected: ${principal.id} as ${frame.replicaId}`,
     );
     for (const subscription of admitted) this.begin(subscription);
-    for (const { frame: early, textLength } of this.early.splice(0)) this.dispatch(early, textLength);
+    for (const { frame: early, bytes } of this.early.splice(0)) this.dispatch(early, bytes);
   }
 
   /** A subscription the principal may open (its cursor judged), the refusal to send, or nothing for a repeat. */
@@ -304,11 +304,11 @@ export class Session implements HostedSession {
     return false;
   }
 
-  private push(frame: PushFrame, textLength: number): void {
+  private push(frame: PushFrame, frameBytes: number): void {
     const received = this.host.now();
     if (!this.spend(frame.changes.length)) return;
     this.pushesInFlight++;
-    const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes: 3 * textLength };
+    const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes };
     this.host.submit(push, (outcome) => {
       this.pushesInFlight--;
       if (this.phase === 'closed') return;

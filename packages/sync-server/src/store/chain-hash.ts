@@ -1,8 +1,15 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Dot } from '@converge/conflict';
 
 /** `h(0)`: the chain hash of an empty log, 32 zero bytes in base64url. */
 export const CHAIN_HASH_ZERO = 'A'.repeat(43);
+
+// One-shot hashing (Node ≥ 20.12) costs half of createHash().update().digest(): no Hash object per link.
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'base64url') => string }).hash;
+const sha256 =
+  oneShot !== undefined
+    ? (bytes: Buffer) => oneShot('sha256', bytes, 'base64url')
+    : (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('base64url');
 
 /**
  * One link of a collection's chain hash: `h(seq) = H(h(seq − 1), collection, key, dot)`.
@@ -17,15 +24,19 @@ export const CHAIN_HASH_ZERO = 'A'.repeat(43);
  * ```
  */
 export function chainHash(previous: string, collection: string, key: string, dot: Dot): string {
-  const fields = [previous, collection, key, dot[0], String(dot[1])];
-  let size = 0;
-  for (const field of fields) size += 4 + Buffer.byteLength(field, 'utf8');
+  const counter = String(dot[1]);
+  const size = 20 + Buffer.byteLength(previous) + Buffer.byteLength(collection) + Buffer.byteLength(key) + Buffer.byteLength(dot[0]) + counter.length;
   const bytes = Buffer.allocUnsafe(size);
   let offset = 0;
-  for (const field of fields) {
-    const length = bytes.write(field, offset + 4, 'utf8');
+  const field = (text: string) => {
+    const length = bytes.write(text, offset + 4, 'utf8');
     bytes.writeUInt32BE(length, offset);
     offset += 4 + length;
-  }
-  return createHash('sha256').update(bytes).digest('base64url');
+  };
+  field(previous);
+  field(collection);
+  field(key);
+  field(dot[0]);
+  field(counter);
+  return sha256(bytes);
 }

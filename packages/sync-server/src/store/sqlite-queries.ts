@@ -3,22 +3,23 @@ import type Database from 'better-sqlite3';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
 import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
+import { PendingWrites } from './sqlite-pending-writes.js';
 import { checkNewDecision } from './store-arguments.js';
 
 /**
  * Every read and write of the relay database as prepared statements, prepared once per
  * connection. Writes must run inside a transaction (the store's `transact` opens it), which
- * calls `flushHeads` before it commits and `discardHeads` when it ends.
+ * calls `flushWrites` before it commits and `discardWrites` when it ends.
  */
 export class SqliteQueries implements StoreTx {
   readonly #db: Database.Database;
   /** Heads moved by the running transaction, written to `collections` once, before commit. */
   readonly #movedHeads = new Map<string, { seq: number; hash: string; addedKeys: number }>();
+  /** The running transaction's docs and chain rows, written before commit. */
+  readonly #pending: PendingWrites;
   readonly #selectDoc;
+  readonly #selectDocExists;
   readonly #selectHead;
-  readonly #updateDoc;
-  readonly #insertDoc;
-  readonly #insertChain;
   readonly #upsertCollection;
   readonly #selectDecision;
   readonly #insertDecision;
@@ -42,11 +43,10 @@ export class SqliteQueries implements StoreTx {
 
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#pending = new PendingWrites(db);
     this.#selectDoc = db.prepare<[string, string], { seq: number; state: string }>('SELECT seq, state FROM docs WHERE collection = ? AND key = ?');
+    this.#selectDocExists = db.prepare<[string, string], number>('SELECT 1 FROM docs WHERE collection = ? AND key = ?').pluck();
     this.#selectHead = db.prepare<[string], { seq: number; hash: string }>('SELECT head_seq AS seq, head_hash AS hash FROM collections WHERE name = ?');
-    this.#updateDoc = db.prepare<[number, string, string, string]>('UPDATE docs SET seq = ?, state = ? WHERE collection = ? AND key = ?');
-    this.#insertDoc = db.prepare<[string, string, number, string]>('INSERT INTO docs (collection, key, seq, state) VALUES (?, ?, ?, ?)');
-    this.#insertChain = db.prepare<[string, number, string]>('INSERT INTO chain (collection, seq, hash) VALUES (?, ?, ?)');
     // `keys` of the inserted row is the number of keys the transaction added.
     this.#upsertCollection = db.prepare<[string, number, string, number]>(
       `INSERT INTO collections (name, head_seq, head_hash, keys) VALUES (?, ?, ?, ?)
@@ -99,19 +99,24 @@ export class SqliteQueries implements StoreTx {
   }
 
   get(collection: string, key: string): StoredDoc | undefined {
+    const pending = this.#pending.doc(collection, key);
+    if (pending !== undefined) return { key, state: pending.state, seq: pending.seq };
     const row = this.#selectDoc.get(collection, key);
-    this.#lastGet = { collection, key, existed: row !== undefined };
+    this.#lastCollection = collection;
+    this.#lastKey = key;
+    this.#lastExisted = row !== undefined;
     return row === undefined ? undefined : { key, state: row.state, seq: row.seq };
   }
 
-  /**
-   * What the latest `get` of this transaction found, so a `put` right after it runs one
-   * statement (INSERT or UPDATE) instead of trying both. Cleared when a transaction begins.
-   */
-  #lastGet: { collection: string; key: string; existed: boolean } | undefined;
+  // What the latest `get` found in the database, so a `put` right after it knows whether it adds
+  // a key without asking again. Cleared when a transaction begins.
+  #lastCollection: string | undefined;
+  #lastKey: string | undefined;
+  #lastExisted = false;
 
   beginTransaction(): void {
-    this.#lastGet = undefined;
+    this.#lastCollection = undefined;
+    this.#lastKey = undefined;
   }
 
   head(collection: string): LogPosition {
@@ -120,14 +125,17 @@ export class SqliteQueries implements StoreTx {
     return this.#selectHead.get(collection) ?? { seq: 0, hash: CHAIN_HASH_ZERO };
   }
 
-  flushHeads(): void {
+  /** Writes the transaction's docs, chain and heads (before it commits). */
+  flushWrites(): void {
+    this.#pending.flush();
     for (const [collection, head] of this.#movedHeads) {
       this.#upsertCollection.run(collection, head.seq, head.hash, head.addedKeys);
     }
     this.#movedHeads.clear();
   }
 
-  discardHeads(): void {
+  discardWrites(): void {
+    this.#pending.clear();
     this.#movedHeads.clear();
   }
 
@@ -161,21 +169,24 @@ export class SqliteQueries implements StoreTx {
     const previous = this.head(collection);
     const seq = previous.seq + 1;
     const hash = chainHash(previous.hash, collection, key, dot);
-    const known = this.#lastGet;
-    this.#lastGet = { collection, key, existed: true };
-    let added: boolean;
-    if (known !== undefined && known.collection === collection && known.key === key) {
-      added = !known.existed;
-      if (added) this.#insertDoc.run(collection, key, seq, state);
-      else this.#updateDoc.run(seq, state, collection, key);
-    } else {
-      added = this.#updateDoc.run(seq, state, collection, key).changes === 0;
-      if (added) this.#insertDoc.run(collection, key, seq, state);
+    const added = !this.#holds(collection, key);
+    this.#pending.put(collection, key, seq, state);
+    this.#pending.chain(collection, seq, hash);
+    const moved = this.#movedHeads.get(collection);
+    if (moved === undefined) this.#movedHeads.set(collection, { seq, hash, addedKeys: added ? 1 : 0 });
+    else {
+      moved.seq = seq;
+      moved.hash = hash;
+      if (added) moved.addedKeys++;
     }
-    this.#insertChain.run(collection, seq, hash);
-    const addedKeys = (this.#movedHeads.get(collection)?.addedKeys ?? 0) + (added ? 1 : 0);
-    this.#movedHeads.set(collection, { seq, hash, addedKeys });
     return { seq, hash };
+  }
+
+  /** Whether the key exists, counting the running transaction's writes. */
+  #holds(collection: string, key: string): boolean {
+    if (this.#pending.doc(collection, key) !== undefined) return true;
+    if (this.#lastKey === key && this.#lastCollection === collection) return this.#lastExisted;
+    return this.#selectDocExists.get(collection, key) !== undefined;
   }
 
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {

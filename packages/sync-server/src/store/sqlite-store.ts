@@ -76,11 +76,11 @@ export class SqliteStore implements RelayStore {
         return this.#atomically.immediate(() => {
           this.#queries.beginTransaction();
           const result = body();
-          this.#queries.flushHeads();
+          this.#queries.flushWrites();
           return result;
         }) as T;
       } finally {
-        this.#queries.discardHeads();
+        this.#queries.discardWrites();
       }
     });
   }

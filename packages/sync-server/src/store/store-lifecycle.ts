@@ -26,22 +26,38 @@ class GuardedTx implements StoreTx {
     this.#ended = true;
   }
 
-  #run<Op extends CheckedOperation, R>(name: Op, args: Parameters<(typeof STORE_ARGUMENTS)[Op]>, operation: () => R): R {
+  #checkOpen(): void {
     if (this.#ended) {
       throw new ConvergeError('internal', 'this transaction has ended: use a StoreTx only inside its transact() callback');
     }
+  }
+
+  #run<Op extends CheckedOperation, R>(name: Op, args: Parameters<(typeof STORE_ARGUMENTS)[Op]>, operation: () => R): R {
+    this.#checkOpen();
     try {
       (STORE_ARGUMENTS[name] as (...values: unknown[]) => void)(...args);
       return operation();
     } catch (caught) {
-      const error = this.#translate(caught);
-      this.#failure ??= { error };
-      throw error;
+      throw this.#fail(caught);
     }
   }
 
+  #fail(caught: unknown): unknown {
+    const error = this.#translate(caught);
+    this.#failure ??= { error };
+    return error;
+  }
+
+  // `get` and `put` run once per pushed change: written out, without the closure and argument
+  // array of `#run`.
   get(collection: string, key: string): StoredDoc | undefined {
-    return this.#run('get', [collection, key], () => this.#inner.get(collection, key));
+    this.#checkOpen();
+    try {
+      STORE_ARGUMENTS.get(collection, key);
+      return this.#inner.get(collection, key);
+    } catch (caught) {
+      throw this.#fail(caught);
+    }
   }
   head(collection: string): LogPosition {
     return this.#run('head', [collection], () => this.#inner.head(collection));
@@ -62,7 +78,13 @@ class GuardedTx implements StoreTx {
     return this.#run('claimReplica', [replicaId, principalId], () => this.#inner.claimReplica(replicaId, principalId));
   }
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    return this.#run('put', [collection, key, state, dot], () => this.#inner.put(collection, key, state, dot));
+    this.#checkOpen();
+    try {
+      STORE_ARGUMENTS.put(collection, key, state, dot);
+      return this.#inner.put(collection, key, state, dot);
+    } catch (caught) {
+      throw this.#fail(caught);
+    }
   }
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
     this.#run('recordDecision', [collection, key, dot, decision], () => this.#inner.recordDecision(collection, key, dot, decision));
