@@ -52,6 +52,8 @@ for (const suite of suites) {
     const result = JSON.parse(readFileSync(report, 'utf8'));
     passed += result.numPassedTests;
     failed += result.numFailedTests;
+    // A file that fails outside any test (an import error, an empty suite) fails no test: count it.
+    if (run.status !== 0 && result.numFailedTests === 0) failed += Math.max(1, result.numFailedTestSuites ?? 0);
     if (result.numTotalTests === 0) {
       console.error(`suite ${suite.name} ran no test`);
       exitCode ||= 1;
