@@ -133,6 +133,43 @@ describe('the client in Chromium', () => {
   });
 });
 
+describe('the client in Chromium, frozen', () => {
+  it('a frozen leader tab steps down: the other tab syncs a new remote change within seconds; unfrozen, it follows and the relay sees one socket', async () => {
+    const session = await launchChromium({ freezable: true });
+    try {
+      const name = dbName('frozen');
+      const before = relay.connections();
+      const first = await openPage(session);
+      await call(first, 'open', name);
+      await call(first, 'whenSynced', name);
+      const second = await openPage(session);
+      await call(second, 'open', name);
+      await eventually(async () => expect((await call(second, 'status', name)).connection).toBe('synced'));
+      expect((await call(second, 'status', name)).role).toBe('follower');
+      expect(relay.connections() - before).toBe(1);
+
+      await session.setLifecycle(first, 'frozen');
+      await eventually(async () => expect((await call(second, 'status', name)).role).toBe('leader'), 5000);
+      const writer = await nodeClients.open(dbName('node-writer'));
+      await writer.collection('notes').put('while-frozen', 'remote', { ack: 'relay' });
+      const started = Date.now();
+      await eventually(async () => expect(await call(second, 'get', name, 'while-frozen')).toBe('remote'), 5000);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await eventually(() => expect(relay.connections() - before).toBe(2)); // the frozen tab's socket is gone: the second tab's and the Node writer's
+
+      await session.setLifecycle(first, 'active');
+      await eventually(async () => expect(await call(first, 'status', name)).toMatchObject({ role: 'follower', connection: 'synced' }));
+      expect(await call(first, 'get', name, 'while-frozen')).toBe('remote');
+      expect((await call(second, 'status', name)).role).toBe('leader');
+      expect(relay.connections() - before).toBe(2);
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.close();
+      session.removeProfile();
+    }
+  });
+});
+
 describe('the client in Chromium, killed', () => {
   it('a write awaited at ack local survives a killed browser process, and syncs after the relaunch', async () => {
     const name = dbName('killed');

@@ -59,7 +59,7 @@ export class Client implements ClientCore {
     this.transport = options.transport ?? (options.url === undefined ? undefined : webSocketTransport(options.url, options.WebSocket));
     this.tabs = new TabCoordinator(
       storage.name,
-      { lead: () => this.lead(), message: (m) => this.tabMessage(m) },
+      { lead: () => this.lead(), follow: () => this.follow(), stepDown: () => this.stepDown(), message: (m) => this.tabMessage(m) },
       options.tabs === false ? { locks: null, channel: null } : options.tabs,
     );
     this.followerReads = new FollowerReads(this.tabs, () => this.replicaId);
@@ -88,7 +88,6 @@ export class Client implements ClientCore {
     if (storageFailure !== undefined) this.reportStorageFailure(storageFailure);
     await this.refreshPending();
     this.tabs.start();
-    if (this.tabs.role === 'follower') this.tabs.post({ type: 'status?' });
   }
 
   get name(): string {
@@ -321,6 +320,20 @@ export class Client implements ClientCore {
     if (this.transport === undefined) return;
     this.engine = new SyncEngine(this.syncHost(), this.transport, this.options.backoff === undefined ? {} : { backoff: this.options.backoff });
     if (!this.paused) this.engine.start();
+  }
+
+  /** Another tab holds the socket: mirror its status. */
+  private follow(): void {
+    if (this.closed) return;
+    this.status.update({ role: this.tabs.role });
+    this.tabs.post({ type: 'status?' });
+  }
+
+  /** The page is being frozen: close the socket now (the lock goes after); another tab takes over. */
+  private stepDown(): void {
+    this.engine?.dispose();
+    this.engine = undefined;
+    this.status.update({ role: this.tabs.role, connection: 'offline' });
   }
 
   private syncHost(): SyncHost {

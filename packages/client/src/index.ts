@@ -51,4 +51,4 @@ export type { WebSocketConstructor, WebSocketLike } from './sync/websocket-trans
 export { memoryTransport } from './sync/memory-transport.js';
 export type { MemoryEndpoint } from './sync/memory-transport.js';
 export type { BackoffOptions } from './sync/backoff.js';
-export type { TabOptions, LockManagerLike, BroadcastChannelLike } from './tabs/tab-coordinator.js';
+export type { TabOptions, LockManagerLike, BroadcastChannelLike, LifecycleTarget } from './tabs/tab-coordinator.js';

@@ -12,11 +12,19 @@ export interface BroadcastChannelLike {
   onmessage: ((event: { readonly data: unknown }) => void) | null;
 }
 
+/** Where the page's lifecycle events arrive: `freeze`, `resume`, `pagehide`, `pageshow`. */
+export interface LifecycleTarget {
+  addEventListener(type: string, listener: (event: unknown) => void): void;
+  removeEventListener(type: string, listener: (event: unknown) => void): void;
+}
+
 export interface TabOptions {
   /** Default: `navigator.locks`. `null`: no coordination; this tab syncs on its own. */
   readonly locks?: LockManagerLike | null;
   /** Default: `new BroadcastChannel(name)`. `null`: no messages between tabs. */
   readonly channel?: ((name: string) => BroadcastChannelLike) | null;
+  /** Default: the page (`freeze`/`resume` on `document`, `pagehide`/`pageshow` on `window`). `null`: none. */
+  readonly lifecycle?: LifecycleTarget | null;
 }
 
 export type TabRole = 'leader' | 'follower' | 'solo';
@@ -24,12 +32,28 @@ export type TabRole = 'leader' | 'follower' | 'solo';
 export interface TabHandlers {
   /** This tab now holds the socket (it won the lock, or there are no locks). */
   lead(): void;
+  /** This tab waits for the lock: another tab holds the socket. */
+  follow(): void;
+  /** This tab stops syncing at once (the page is being frozen): close the socket; the lock is released after. */
+  stepDown(): void;
   message(message: TabMessage): void;
 }
 
 function defaultLocks(): LockManagerLike | null {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
   return nav?.locks ?? null;
+}
+
+/** The page's lifecycle events, or null outside a page. */
+function defaultLifecycle(): LifecycleTarget | null {
+  const page = globalThis as { document?: LifecycleTarget } & Partial<LifecycleTarget>;
+  if (page.document === undefined || typeof page.addEventListener !== 'function' || typeof page.removeEventListener !== 'function') return null;
+  const onDocument = (type: string) => type === 'freeze' || type === 'resume';
+  return {
+    addEventListener: (type, listener) => (onDocument(type) ? page.document!.addEventListener(type, listener) : page.addEventListener!(type, listener)),
+    removeEventListener: (type, listener) =>
+      onDocument(type) ? page.document!.removeEventListener(type, listener) : page.removeEventListener!(type, listener),
+  };
 }
 
 function defaultChannel(): ((name: string) => BroadcastChannelLike) | null {
@@ -42,22 +66,36 @@ function defaultChannel(): ((name: string) => BroadcastChannelLike) | null {
  * `converge:<db>:leader` runs the sync engine; every tab hears the others on the
  * BroadcastChannel `converge:<db>`. The names include the database name, so several clients
  * in one page stay independent. Closing the leader tab releases the lock and the next waiting
- * tab takes over. Without Web Locks every tab syncs on its own (safe: merges are idempotent).
+ * tab takes over. A page being frozen (`freeze`, or `pagehide` into the back/forward cache)
+ * steps down at once — socket closed, lock released, a waiting request withdrawn, since a lock
+ * granted to a frozen page would be held by nobody — and asks again as a follower on `resume`
+ * (or `pageshow`). Without Web Locks every tab syncs on its own (safe: merges are idempotent).
  */
 export class TabCoordinator {
   role: TabRole;
   private readonly channel: BroadcastChannelLike | null;
-  private readonly abort = new AbortController();
+  private readonly locks: LockManagerLike | null;
+  private readonly lifecycle: LifecycleTarget | null;
+  /** The lock request of the current turn (aborted when the page freezes or the client closes). */
+  private request: AbortController | undefined;
   private release: (() => void) | undefined;
+  private frozen = false;
   private closed = false;
+  private readonly onFreeze = (event: unknown) => {
+    if ((event as { persisted?: boolean }).persisted !== false) this.freeze();
+  };
+  private readonly onResume = (event: unknown) => {
+    if ((event as { persisted?: boolean }).persisted !== false) this.resume();
+  };
 
   constructor(
     readonly database: string,
     private readonly handlers: TabHandlers,
-    private readonly options: TabOptions = {},
+    options: TabOptions = {},
   ) {
-    const locks = options.locks === undefined ? defaultLocks() : options.locks;
-    this.role = locks === null ? 'solo' : 'follower';
+    this.locks = options.locks === undefined ? defaultLocks() : options.locks;
+    this.lifecycle = options.lifecycle === undefined ? defaultLifecycle() : options.lifecycle;
+    this.role = this.locks === null ? 'solo' : 'follower';
     const open = options.channel === undefined ? defaultChannel() : options.channel;
     this.channel = open === null ? null : open(`converge:${database}`);
     if (this.channel !== null) {
@@ -70,19 +108,51 @@ export class TabCoordinator {
   }
 
   start(): void {
-    const locks = this.options.locks === undefined ? defaultLocks() : this.options.locks;
-    if (locks === null) {
+    // `freeze`/`resume` carry no `persisted`; `pagehide`/`pageshow` count only into and out of the back/forward cache.
+    this.lifecycle?.addEventListener('freeze', this.onFreeze);
+    this.lifecycle?.addEventListener('resume', this.onResume);
+    this.lifecycle?.addEventListener('pagehide', this.onFreeze);
+    this.lifecycle?.addEventListener('pageshow', this.onResume);
+    this.join();
+  }
+
+  /** Takes this tab's turn: leads at once without locks, else waits for the lock as a follower. */
+  private join(): void {
+    if (this.locks === null) {
       this.handlers.lead();
       return;
     }
-    locks
-      .request(`converge:${this.database}:leader`, { signal: this.abort.signal }, async () => {
-        if (this.closed) return;
+    this.role = 'follower';
+    this.handlers.follow();
+    const request = new AbortController();
+    this.request = request;
+    this.locks
+      .request(`converge:${this.database}:leader`, { signal: request.signal }, async () => {
+        // Granted after the page froze or closed (the callback runs on resume): let the lock go.
+        if (this.closed || this.frozen || request.signal.aborted) return;
         this.role = 'leader';
         this.handlers.lead();
         await new Promise<void>((resolve) => (this.release = resolve));
       })
-      .catch(() => undefined); // aborted while waiting (closed)
+      .catch(() => undefined); // aborted while waiting
+  }
+
+  /** The page is being frozen: nothing may stay held that only this page can let go of. */
+  private freeze(): void {
+    if (this.closed || this.frozen) return;
+    this.frozen = true;
+    this.request?.abort();
+    const held = this.role !== 'follower';
+    if (this.role === 'leader') this.role = 'follower';
+    if (held) this.handlers.stepDown();
+    this.release?.();
+    this.release = undefined;
+  }
+
+  private resume(): void {
+    if (this.closed || !this.frozen) return;
+    this.frozen = false;
+    this.join();
   }
 
   post(message: TabMessage): void {
@@ -97,7 +167,11 @@ export class TabCoordinator {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.abort.abort();
+    this.lifecycle?.removeEventListener('freeze', this.onFreeze);
+    this.lifecycle?.removeEventListener('resume', this.onResume);
+    this.lifecycle?.removeEventListener('pagehide', this.onFreeze);
+    this.lifecycle?.removeEventListener('pageshow', this.onResume);
+    this.request?.abort();
     this.release?.();
     this.channel?.close();
   }

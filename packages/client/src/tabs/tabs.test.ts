@@ -82,6 +82,64 @@ describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
     expect(connections).toBe(2);
   });
 
+  it('a frozen leader tab steps down (socket closed, lock released): the other tab takes over and syncs; on resume it follows, one socket', async () => {
+    const name = dbName('frozen');
+    const page1 = new EventTarget();
+    const first = await clients.open(name, { tabs: { locks, lifecycle: page1 } });
+    const second = await clients.open(name, { tabs: { locks, lifecycle: new EventTarget() } });
+    await first.whenSynced({ timeoutMs: 5000 });
+    expect([first.status.get().role, second.status.get().role]).toEqual(['leader', 'follower']);
+
+    page1.dispatchEvent(new Event('freeze'));
+    expect(first.status.get()).toMatchObject({ role: 'follower', connection: 'offline' });
+    await eventually(() => expect(second.status.get().role).toBe('leader'));
+    const other = await clients.open(dbName('other'));
+    await other.collection('notes').put('while-frozen', 'remote', { ack: 'relay' });
+    await eventually(async () => expect((await second.collection('notes').get('while-frozen'))?.value).toBe('remote'));
+    expect(connections).toBe(2); // the second tab's and the other client's
+
+    page1.dispatchEvent(new Event('resume'));
+    await eventually(() => expect(first.status.get()).toMatchObject({ role: 'follower', connection: 'synced' }));
+    await first.collection('notes').put('after-resume', 1, { ack: 'relay' });
+    expect(second.status.get().role).toBe('leader');
+    expect(connections).toBe(2);
+  });
+
+  it('a page entering the back/forward cache (pagehide, persisted) steps down and rejoins on pageshow; a plain pagehide does not', async () => {
+    const name = dbName('bfcache');
+    const page1 = new EventTarget();
+    const first = await clients.open(name, { tabs: { locks, lifecycle: page1 } });
+    const second = await clients.open(name, { tabs: { locks, lifecycle: new EventTarget() } });
+    await first.whenSynced({ timeoutMs: 5000 });
+    const pageEvent = (type: string, persisted: boolean) => Object.assign(new Event(type), { persisted });
+
+    page1.dispatchEvent(pageEvent('pagehide', false));
+    expect(first.status.get().role).toBe('leader');
+    page1.dispatchEvent(pageEvent('pagehide', true));
+    await eventually(() => expect(second.status.get().role).toBe('leader'));
+    expect(first.status.get().role).toBe('follower');
+    page1.dispatchEvent(pageEvent('pageshow', true));
+    await eventually(() => expect(first.status.get().connection).toBe('synced'));
+    expect(connections).toBe(1);
+  });
+
+  it('a frozen follower withdraws its lock request: when the leader closes, a live tab takes the socket', async () => {
+    const name = dbName('frozen-follower');
+    const leader = await clients.open(name, { tabs: { locks, lifecycle: new EventTarget() } });
+    const page2 = new EventTarget();
+    const frozen = await clients.open(name, { tabs: { locks, lifecycle: page2 } });
+    await leader.whenSynced({ timeoutMs: 5000 });
+    page2.dispatchEvent(new Event('freeze'));
+    const third = await clients.open(name, { tabs: { locks, lifecycle: new EventTarget() } });
+    await leader.close();
+    await eventually(() => expect(third.status.get().role).toBe('leader'));
+    expect(frozen.status.get().role).toBe('follower');
+    page2.dispatchEvent(new Event('resume'));
+    await eventually(() => expect(frozen.status.get().connection).toBe('synced'));
+    expect(third.status.get().role).toBe('leader');
+    expect(connections).toBe(1);
+  });
+
   it('a leader read from a follower goes through the leader', async () => {
     const [leader, follower] = await twoTabs();
     await leader.whenSynced({ timeoutMs: 5000 });

@@ -1,4 +1,5 @@
 /* eslint-disable import-x/no-nodejs-modules -- launches Chromium from Node (tests) */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,23 @@ export interface ChromiumSession {
   kill(): Promise<number>;
   /** Deletes the profile directory (after close or kill). */
   removeProfile(): void;
+  /**
+   * Moves a page through the Page Lifecycle (CDP `Page.setWebLifecycleState`): `frozen` hides
+   * it, fires `freeze` and stops its tasks; `active` fires `resume`. Only a session launched
+   * with `freezable: true` really freezes (Playwright's focus emulation keeps other pages visible).
+   */
+  setLifecycle(page: Page, state: 'frozen' | 'active'): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** Relaunch with this profile directory (to find the same IndexedDB). */
+  readonly userDataDir?: string;
+  /**
+   * Pages can be frozen: Chromium is started on a debugging port (127.0.0.1, port 0) and
+   * connected over CDP without Playwright's default overrides, whose focus emulation keeps
+   * every page visible — and a visible page is never frozen.
+   */
+  readonly freezable?: boolean;
 }
 
 /** PIDs of the Chromium processes started with this profile (found by their command line). */
@@ -46,19 +64,53 @@ function processesOf(userDataDir: string): number[] {
   return pids;
 }
 
+/** Waits (at most 5 s) until no process of the profile is left, so its directory can be removed. */
+async function gone(userDataDir: string): Promise<void> {
+  for (let i = 0; i < 100 && processesOf(userDataDir).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** Starts Chromium on a debugging port and connects over CDP with no default overrides. */
+async function connectFreezable(executablePath: string, userDataDir: string): Promise<{ context: BrowserContext; child: ChildProcess }> {
+  const child = spawn(executablePath, [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`Chromium did not print its DevTools endpoint: ${seen}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`Chromium exited (${code}) before listening: ${seen}`)));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (seen.length < 10_000) seen += chunk.toString();
+      const found = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
+      if (found !== null) {
+        clearTimeout(timer);
+        resolve(found[1]!);
+      }
+    });
+  });
+  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true, isLocal: true });
+  return { context: browser.contexts()[0]!, child };
+}
+
 /**
  * Launches Debian's Chromium (CHROME_PATH, default /usr/bin/chromium) through playwright-core
  * with exactly `CHROMIUM_ARGS` and a fresh (or the given) `--user-data-dir`. Never downloads a
  * browser. The context is the profile's own (persistent), so IndexedDB lands on disk.
  */
-export async function launchChromium(options: { readonly userDataDir?: string } = {}): Promise<ChromiumSession> {
+export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
   const userDataDir = options.userDataDir ?? mkdtempSync(join(tmpdir(), 'converge-chromium-'));
   const executablePath = process.env['CHROME_PATH'] ?? '/usr/bin/chromium';
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    ignoreDefaultArgs: true,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe', 'about:blank'],
-  });
+  let child: ChildProcess | undefined;
+  let context: BrowserContext;
+  if (options.freezable === true) {
+    ({ context, child } = await connectFreezable(executablePath, userDataDir));
+  } else {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      ignoreDefaultArgs: true,
+      args: [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe', 'about:blank'],
+    });
+  }
+  const exited = child === undefined || child.exitCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const errors: string[] = [];
   const watch = (page: Page) => {
     page.on('console', (message) => {
@@ -78,7 +130,18 @@ export async function launchChromium(options: { readonly userDataDir?: string } 
       return page;
     },
     async close() {
-      await context.close().catch(() => undefined);
+      const browser = context.browser();
+      if (child === undefined || browser === null) {
+        await context.close().catch(() => undefined);
+        return;
+      }
+      // Connected over CDP, `browser.close()` only disconnects: ask Chromium itself to quit.
+      await (await browser.newBrowserCDPSession()).send('Browser.close').catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      await gone(userDataDir);
     },
     async kill() {
       let killed = 0;
@@ -91,10 +154,20 @@ export async function launchChromium(options: { readonly userDataDir?: string } 
         }
       }
       await context.close().catch(() => undefined);
+      await exited;
+      await gone(userDataDir);
       return killed;
     },
     removeProfile() {
       rmSync(userDataDir, { recursive: true, force: true });
+    },
+    async setLifecycle(page, state) {
+      const cdp = await context.newCDPSession(page);
+      try {
+        await cdp.send('Page.setWebLifecycleState', { state });
+      } finally {
+        await cdp.detach().catch(() => undefined);
+      }
     },
   };
 }
