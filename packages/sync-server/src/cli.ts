@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -128,7 +127,7 @@ async function serve(values: Values): Promise<void> {
 
   let relay: Relay | undefined;
   const listener = relayRequestListener((request: IncomingMessage, response: ServerResponse) => relay?.handleRequest(request, response) ?? false);
-  const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
+  const server: Server = tls === undefined ? createHttpServer(listener) : (await import('node:https')).createServer(tls, listener);
   const bound = await listen(server, port, host);
 
   const release = lockDatabase(db, 'serve it');

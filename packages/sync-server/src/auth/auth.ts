@@ -1,5 +1,4 @@
 import { ConvergeError } from '@converge/conflict';
-import { jwtVerify } from 'jose';
 
 export type Access = 'read' | 'write';
 
@@ -81,6 +80,8 @@ export function jwtAuth(options: JwtAuthOptions): RelayAuth {
     async authenticate(token) {
       if (token === undefined || token.length === 0) return undefined;
       try {
+        // Loaded on first use: a relay without JWT auth never pays for jose's memory.
+        const { jwtVerify } = await import('jose');
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
           ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
