@@ -12,7 +12,8 @@ import { readRecord, type ReadMemory } from './replica/read-model.js';
 import { openStorage } from './open-storage.js';
 import { StatusStore, type ConnectionState } from './status.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
-import type { RejectedRecord, StorageAdapter } from './storage/storage-adapter.js';
+import type { RejectedRecord, StorageAdapter, WriteStatus } from './storage/storage-adapter.js';
+import { settledStatuses } from './replica/recent-writes.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import type { SyncHost } from './sync/sync-host.js';
 import type { Transport } from './sync/transport.js';
@@ -46,7 +47,9 @@ export class Client implements ClientCore {
   private readonly followerReads: FollowerReads;
   private closed = false;
   private paused = false;
-  private readonly outboxListeners = new Set<(writes: PendingWrite[]) => void>();
+  private readonly outboxListeners = new Set<(writes: PendingWrite[], settled: WriteStatus[]) => void>();
+  /** Writes that left the outbox since the outbox listeners were last called. */
+  private leftOutbox: string[] = [];
   private pendingRefresh: Promise<void> | undefined;
   private pendingAgain = false;
 
@@ -244,10 +247,13 @@ export class Client implements ClientCore {
         return;
       case 'acked':
         this.waiters.acked(message.writeIds, message.level);
+        this.events.emit('acked', { writeIds: message.writeIds, level: message.level });
+        this.noteLeft(message.writeIds);
         void this.refreshPending();
         return;
       case 'rejected':
         for (const w of message.writes) this.noteRejected(w.writeId, w.code, w.message, undefined);
+        this.noteLeft(message.writes.map((w) => w.writeId));
         void this.refreshPending();
         return;
       case 'status':
@@ -288,6 +294,11 @@ export class Client implements ClientCore {
     this.tabs.post({ type: 'status', connection: s.connection, positions: s.positions, error: errorInfo(s.error) });
   }
 
+  /** Writes that left the outbox, for the next call of the outbox listeners. */
+  private noteLeft(writeIds: readonly string[]): void {
+    if (this.outboxListeners.size > 0) this.leftOutbox.push(...writeIds);
+  }
+
   private async refreshPending(): Promise<void> {
     if (this.pendingRefresh !== undefined) {
       this.pendingAgain = true;
@@ -297,12 +308,15 @@ export class Client implements ClientCore {
       do {
         this.pendingAgain = false;
         try {
-          const pending = await this.replica.storage.read((tx) => tx.countOutbox());
-          this.status.update({ pending });
-          if (this.outboxListeners.size > 0) {
-            const writes = await this.outbox();
-            for (const listener of [...this.outboxListeners]) listener(writes);
+          if (this.outboxListeners.size === 0) {
+            this.status.update({ pending: await this.replica.storage.read((tx) => tx.countOutbox()) });
+            continue;
           }
+          const left = this.leftOutbox.splice(0);
+          const [entries, settled] = await this.replica.storage.read((tx) => Promise.all([tx.listOutbox(), settledStatuses(tx, left)]));
+          this.status.update({ pending: entries.length });
+          const writes = entries.map(pendingWriteOf);
+          for (const listener of [...this.outboxListeners]) listener(writes, settled);
         } catch {
           return; // storage closed or failed: reported elsewhere
         }
@@ -352,11 +366,13 @@ export class Client implements ClientCore {
         this.waiters.acked(writeIds, level);
         this.events.emit('acked', { writeIds, level });
         this.tabs.post({ type: 'acked', writeIds, level });
+        this.noteLeft(writeIds);
         void this.refreshPending();
       },
       rejected: (records) => {
         this.tabs.post({ type: 'rejected', writes: records.map((r) => ({ writeId: r.writeId, code: r.code, message: r.message })) });
         for (const record of records) this.noteRejected(record.writeId, record.code, record.message, record);
+        this.noteLeft(records.map((r) => r.writeId));
         void this.refreshPending();
       },
       connection: (state: ConnectionState) => {
@@ -405,15 +421,41 @@ export class Client implements ClientCore {
 
   /**
    * Calls `listener` with the pending writes now and whenever the outbox changes (a write
-   * committed here or in another tab, the relay acknowledged or refused some). Returns the
-   * unsubscribe function.
+   * committed here or in another tab, the relay acknowledged or refused some). `settled` lists
+   * the writes that left the outbox since the previous call, with the status they reached
+   * (the level the relay acknowledged, or `rejected`). Returns the unsubscribe function.
    */
-  watchOutbox(listener: (writes: PendingWrite[]) => void): () => void {
+  watchOutbox(listener: (writes: PendingWrite[], settled: WriteStatus[]) => void): () => void {
     this.outboxListeners.add(listener);
     void this.outbox().then((writes) => {
-      if (this.outboxListeners.has(listener)) listener(writes);
+      if (this.outboxListeners.has(listener)) listener(writes, []);
     });
     return () => this.outboxListeners.delete(listener);
+  }
+
+  /**
+   * Where a write stands: `local` while it waits in the outbox, then the level the relay's ack
+   * named (`relay`, `quorum`, `all`), or `rejected` with the relay's code and message. A status
+   * only moves forward. Known for pending and rejected writes and for the last 1,000 writes
+   * that left the outbox (persisted, shared by the tabs); undefined for others.
+   *
+   * @example
+   * ```ts
+   * const client = await createClient({ name: 'example-write-status', storage: 'memory' });
+   * const { writeId } = await client.collection('notes').put('k', 1);
+   * (await client.writeStatus(writeId))?.status; // → 'local'
+   * await client.close();
+   * ```
+   */
+  async writeStatus(writeId: string): Promise<WriteStatus | undefined> {
+    return this.replica.storage.read(async (tx) => {
+      const [settled] = await settledStatuses(tx, [writeId]);
+      if (settled !== undefined) return settled;
+      const r = await tx.getRejected(writeId);
+      if (r !== undefined) return { writeId, collection: r.collection, key: r.key, status: 'rejected', at: r.at, code: r.code, message: r.message };
+      const entry = (await tx.listOutbox()).find((e) => e.writeId === writeId);
+      return entry === undefined ? undefined : { writeId, collection: entry.collection, key: entry.key, status: 'local', at: entry.createdAt };
+    });
   }
 
   /** Writes the relay refused for good, with `retry()` and `discard()`. */

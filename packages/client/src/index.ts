@@ -39,6 +39,7 @@ export type {
   RejectedRecord,
   ReplicaRecord,
   WriteIntent,
+  WriteStatus,
   MetaValue,
   ScanOptions as StorageScanOptions,
 } from './storage/storage-adapter.js';

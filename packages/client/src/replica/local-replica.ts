@@ -9,7 +9,7 @@ import {
   type ReplicaId,
   type Sibling,
 } from '@converge/conflict';
-import type { CollectionDeclaration, Cursor, RelayLimits, WireValue } from '@converge/protocol';
+import type { CollectionDeclaration, Cursor, RelayAckLevel, RelayLimits, WireValue } from '@converge/protocol';
 import { adoptedSpec, collectionSpec, type CollectionSpec } from '../collection-spec.js';
 import {
   floorKey,
@@ -239,9 +239,9 @@ export class LocalReplica {
     return this.storage.write(async (tx) => applyRemoteDocs(tx, await this.replica(tx), collection, docs, cursor), { durability: 'relaxed' });
   }
 
-  /** Applies the relay's results for a push. */
-  async settle(settled: readonly SettledChange[]): Promise<Settlement> {
-    return this.storage.write((tx) => settlePush(tx, settled, this.options.now()), { durability: 'relaxed' });
+  /** Applies the relay's results for a push, acknowledged at `level`. */
+  async settle(settled: readonly SettledChange[], level: RelayAckLevel): Promise<Settlement> {
+    return this.storage.write((tx) => settlePush(tx, settled, this.options.now(), level), { durability: 'relaxed' });
   }
 
   /**

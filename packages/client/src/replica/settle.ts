@@ -1,7 +1,8 @@
 import { mergeDocStates, type ErrorCode } from '@converge/conflict';
-import type { ChangeResult, WireState } from '@converge/protocol';
-import type { OutboxEntry, RejectedRecord, StorageWriter } from '../storage/storage-adapter.js';
+import type { ChangeResult, RelayAckLevel, WireState } from '@converge/protocol';
+import type { OutboxEntry, RejectedRecord, StorageWriter, WriteStatus } from '../storage/storage-adapter.js';
 import { docId, entryDot, rebuild, sameState, type DocChange } from './doc-records.js';
+import { recordSettled } from './recent-writes.js';
 
 /** What a refusal means for the write: dropped for good, written again, or kept queued. */
 export type RefusalKind = 'terminal' | 'clock' | 'identity' | 'retry';
@@ -41,11 +42,12 @@ export interface Settlement {
 
 /**
  * Applies an `ack`'s results in one transaction. Accepted writes leave the outbox and join
- * `base` (the relay holds them); refused ones leave it for the rejected list and are rolled back
- * (`state` is rebuilt from `base`, the relay's `current` and the writes still pending). The
- * counter of a refused dot is kept as the key's floor, so it is never reused.
+ * `base` (the relay holds them at `level`); refused ones leave it for the rejected list and are
+ * rolled back (`state` is rebuilt from `base`, the relay's `current` and the writes still
+ * pending). The counter of a refused dot is kept as the key's floor, so it is never reused.
+ * Every write that left the outbox gets its status recorded in meta `recent`.
  */
-export async function settlePush(tx: StorageWriter, settled: readonly SettledChange[], now: number): Promise<Settlement> {
+export async function settlePush(tx: StorageWriter, settled: readonly SettledChange[], now: number, level: RelayAckLevel): Promise<Settlement> {
   const touched = new Map<string, { collection: string; key: string; adds: WireState[]; floor: number }>();
   const touch = (entry: OutboxEntry) => {
     const id = docId(entry.collection, entry.key);
@@ -101,6 +103,15 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
         break;
     }
   }
+  const statuses: WriteStatus[] = [];
+  for (const { entries, result } of settled) {
+    if (result.status === 'accepted') {
+      for (const e of entries) statuses.push({ writeId: e.writeId, collection: e.collection, key: e.key, status: level, at: now });
+    }
+  }
+  for (const r of rejected)
+    statuses.push({ writeId: r.writeId, collection: r.collection, key: r.key, status: 'rejected', at: now, code: r.code, message: r.message });
+  await recordSettled(tx, statuses);
   const changes: DocChange[] = [];
   for (const t of touched.values()) {
     const [record, pending] = await Promise.all([tx.getDoc(t.collection, t.key), tx.outboxOf(t.collection, t.key)]);

@@ -61,6 +61,24 @@ export interface RejectedRecord {
   readonly at: number;
 }
 
+/**
+ * Where a write stands. It only moves forward: `local` (committed here, in the outbox) →
+ * `relay` → `quorum` → `all` (the level the relay's ack named), or `rejected` (with the code and
+ * message). A write leaves the outbox at its first ack; meta `recent` keeps the statuses of the
+ * last writes that left it.
+ */
+export interface WriteStatus {
+  readonly writeId: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly status: AckLevel | 'rejected';
+  /** When the write reached this status (ms since the epoch; `local`: when it was committed). */
+  readonly at: number;
+  /** `rejected`: the relay's code and message. */
+  readonly code?: ErrorCode;
+  readonly message?: string;
+}
+
 /** The replica's identity and clocks (meta key `replica`). */
 export interface ReplicaRecord {
   readonly id: ReplicaId;
@@ -81,7 +99,12 @@ export const META = {
   limits: 'limits',
   /** The last `welcome.collections` (mode and strategy): how to write collections the app did not declare. */
   collections: 'collections',
+  /** The statuses of the last writes that left the outbox (acknowledged or rejected), oldest first, at most `RECENT_WRITES`. */
+  recent: 'recent',
 } as const;
+
+/** How many settled write statuses meta `recent` keeps. */
+export const RECENT_WRITES = 1000;
 
 /** Meta key of a key's counter floor, written when the document record is evicted. */
 export const floorKey = (collection: string, key: string): string => `floor\u0000${collection}\u0000${key}`;
@@ -90,7 +113,7 @@ export const floorsKey = (collection: string): string => `floors\u0000${collecti
 /** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
 export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
 
-export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>>;
+export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>> | readonly WriteStatus[];
 
 export interface ScanOptions {
   readonly prefix?: string;

@@ -405,7 +405,7 @@ export class SyncSession {
   }
 
   private async settle(settled: SettledChange[], level: AckFrame['level'] = 'relay'): Promise<'ok' | 'identity' | 'clock' | 'retry'> {
-    const result = await this.host.replica.settle(settled);
+    const result = await this.host.replica.settle(settled, level);
     if (result.changes.length > 0) this.host.committed(result.changes);
     if (result.accepted.length > 0) this.host.acked(result.accepted, level);
     if (result.rejected.length > 0) this.host.rejected(result.rejected);

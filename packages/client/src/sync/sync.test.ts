@@ -153,6 +153,29 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     stop();
   });
 
+  it("a write's status moves local → the level the relay's ack named, stays readable after it left the outbox (and after a restart), and watchOutbox reports it leaving", async () => {
+    const name = dbName('status');
+    const a = await clients.open(name);
+    await a.whenSynced({ timeoutMs: 5000 });
+    const left: string[] = [];
+    const stop = a.watchOutbox((_writes, settled) => left.push(...settled.map((s) => `${s.key}:${s.status}`)));
+    a.pause();
+    const { writeId } = await a.collection('notes').put('k', 1);
+    expect(await a.writeStatus(writeId)).toMatchObject({ writeId, collection: 'notes', key: 'k', status: 'local' });
+    a.resume();
+    await eventually(() => expect(left).toEqual(['k:relay']));
+    expect(await a.writeStatus(writeId)).toMatchObject({ key: 'k', status: 'relay' });
+    const all = await a.collection('notes').put('k2', 2, { ack: 'all' });
+    expect(all.level).toBe('all');
+    expect(await a.writeStatus(all.writeId)).toMatchObject({ status: 'all' });
+    await eventually(() => expect(left).toEqual(['k:relay', 'k2:all']));
+    stop();
+    expect(await a.writeStatus('nobody:1')).toBeUndefined();
+    await a.close();
+    const again = await clients.open(name, { transport: undefined });
+    expect(await again.writeStatus(writeId)).toMatchObject({ status: 'relay' });
+  });
+
   it('leader-follower: a stale write is rolled back with a rejected event, kept in rejected(), and retry writes it over the current value', async () => {
     const stock = { stock: { mode: 'leader-follower', strategy: 'lww' } } as const;
     const a = await clients.open(dbName('a'), { collections: stock });
@@ -269,8 +292,10 @@ describe('refusals and limits (real relay)', () => {
     const refused = a.collection('notes').put('locked-1', 'no', { ack: 'relay' });
     const behind = a.collection('notes').put('open-1', 'yes', { ack: 'relay' });
     a.resume();
+    const [refusedId] = (await a.outbox()).map((w) => w.writeId);
     await expect(refused).rejects.toMatchObject({ code: 'forbidden' });
     await expect(behind).resolves.toMatchObject({ level: 'relay' });
+    expect(await a.writeStatus(refusedId!)).toMatchObject({ key: 'locked-1', status: 'rejected', code: 'forbidden' });
     expect(events).toEqual(['locked-1:forbidden']);
     expect(await a.collection('notes').get('locked-1')).toBeUndefined(); // rolled back
     const list = await a.rejected();
@@ -280,6 +305,7 @@ describe('refusals and limits (real relay)', () => {
     expect(again).toHaveLength(1);
     await again[0]!.discard();
     expect(await a.rejected()).toEqual([]);
+    expect(await a.writeStatus(refusedId!)).toMatchObject({ status: 'rejected', code: 'forbidden' }); // still known after discard
     expect(await a.outbox()).toEqual([]);
   });
 

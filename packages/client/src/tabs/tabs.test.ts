@@ -54,8 +54,12 @@ describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
 
   it("a follower's write goes to IndexedDB directly and the leader pushes it; the follower's ack promise resolves", async () => {
     const [, follower] = await twoTabs();
+    const acked: string[] = [];
+    follower.on('acked', (e) => acked.push(...e.writeIds));
     const receipt = await follower.collection('notes').put('from-follower', 1, { ack: 'relay' });
     expect(receipt.level).toBe('relay');
+    expect(await follower.writeStatus(receipt.writeId)).toMatchObject({ status: 'relay' });
+    expect(acked).toContain(receipt.writeId);
     const other = await clients.open(dbName('other'));
     await eventually(async () => expect((await other.collection('notes').get('from-follower'))?.value).toBe(1));
     expect(connections).toBe(2);
