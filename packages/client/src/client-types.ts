@@ -28,6 +28,8 @@ export interface ClientOptions {
   readonly storage?: StorageChoice;
   /** How long `put(…, { ack })` waits for a level beyond `local` (default 10 s). */
   readonly ackTimeoutMs?: number;
+  /** Open without connecting (no socket at all) until `resume()` — e.g. an offline switch that survives reloads. */
+  readonly paused?: boolean;
   /** Multi-tab coordination (Web Locks + BroadcastChannel by default); `false`: this client syncs on its own. */
   readonly tabs?: TabOptions | false;
   readonly backoff?: BackoffOptions;
@@ -50,6 +52,11 @@ export interface RejectedEvent {
   readonly key: string;
   readonly code: ErrorCode;
   readonly message: string;
+  /**
+   * The collection's `onReject` returned a value: it is written as a new write over the
+   * current state (its own `written` event follows), and the refusal is not kept in `rejected()`.
+   */
+  readonly rebased: boolean;
 }
 
 /** A write committed locally: its dot and its version (what it was derived from, plus its dot). */
@@ -115,5 +122,13 @@ export interface BatchCollection {
   delete(key: string): void;
   update(key: string, fn: (current: unknown) => unknown): void;
   increment(key: string, itemOrBy: string | number, by?: number): void;
+  /** `add(key, element)` on an OR-set. */
+  add(key: string, element: unknown): void;
+  /** Removes an element (OR-set) or an item or field (cart, LWW map). */
+  remove(key: string, elementOrItem: unknown): void;
+  /** Sets one field of an LWW map. */
+  set(key: string, field: string, value: unknown): void;
+  /** Empties a CRDT value (what it has seen). */
+  clear(key: string): void;
   apply(key: string, op: CrdtOp): void;
 }

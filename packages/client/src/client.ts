@@ -1,8 +1,8 @@
-import { ConvergeError, type ErrorCode } from '@converge/conflict';
+import { ConvergeError } from '@converge/conflict';
 import type { AckLevel, RelayAckLevel } from '@converge/protocol';
 import { AckWaiters } from './ack-waiters.js';
 import { collectionSpec } from './collection-spec.js';
-import { incrementOp } from './crdt-ops.js';
+import { addOp, clearOp, incrementOp, removeOp, setOp } from './crdt-ops.js';
 import { Collection, RequestBuilder, type ClientCore, type WriteReceipt } from './collection.js';
 import { Emitter } from './emitter.js';
 import type { WriteRequest } from './replica/apply-write.js';
@@ -24,7 +24,7 @@ import type { ErrorInfo, TabMessage } from './tabs/tab-messages.js';
 import { decodeAppValue } from './values.js';
 import { rebaseRequest } from './rebase.js';
 import { pendingWriteOf, rejectedWriteOf } from './write-views.js';
-import type { BatchWriter, ClientEvents, ClientOptions, PendingWrite, RejectedWrite } from './client-types.js';
+import type { BatchWriter, ClientEvents, ClientOptions, PendingWrite, RejectedEvent, RejectedWrite } from './client-types.js';
 import { Watchers, type WatchEvent, type WatchTarget } from './watchers.js';
 
 const errorInfo = (error: ConvergeError | undefined): ErrorInfo | undefined => (error === undefined ? undefined : { code: error.code, message: error.message });
@@ -46,7 +46,7 @@ export class Client implements ClientCore {
   private readonly transport: Transport | undefined;
   private readonly followerReads: FollowerReads;
   private closed = false;
-  private paused = false;
+  private paused: boolean;
   private readonly outboxListeners = new Set<(writes: PendingWrite[], settled: WriteStatus[]) => void>();
   /** Writes that left the outbox since the outbox listeners were last called. */
   private leftOutbox: string[] = [];
@@ -57,6 +57,7 @@ export class Client implements ClientCore {
     private readonly options: ClientOptions,
     storage: StorageAdapter,
   ) {
+    this.paused = options.paused === true;
     const specs = Object.entries(options.collections ?? {}).map(([name, o]) => collectionSpec(name, o));
     this.replica = new LocalReplica(storage, specs, { now: this.now });
     this.transport = options.transport ?? (options.url === undefined ? undefined : webSocketTransport(options.url, options.WebSocket));
@@ -76,7 +77,7 @@ export class Client implements ClientCore {
       storageFailed: false,
       role: this.tabs.role,
       replicaId: '',
-      paused: false,
+      paused: this.paused,
     });
   }
 
@@ -175,6 +176,10 @@ export class Client implements ClientCore {
           delete: (key) => void requests.push(build.delete(key, { ack })),
           update: (key, f) => void requests.push(build.update(key, f, { ack })),
           increment: (key, itemOrBy, by) => void requests.push(build.op(key, incrementOp(spec, itemOrBy, by), { ack })),
+          add: (key, element) => void requests.push(build.op(key, addOp(spec, element), { ack })),
+          remove: (key, elementOrItem) => void requests.push(build.op(key, removeOp(spec, elementOrItem), { ack })),
+          set: (key, field, value) => void requests.push(build.op(key, setOp(spec, field, value), { ack })),
+          clear: (key) => void requests.push(build.op(key, clearOp(spec), { ack })),
           apply: (key, op) => void requests.push(build.op(key, op, { ack })),
         };
       },
@@ -252,7 +257,10 @@ export class Client implements ClientCore {
         void this.refreshPending();
         return;
       case 'rejected':
-        for (const w of message.writes) this.noteRejected(w.writeId, w.code, w.message, undefined);
+        for (const w of message.writes) {
+          this.waiters.rejected(w.writeId, w.code, w.message);
+          this.events.emit('rejected', w);
+        }
         this.noteLeft(message.writes.map((w) => w.writeId));
         void this.refreshPending();
         return;
@@ -370,8 +378,8 @@ export class Client implements ClientCore {
         void this.refreshPending();
       },
       rejected: (records) => {
-        this.tabs.post({ type: 'rejected', writes: records.map((r) => ({ writeId: r.writeId, code: r.code, message: r.message })) });
-        for (const record of records) this.noteRejected(record.writeId, record.code, record.message, record);
+        const events = records.map((record) => this.noteRejected(record));
+        this.tabs.post({ type: 'rejected', writes: events });
         this.noteLeft(records.map((r) => r.writeId));
         void this.refreshPending();
       },
@@ -398,12 +406,14 @@ export class Client implements ClientCore {
   }
 
   /** A refused write: its promise rejects, the app hears of it; a leader-follower refusal may be rebased by `onReject`. */
-  private noteRejected(writeId: string, code: ErrorCode, message: string, record: RejectedRecord | undefined): void {
+  private noteRejected(record: RejectedRecord): RejectedEvent {
+    const { writeId, code, message } = record;
     this.waiters.rejected(writeId, code, message);
-    if (record === undefined) return;
-    this.events.emit('rejected', { writeId, collection: record.collection, key: record.key, code, message });
     const request = rebaseRequest(this.replica.spec(record.collection), record);
+    const event: RejectedEvent = { writeId, collection: record.collection, key: record.key, code, message, rebased: request !== undefined };
+    this.events.emit('rejected', event);
     if (request !== undefined) void this.commit([request], 'local', [record.writeId]).catch((error: ConvergeError) => this.status.update({ error }));
+    return event;
   }
 
   async leaderRead(collection: string, keys: readonly string[]): Promise<void> {

@@ -209,6 +209,61 @@ describe.each(['memory', 'indexeddb'] as const)('collections, local (%s storage)
     expect(inspected.pending.map((p) => p.dot[1])).toEqual([1, 2]);
   });
 
+  it('inspect types the entries of a CRDT value (dots, item, amount) and says which ones the join of the siblings keeps', async () => {
+    const carts = { carts: { strategy: 'cart' as const } };
+    const a = await tab(dbName('inspect-a'), { collections: carts });
+    const b = await tab(dbName('inspect-b'), { collections: carts });
+    const syncAtoB = async () => {
+      const record = await a.replica.storage.read((tx) => tx.getDoc('carts', 'c'));
+      await b.replica.applyRemote('carts', [{ key: 'c', seq: 1, state: record!.state }]);
+    };
+    await a.collection('carts').increment('c', 'apple', 2);
+    await syncAtoB();
+    await b.collection('carts').remove('c', 'apple'); // b saw a's 2 apples and removed them
+    await a.collection('carts').increment('c', 'apple', 3); // concurrently, a adds 3 more
+    await syncAtoB();
+    const inspected = await b.collection('carts').inspect('c');
+    const [ra, rb] = [a.replicaId, b.replicaId];
+    expect(inspected.siblings.map((s) => s.entries)).toEqual(
+      expect.arrayContaining([
+        [
+          { dot: [ra, 1], key: 'apple', value: 2, kept: false },
+          { dot: [ra, 2], key: 'apple', value: 3, kept: true },
+        ],
+        [],
+      ]),
+    );
+    expect(inspected.siblings.map((s) => s.dot[0]).sort()).toEqual([ra, rb].sort());
+    expect((await b.collection('carts').get('c'))?.value).toEqual(new Map([['apple', 3]]));
+
+    const maps = await tab(dbName('inspect-map'), { collections: { prefs: { strategy: 'lwwMap' } } });
+    await maps.collection('prefs').set('p', 'color', 'red');
+    const [only] = (await maps.collection('prefs').inspect('p')).siblings;
+    expect(only?.entries).toEqual([{ dot: [maps.replicaId, 1], key: 'color', value: 'red', hlc: only!.hlc, kept: true }]);
+    expect((await maps.collection('notes').inspect('k')).siblings).toEqual([]);
+  });
+
+  it('a batch records CRDT operations by name: add, remove, set, clear', async () => {
+    const client = await tab(dbName('batch-ops'), { collections: { carts: { strategy: 'cart' }, tags: { strategy: 'orSet' }, prefs: { strategy: 'lwwMap' } } });
+    await client.batch((b) => {
+      b.collection('carts').increment('c', 'apple', 2);
+      b.collection('carts').increment('c', 'pear', 1);
+      b.collection('tags').add('t', 'red');
+      b.collection('tags').add('t', 'blue');
+      b.collection('prefs').set('p', 'color', 'red');
+      b.collection('prefs').set('gone', 'x', 1);
+    });
+    await client.batch((b) => {
+      b.collection('carts').remove('c', 'apple');
+      b.collection('tags').remove('t', 'red');
+      b.collection('prefs').clear('gone');
+    });
+    expect((await client.collection('carts').get('c'))?.value).toEqual(new Map([['pear', 1]]));
+    expect((await client.collection('tags').get('t'))?.value).toEqual(['blue']);
+    expect((await client.collection('prefs').get('p'))?.value).toEqual(new Map([['color', 'red']]));
+    expect(await client.collection('prefs').get('gone')).toBeUndefined();
+  });
+
   it('a value over 1 MiB is refused at put before the first contact with a relay, and never enters the outbox', async () => {
     const client = await tab(dbName('big'));
     await expect(client.collection('notes').put('k', 'x'.repeat(1024 * 1024))).rejects.toMatchObject({ code: 'payload_too_large' });

@@ -15,6 +15,7 @@ import type { WireState } from '@converge/protocol';
 import type { CollectionSpec } from '../collection-spec.js';
 import type { DocRecord, OutboxEntry } from '../storage/storage-adapter.js';
 import { crdtDoc, decodeAppValue } from '../values.js';
+import { crdtEntries, type CrdtEntry } from './crdt-entries.js';
 
 /** What this tab last returned to the app for a key: the default context of its next write. */
 export interface ReadMemory {
@@ -111,6 +112,8 @@ export interface InspectedSibling {
   readonly deleted: boolean;
   /** The decoded value (register strategies) or the CRDT value's JSON. */
   readonly value: unknown;
+  /** CRDT collections: the value's dot-store entries, typed, each saying whether the join of the siblings keeps it. */
+  readonly entries?: readonly CrdtEntry[];
   /** The relay holds this sibling. */
   readonly confirmed: boolean;
   /** This sibling's value is what the app reads (or one of the values merged into it). */
@@ -144,6 +147,8 @@ export function inspectRecord(spec: CollectionSpec, record: DocRecord | undefine
   const state = record?.state ?? { context: { vv: new Map(), cloud: [] }, siblings: [] };
   const read = record === undefined ? undefined : readRecord(spec, record);
   const winner = read?.memory.winner;
+  const entries = spec.crdt === undefined ? undefined : crdtEntries(spec, state);
+  const entriesOf = new Map(state.siblings.map((s, i) => [s, entries?.[i]]));
   const ordered = [...state.siblings].sort((a, b) => compareSiblings(b, a));
   const base = record?.base ?? state;
   const chosen = (s: Sibling<unknown>) => (winner !== undefined ? sameDot(s.dot, winner) : s.deleted !== true && read?.doc !== undefined);
@@ -154,14 +159,18 @@ export function inspectRecord(spec: CollectionSpec, record: DocRecord | undefine
     mode: spec.mode,
     rule: RULES[spec.strategy] ?? `${spec.strategy}: the join of the siblings' dot-stores (a CRDT), read out`,
     exists: read?.doc !== undefined,
-    siblings: ordered.map((s) => ({
-      dot: s.dot,
-      hlc: s.hlc,
-      deleted: s.deleted === true,
-      value: s.deleted === true ? undefined : spec.crdt !== undefined ? s.value : decodeAppValue(s.value),
-      confirmed: base.siblings.some((b) => sameDot(b.dot, s.dot)),
-      chosen: chosen(s),
-    })),
+    siblings: ordered.map((s) => {
+      const typed = entriesOf.get(s);
+      return {
+        dot: s.dot,
+        hlc: s.hlc,
+        deleted: s.deleted === true,
+        value: s.deleted === true ? undefined : spec.crdt !== undefined ? s.value : decodeAppValue(s.value),
+        ...(typed === undefined ? {} : { entries: typed }),
+        confirmed: base.siblings.some((b) => sameDot(b.dot, s.dot)),
+        chosen: chosen(s),
+      };
+    }),
     context: encodeContext(state.context),
     seq: record?.seq ?? 0,
     pending: pending.map((e) => ({ writeId: e.writeId, dot: e.delta.siblings[e.delta.siblings.length - 1]!.dot, ack: e.ack, skewed: e.skewed === true })),

@@ -2,6 +2,7 @@ import { AckTimeoutError, ConvergeError } from '@converge/conflict';
 import type { Cursor } from '@converge/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '../client.js';
+import type { Transport } from './transport.js';
 import { clientSet, dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
 import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
@@ -180,6 +181,8 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     const stock = { stock: { mode: 'leader-follower', strategy: 'lww' } } as const;
     const a = await clients.open(dbName('a'), { collections: stock });
     const b = await clients.open(dbName('b'), { collections: stock });
+    const refusals: unknown[] = [];
+    b.on('rejected', (e) => refusals.push({ code: e.code, rebased: e.rebased }));
     await a.collection('stock').put('sku', 10, { ack: 'relay' });
     await eventually(async () => expect((await b.collection('stock').get('sku'))?.value).toBe(10));
     await a.collection('stock').get('sku');
@@ -213,6 +216,8 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     };
     const a = await clients.open(dbName('a'), { collections: stock });
     const b = await clients.open(dbName('b'), { collections: stock });
+    const refusals: unknown[] = [];
+    b.on('rejected', (e) => refusals.push({ code: e.code, rebased: e.rebased }));
     await a.collection('stock').put('sku', 10, { ack: 'relay' });
     await eventually(async () => expect((await b.collection('stock').get('sku'))?.value).toBe(10));
     await a.collection('stock').get('sku');
@@ -225,6 +230,7 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
       expect((await b.collection('stock').get('sku'))?.value).toBe(6);
     });
     expect(await b.rejected()).toEqual([]);
+    expect(refusals).toEqual([{ code: 'conflict_rejected', rebased: true }]);
   });
 
   it('restarting a client on the same database keeps data, outbox and cursor', async () => {
@@ -287,7 +293,7 @@ describe('refusals and limits (real relay)', () => {
     });
     const a = await clients.open(dbName('a'), { auth: 'token' });
     const events: string[] = [];
-    a.on('rejected', (e) => events.push(`${e.key}:${e.code}`));
+    a.on('rejected', (e) => events.push(`${e.key}:${e.code}${e.rebased ? ' rebased' : ''}`));
     a.pause();
     const refused = a.collection('notes').put('locked-1', 'no', { ack: 'relay' });
     const behind = a.collection('notes').put('open-1', 'yes', { ack: 'relay' });
@@ -323,6 +329,20 @@ describe('refusals and limits (real relay)', () => {
     await a.close();
     const reopened = await clients.open(name, { transport: undefined });
     await expect(reopened.collection('notes').put('big', 'x'.repeat(2000))).rejects.toBeInstanceOf(ConvergeError);
+  });
+
+  it('createClient({ paused: true }) opens no socket until resume()', async () => {
+    const fixture = (relay = await startRelayFixture());
+    let opened = 0;
+    const counting: Transport = { open: (handlers) => (opened++, fixture.memory.open(handlers)) };
+    const a = await clients.open(dbName('paused'), { transport: counting, paused: true });
+    await a.collection('notes').put('offline', 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(opened).toBe(0);
+    expect(a.status.get()).toMatchObject({ connection: 'offline', paused: true, pending: 1 });
+    a.resume();
+    await a.whenSynced({ timeoutMs: 5000 });
+    expect(opened).toBe(1);
   });
 
   it('a collection declared differently from the relay is a typed error at connect, with no reconnect loop', async () => {

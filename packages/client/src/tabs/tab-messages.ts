@@ -1,5 +1,6 @@
 import type { ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
+import type { RejectedEvent } from '../client-types.js';
 import type { ConnectionState } from '../sync/sync-host.js';
 
 /** An error as it crosses between tabs. */
@@ -14,8 +15,8 @@ export type TabMessage =
   | { readonly type: 'changed'; readonly collection: string; readonly keys: readonly string[]; readonly outbox: boolean }
   /** Leader → all: the relay now holds these writes at `level`. */
   | { readonly type: 'acked'; readonly writeIds: readonly string[]; readonly level: AckLevel }
-  /** Leader → all: the relay refused these writes for good (they are in the rejected list). */
-  | { readonly type: 'rejected'; readonly writes: readonly ({ readonly writeId: string } & ErrorInfo)[] }
+  /** Leader → all: the relay refused these writes for good (in the rejected list, or rebased by the leader's `onReject`). */
+  | { readonly type: 'rejected'; readonly writes: readonly RejectedEvent[] }
   /** Leader → all: the connection's state (sent on every change and when a tab asks). */
   | {
       readonly type: 'status';

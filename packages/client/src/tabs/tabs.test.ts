@@ -65,6 +65,26 @@ describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
     expect(connections).toBe(2);
   });
 
+  it("a follower hears the leader's refusals: its write promise rejects and its app gets the rejected event", async () => {
+    await relay.close();
+    relay = await startRelayFixture({ collections: { stock: { mode: 'leader-follower', strategy: 'lww' } } });
+    const name = dbName('refused');
+    const tabs = { collections: { stock: { mode: 'leader-follower' as const, strategy: 'lww' as const } } };
+    const leader = await clients.open(name, tabs);
+    const follower = await clients.open(name, tabs);
+    const other = await clients.open(dbName('other'), tabs);
+    await other.collection('stock').put('sku', 1, { ack: 'relay' });
+    await leader.whenSynced({ timeoutMs: 5000 });
+    leader.pause();
+    await other.collection('stock').put('sku', 2, { ack: 'relay' });
+    const events: unknown[] = [];
+    follower.on('rejected', (e) => events.push({ key: e.key, code: e.code, rebased: e.rebased }));
+    const stale = follower.collection('stock').put('sku', 3, { ack: 'relay' }); // blind: it has not seen 2
+    leader.resume();
+    await expect(stale).rejects.toMatchObject({ code: 'conflict_rejected' });
+    await eventually(() => expect(events).toEqual([{ key: 'sku', code: 'conflict_rejected', rebased: false }]));
+  });
+
   it('a remote change reaches the follower’s watchers through the leader', async () => {
     const [leader, follower] = await twoTabs();
     await leader.whenSynced({ timeoutMs: 5000 });
