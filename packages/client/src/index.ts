@@ -24,6 +24,7 @@ export { merge } from './collection-spec.js';
 export type { CollectionOptions, MergeStrategy, CrdtStrategyName } from './collection-spec.js';
 export type { Doc, Conflict, Version, Inspection, InspectedSibling } from './replica/read-model.js';
 export type { CrdtOp } from './replica/apply-write.js';
+export type { CrdtEntry } from './replica/crdt-entries.js';
 export type { WatchEvent, WatchTarget } from './watchers.js';
 export { StatusStore } from './status.js';
 export type { ClientStatus, ConnectionState } from './status.js';
