@@ -1,5 +1,5 @@
 import { ConvergeError, crdtStateFromJson, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
-import { decodeValue, encodeValue, utf8ByteLength, type CrdtValueJson, type WireState, type WireValue } from '@converge/protocol';
+import { decodeValue, encodeValue, storedStateText, utf8ByteLength, type CrdtValueJson, type WireState, type WireValue } from '@converge/protocol';
 
 /**
  * Everything the client does to a value slot, in one place: a register value is encoded once
@@ -28,6 +28,21 @@ export function checkValueSize(slot: WireValue, maxValueBytes: number): void {
   if (bytes > maxValueBytes) {
     throw new ConvergeError('payload_too_large', `value has ${bytes} bytes encoded; the relay accepts at most ${maxValueBytes}`);
   }
+}
+
+/**
+ * Refuses a write that would make the key's merged state larger than the relay stores, as the
+ * relay measures it (its stored text, in UTF-8 bytes). Like the relay, it lets a state shrink,
+ * so a key that grew past a lowered limit can still be resolved.
+ */
+export function checkStateSize(next: WireState, before: WireState, maxStateBytes: number, what: string): void {
+  if (maxStateBytes === Infinity) return;
+  const bytes = utf8ByteLength(storedStateText(next));
+  if (bytes <= maxStateBytes || (before.siblings.length > 0 && bytes <= utf8ByteLength(storedStateText(before)))) return;
+  throw new ConvergeError(
+    'payload_too_large',
+    `${what} would hold ${bytes} bytes of state; the relay accepts at most maxStateBytes = ${maxStateBytes}: resolve its siblings or write smaller values`,
+  );
 }
 
 /** A stored CRDT document as dot-stores. */

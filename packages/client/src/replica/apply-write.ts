@@ -15,7 +15,7 @@ import {
 import type { AckLevel, WireState, WireValue } from '@converge/protocol';
 import type { CollectionSpec } from '../collection-spec.js';
 import type { DocRecord, WriteIntent } from '../storage/storage-adapter.js';
-import { checkValueSize, crdtDoc, crdtWire, encodeAppValue } from '../values.js';
+import { checkStateSize, checkValueSize, crdtDoc, crdtWire, encodeAppValue } from '../values.js';
 import { intersectContexts } from './context-ops.js';
 import { decodedState, strategyOf, type ReadMemory } from './read-model.js';
 
@@ -57,6 +57,8 @@ export interface WriteEnv {
   readonly replica: ReplicaId;
   readonly hlc: Hlc;
   readonly maxValueBytes: number;
+  /** The relay's `maxStateBytes` (Infinity before the first `welcome`). */
+  readonly maxStateBytes: number;
 }
 
 /**
@@ -75,7 +77,9 @@ export function applyWrite(spec: CollectionSpec, record: DocRecord, request: Wri
     const sibling = delta.siblings[0]!;
     if (sibling.deleted !== true) checkValueSize(sibling.value, env.maxValueBytes);
     const memory = { context: delta.context, winner: undefined };
-    return { record: nextRecord(record, crdtWire(spec.crdt, written.state)), delta, dot, intent: { kind: 'op', op }, discarded: [], memory };
+    const next = crdtWire(spec.crdt, written.state);
+    checkStateSize(next, state, env.maxStateBytes, `${spec.name}/${record.key}`);
+    return { record: nextRecord(record, next), delta, dot, intent: { kind: 'op', op }, discarded: [], memory };
   }
   if (request.kind === 'op') throw new ConvergeError('bad_message', `${spec.name} is a ${spec.strategy} collection: operations need a CRDT strategy`);
 
@@ -101,6 +105,7 @@ export function applyWrite(spec: CollectionSpec, record: DocRecord, request: Wri
   if (value !== undefined) checkValueSize(value, env.maxValueBytes);
   const written =
     value === undefined ? writeDoc<WireValue>(state, { dot, hlc, readContext, deleted: true }) : writeDoc<WireValue>(state, { dot, hlc, readContext, value });
+  checkStateSize(written.state, state, env.maxStateBytes, `${spec.name}/${record.key}`);
   const intent: WriteIntent = value === undefined ? { kind: 'delete', readContext } : { kind: 'put', value, readContext };
   const discarded = spec.strategy === 'lww' ? discardedByWrite(written.superseded, winner).filter((s) => s.deleted !== true) : [];
   return { record: nextRecord(record, written.state), delta: written.delta, dot, intent, discarded, memory: { context: written.delta.context, winner: dot } };

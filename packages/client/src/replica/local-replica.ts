@@ -159,6 +159,7 @@ export class LocalReplica {
         for (const writeId of settledRejections) tx.deleteRejected(writeId);
         const [rep, limits] = await Promise.all([this.replica(tx), this.limits(tx)]);
         const maxValueBytes = limits?.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+        const maxStateBytes = limits?.maxStateBytes ?? Infinity;
         const byCollection = new Map<string, string[]>();
         for (const r of requests) {
           const keys = byCollection.get(r.collection);
@@ -178,7 +179,7 @@ export class LocalReplica {
         for (const request of requests) {
           const spec = this.spec(request.collection);
           const id = docId(request.collection, request.key);
-          const applied = applyWrite(spec, records.get(id)!, request, { replica: rep.id, hlc: clock.tick(), maxValueBytes });
+          const applied = applyWrite(spec, records.get(id)!, request, { replica: rep.id, hlc: clock.tick(), maxValueBytes, maxStateBytes });
           writeNumber++;
           const writeId = request.writeId ?? `${rep.id}:${writeNumber}`;
           tx.addOutbox({

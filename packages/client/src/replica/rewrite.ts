@@ -67,6 +67,7 @@ export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[
         replica: env.replica,
         hlc: env.clock.tick(),
         maxValueBytes: Infinity,
+        maxStateBytes: Infinity,
       });
       renamed.set(dotKey(old), applied.dot);
       record = applied.record;

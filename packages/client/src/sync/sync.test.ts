@@ -331,6 +331,36 @@ describe('refusals and limits (real relay)', () => {
     await expect(reopened.collection('notes').put('big', 'x'.repeat(2000))).rejects.toBeInstanceOf(ConvergeError);
   });
 
+  it("a write that would make the key's merged state exceed the relay's maxStateBytes is refused at the call, before it enters the outbox", async () => {
+    relay = await startRelayFixture({
+      limits: { maxValueBytes: 5000, maxStateBytes: 2000 },
+      collections: { carts: { mode: 'multi-leader', strategy: 'cart' } },
+    });
+    const name = dbName('state-limit');
+    const collections = { carts: { strategy: 'cart' as const } };
+    const tab1 = await clients.open(name, { collections });
+    await tab1.whenSynced({ timeoutMs: 5000 });
+    const tab2 = await clients.open(name, { collections, transport: undefined }); // another tab: it has read nothing
+    const notes1 = tab1.collection<string>('notes');
+    await notes1.put('k', 'a'.repeat(1200));
+    // A blind write keeps the stored value as a sibling: two siblings would exceed 2,000 bytes.
+    await expect(tab2.collection('notes').put('k', 'b'.repeat(1200))).rejects.toMatchObject({ code: 'payload_too_large' });
+    // One value of 3,000 bytes passes maxValueBytes but not maxStateBytes, through update too.
+    await expect(notes1.update('k', () => 'c'.repeat(3000))).rejects.toMatchObject({ code: 'payload_too_large' });
+    await notes1.put('k', 'd'.repeat(1200)); // covers what it read: one sibling, within the limit
+    expect((await tab1.outbox()).map((w) => w.key)).toEqual(['k', 'k']);
+    // A CRDT value grows entry by entry until the next one would not fit.
+    const carts = tab1.collection('carts');
+    let refused: unknown;
+    for (let i = 0; i < 200 && refused === undefined; i++) await carts.increment('cart', `item-${i}`, 1).catch((error: unknown) => (refused = error));
+    expect(refused).toMatchObject({ code: 'payload_too_large' });
+    const items = (await carts.get('cart'))?.value as Map<string, number>;
+    expect(items.size).toBeGreaterThan(10);
+    expect((await tab1.outbox()).filter((w) => w.key === 'cart')).toHaveLength(items.size);
+    await tab1.whenSynced({ timeoutMs: 5000 });
+    expect(await tab1.rejected()).toEqual([]);
+  });
+
   it('createClient({ paused: true }) opens no socket until resume()', async () => {
     const fixture = (relay = await startRelayFixture());
     let opened = 0;
