@@ -1,12 +1,13 @@
 // Every system the peer benchmark can run, in table order. Automerge-repo runs only when asked
 // (`--automerge`): ~70 s per W1 run here.
+import { convergeClientMemory, convergeClientSqlite } from '../client/peer-driver.js';
 import { automergeRepo } from './automerge/driver.js';
 import { convergeMemory, convergeSqlite } from './converge/driver.js';
 import type { PeerDriver } from './driver.js';
 import { pouchdb } from './pouchdb/driver.js';
 import { yjs } from './yjs/driver.js';
 
-export const DRIVERS: readonly PeerDriver[] = [convergeSqlite, convergeMemory, yjs, pouchdb, automergeRepo];
+export const DRIVERS: readonly PeerDriver[] = [convergeSqlite, convergeMemory, convergeClientSqlite, convergeClientMemory, yjs, pouchdb, automergeRepo];
 
 /** Systems run unless asked otherwise. */
 export const DEFAULT_SYSTEMS = ['converge-sqlite', 'converge-memory', 'yjs', 'pouchdb'];
