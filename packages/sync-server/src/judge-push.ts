@@ -99,6 +99,15 @@ function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: Re
  */
 export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcome {
   const { changes } = push;
+  if (changes.length > 1 && tx.prefetch !== undefined) {
+    const keys = new Map<string, string[]>();
+    for (const { collection, key } of changes) {
+      const list = keys.get(collection);
+      if (list === undefined) keys.set(collection, [key]);
+      else list.push(key);
+    }
+    for (const [collection, list] of keys) tx.prefetch(collection, list);
+  }
   const counts: PushOutcome['counts'] = { repairs: 0, siblingsCreated: 0, siblingWarnings: 0 };
   const committed: CommittedChange[] = [];
   let writeNumber = 0;

@@ -71,6 +71,12 @@ export interface StoreTx extends StoreReads {
    */
   put(collection: string, key: string, state: string, dot: Dot): LogPosition;
   /**
+   * A hint that `get` will be asked for these keys of the collection next: a store may read
+   * them together now (SQLite: one statement instead of one per key). Optional; it changes
+   * nothing that reads return.
+   */
+  prefetch?(collection: string, keys: readonly string[]): void;
+  /**
    * Records the leader's decision on a write. Recording the same decision again is a no-op; a
    * different decision for a dot already decided, or an accepted seq beyond the head, throws.
    */

@@ -85,6 +85,11 @@ export const STORE_ARGUMENTS = {
   replicaOwner(replicaId: unknown): void {
     checkReplicaId('replicaId', replicaId);
   },
+  prefetch(collection: unknown, keys: unknown): void {
+    checkName('collection', collection);
+    if (!Array.isArray(keys)) refuse('keys', 'must be an array of keys');
+    for (const key of keys) checkName('keys', key);
+  },
   put(collection: unknown, key: unknown, state: unknown, dot: unknown): void {
     checkName('collection', collection);
     checkName('key', key);

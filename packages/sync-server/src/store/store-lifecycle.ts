@@ -59,6 +59,9 @@ class GuardedTx implements StoreTx {
       throw this.#fail(caught);
     }
   }
+  prefetch(collection: string, keys: readonly string[]): void {
+    this.#run('prefetch', [collection, keys], () => this.#inner.prefetch?.(collection, keys));
+  }
   head(collection: string): LogPosition {
     return this.#run('head', [collection], () => this.#inner.head(collection));
   }

@@ -53,6 +53,29 @@ export function transactionTests(harness: StoreHarness): void {
       expect(store.get('carts', 'a')).toEqual({ key: 'a', state: 'two', seq: 2 });
     });
 
+    it('answers get the same after a prefetch: stored, missing and freshly written keys, and the key count', () => {
+      const store = seeded(harness);
+      store.transact((tx) => {
+        tx.put('carts', 'written', 'w1', dotOf(30));
+        tx.prefetch?.('carts', ['a', 'missing', 'written', 'a']);
+        expect(tx.get('carts', 'a')).toEqual({ key: 'a', state: 'state:a', seq: 1 });
+        expect(tx.get('carts', 'missing')).toBeUndefined();
+        expect(tx.get('carts', 'written')).toEqual({ key: 'written', state: 'w1', seq: 3 });
+        tx.put('carts', 'missing', 'm', dotOf(31));
+        tx.put('carts', 'a', 'a2', dotOf(32));
+        expect(tx.get('carts', 'missing')).toEqual({ key: 'missing', state: 'm', seq: 4 });
+        expect(tx.get('carts', 'a')).toEqual({ key: 'a', state: 'a2', seq: 5 });
+      });
+      expect(store.get('carts', 'a')).toEqual({ key: 'a', state: 'a2', seq: 5 });
+      expect(store.stats().collections).toEqual([{ name: 'carts', keys: 4, seq: 5 }]);
+    });
+
+    it('refuses a prefetch of anything but well-formed keys', () => {
+      const store = harness.make();
+      expect(() => store.transact((tx) => tx.prefetch?.('carts', ['ok', '\uD800']))).toThrow(ConvergeError);
+      expect(() => store.transact((tx) => tx.prefetch?.('carts', 'a' as unknown as string[]))).toThrow(ConvergeError);
+    });
+
     it('keeps nothing and consumes no seq when the callback throws', () => {
       const store = seeded(harness);
       const before = snapshot(store, ['carts', 'fresh-collection']);
