@@ -113,7 +113,10 @@ describe('embedding the relay in an app server', () => {
     const a = await client('replicaA');
     await a.next('changes', (f) => f.done === true);
     a.send({ type: 'push', id: 'last', ack: 'relay', changes: [a.blind('notes', 'k', 1)] });
-    await sleep(0); // the push is received and queued for the next group commit
+    // Until the relay has read the push (queued for the next group commit). Turns of the event
+    // loop, not a fixed sleep: on a loaded machine one timer tick may come before the read.
+    const pushRead = async () => (await relay.metrics.framesIn.get()).values.some((v) => v.labels['type'] === 'push' && v.value > 0);
+    for (let turns = 0; turns < 10_000 && !(await pushRead()); turns++) await new Promise((resolve) => setImmediate(resolve));
     expect(relay.state).toBe('running');
     const closing = relay.close();
     expect(relay.state).toBe('closing');
