@@ -57,7 +57,7 @@ export interface RelayOptions extends RelaySettings {
   readonly helloTimeoutMs?: number;
   /** A live subscriber whose unsent bytes exceed this is disconnected (1013) and catches up later. Default 8 MiB. */
   readonly maxBufferedBytes?: number;
-  /** Keys read from the store per catch-up scan. Default 500. */
+  /** Keys read from the store per catch-up scan (the first scan reads at most 100). Default 500. */
   readonly catchupBatchSize?: number;
   /** Subscriptions per connection; more are refused with `rate_limited`. Default 256. */
   readonly maxSubscriptions?: number;
