@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = join(root, 'packages/sync-server/dist/cli.js');
+/** The relay CLI the benchmarks run: the built one, or `BENCH_RELAY_CLI` (another build's cli.js, for A/B runs). */
+export const CLI = process.env['BENCH_RELAY_CLI'] ?? join(root, 'packages/sync-server/dist/cli.js');
 const CURSOR_SECRET = 'bench-cursor-secret-0123456789';
 
 export interface RelayChild {

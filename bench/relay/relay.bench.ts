@@ -7,6 +7,7 @@
 //   BENCH_RELAY_ONLY=ingest,delivery,catchup,idle   run some scenarios only
 //   BENCH_RELAY_PROF=/tmp/prof                      relay children write CPU profiles there (one dir per scenario)
 //   BENCH_RELAY_SUBS=child|inproc                   where the 100 delivery subscribers run (default: child)
+//   BENCH_RELAY_CLI=/path/to/dist/cli.js            run another build of the relay (A/B against a copy of an older dist)
 import { encodeFrame, encodeValue, decodeRelayFrame, type WireValue } from '@converge/protocol';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
