@@ -6,7 +6,7 @@ import { addOp, clearOp, incrementOp, removeOp, setOp } from './crdt-ops.js';
 import { Collection, RequestBuilder, type ClientCore, type WriteReceipt } from './collection.js';
 import { Emitter } from './emitter.js';
 import type { WriteRequest } from './replica/apply-write.js';
-import { docId, type DocChange } from './replica/doc-records.js';
+import type { DocChange } from './replica/doc-records.js';
 import { LocalReplica } from './replica/local-replica.js';
 import { readRecord, type ReadMemory } from './replica/read-model.js';
 import { openStorage } from './open-storage.js';
@@ -39,7 +39,8 @@ export class Client implements ClientCore {
   private readonly events = new Emitter<ClientEvents>();
   private readonly waiters = new AckWaiters();
   private readonly watchers = new Watchers();
-  private readonly memory = new Map<string, ReadMemory>();
+  /** What this tab last returned per collection and key: the default context of its next write there. */
+  private readonly memory = new Map<string, Map<string, ReadMemory>>();
   private readonly collectionsByName = new Map<string, Collection<never>>();
   private readonly tabs: TabCoordinator;
   private engine: SyncEngine | undefined;
@@ -196,11 +197,13 @@ export class Client implements ClientCore {
   }
 
   recall(collection: string, key: string): ReadMemory | undefined {
-    return this.memory.get(docId(collection, key));
+    return this.memory.get(collection)?.get(key);
   }
 
   remember(collection: string, key: string, memory: ReadMemory): void {
-    this.memory.set(docId(collection, key), memory);
+    let memories = this.memory.get(collection);
+    if (memories === undefined) this.memory.set(collection, (memories = new Map()));
+    memories.set(key, memory);
   }
 
   // ── committed changes, watchers, tabs ─────────────────────────────────────
@@ -209,6 +212,8 @@ export class Client implements ClientCore {
   private committed(changes: readonly DocChange[], wrote: boolean): void {
     if (changes.length === 0) return;
     this.watchers.deliver(changes, (c) => this.watchEvent(c));
+    if (wrote) this.engine?.kick();
+    if (!this.tabs.shared) return;
     const byCollection = new Map<string, string[]>();
     for (const c of changes) {
       const keys = byCollection.get(c.collection);
@@ -216,7 +221,6 @@ export class Client implements ClientCore {
       else keys.push(c.key);
     }
     for (const [collection, keys] of byCollection) this.tabs.post({ type: 'changed', collection, keys, outbox: wrote });
-    if (wrote) this.engine?.kick();
   }
 
   private watchEvent(change: DocChange): WatchEvent<unknown> {
@@ -366,10 +370,7 @@ export class Client implements ClientCore {
         const auth = this.options.auth;
         return typeof auth === 'function' ? await auth({ refresh }) : auth;
       },
-      committed: (changes) => {
-        this.committed(changes, false);
-        void this.refreshPending();
-      },
+      committed: (changes) => this.committed(changes, false),
       acked: (writeIds, level: RelayAckLevel) => {
         this.waiters.acked(writeIds, level);
         this.events.emit('acked', { writeIds, level });

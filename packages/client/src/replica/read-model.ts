@@ -71,24 +71,42 @@ export interface ReadResult<T> {
   readonly memory: ReadMemory;
 }
 
+/** The `conflicts` of a document without any (one shared, frozen array). */
+const NO_CONFLICTS: readonly never[] = Object.freeze([]);
+
+/** True when every dot is one the relay holds (`base` absent: nothing is pending). */
+function confirmed(record: DocRecord, dots: readonly Dot[]): boolean {
+  const base = record.base;
+  return base === undefined || dots.every((d) => base.siblings.some((s) => sameDot(s.dot, d)));
+}
+
 /** Resolves a record under its collection's strategy into what the app reads. */
 export function readRecord<T>(spec: CollectionSpec, record: DocRecord): ReadResult<T> {
   const { state } = record;
   const pending = record.base !== undefined;
-  const confirmedBy = (dots: readonly Dot[]) => !pending || dots.every((d) => record.base!.siblings.some((s) => sameDot(s.dot, d)));
   if (spec.crdt !== undefined) {
     const resolved = resolve(crdtDoc(spec.crdt, state), { kind: 'crdt', type: spec.crdt });
     const memory = { context: state.context, winner: undefined };
     if (!resolved.exists) return { doc: undefined, memory };
     const live = state.siblings.filter((s) => s.deleted !== true).map((s) => s.dot);
-    return { doc: { key: record.key, value: resolved.value as T, conflicts: [], version: state.context, pending, confirmed: confirmedBy(live) }, memory };
+    return {
+      doc: { key: record.key, value: resolved.value as T, conflicts: NO_CONFLICTS, version: state.context, pending, confirmed: confirmed(record, live) },
+      memory,
+    };
   }
   const only = state.siblings.length === 1 ? state.siblings[0]! : undefined;
   if (only !== undefined && only.deleted !== true) {
     // One live sibling (the common case): it is the value under every register strategy.
-    const memory = { context: state.context, winner: only.dot };
     const value = decodeAppValue(only.value) as T;
-    return { doc: { key: record.key, value, conflicts: [], version: state.context, pending, confirmed: confirmedBy([only.dot]) }, memory };
+    const doc: Doc<T> = {
+      key: record.key,
+      value,
+      conflicts: NO_CONFLICTS,
+      version: state.context,
+      pending,
+      confirmed: !pending || confirmed(record, [only.dot]),
+    };
+    return { doc, memory: { context: state.context, winner: only.dot } };
   }
   const resolved = resolve(decodedState(state), strategyOf(spec));
   const memory = { context: state.context, winner: resolved.winner };
@@ -100,7 +118,7 @@ export function readRecord<T>(spec: CollectionSpec, record: DocRecord): ReadResu
     conflicts: resolved.conflicts.map((c) => conflictOf<T>(c)),
     version: state.context,
     pending,
-    confirmed: confirmedBy(shown),
+    confirmed: confirmed(record, shown),
   };
   return { doc, memory };
 }

@@ -1,7 +1,7 @@
 import { mergeDocStates, type Dot } from '@converge/conflict';
 import type { Cursor, WireState } from '@converge/protocol';
-import type { ReplicaRecord, StorageWriter } from '../storage/storage-adapter.js';
-import { loadRecords, sameState, type DocChange } from './doc-records.js';
+import { floorKey, floorsKey, type DocRecord, type ReplicaRecord, type StorageWriter } from '../storage/storage-adapter.js';
+import { sameState, type DocChange } from './doc-records.js';
 
 export interface RemoteDoc {
   readonly key: string;
@@ -17,7 +17,9 @@ export interface RemoteApplied {
 
 /**
  * Merges states from the relay into the records (and into `base`: the relay has them) and,
- * in the same transaction, stores the subscription's cursor when given.
+ * in the same transaction, stores the subscription's cursor when given. A key the replica does
+ * not hold adopts the relay's state as decoded (the common case of a catch-up): no merge, no
+ * copy.
  */
 export async function applyRemoteDocs(
   tx: StorageWriter,
@@ -26,26 +28,47 @@ export async function applyRemoteDocs(
   docs: readonly RemoteDoc[],
   cursor: { readonly key: string; readonly value: Cursor } | undefined,
 ): Promise<RemoteApplied> {
-  const records = await loadRecords(
-    tx,
-    collection,
-    docs.map((d) => d.key),
-  );
-  const own = new Set([rep.id, ...rep.retired]);
+  const [found, anyFloor] = await Promise.all([
+    tx.getDocs(
+      collection,
+      docs.map((d) => d.key),
+    ),
+    tx.getMeta<number>(floorsKey(collection)),
+  ]);
+  // Floors are only ever written at eviction, which marks the collection: most have none to read.
+  const floors =
+    anyFloor === undefined
+      ? undefined
+      : await Promise.all(docs.map((d, i) => (found[i] === undefined ? tx.getMeta<number>(floorKey(collection, d.key)) : undefined)));
+  let own: Set<string> | undefined;
+  /** Records written earlier in this frame (a frame may name a key twice). */
+  let written: Map<string, DocRecord> | undefined;
   const changes: DocChange[] = [];
   const reused: Dot[] = [];
-  for (const doc of docs) {
-    const record = records.get(doc.key)!;
-    const merged = mergeDocStates(record.state, doc.state);
-    for (const anomaly of merged.anomalies) if (own.has(anomaly.dot[0])) reused.push(anomaly.dot);
-    const base = record.base === undefined ? undefined : mergeDocStates(record.base, doc.state).state;
-    const seq = Math.max(record.seq, doc.seq);
-    const changed = !sameState(record.state, merged.state);
-    if (!changed && seq === record.seq && (base === undefined || sameState(base, record.base!))) continue;
-    const next = base === undefined ? { ...record, state: merged.state, seq } : { ...record, state: merged.state, base, seq };
-    records.set(doc.key, next);
+  for (let i = 0; i < docs.length; i++) {
+    const doc = docs[i]!;
+    const record = written?.get(doc.key) ?? found[i];
+    let next: DocRecord;
+    if (record === undefined) {
+      const floor = floors?.[i] ?? 0;
+      next = floor > 0 ? { collection, key: doc.key, state: doc.state, seq: doc.seq, floor } : { collection, key: doc.key, state: doc.state, seq: doc.seq };
+    } else {
+      const merged = mergeDocStates(record.state, doc.state);
+      for (const anomaly of merged.anomalies) if ((own ??= new Set([rep.id, ...rep.retired])).has(anomaly.dot[0])) reused.push(anomaly.dot);
+      const base = record.base === undefined ? undefined : mergeDocStates(record.base, doc.state).state;
+      const seq = Math.max(record.seq, doc.seq);
+      const changed = !sameState(record.state, merged.state);
+      if (!changed && seq === record.seq && (base === undefined || sameState(base, record.base!))) continue;
+      next = base === undefined ? { ...record, state: merged.state, seq } : { ...record, state: merged.state, base, seq };
+      if (!changed) {
+        tx.putDoc(next);
+        (written ??= new Map()).set(doc.key, next);
+        continue;
+      }
+    }
+    (written ??= new Map()).set(doc.key, next);
     tx.putDoc(next);
-    if (changed) changes.push({ collection, key: doc.key, record: next });
+    changes.push({ collection, key: doc.key, record: next });
   }
   if (cursor !== undefined) tx.putMeta(cursor.key, cursor.value);
   return { changes, reused };

@@ -11,7 +11,6 @@ import type {
   WriteOptions,
 } from './storage-adapter.js';
 
-const docId = (collection: string, key: string) => `${collection}\u0000${key}`;
 const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
@@ -47,7 +46,12 @@ export class MemoryDatabase {
       return;
     }
     if (docs === undefined) this.docs.set(collection, (docs = new Map()));
-    if (!docs.has(key)) this.sortedKeys.delete(collection);
+    if (!docs.has(key)) {
+      // A key after every other (catch-up arrives in key order often) keeps the order as it is.
+      const keys = this.sortedKeys.get(collection);
+      if (keys !== undefined && (keys.length === 0 || keys[keys.length - 1]! < key)) keys.push(key);
+      else this.sortedKeys.delete(collection);
+    }
     docs.set(key, record);
   }
 
@@ -64,7 +68,9 @@ export class MemoryDatabase {
 }
 
 class MemoryTx implements StorageWriter {
-  readonly docs = new Map<string, { collection: string; key: string; record: DocRecord | null }>();
+  /** Staged documents in the order written (null: deleted); `index` finds them, built once a read needs it. */
+  private readonly staged: { readonly collection: string; readonly key: string; readonly record: DocRecord | null }[] = [];
+  private index: Map<string, Map<string, DocRecord | null>> | undefined;
   readonly meta = new Map<string, MetaValue | null>();
   readonly outbox = new Map<number, (OutboxEntry & { readonly id: number }) | null>();
   readonly rejected = new Map<string, RejectedRecord | null>();
@@ -81,12 +87,32 @@ class MemoryTx implements StorageWriter {
     if (!this.writable) throw new ConvergeError('internal', 'a read transaction cannot write');
   }
 
-  private doc(collection: string, key: string): DocRecord | undefined {
-    if (this.docs.size > 0) {
-      const staged = this.docs.get(docId(collection, key));
-      if (staged !== undefined) return staged.record ?? undefined;
+  /** Staged documents of one collection (the last write of each key wins). */
+  private stagedOf(collection: string): Map<string, DocRecord | null> | undefined {
+    if (this.staged.length === 0) return undefined;
+    if (this.index === undefined) {
+      this.index = new Map();
+      for (const s of this.staged) this.indexed(s.collection).set(s.key, s.record);
     }
+    return this.index.get(collection);
+  }
+
+  private indexed(collection: string): Map<string, DocRecord | null> {
+    let docs = this.index!.get(collection);
+    if (docs === undefined) this.index!.set(collection, (docs = new Map()));
+    return docs;
+  }
+
+  private doc(collection: string, key: string): DocRecord | undefined {
+    const staged = this.stagedOf(collection)?.get(key);
+    if (staged !== undefined) return staged ?? undefined;
     return this.db.docs.get(collection)?.get(key);
+  }
+
+  private stage(collection: string, key: string, record: DocRecord | null): void {
+    this.mustWrite();
+    this.staged.push({ collection, key, record });
+    if (this.index !== undefined) this.indexed(collection).set(key, record);
   }
 
   async getDoc(collection: string, key: string): Promise<DocRecord | undefined> {
@@ -100,7 +126,7 @@ class MemoryTx implements StorageWriter {
   async scanDocs(collection: string, options: ScanOptions = {}): Promise<DocRecord[]> {
     const { prefix = '', after, limit = Infinity } = options;
     let keys: readonly string[] = this.db.keysOf(collection);
-    const staged = [...this.docs.values()].filter((d) => d.collection === collection).map((d) => d.key);
+    const staged = [...(this.stagedOf(collection)?.keys() ?? [])];
     if (staged.length > 0) keys = [...new Set([...keys, ...staged])].sort(compareKeys);
     const out: DocRecord[] = [];
     let start = lowerBound(keys, after === undefined ? prefix : after > prefix ? after : prefix);
@@ -168,13 +194,11 @@ class MemoryTx implements StorageWriter {
   }
 
   putDoc(record: DocRecord): void {
-    this.mustWrite();
-    this.docs.set(docId(record.collection, record.key), { collection: record.collection, key: record.key, record });
+    this.stage(record.collection, record.key, record);
   }
 
   deleteDoc(collection: string, key: string): void {
-    this.mustWrite();
-    this.docs.set(docId(collection, key), { collection, key, record: null });
+    this.stage(collection, key, null);
   }
 
   putMeta(key: string, value: MetaValue): void {
@@ -215,7 +239,7 @@ class MemoryTx implements StorageWriter {
 
   commit(): void {
     const db = this.db;
-    for (const { collection, key, record } of this.docs.values()) db.setDoc(collection, key, record);
+    for (const { collection, key, record } of this.staged) db.setDoc(collection, key, record);
     for (const [key, value] of this.meta) {
       if (value === null) db.meta.delete(key);
       else db.meta.set(key, value);

@@ -155,6 +155,11 @@ export class TabCoordinator {
     this.join();
   }
 
+  /** Other tabs can hear this one (a BroadcastChannel is open). */
+  get shared(): boolean {
+    return this.channel !== null && !this.closed;
+  }
+
   post(message: TabMessage): void {
     if (this.closed || this.channel === null) return;
     try {
