@@ -81,6 +81,8 @@ const NONE_UNSEEN: ReadonlyMap<ReplicaId, number> = new Map();
 
 /** Other replicas' dots the context claims that the relay has not seen: replica → highest such counter. */
 function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: ReplicaId): ReadonlyMap<ReplicaId, number> {
+  // The common write: a context of the writer's own writes only.
+  if (claimed.cloud.length === 0 && claimed.vv.size === 1 && claimed.vv.has(self)) return NONE_UNSEEN;
   let out: Map<ReplicaId, number> | undefined;
   const note = (replica: ReplicaId, counter: number) => (out ??= new Map()).set(replica, Math.max(out.get(replica) ?? 0, counter));
   for (const [replica, counter] of claimed.vv) {

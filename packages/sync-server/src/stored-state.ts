@@ -1,5 +1,5 @@
 import { ConvergeError, emptyDocState } from '@converge/conflict';
-import { decodeWireState, parseStoredState, storedStateText, type WireState } from '@converge/protocol';
+import { decodeWireState, parseStoredState, storedStateText, type WireState, type WireValue } from '@converge/protocol';
 import type { StoredDoc } from './store/relay-store.js';
 
 /**
@@ -15,9 +15,12 @@ function isProtocol1Text(text: string): boolean {
   return text.startsWith('{') && !text.startsWith('{"r":');
 }
 
+/** What a key the relay never stored holds (shared: states are never mutated). */
+const NOTHING_STORED: WireState = Object.freeze(emptyDocState<WireValue>());
+
 /** Reads a stored state back; a state the relay wrote itself and cannot read is store corruption. */
 export function parseStored(doc: StoredDoc | undefined): WireState {
-  if (doc === undefined) return emptyDocState();
+  if (doc === undefined) return NOTHING_STORED;
   const decoded = isProtocol1Text(doc.state) ? decodeWireState(JSON.parse(doc.state), `stored ${doc.key}`) : parseStoredState(doc.state, `stored ${doc.key}`);
   if (!decoded.ok) throw new ConvergeError('internal', `stored state of ${doc.key} is unreadable`, { cause: decoded.error });
   return decoded.value;

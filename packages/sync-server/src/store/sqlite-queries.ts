@@ -187,13 +187,13 @@ export class SqliteQueries implements StoreTx {
   }
 
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    const previous = this.head(collection);
+    const moved = this.#movedHeads.get(collection);
+    const previous = moved ?? this.head(collection);
     const seq = previous.seq + 1;
     const hash = chainHash(previous.hash, collection, key, dot);
     const added = !this.#holds(collection, key);
     this.#pending.put(collection, key, seq, state);
     this.#pending.chain(collection, seq, hash);
-    const moved = this.#movedHeads.get(collection);
     if (moved === undefined) this.#movedHeads.set(collection, { seq, hash, addedKeys: added ? 1 : 0 });
     else {
       moved.seq = seq;
