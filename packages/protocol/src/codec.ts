@@ -70,11 +70,41 @@ function decodeBody(type: FrameType, json: JsonObject, maxItems: number): Result
   }
 }
 
+/**
+ * The body decoders of the frames a relay sends, alone: `decodeRelayFrame` refuses every other
+ * type before it decodes a body, so a client's bundle keeps none of the client frames' decoders.
+ */
+function decodeRelayBody(type: FrameType, json: JsonObject, maxItems: number): Result<Frame> {
+  switch (type) {
+    case 'welcome':
+      return decodeWelcome(json, maxItems);
+    case 'ack':
+      return decodeAck(json, maxItems);
+    case 'read-result':
+      return decodeReadResult(json, maxItems);
+    case 'changes':
+      return decodeChanges(json, maxItems);
+    case 'ping':
+    case 'pong':
+      return decodeHeartbeat(type, json);
+    case 'error':
+      return decodeError(json);
+    default:
+      return fail('frame.type', `'${type}' is not a frame a relay sends`);
+  }
+}
+
 const frameTypes: ReadonlySet<string> = new Set(FRAME_TYPES);
 const fromClient: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES);
 const fromRelay: ReadonlySet<string> = new Set(RELAY_FRAME_TYPES);
 
-function validate(json: unknown, limits: Partial<DecodeLimits> | undefined, allowed: ReadonlySet<string> | undefined, sender: string): Result<Frame> {
+function validate(
+  json: unknown,
+  limits: Partial<DecodeLimits> | undefined,
+  allowed: ReadonlySet<string> | undefined,
+  sender: string,
+  body: typeof decodeBody,
+): Result<Frame> {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('frame', 'a frame must be a JSON object');
   const proto: unknown = Object.getPrototypeOf(json);
   if (proto !== Object.prototype && proto !== null) return fail('frame', 'a frame must be a plain object');
@@ -84,7 +114,7 @@ function validate(json: unknown, limits: Partial<DecodeLimits> | undefined, allo
   if (allowed !== undefined && !allowed.has(type)) return fail('frame.type', `'${type}' is not a frame ${sender} sends`);
   const shape = jsonShapeProblem(json, MAX_FRAME_DEPTH, type);
   if (shape !== undefined) return fail(shape.path, shape.message);
-  return decodeBody(type as FrameType, json as JsonObject, limits?.maxChangesPerFrame ?? DEFAULT_DECODE_LIMITS.maxChangesPerFrame);
+  return body(type as FrameType, json as JsonObject, limits?.maxChangesPerFrame ?? DEFAULT_DECODE_LIMITS.maxChangesPerFrame);
 }
 
 /**
@@ -92,7 +122,7 @@ function validate(json: unknown, limits: Partial<DecodeLimits> | undefined, allo
  * as `decodeFrame` does after parsing. Never throws.
  */
 export function validateFrame(json: unknown, limits?: Partial<DecodeLimits>): Result<Frame> {
-  return validate(json, limits, undefined, '');
+  return validate(json, limits, undefined, '', decodeBody);
 }
 
 function parse(text: unknown, limits: Partial<DecodeLimits> | undefined): Result<unknown> {
@@ -128,17 +158,17 @@ function parse(text: unknown, limits: Partial<DecodeLimits> | undefined): Result
  */
 export function decodeFrame(text: string, limits?: Partial<DecodeLimits>): Result<Frame> {
   const parsed = parse(text, limits);
-  return parsed.ok ? validate(parsed.value, limits, undefined, '') : parsed;
+  return parsed.ok ? validate(parsed.value, limits, undefined, '', decodeBody) : parsed;
 }
 
 /** `decodeFrame` for a relay reading a client: frames only a relay sends are refused (`bad_message`, path `frame.type`). */
 export function decodeClientFrame(text: string, limits?: Partial<DecodeLimits>): Result<ClientFrame> {
   const parsed = parse(text, limits);
-  return (parsed.ok ? validate(parsed.value, limits, fromClient, 'a client') : parsed) as Result<ClientFrame>;
+  return (parsed.ok ? validate(parsed.value, limits, fromClient, 'a client', decodeBody) : parsed) as Result<ClientFrame>;
 }
 
 /** `decodeFrame` for a client reading a relay: frames only a client sends are refused. */
 export function decodeRelayFrame(text: string, limits?: Partial<DecodeLimits>): Result<RelayFrame> {
   const parsed = parse(text, limits);
-  return (parsed.ok ? validate(parsed.value, limits, fromRelay, 'a relay') : parsed) as Result<RelayFrame>;
+  return (parsed.ok ? validate(parsed.value, limits, fromRelay, 'a relay', decodeRelayBody) : parsed) as Result<RelayFrame>;
 }

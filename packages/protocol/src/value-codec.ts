@@ -1,4 +1,4 @@
-import { ConvergeError, fail, ok, type Result } from '@converge/conflict';
+import { ConvergeError, fail, ok, RESERVED_NAMES, type Result } from '@converge/conflict';
 import { deserialize, serialize, type SuperJSONResult, type SuperJSONValue } from 'superjson';
 import { isJsonObject } from './field-checks.js';
 import { jsonShapeProblem, type JsonValue } from './json-shape.js';
@@ -31,6 +31,9 @@ export interface EncodedValue {
  * ```
  */
 export function encodeValue(value: unknown): EncodedValue {
+  // Plain JSON (most app values) is what superjson would write as it is: copied, no superjson pass.
+  const plain = typeof value === 'object' && value !== null ? plainCopy(value, new Set(), MAX_VALUE_DEPTH - 1) : plainLeaf(value);
+  if (plain !== NOT_PLAIN) return { json: plain };
   let result: SuperJSONResult;
   try {
     result = serialize(value as SuperJSONValue);
@@ -43,6 +46,54 @@ export function encodeValue(value: unknown): EncodedValue {
   }
   const json = result.json as JsonValue;
   return result.meta === undefined ? { json } : { json, meta: result.meta as NonNullable<EncodedValue['meta']> };
+}
+
+/** What `plainCopy` returns for a value superjson would annotate, or that needs its checks. */
+const NOT_PLAIN = Symbol('not plain JSON');
+
+/** A leaf superjson writes as it is: strings, booleans, null, finite numbers but -0. */
+function plainLeaf(value: unknown): JsonValue | typeof NOT_PLAIN {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) && !(value === 0 && 1 / value < 0) ? value : NOT_PLAIN;
+    default:
+      return value === null ? null : NOT_PLAIN;
+  }
+}
+
+/**
+ * A fresh copy of `node` when it is plain JSON that superjson would write unchanged and without
+ * `meta` — plain objects and dense arrays of plain leaves, no object reached twice, no reserved
+ * key, within `levels` levels — else NOT_PLAIN (superjson then decides, and its checks apply).
+ */
+function plainCopy(node: object, seen: Set<object>, levels: number): JsonValue | typeof NOT_PLAIN {
+  if (levels === 0 || seen.has(node)) return NOT_PLAIN;
+  seen.add(node);
+  if (Array.isArray(node)) {
+    if (Object.getPrototypeOf(node) !== Array.prototype) return NOT_PLAIN;
+    const out = new Array<JsonValue>(node.length);
+    for (let i = 0; i < node.length; i++) {
+      if (!(i in node)) return NOT_PLAIN;
+      const item: unknown = node[i];
+      const copy = typeof item === 'object' && item !== null ? plainCopy(item, seen, levels - 1) : plainLeaf(item);
+      if (copy === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = copy;
+    }
+    return out;
+  }
+  if (Object.getPrototypeOf(node) !== Object.prototype || Object.getOwnPropertySymbols(node).length > 0) return NOT_PLAIN;
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(node)) {
+    if (RESERVED_NAMES.has(key)) return NOT_PLAIN;
+    const item: unknown = (node as Record<string, unknown>)[key];
+    const copy = typeof item === 'object' && item !== null ? plainCopy(item, seen, levels - 1) : plainLeaf(item);
+    if (copy === NOT_PLAIN) return NOT_PLAIN;
+    out[key] = copy;
+  }
+  return out;
 }
 
 /** A fresh copy of plain JSON data (already checked by `jsonShapeProblem`, so its depth is bounded). */
