@@ -1,5 +1,6 @@
-// Minified + gzipped size of the client entry with all its dependencies, and the share of idb
-// and superjson (each measured as the gzipped size the bundle loses when it is left out).
+// Minified + gzipped size of the client entry with all its dependencies, the share of idb and
+// superjson (each measured as the gzipped size the bundle loses when it is left out), and the
+// client's own code alone (every dependency left out).
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -10,6 +11,8 @@ export interface BundleSize {
   readonly shares: Readonly<Record<string, number>>;
   /** package → minified bytes in the bundle (from esbuild's metafile). */
   readonly minShares: Readonly<Record<string, number>>;
+  /** The client's own code, minified + gzipped, with protocol, conflict, superjson and idb left out. */
+  readonly ownGzBytes: number;
 }
 
 async function bundle(external: string[] = []): Promise<{ text: string; inputs: Record<string, number> }> {
@@ -56,5 +59,6 @@ export async function measureBundle(): Promise<BundleSize> {
     gzBytes,
     shares: { idb: gzBytes - withoutIdb, 'superjson (with copy-anything, is-what)': gzBytes - withoutSuperjson },
     minShares: all.inputs,
+    ownGzBytes: gz((await bundle(['idb', 'superjson', '@converge/protocol', '@converge/conflict'])).text),
   };
 }
