@@ -42,6 +42,14 @@ export function encodeFrame(frame: Frame): string {
   }
 }
 
+/**
+ * `encodeFrame` for a client's own frames: the same text, without the encoders of frames only a
+ * relay sends, so a client bundle leaves them out.
+ */
+export function encodeClientFrame(frame: ClientFrame): string {
+  return JSON.stringify(frame.type === 'push' ? pushToJson(frame) : frame);
+}
+
 function decodeBody(type: FrameType, json: JsonObject, maxItems: number): Result<Frame> {
   switch (type) {
     case 'hello':

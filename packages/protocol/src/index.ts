@@ -10,7 +10,7 @@ export type { ErrorCode, Result } from '@converge/conflict';
 
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, negotiateProtocol, unsupportedProtocolMessage } from './version.js';
 
-export { encodeFrame, decodeFrame, decodeClientFrame, decodeRelayFrame, validateFrame } from './codec.js';
+export { encodeFrame, encodeClientFrame, decodeFrame, decodeClientFrame, decodeRelayFrame, validateFrame } from './codec.js';
 
 export {
   FRAME_TYPES,

@@ -1,14 +1,7 @@
 import type { Result } from '@converge/conflict';
-import {
-  DEFAULT_DECODE_LIMITS,
-  decodeRelayFrame,
-  PROTOCOL_VERSION,
-  stateToJson,
-  utf8ByteLength,
-  type ClientFrame,
-  type DecodeLimits,
-  type RelayFrame,
-} from '@converge/protocol';
+import { DEFAULT_DECODE_LIMITS, decodeRelayFrame, PROTOCOL_VERSION, utf8ByteLength, type DecodeLimits, type RelayFrame } from '@converge/protocol';
+
+export { encodeClientFrame } from '@converge/protocol';
 
 /**
  * The client's one door to the wire format: frames out are encoded here, frames in are
@@ -16,21 +9,6 @@ import {
  * changes this module (and `values.ts` for value slots) only.
  */
 export const CLIENT_PROTOCOL = PROTOCOL_VERSION;
-
-/**
- * A client frame's text, exactly as the protocol's `encodeFrame` writes it (a test holds them
- * equal), without its encoders of relay frames: a push's deltas in their self-contained form,
- * every other client frame as plain JSON.
- */
-export function encodeClientFrame(frame: ClientFrame): string {
-  if (frame.type !== 'push') return JSON.stringify(frame);
-  const changes = frame.changes.map((c) =>
-    c.resync === true
-      ? { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber, resync: true }
-      : { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber },
-  );
-  return JSON.stringify({ type: 'push', id: frame.id, ack: frame.ack, changes });
-}
 
 export interface Received {
   readonly frame: RelayFrame;
