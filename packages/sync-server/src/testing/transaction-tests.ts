@@ -70,6 +70,17 @@ export function transactionTests(harness: StoreHarness): void {
       expect(store.stats().collections).toEqual([{ name: 'carts', keys: 4, seq: 5 }]);
     });
 
+    it('answers get the same after a prefetch for keys with quotes, backslashes, control characters and emoji', () => {
+      const store = harness.make();
+      const keys = ['q"uote', 'back\\slash', 'nul\u0000inside', 'ctl\u0001\u001f', 'emoji😀', 'ls\u2028ps', 'plain'];
+      putAll(store, 'odd', keys);
+      store.transact((tx) => {
+        tx.prefetch?.('odd', [...keys, 'absent']);
+        keys.forEach((key, i) => expect(tx.get('odd', key)).toEqual({ key, state: `state:${key}`, seq: i + 1 }));
+        expect(tx.get('odd', 'absent')).toBeUndefined();
+      });
+    });
+
     it('refuses a prefetch of anything but well-formed keys', () => {
       const store = harness.make();
       expect(() => store.transact((tx) => tx.prefetch?.('carts', ['ok', '\uD800']))).toThrow(ConvergeError);
