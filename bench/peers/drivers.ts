@@ -10,7 +10,7 @@ import { yjs } from './yjs/driver.js';
 export const DRIVERS: readonly PeerDriver[] = [convergeSqlite, convergeMemory, convergeClientSqlite, convergeClientMemory, yjs, pouchdb, automergeRepo];
 
 /** Systems run unless asked otherwise. */
-export const DEFAULT_SYSTEMS = ['converge-sqlite', 'converge-memory', 'yjs', 'pouchdb'];
+export const DEFAULT_SYSTEMS = ['converge-sqlite', 'converge-memory', 'converge-client-sqlite', 'converge-client-memory', 'yjs', 'pouchdb'];
 
 export function driverNamed(name: string): PeerDriver {
   const driver = DRIVERS.find((d) => d.name === name);

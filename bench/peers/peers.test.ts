@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convergeClientMemory, convergeClientSqlite } from '../client/peer-driver.js';
 import { automergeRepo } from './automerge/driver.js';
 import { convergeMemory, convergeSqlite } from './converge/driver.js';
 import type { PeerDriver, RelayHandle } from './driver.js';
@@ -77,6 +78,8 @@ describe('peer benchmark harness: Converge', () => {
   let n = 0;
   smoke(convergeSqlite, () => inProcessRelay(new SqliteStore(join(dir, `relay-${++n}.db`))), 2);
   smoke(convergeMemory, () => inProcessRelay(new MemoryStore()), 2);
+  smoke(convergeClientSqlite, () => inProcessRelay(new SqliteStore(join(dir, `relay-${++n}.db`))), 2);
+  smoke(convergeClientMemory, () => inProcessRelay(new MemoryStore()), 2);
 });
 
 const asRelay = async (start: Promise<RelayHandle>) => {
