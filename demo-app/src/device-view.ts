@@ -1,6 +1,6 @@
 import type { ClientStatus, Doc, RejectedWrite } from '@converge/client';
 import type { CartValue } from './cart.js';
-import type { EditRow } from './edit-log.js';
+import type { OutboxRow } from './edit-log.js';
 import type { LwwOutcome } from './lww-cart.js';
 import { explainRefusal, type Stock } from './purchase.js';
 import { labelWrite } from './write-labels.js';
@@ -24,7 +24,7 @@ export interface DeviceView {
   readonly lww: Doc<CartValue> | undefined;
   readonly lwwOutcome: LwwOutcome | undefined;
   readonly products: readonly Doc<Stock>[];
-  readonly edits: readonly EditRow[];
+  readonly edits: readonly OutboxRow[];
   readonly refused: readonly RefusedWrite[];
   /** What the LWW cart's last write here discarded (reported by the client's `conflict` event), in words. */
   readonly lwwDropped: string | undefined;

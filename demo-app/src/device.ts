@@ -1,5 +1,5 @@
 import { createClient, type Client, type ClientStatus, type Inspection, type RejectedEvent, type StorageChoice } from '@converge/client';
-import { joinedEntries, type CartEntry } from './cart-entries.js';
+import { cartEntries, type CartEntry } from './cart-entries.js';
 import { applyEdit, CART_KEY, formatEdit, formatItems, type CartEdit, type CartValue } from './cart.js';
 import { COLLECTIONS } from './collections.js';
 import { EditLog, type EditRow, type KeyValue } from './edit-log.js';
@@ -59,22 +59,22 @@ export class Device {
       lww: undefined,
       lwwOutcome: undefined,
       products: [],
-      edits: this.log.list(),
+      edits: [],
       refused: [],
       lwwDropped: undefined,
     };
   }
 
-  /** Opens the device's client; a device switched offline before a reload stays offline. */
+  /** Opens the device's client; a device switched offline before a reload stays offline (its client opens no socket). */
   static async open(options: DeviceOptions): Promise<Device> {
+    const online = options.kv?.getItem(`converge-demo:${options.name}:offline`) !== 'true';
     const client = await createClient({
       name: `converge-demo-${options.name}`,
       ...(options.url === undefined ? {} : { url: options.url }),
       ...(options.storage === undefined ? {} : { storage: options.storage }),
       collections: COLLECTIONS,
+      paused: !online,
     });
-    const online = options.kv?.getItem(`converge-demo:${options.name}:offline`) !== 'true';
-    if (!online) client.pause();
     const device = new Device(client, options, online);
     await device.start();
     return device;
@@ -92,15 +92,16 @@ export class Device {
     const { client } = this;
     this.unsubscribe.push(
       client.status.subscribe((status) => this.statusChanged(status)),
-      client.on('acked', (e) => {
-        this.log.mark(e.writeIds, 'relay');
-        this.schedule();
+      client.watchOutbox((pending, settled) => {
+        for (const w of pending) {
+          if (!this.log.has(w.writeId))
+            this.addRow({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection }] });
+        }
+        this.log.learn(settled);
+        this.update({ edits: this.log.list() });
+        if (settled.length > 0) this.schedule(); // acknowledged values turn confirmed, refused ones roll back
       }),
-      client.on('rejected', (e) => {
-        this.log.mark([e.writeId], 'refused');
-        if (this.awaitingSync) this.refusalsSinceResume.push(e);
-        void this.noteRefusal(e);
-      }),
+      client.on('rejected', (e) => this.refused(e)),
       client.on('conflict', (e) => {
         if (e.collection !== 'lww-cart') return;
         const dropped = e.discarded.map((d) => d.value as CartValue | undefined).filter((v) => v !== undefined);
@@ -112,6 +113,8 @@ export class Device {
       }),
     );
     for (const name of Object.keys(COLLECTIONS)) this.unsubscribe.push(client.collection(name).watch({ prefix: '' }, () => this.schedule()));
+    const known = await Promise.all(this.log.writeIds().map((id) => client.writeStatus(id))); // after a reload: where the logged writes stand now
+    this.log.learn(known, true);
     await this.register();
     await this.refresh();
   }
@@ -177,7 +180,7 @@ export class Device {
     this.awaitingSync = false;
     this.client.pause();
     return this.serial(async () => {
-      const baseline: Baseline = { entries: joinedEntries((await this.inspect('cart', CART_KEY)).siblings) };
+      const baseline: Baseline = { entries: cartEntries(await this.inspect('cart', CART_KEY)) };
       this.options.kv?.setItem(this.kvKey('baseline'), JSON.stringify(baseline));
     });
   }
@@ -195,7 +198,7 @@ export class Device {
     const happened = describeReconnect({
       device: this.name,
       before,
-      after: joinedEntries(cart.siblings),
+      after: cartEntries(cart),
       names: this.options.page.names,
       removedBy: this.options.page.removedBy,
       naive: naive?.value.items,
@@ -217,7 +220,7 @@ export class Device {
       const receipts = await this.client.batch((b) => {
         const cart = b.collection('cart');
         if (edit.kind === 'add' && !removes) cart.increment(CART_KEY, edit.item, edit.by);
-        else cart.apply(CART_KEY, { type: 'remove', key: edit.item });
+        else cart.remove(CART_KEY, edit.item);
         b.collection('naive-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
         b.collection('lww-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
       });
@@ -226,7 +229,7 @@ export class Device {
         id: receipts[0]!.writeId,
         label: removes && edit.kind === 'add' ? `remove ${edit.item}` : formatEdit(edit),
         at: Date.now(),
-        writes: receipts.map((r) => ({ writeId: r.writeId, collection: r.collection, status: 'local' })),
+        writes: receipts.map((r) => ({ writeId: r.writeId, collection: r.collection })),
       });
       this.schedule();
     });
@@ -246,7 +249,7 @@ export class Device {
       id: receipt.writeId,
       label: `buy ${product} → ${next.stock} left`,
       at: Date.now(),
-      writes: [{ writeId: receipt.writeId, collection: 'inventory', status: 'local' }],
+      writes: [{ writeId: receipt.writeId, collection: 'inventory' }],
     });
     this.schedule();
   }
@@ -268,7 +271,7 @@ export class Device {
         id: receipt.writeId,
         label: `retry: ${labelWrite(write)}`,
         at: Date.now(),
-        writes: [{ writeId: receipt.writeId, collection: receipt.collection, status: 'local' }],
+        writes: [{ writeId: receipt.writeId, collection: receipt.collection }],
       });
       this.schedule();
     });
@@ -284,19 +287,17 @@ export class Device {
     });
   }
 
-  /** A refusal in words: the explanation of a write still refused, or what `onReject` did with it. */
+  /** A refusal in words: what `onReject` did with it (only the inventory has one), or the explanation of a write still refused. */
   private refusalText(e: RejectedEvent): string {
-    const refused = this.view.refused.find((r) => r.write.writeId === e.writeId);
-    if (refused !== undefined) return refused.explanation;
-    if (e.collection === 'inventory') return `${this.name}'s purchase of ${e.key} was refused (the stock changed first) and made again on the current stock`;
-    return `${this.name}'s write to ${e.key} was refused (${e.code})`;
+    if (e.rebased) return `${this.name}'s purchase of ${e.key} was refused (the stock changed first) and made again on the current stock`;
+    return this.view.refused.find((r) => r.write.writeId === e.writeId)?.explanation ?? `${this.name}'s write to ${e.key} was refused (${e.code})`;
   }
 
-  private async noteRefusal(e: RejectedEvent): Promise<void> {
-    await this.refresh();
-    const stillRefused = this.view.refused.some((r) => r.write.writeId === e.writeId);
-    if (stillRefused || e.collection !== 'inventory') this.log.mark([e.writeId], 'refused', `refused by the relay (${e.code})`);
-    else this.log.mark([e.writeId], 'rebased', 'refused: the stock changed first; bought again on the current stock');
+  private refused(e: RejectedEvent): void {
+    if (this.awaitingSync) this.refusalsSinceResume.push(e);
+    if (e.rebased) this.log.mark([e.writeId], 'rebased', 'refused: the stock changed first; bought again on the current stock');
+    else this.log.mark([e.writeId], undefined, `refused by the relay (${e.code})`);
+    this.update({ edits: this.log.list() });
     this.schedule();
   }
 
@@ -334,22 +335,16 @@ export class Device {
 
   private async read(): Promise<void> {
     const c = this.client;
-    const [cart, naive, lww, lwwInspection, products, outbox, rejected, devices] = await Promise.all([
+    const [cart, naive, lww, lwwInspection, products, rejected, devices] = await Promise.all([
       c.collection<Map<string, number>>('cart').get(CART_KEY),
       c.collection<CartValue>('naive-cart').get(CART_KEY),
       c.collection<CartValue>('lww-cart').get(CART_KEY),
       c.collection('lww-cart').inspect(CART_KEY),
       c.collection<Stock>('inventory').scan(),
-      c.outbox(),
       c.rejected(),
       c.collection<string>('devices').scan(),
     ]);
     for (const d of devices) this.options.page.name(d.key, d.value);
-    for (const w of outbox) {
-      if (!this.log.has(w.writeId))
-        this.addRow({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection, status: 'local' }] });
-    }
-    this.log.settle(new Set(outbox.map((w) => w.writeId)), new Set(rejected.map((r) => r.writeId)));
     this.update({
       cart,
       naive,

@@ -1,86 +1,58 @@
-import type { InspectedSibling } from '@converge/client';
+import type { CrdtEntry, InspectedSibling, Inspection } from '@converge/client';
 import { describe, expect, it } from 'vitest';
-import { joinedEntries, quantities } from './cart-entries.js';
+import { cartEntries, quantities } from './cart-entries.js';
 import { describeReconnect, naiveErrors } from './what-happened.js';
 
-const hlc = { wall: 1, logical: 0, replica: 'x' };
-/** A cart sibling as `inspect` returns it: entries `[item, [[replica, counter, amount]]]` and the seen-set. */
-const sibling = (entries: [string, [string, number, number][]][], seen: Record<string, number>, dot: [string, number]): InspectedSibling => ({
-  dot,
-  hlc,
-  deleted: false,
-  value: { s: entries, c: { v: seen } },
-  confirmed: true,
-  chosen: true,
+/** `milk:P:1` is 1 milk added by the write P:1; a leading `-` marks an entry the join drops. */
+const entry = (text: string): CrdtEntry => {
+  const dropped = text.startsWith('-');
+  const [item, replica, counter, amount = '1'] = text.replace(/^-/, '').split(':') as [string, string, string, string?];
+  return { dot: [replica, Number(counter)], key: item, value: Number(amount), kept: !dropped };
+};
+
+/** A cart as `inspect` returns it: its siblings with their typed entries (only what the demo reads is filled in). */
+const cart = (...siblings: string[][]): Inspection => ({
+  collection: 'cart',
+  key: 'family-cart',
+  strategy: 'cart',
+  mode: 'multi-leader',
+  rule: '',
+  exists: true,
+  context: { v: {} },
+  seq: 0,
+  pending: [],
+  siblings: siblings.map((entries, i): InspectedSibling => ({
+    dot: ['x', i + 1],
+    hlc: { wall: 1, logical: 0, replica: 'x' },
+    deleted: false,
+    value: undefined,
+    entries: entries.map(entry),
+    confirmed: true,
+    chosen: true,
+  })),
 });
 
-// Base {milk 1 (phone:1), eggs 1 (phone:2)}; laptop adds 2 milk (laptop:1, laptop:2); phone adds 1 milk (phone:3) and removes eggs (phone:4).
-const base = sibling(
-  [
-    ['eggs', [['P', 2, 1]]],
-    ['milk', [['P', 1, 1]]],
-  ],
-  { P: 2 },
-  ['P', 2],
-);
-const laptopSide = sibling(
-  [
-    ['eggs', [['P', 2, 1]]],
-    [
-      'milk',
-      [
-        ['P', 1, 1],
-        ['L', 1, 1],
-        ['L', 2, 1],
-      ],
-    ],
-  ],
-  { P: 2, L: 2 },
-  ['L', 2],
-);
-const phoneSide = sibling(
-  [
-    [
-      'milk',
-      [
-        ['P', 1, 1],
-        ['P', 3, 1],
-      ],
-    ],
-  ],
-  { P: 4 },
-  ['P', 4],
-);
+// Base {milk 1 (phone:1), eggs 1 (phone:2)}; laptop adds 2 milk (laptop:1, laptop:2); phone adds 1 milk (phone:3) and removes eggs.
+const base = cart(['eggs:P:2', 'milk:P:1']);
+const merged = cart(['-eggs:P:2', 'milk:P:1', 'milk:L:1', 'milk:L:2'], ['milk:P:1', 'milk:P:3']);
 const names = new Map([
   ['P', 'phone'],
   ['L', 'laptop'],
 ]);
 
-describe('the correct cart read from its siblings', () => {
-  it('joins concurrent dot-stores: milk 4, and the eggs entry phone removed stays removed', () => {
-    expect(quantities(joinedEntries([laptopSide, phoneSide]))).toEqual({ milk: 4 });
-    expect(quantities(joinedEntries([phoneSide, laptopSide]))).toEqual({ milk: 4 });
-  });
-
-  it('keeps an entry the other sibling never saw (add wins over a concurrent remove)', () => {
-    // laptop removed eggs (it saw phone:2) and added one again (laptop:3), concurrently with phone's edits
-    const readdedByLaptop = sibling(
-      [
-        ['eggs', [['L', 3, 1]]],
-        ['milk', [['P', 1, 1]]],
-      ],
-      { P: 2, L: 3 },
-      ['L', 3],
-    );
-    expect(quantities(joinedEntries([readdedByLaptop, phoneSide]))).toEqual({ eggs: 1, milk: 2 });
+describe('the correct cart read from its inspection', () => {
+  it('counts each entry the join keeps once, however many siblings hold it, and none it drops: milk 4, no eggs', () => {
+    expect(quantities(cartEntries(merged))).toEqual({ milk: 4 });
+    expect(cartEntries(merged).map((e) => `${e.item}:${e.replica}:${e.counter}`)).toEqual(['milk:P:1', 'milk:L:1', 'milk:L:2', 'milk:P:3']);
+    expect(quantities(cartEntries(cart(['milk:P:1:3', 'eggs:L:3'], ['-eggs:P:2'])))).toEqual({ milk: 3, eggs: 1 });
   });
 });
 
 describe('"what just happened" after a reconnect', () => {
   const facts = {
     device: 'laptop',
-    before: joinedEntries([base]),
-    after: joinedEntries([laptopSide, phoneSide]),
+    before: cartEntries(base),
+    after: cartEntries(merged),
     names,
     removedBy: new Map([['eggs', 'phone']]),
     naive: { eggs: 1, milk: 5 },

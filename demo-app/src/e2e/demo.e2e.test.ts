@@ -120,6 +120,8 @@ describe('the demo in Chromium against npm start', () => {
         note: expect.stringMatching(/^LWW dropped (phone|laptop)'s cart \((eggs 1, )?milk [23]\)$/),
       });
       expect((await demo.carts('phone')).cart).toEqual({ milk: 4 });
+      // statuses of writes acknowledged before the reload come back from the client (writeStatus)
+      expect(await demo.writes('phone')).toContainEqual(expect.objectContaining({ label: 'remove eggs', chips: 'cart relay ✓naive relay ✓lww relay ✓' }));
     });
     await expect(demo.device('tablet').getByRole('switch', { name: 'tablet online' }).isChecked()).resolves.toBe(false);
     await demo.page.screenshot({ path: join(ARTIFACTS, 'reloaded-offline.png') });

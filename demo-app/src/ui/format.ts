@@ -1,6 +1,4 @@
-import type { Doc, Inspection } from '@converge/client';
-
-type Hlc = Inspection['siblings'][number]['hlc'];
+import type { Doc, Hlc } from '@converge/client';
 
 const two = (n: number) => String(n).padStart(2, '0');
 

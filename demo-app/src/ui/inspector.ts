@@ -1,7 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { Doc, InspectedSibling, Inspection } from '@converge/client';
-import { entryId, joinedEntries } from '../cart-entries.js';
+import type { CrdtEntry, Doc, InspectedSibling, Inspection } from '@converge/client';
 import { CART_KEY } from '../cart.js';
 import type { Device } from '../device.js';
 import type { DeviceView } from '../device-view.js';
@@ -12,28 +11,29 @@ import { sameSelection, type Inspect, type Selection } from './selection.js';
 
 type Names = ReadonlyMap<string, string>;
 
+/** Entries grouped by cart item, in the order the sibling lists them. */
+function byItem(entries: readonly CrdtEntry[]): [string, CrdtEntry[]][] {
+  const items = new Map<string, CrdtEntry[]>();
+  for (const e of entries) items.set(e.key ?? '', [...(items.get(e.key ?? '') ?? []), e]);
+  return [...items];
+}
+
 /**
- * A sibling's value in words: a cart's dot-store entries per item (struck through when another
- * sibling saw the entry's dot and removed it, so the join drops it), or the whole-cart value.
+ * A sibling's value in words: a cart's entries per item (struck through when the join of the
+ * siblings drops them: another sibling saw the entry's dot and removed it), or the whole-cart value.
  */
-function siblingValue(inspection: Inspection, sibling: InspectedSibling, names: Names) {
+function siblingValue(sibling: InspectedSibling, names: Names) {
   if (sibling.deleted) return html`<span class="muted">deleted (tombstone)</span>`;
-  if (inspection.strategy === 'cart') {
-    const kept = new Set(joinedEntries(inspection.siblings).map(entryId));
-    const store = (sibling.value as { s: [string, [string, number, number][]][] }).s;
-    if (store.length === 0) return html`<span class="muted">empty</span>`;
-    return store.map(
+  if (sibling.entries !== undefined) {
+    if (sibling.entries.length === 0) return html`<span class="muted">empty</span>`;
+    return byItem(sibling.entries).map(
       ([item, entries]) =>
         html`<div>
           <b>${item}</b> =${' '}
-          ${entries.map(([replica, counter, amount], i) => {
-            const dropped = !kept.has(entryId({ item, replica, counter, amount }));
-            const title = dropped
-              ? `dropped by the join: another sibling saw the write ${who(names, replica)}:${counter} and removed ${item}`
-              : `added by the write ${who(names, replica)}:${counter}`;
-            return html`${i > 0 ? ' + ' : ''}<span class=${dropped ? 'dropped' : ''} title=${title}
-                >${amount}<sub>${who(names, replica)}:${counter}</sub></span
-              >`;
+          ${entries.map(({ dot, value, kept }, i) => {
+            const write = dotText(names, dot);
+            const title = kept ? `added by the write ${write}` : `dropped by the join: another sibling saw the write ${write} and removed ${item}`;
+            return html`${i > 0 ? ' + ' : ''}<span class=${kept ? '' : 'dropped'} title=${title}>${String(value)}<sub>${write}</sub></span>`;
           })}
         </div>`,
     );
@@ -119,7 +119,7 @@ export function Inspector({ devices, selection, inspect, names }: { devices: rea
                         <tr key=${dotText(names, s.dot)} class=${s.chosen ? 'chosen' : 'loser'}>
                           <td><code>${dotText(names, s.dot)}</code></td>
                           <td><code>${hlcText(names, s.hlc)}</code></td>
-                          <td>${siblingValue(inspection, s, names)}</td>
+                          <td>${siblingValue(s, names)}</td>
                           <td>${s.confirmed ? 'yes' : html`<span class="badge pending">not yet</span>`}</td>
                           <td>${s.chosen ? 'yes' : html`<span class="hidden-value">hidden</span>`}</td>
                         </tr>

@@ -1,13 +1,22 @@
 import { html } from 'htm/preact';
 import type { Device } from '../device.js';
 import type { DeviceView } from '../device-view.js';
-import type { WriteStatus } from '../edit-log.js';
+import type { ShownStatus } from '../edit-log.js';
 import { SHORT_NAMES } from '../write-labels.js';
 import { clock } from './format.js';
 
-const STATUS_TEXT: Readonly<Record<WriteStatus, string>> = { local: 'local', relay: 'relay ✓', refused: 'refused', rebased: 'rebased', discarded: 'discarded' };
+const STATUS_TEXT: Readonly<Record<ShownStatus, string>> = {
+  local: 'local',
+  relay: 'relay ✓',
+  quorum: 'quorum ✓',
+  all: 'all ✓',
+  rejected: 'refused',
+  rebased: 'rebased',
+  discarded: 'discarded',
+  unknown: '?',
+};
 
-/** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay. */
+/** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay (the client's `writeStatus`). */
 export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
   return html`
     <section class="outbox" aria-label=${`${view.name}: outbox`}>
@@ -35,7 +44,7 @@ export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
             <li key=${row.id} data-write=${row.label}>
               <span class="label" title=${row.label}>${row.label}</span>
               <span class="chips">
-                ${row.writes.map((w) => html`<span class="chip ${w.status}" title=${`${w.collection}: ${w.status}`}>${SHORT_NAMES[w.collection] ?? w.collection} ${STATUS_TEXT[w.status]}</span>`)}
+                ${row.writes.map((w) => html`<span class="chip ${w.status}" title=${`${w.collection}: ${w.status === 'unknown' ? "no longer in the client's write history" : w.status}`}>${SHORT_NAMES[w.collection] ?? w.collection} ${STATUS_TEXT[w.status]}</span>`)}
               </span>
               <span class="time">${clock(row.at)}</span>
               ${row.note === undefined ? null : html`<span class="note">${row.note}</span>`}
