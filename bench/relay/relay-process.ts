@@ -1,5 +1,5 @@
 // A relay in a child process (the real CLI from dist/), on 127.0.0.1 port 0, with its RSS and
-// CPU time read from /proc.
+// CPU time read from /proc; bench/peers starts its relay scripts with the same child handling.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,7 @@ function unlimitedConfig(db: string): string {
   return file;
 }
 
-export function startRelay(options: RelayStartOptions): Promise<RelayChild> {
+export async function startRelay(options: RelayStartOptions): Promise<RelayChild> {
   const prof = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   const config = options.kind === 'cli' ? [] : ['--config', unlimitedConfig(options.db)];
   const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', '--db', options.db, ...config], {
@@ -74,48 +74,64 @@ export function startRelay(options: RelayStartOptions): Promise<RelayChild> {
     env: { ...process.env, CONVERGE_CURSOR_SECRET: CURSOR_SECRET },
   });
   const notable: string[] = [];
+  const port = await portFromLines<{ port?: number; msg?: string; level?: number }>(child, 'relay', (entry, line) => {
+    if ((entry.level ?? 0) >= 50 || entry.msg?.startsWith('closing session') === true) {
+      if (notable.length < 1000) notable.push(line);
+    }
+    return entry.msg?.includes('listening') === true ? entry.port : undefined;
+  });
+  const pid = child.pid!;
+  return {
+    child,
+    pid,
+    url: `ws://127.0.0.1:${port}/`,
+    notable,
+    rssKB: () => rssOf(pid),
+    hwmKB: () => hwmOf(pid),
+    cpuMs: () => cpuMsOf(pid),
+    stop: () => stopChild(child),
+  };
+}
+
+/**
+ * The port a child process announces on stdout: every line that is JSON goes to `portOf`, and
+ * the first port it returns resolves the promise (later lines still reach it). Rejects when the
+ * child exits first, or is killed after 20 s without one; `what` names it in the error.
+ */
+export function portFromLines<E>(child: ChildProcess, what: string, portOf: (entry: E, line: string) => unknown): Promise<number> {
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`relay did not start within 20 s: ${stderr}`));
+      reject(new Error(`${what} was not listening within 20 s: ${stderr}`));
     }, 20_000);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
-      reject(new Error(`relay exited with ${code} before listening: ${stderr}`));
+      reject(new Error(`${what} exited with ${code} before listening: ${stderr}`));
     };
     child.once('exit', onExit);
+    let found = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: { port?: number; msg?: string; level?: number };
+      let entry: unknown;
       try {
-        entry = JSON.parse(line) as typeof entry;
+        entry = JSON.parse(line);
       } catch {
         return;
       }
-      if ((entry.level ?? 0) >= 50 || entry.msg?.startsWith('closing session') === true) {
-        if (notable.length < 1000) notable.push(line);
-      }
-      if (entry.port !== undefined && entry.msg?.includes('listening') === true) {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        const pid = child.pid!;
-        resolve({
-          child,
-          pid,
-          url: `ws://127.0.0.1:${entry.port}/`,
-          notable,
-          rssKB: () => rssOf(pid),
-          hwmKB: () => hwmOf(pid),
-          cpuMs: () => cpuMsOf(pid),
-          stop: () => stopChild(child),
-        });
-      }
+      if (typeof entry !== 'object' || entry === null) return;
+      const port = portOf(entry as E, line);
+      if (found || typeof port !== 'number') return;
+      found = true;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve(port);
     });
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL if the child is still there after 10 s; resolves once it exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
