@@ -1,13 +1,10 @@
 /* eslint-disable import-x/no-nodejs-modules, no-restricted-imports -- a Node test fixture: it runs the relay beside the client */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CollectionDeclaration, RelayLimits } from '@converge/protocol';
-import { createRelay, MemoryStore, SqliteStore, type Relay, type RelayAuth, type RelayStore } from '@converge/sync-server';
-import { memoryConnectionPair } from '@converge/sync-server/testing';
-import { pino } from 'pino';
+import { MemoryStore, SqliteStore, type Relay, type RelayAuth } from '@converge/sync-server';
+import { memoryConnectionPair, startTestRelay, type TestRelay } from '@converge/sync-server/testing';
 import { WebSocket } from 'ws';
 import { memoryTransport } from '../sync/memory-transport.js';
 import type { Transport } from '../sync/transport.js';
@@ -44,72 +41,53 @@ export interface RelayFixture {
 
 export async function startRelayFixture(options: RelayFixtureOptions = {}): Promise<RelayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'converge-client-'));
-  const kind = options.store ?? 'sqlite';
+  const { store: kind = 'sqlite', ...relayOptions } = options;
   let generation = 0;
   const dbPath = () => join(dir, `relay-${generation}.db`);
-  let relay: Relay | undefined;
-  let server: Server | undefined;
+  let running: TestRelay | undefined;
   let port = 0;
-  const open = async (store: RelayStore) => {
-    relay = createRelay({
-      store,
-      logger: pino({ level: 'silent' }),
-      cursorSecret: 'client-test-cursor-secret',
-      ...(options.collections === undefined ? {} : { collections: options.collections }),
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.auth === undefined ? {} : { auth: options.auth }),
-      ...(options.now === undefined ? {} : { now: options.now }),
-      ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
-    });
-    server = createServer();
-    relay.attach(server);
-    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+  const open = async () => {
+    const store = kind === 'sqlite' ? new SqliteStore(dbPath()) : new MemoryStore();
+    running = await startTestRelay({ ...relayOptions, store, cursorSecret: 'client-test-cursor-secret' }, { port });
+    port = running.port;
   };
-  const newStore = (): RelayStore => (kind === 'sqlite' ? new SqliteStore(dbPath()) : new MemoryStore());
-  await open(newStore());
+  await open();
   const stop = async () => {
-    if (relay === undefined) return;
-    const [r, s] = [relay, server!];
-    relay = undefined;
-    server = undefined;
-    await r.close();
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    const stopping = running;
+    running = undefined;
+    await stopping?.close();
   };
   const fixture: RelayFixture = {
     get url() {
       return `ws://127.0.0.1:${port}/`;
     },
     get relay() {
-      if (relay === undefined) throw new Error('the relay is stopped');
-      return relay;
+      if (running === undefined) throw new Error('the relay is stopped');
+      return running.relay;
     },
     memory: memoryTransport(() => {
-      if (relay === undefined) throw new Error('relay is down');
+      if (running === undefined) throw new Error('relay is down');
       const pair = memoryConnectionPair();
-      relay.accept(pair.relayEnd);
+      running.relay.accept(pair.relayEnd);
       return pair.clientEnd;
     }),
     ws: webSocketTransport(`ws://127.0.0.1:${port}/`, WebSocket as unknown as WebSocketConstructor),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     stop,
     async start(startOptions = {}) {
-      if (relay !== undefined) return;
+      if (running !== undefined) return;
       if (startOptions.wipe === true) generation++;
       if (startOptions.restore !== undefined && kind === 'sqlite') {
-        const { copyFileSync } = await import('node:fs');
         generation++;
         copyFileSync(startOptions.restore, dbPath());
       }
-      await open(newStore());
+      await open();
     },
     async restart(restartOptions = {}) {
       await stop();
       await fixture.start(restartOptions);
     },
     async backup() {
-      const { copyFileSync } = await import('node:fs');
       const path = join(dir, `backup-${generation}-${Date.now()}.db`);
       copyFileSync(dbPath(), path);
       return path;

@@ -16,14 +16,15 @@ export interface TestRelay {
 }
 
 /**
- * A real relay on 127.0.0.1, port 0, with a silent logger and a memory store unless given; its
- * server answers `/healthz`, `/metrics` and `/` like the CLI's.
+ * A real relay on 127.0.0.1 (port 0 unless `listen.port` names one, e.g. to restart on the same
+ * port), with a silent logger and a memory store unless given; its server answers `/healthz`,
+ * `/metrics` and `/` like the CLI's.
  */
-export async function startTestRelay(options: Partial<RelayOptions> = {}): Promise<TestRelay> {
+export async function startTestRelay(options: Partial<RelayOptions> = {}, listen: { readonly port?: number } = {}): Promise<TestRelay> {
   const relay = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }), cursorSecret: 'test-cursor-secret', ...options });
   const server = createServer(relayRequestListener(relay.handleRequest));
   relay.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listen.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     relay,
