@@ -4,10 +4,9 @@
 // relays in this process (the relay CLI's createRelay over SQLite, and over MemoryStore);
 // the peers' side runs where `npm run bench -- peers` has installed them (Automerge-repo's
 // only with PEERS_SMOKE_AUTOMERGE=1).
-import { createRelay, MemoryStore, SqliteStore } from '@converge/sync-server';
+import { MemoryStore, SqliteStore } from '@converge/sync-server';
+import { startTestRelay } from '@converge/sync-server/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,24 +22,8 @@ import { expectedChecksum, type W1Workload, type W2Workload } from './workload.j
 const W1: W1Workload = { records: 50 };
 const W2: W2Workload = { updates: 20, keys: 10 };
 
-async function inProcessRelay(store: SqliteStore | MemoryStore): Promise<{ url: string; close(): Promise<void> }> {
-  const relay = createRelay({ store, cursorSecret: 'smoke-cursor-secret-0123456789', logger: silentLogger() });
-  const server = createServer();
-  relay.attach(server);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    close: async () => {
-      server.close();
-      await relay.close();
-    },
-  };
-}
-
-function silentLogger(): NonNullable<Parameters<typeof createRelay>[0]['logger']> {
-  const quiet = { level: 'silent', child: () => quiet, trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {} };
-  return quiet as unknown as NonNullable<Parameters<typeof createRelay>[0]['logger']>;
-}
+/** A relay in this process on `store` (sync-server's test relay: port 0, silent). */
+const inProcessRelay = (store: SqliteStore | MemoryStore) => startTestRelay({ store, cursorSecret: 'smoke-cursor-secret-0123456789' });
 
 /** W1 then W2 on one system, each on a fresh relay from `relay()`. */
 function smoke(driver: PeerDriver, relay: () => Promise<{ url: string; close(): Promise<void> }>, keptPerKey: number) {
