@@ -1,12 +1,12 @@
 import { dotKey, EMPTY_CONTEXT, type Dot } from '@converge/conflict';
 import { contextDotKeys, createPrng, OracleReplica, type Prng } from '@converge/conflict/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Client } from './client.js';
 import type { Version } from './replica/read-model.js';
-import { clientSet, dbName } from './testing/client-set.js';
+import { dbName, relayClientSet, type clientSet } from './testing/client-set.js';
 import { eventually } from './testing/eventually.js';
 import { createMemoryLocks } from './testing/memory-locks.js';
-import { startRelayFixture, type RelayFixture } from './testing/relay-fixture.js';
+import type { RelayFixture } from './testing/relay-fixture.js';
 
 type Payload = { readonly value: string } | { readonly deleted: true };
 
@@ -135,18 +135,11 @@ async function runSimulation(seed: number, steps: number, relay: RelayFixture, c
 }
 
 describe('seeded simulation: clients (two tabs of one database among them) and the real relay vs the causal-history oracle', () => {
-  let relay: RelayFixture | undefined;
-  const clients = clientSet(() => ({ transport: relay!.memory }));
-  afterEach(async () => {
-    await clients.closeAll();
-    await relay?.close();
-    relay = undefined;
-  });
+  const clients = relayClientSet();
 
   const seeds = process.env['CONVERGE_SIM_SEED'] !== undefined ? [Number(process.env['CONVERGE_SIM_SEED'])] : [1, 2, 3, Date.now() % 100_000];
   it.each(seeds)('seed %i: disconnects, stale reads, deletes, reloads and relay restarts; agrees with the oracle at every step and converges', async (seed) => {
     console.log(`client simulation seed ${seed} (replay: CONVERGE_SIM_SEED=${seed} npx vitest run packages/client/src/simulation.test.ts)`);
-    relay = await startRelayFixture();
-    await runSimulation(seed, 80, relay, clients);
+    await runSimulation(seed, 80, await clients.startRelay(), clients);
   });
 });

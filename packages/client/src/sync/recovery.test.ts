@@ -1,24 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryDatabase, createMemoryStorage } from '../storage/memory-storage.js';
-import { clientSet, dbName } from '../testing/client-set.js';
+import { dbName, relayClientSet } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
-import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
 import type { Transport } from './transport.js';
 
-let relay: RelayFixture | undefined;
-const clients = clientSet(() => ({ transport: relay!.memory }));
-afterEach(async () => {
-  await clients.closeAll();
-  await relay?.close();
-  relay = undefined;
-});
+const clients = relayClientSet();
 
 const dotsOf = async (client: Awaited<ReturnType<typeof clients.open>>, key: string) =>
   (await client.collection('notes').inspect(key)).siblings.map((s) => s.dot);
 
 describe('identity loss', () => {
   it('restored profile: a database restored from an old copy gets a new replica id; no write is lost and no dot of the old id is reused', async () => {
-    relay = await startRelayFixture();
+    await clients.startRelay();
     const db = new MemoryDatabase(dbName('profile'));
     const before = await clients.open(db.name, { storage: createMemoryStorage(db) });
     await before.collection('notes').put('k1', 'v1', { ack: 'relay' });
@@ -51,7 +44,7 @@ describe('identity loss', () => {
   });
 
   it('replica_reset from the relay (a reused dot, write numbers equal): a new replica id, the pending write re-applied under it', async () => {
-    relay = await startRelayFixture();
+    await clients.startRelay();
     const db = new MemoryDatabase(dbName('twin'));
     const first = await clients.open(db.name, { storage: createMemoryStorage(db) });
     await first.whenSynced({ timeoutMs: 5000 });
@@ -75,7 +68,7 @@ describe('identity loss', () => {
 
 describe('counter floors', () => {
   it('delete, evict, re-create: the counter floor is kept, so the old tombstone never hides the new value', async () => {
-    relay = await startRelayFixture();
+    await clients.startRelay();
     const a = await clients.open(dbName('a'));
     const b = await clients.open(dbName('b'));
     await a.collection('notes').put('k', 'first', { ack: 'relay' });
@@ -89,7 +82,7 @@ describe('counter floors', () => {
   });
 
   it('evict refuses a key with pending writes', async () => {
-    relay = await startRelayFixture();
+    await clients.startRelay();
     const a = await clients.open(dbName('a'), { transport: undefined });
     await a.collection('notes').put('k', 1);
     await expect(a.collection('notes').evict('k')).rejects.toMatchObject({ code: 'bad_message' });
@@ -98,7 +91,7 @@ describe('counter floors', () => {
 
 describe('relay data loss', () => {
   it('a wiped relay (new lineage): clients catch up from 0 and re-push their states, so the relay regains them', async () => {
-    relay = await startRelayFixture({ store: 'memory' });
+    const relay = await clients.startRelay({ store: 'memory' });
     const a = await clients.open(dbName('a'));
     await a.collection('notes').put('k', 'kept by a', { ack: 'relay' });
     await relay.restart({ wipe: true });
@@ -107,7 +100,7 @@ describe('relay data loss', () => {
   });
 
   it('a relay restored from an older backup (cursor beyond its head): the lost writes come back from the client', async () => {
-    relay = await startRelayFixture();
+    const relay = await clients.startRelay();
     const a = await clients.open(dbName('a'));
     await a.collection('notes').put('k1', 1, { ack: 'relay' });
     await relay.stop();
@@ -128,7 +121,7 @@ describe('relay data loss', () => {
 
 describe('clock', () => {
   it('clock_skew: the write is written again as a new write with the corrected clock; its promise resolves and nothing is lost', async () => {
-    relay = await startRelayFixture({ limits: { maxClockSkewMs: 2000 } });
+    await clients.startRelay({ limits: { maxClockSkewMs: 2000 } });
     let skew = 0;
     const a = await clients.open(dbName('a'), { now: () => Date.now() + skew });
     await a.whenSynced({ timeoutMs: 5000 });
@@ -146,7 +139,7 @@ describe('clock', () => {
 
 describe('connection', () => {
   it('a connection that stops answering is detected by the heartbeat and replaced', async () => {
-    relay = await startRelayFixture({ limits: { heartbeatMs: 100 } });
+    const relay = await clients.startRelay({ limits: { heartbeatMs: 100 } });
     let opens = 0;
     let frozen: { value: boolean } | undefined;
     const inner = relay.memory;
@@ -169,7 +162,7 @@ describe('connection', () => {
   });
 
   it('rate_limited: the client backs off and pushes smaller batches until everything is in', async () => {
-    relay = await startRelayFixture({ rateLimit: { changesPerSecond: 40, burst: 20 } });
+    await clients.startRelay({ rateLimit: { changesPerSecond: 40, burst: 20 } });
     const name = dbName('a');
     const offline = await clients.open(name, { transport: undefined });
     await offline.batch((b) => {

@@ -3,7 +3,7 @@ import type { Cursor } from '@converge/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '../client.js';
 import type { Transport } from './transport.js';
-import { clientSet, dbName } from '../testing/client-set.js';
+import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
 import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
 
@@ -275,16 +275,10 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
 });
 
 describe('refusals and limits (real relay)', () => {
-  let relay: RelayFixture | undefined;
-  const clients = clientSet(() => ({ transport: relay!.memory }));
-  afterEach(async () => {
-    await clients.closeAll();
-    await relay?.close();
-    relay = undefined;
-  });
+  const clients = relayClientSet();
 
   it('a write the relay refuses for good leaves the outbox for rejected(), never blocks the writes behind it, and can be retried or discarded', async () => {
-    relay = await startRelayFixture({
+    await clients.startRelay({
       auth: {
         anonymous: false,
         authenticate: async () => ({ id: 'user' }),
@@ -316,7 +310,7 @@ describe('refusals and limits (real relay)', () => {
   });
 
   it("a value over the relay's advertised limit is refused at put (the last welcome's limit, persisted; 1 MiB before first contact)", async () => {
-    relay = await startRelayFixture({ limits: { maxValueBytes: 1000 } });
+    await clients.startRelay({ limits: { maxValueBytes: 1000 } });
     const name = dbName('limits');
     const offline = await clients.open(name, { transport: undefined });
     await expect(offline.collection('notes').put('huge', 'x'.repeat(1024 * 1024 + 10))).rejects.toMatchObject({ code: 'payload_too_large' });
@@ -332,7 +326,7 @@ describe('refusals and limits (real relay)', () => {
   });
 
   it("a write that would make the key's merged state exceed the relay's maxStateBytes is refused at the call, before it enters the outbox", async () => {
-    relay = await startRelayFixture({
+    await clients.startRelay({
       limits: { maxValueBytes: 5000, maxStateBytes: 2000 },
       collections: { carts: { mode: 'multi-leader', strategy: 'cart' } },
     });
@@ -362,7 +356,7 @@ describe('refusals and limits (real relay)', () => {
   });
 
   it('createClient({ paused: true }) opens no socket until resume()', async () => {
-    const fixture = (relay = await startRelayFixture());
+    const fixture = await clients.startRelay();
     let opened = 0;
     const counting: Transport = { open: (handlers) => (opened++, fixture.memory.open(handlers)) };
     const a = await clients.open(dbName('paused'), { transport: counting, paused: true });
@@ -376,7 +370,7 @@ describe('refusals and limits (real relay)', () => {
   });
 
   it('a collection declared differently from the relay is a typed error at connect, with no reconnect loop', async () => {
-    relay = await startRelayFixture({ collections: COLLECTIONS });
+    await clients.startRelay({ collections: COLLECTIONS });
     const a = await clients.open(dbName('a'), { collections: { carts: { strategy: 'siblings' } } });
     await eventually(() => expect(a.status.get().error).toBeInstanceOf(ConvergeError));
     expect(a.status.get().error).toMatchObject({ code: 'bad_message' });
@@ -386,7 +380,7 @@ describe('refusals and limits (real relay)', () => {
   });
 
   it('unauthorized: the auth function is asked for a fresh token once, then the client connects', async () => {
-    relay = await startRelayFixture({
+    await clients.startRelay({
       auth: { anonymous: false, authenticate: async (token) => (token === 'fresh' ? { id: 'u' } : undefined), authorize: () => true },
     });
     const asked: boolean[] = [];
@@ -401,7 +395,7 @@ describe('refusals and limits (real relay)', () => {
   });
 
   it('unauthorized with no valid token: the error is in status and the client retries with backoff, not in a loop', async () => {
-    relay = await startRelayFixture({ auth: { anonymous: false, authenticate: async () => undefined, authorize: () => true } });
+    await clients.startRelay({ auth: { anonymous: false, authenticate: async () => undefined, authorize: () => true } });
     let asked = 0;
     const a = await clients.open(dbName('a'), {
       auth: () => {

@@ -1,7 +1,9 @@
+import { afterEach } from 'vitest';
 import { createClient, type Client } from '../client.js';
 import type { ClientOptions } from '../client-types.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import type { Transport } from '../sync/transport.js';
+import { startRelayFixture, type RelayFixture, type RelayFixtureOptions } from './relay-fixture.js';
 
 let databases = 0;
 
@@ -24,6 +26,28 @@ export function clientSet(defaults: () => Partial<ClientOptions> & { readonly tr
     },
     async closeAll(): Promise<void> {
       for (const client of open.splice(0)) await client.close();
+    },
+  };
+}
+
+/**
+ * `clientSet` with a relay per test: `startRelay` starts a relay fixture, clients connect to it
+ * in memory, and after each test the clients and then the relay are closed (call it at the top
+ * of a file or of a describe).
+ */
+export function relayClientSet() {
+  let relay: RelayFixture | undefined;
+  const clients = clientSet(() => ({ transport: relay!.memory }));
+  afterEach(async () => {
+    await clients.closeAll();
+    await relay?.close();
+    relay = undefined;
+  });
+  return {
+    ...clients,
+    async startRelay(options?: RelayFixtureOptions): Promise<RelayFixture> {
+      relay = await startRelayFixture(options);
+      return relay;
     },
   };
 }
