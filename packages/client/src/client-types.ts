@@ -1,10 +1,10 @@
-import type { ConvergeError, Dot, ErrorCode } from '@converge/conflict';
+import type { ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
 import type { CollectionOptions } from './collection-spec.js';
 import type { WriteReceipt } from './collection.js';
 import type { StorageChoice } from './open-storage.js';
 import type { CrdtOp } from './replica/apply-write.js';
-import type { Conflict, Version } from './replica/read-model.js';
+import type { Version } from './replica/read-model.js';
 import type { BackoffOptions } from './sync/backoff.js';
 import type { Transport } from './sync/transport.js';
 import type { WebSocketConstructor } from './sync/websocket-transport.js';
@@ -35,45 +35,6 @@ export interface ClientOptions {
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
   readonly random?: () => number;
-}
-
-/** A write that removed LWW values the app was never shown. */
-export interface ConflictEvent {
-  readonly collection: string;
-  readonly key: string;
-  readonly writeId: string;
-  readonly discarded: readonly Conflict<unknown>[];
-}
-
-/** A write the relay refused for good; it is in `client.rejected()` until retried or discarded. */
-export interface RejectedEvent {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly code: ErrorCode;
-  readonly message: string;
-  /**
-   * The collection's `onReject` returned a value: it is written as a new write over the
-   * current state (its own `written` event follows), and the refusal is not kept in `rejected()`.
-   */
-  readonly rebased: boolean;
-}
-
-/** A write committed locally: its dot and its version (what it was derived from, plus its dot). */
-export interface WrittenEvent {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly dot: Dot;
-  readonly version: Version;
-}
-
-export interface ClientEvents extends Record<string, unknown> {
-  written: WrittenEvent;
-  conflict: ConflictEvent;
-  rejected: RejectedEvent;
-  storageFailure: ConvergeError;
-  acked: { readonly writeIds: readonly string[]; readonly level: AckLevel };
 }
 
 /** A pending write, as `client.outbox()` lists it. */

@@ -24,7 +24,8 @@ import type { ErrorInfo, TabMessage } from './tabs/tab-messages.js';
 import { decodeAppValue } from './values.js';
 import { rebaseRequest } from './rebase.js';
 import { pendingWriteOf, rejectedWriteOf } from './write-views.js';
-import type { BatchWriter, ClientEvents, ClientOptions, PendingWrite, RejectedEvent, RejectedWrite } from './client-types.js';
+import type { ClientEvents, RejectedEvent } from './client-events.js';
+import type { BatchWriter, ClientOptions, PendingWrite, RejectedWrite } from './client-types.js';
 import { Watchers, type WatchEvent, type WatchTarget } from './watchers.js';
 
 const errorInfo = (error: ConvergeError | undefined): ErrorInfo | undefined => (error === undefined ? undefined : { code: error.code, message: error.message });

@@ -7,17 +7,8 @@ export { ConvergeError, AckTimeoutError } from '@converge/conflict';
 export type { ErrorCode, Hlc, Dot, ReplicaId } from '@converge/conflict';
 
 export { createClient, Client } from './client.js';
-export type {
-  ClientOptions,
-  ClientEvents,
-  WrittenEvent,
-  ConflictEvent,
-  RejectedEvent,
-  PendingWrite,
-  RejectedWrite,
-  BatchWriter,
-  BatchCollection,
-} from './client-types.js';
+export type { ClientOptions, PendingWrite, RejectedWrite, BatchWriter, BatchCollection } from './client-types.js';
+export type { ClientEvents, WrittenEvent, ConflictEvent, RejectedEvent } from './client-events.js';
 export { Collection } from './collection.js';
 export type { WriteOptions, WriteReceipt, ScanOptions } from './collection.js';
 export { merge } from './collection-spec.js';

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
-import type { RejectedEvent } from '../client-types.js';
+import type { RejectedEvent } from '../client-events.js';
 import type { ConnectionState } from '../sync/sync-host.js';
 
 /** An error as it crosses between tabs. */
