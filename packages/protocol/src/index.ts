@@ -69,7 +69,6 @@ export type { WireValue, WireState, CrdtValueJson } from './wire-state.js';
 export { stateToJson, stateFromJson, storedStateText, parseStoredState } from './state-json.js';
 export { ChangesFrameBuilder, changesFrameText } from './changes-frame-text.js';
 export type { ChangesEnvelope, StoredChange, FrameText } from './changes-frame-text.js';
-export { adoptOrMerge } from '@converge/conflict';
 
 export { jsonShapeProblem } from './json-shape.js';
 export type { JsonValue, ShapeProblem } from './json-shape.js';
