@@ -23,24 +23,35 @@ export function sameState(a: WireState, b: WireState): boolean {
 }
 
 /**
- * Reads the records of `keys` in one go (parallel requests in one transaction); a key without a
- * record gets a fresh one carrying the key's counter floor.
+ * The stored records of `keys`, in order (undefined where none), and `floor(i)`: the counter
+ * floor of `keys[i]` when it has no record (0: none). One round of parallel reads in the
+ * transaction, and a second one only for a collection that ever evicted a key.
  */
+export async function findRecords(
+  tx: StorageReader,
+  collection: string,
+  keys: readonly string[],
+): Promise<{ readonly found: readonly (DocRecord | undefined)[]; floor(i: number): number }> {
+  const [found, anyFloor] = await Promise.all([tx.getDocs(collection, keys), tx.getMeta<number>(floorsKey(collection))]);
+  // Floors are only ever written at eviction, which marks the collection: most have none to read.
+  const floors =
+    anyFloor === undefined
+      ? undefined
+      : await Promise.all(keys.map((key, i) => (found[i] === undefined ? tx.getMeta<number>(floorKey(collection, key)) : undefined)));
+  return { found, floor: (i) => floors?.[i] ?? 0 };
+}
+
+/** The record of a key this replica did not hold: `state` at `seq`, carrying the key's counter floor (if any). */
+export function newRecord(collection: string, key: string, state: WireState, seq: number, floor: number): DocRecord {
+  return floor > 0 ? { collection, key, state, seq, floor } : { collection, key, state, seq };
+}
+
+/** The records of `keys` by key; a key without a record gets a fresh, empty one carrying its counter floor. */
 export async function loadRecords(tx: StorageReader, collection: string, keys: readonly string[]): Promise<Map<string, DocRecord>> {
   const unique = [...new Set(keys)];
-  const [found, anyFloor] = await Promise.all([tx.getDocs(collection, unique), tx.getMeta<number>(floorsKey(collection))]);
-  const missing = unique.filter((_, i) => found[i] === undefined);
-  // Floors are only ever written at eviction, which marks the collection: most have none to read.
-  const floors = anyFloor === undefined ? [] : await Promise.all(missing.map((key) => tx.getMeta<number>(floorKey(collection, key))));
+  const { found, floor } = await findRecords(tx, collection, unique);
   const out = new Map<string, DocRecord>();
-  unique.forEach((key, i) => {
-    const record = found[i];
-    if (record !== undefined) out.set(key, record);
-  });
-  missing.forEach((key, i) => {
-    const floor = floors[i] ?? 0;
-    out.set(key, floor > 0 ? { collection, key, state: emptyDocState(), seq: 0, floor } : { collection, key, state: emptyDocState(), seq: 0 });
-  });
+  unique.forEach((key, i) => out.set(key, found[i] ?? newRecord(collection, key, emptyDocState(), 0, floor(i))));
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { mergeDocStates, type Dot } from '@converge/conflict';
 import type { Cursor, WireState } from '@converge/protocol';
-import { floorKey, floorsKey, type DocRecord, type ReplicaRecord, type StorageWriter } from '../storage/storage-adapter.js';
-import { sameState, type DocChange } from './doc-records.js';
+import type { DocRecord, ReplicaRecord, StorageWriter } from '../storage/storage-adapter.js';
+import { findRecords, newRecord, sameState, type DocChange } from './doc-records.js';
 
 export interface RemoteDoc {
   readonly key: string;
@@ -28,18 +28,11 @@ export async function applyRemoteDocs(
   docs: readonly RemoteDoc[],
   cursor: { readonly key: string; readonly value: Cursor } | undefined,
 ): Promise<RemoteApplied> {
-  const [found, anyFloor] = await Promise.all([
-    tx.getDocs(
-      collection,
-      docs.map((d) => d.key),
-    ),
-    tx.getMeta<number>(floorsKey(collection)),
-  ]);
-  // Floors are only ever written at eviction, which marks the collection: most have none to read.
-  const floors =
-    anyFloor === undefined
-      ? undefined
-      : await Promise.all(docs.map((d, i) => (found[i] === undefined ? tx.getMeta<number>(floorKey(collection, d.key)) : undefined)));
+  const { found, floor } = await findRecords(
+    tx,
+    collection,
+    docs.map((d) => d.key),
+  );
   let own: Set<string> | undefined;
   /** Records written earlier in this frame (a frame may name a key twice). */
   let written: Map<string, DocRecord> | undefined;
@@ -50,8 +43,7 @@ export async function applyRemoteDocs(
     const record = written?.get(doc.key) ?? found[i];
     let next: DocRecord;
     if (record === undefined) {
-      const floor = floors?.[i] ?? 0;
-      next = floor > 0 ? { collection, key: doc.key, state: doc.state, seq: doc.seq, floor } : { collection, key: doc.key, state: doc.state, seq: doc.seq };
+      next = newRecord(collection, doc.key, doc.state, doc.seq, floor(i));
     } else {
       const merged = mergeDocStates(record.state, doc.state);
       for (const anomaly of merged.anomalies) if ((own ??= new Set([rep.id, ...rep.retired])).has(anomaly.dot[0])) reused.push(anomaly.dot);
