@@ -19,7 +19,7 @@ export function decodeAppValue(slot: WireValue): unknown {
 }
 
 /** The encoded size the relay compares with `maxValueBytes`. */
-export function slotBytes(slot: WireValue): number {
+function slotBytes(slot: WireValue): number {
   return utf8ByteLength(JSON.stringify(slot));
 }
 

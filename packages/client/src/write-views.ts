@@ -22,7 +22,7 @@ export function pendingWriteOf(e: OutboxEntry): PendingWrite {
 }
 
 /** A refused write written again as a new write over the current state. */
-export function retryRequest(r: RejectedRecord, ack: AckLevel): WriteRequest {
+function retryRequest(r: RejectedRecord, ack: AckLevel): WriteRequest {
   const base = { collection: r.collection, key: r.key, ack };
   const write = r.write;
   if (write.kind === 'op') return { ...base, kind: 'op', op: write.op };

@@ -9,7 +9,7 @@ import { ConvergeError } from '@converge/conflict';
  * A lock whose process is gone (a relay killed with SIGKILL) is stale and ignored. `backup`
  * takes no lock: SQLite's online backup runs beside a live relay.
  */
-export function lockPath(db: string): string {
+function lockPath(db: string): string {
   return `${db}.lock`;
 }
 

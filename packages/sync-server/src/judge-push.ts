@@ -20,7 +20,7 @@ import { parseStored, serializeState } from './stored-state.js';
 import type { StoreTx, StoredDoc } from './store/relay-store.js';
 
 /** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
-export const SIBLING_WARNING = 25;
+const SIBLING_WARNING = 25;
 
 /** A push as a session hands it over: the changes of one `push` frame and who sent them. */
 export interface Push {

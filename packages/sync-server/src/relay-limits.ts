@@ -5,7 +5,7 @@ import type { RelayLimits } from '@converge/protocol';
 export const FRAME_ENVELOPE_BYTES = 1024;
 
 /** Room a frame needs around one key's state (its key, seq and the frame's envelope): at most 8 KiB, at most a quarter of the frame. */
-export function stateRoom(maxFrameBytes: number): number {
+function stateRoom(maxFrameBytes: number): number {
   return Math.min(8 * 1024, Math.floor(maxFrameBytes / 4));
 }
 

@@ -30,7 +30,7 @@ import { rewriteEntries } from './rewrite.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
 
 /** Before the first `welcome`, values up to 1 MiB are accepted locally. */
-export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 export function newReplicaId(): ReplicaId {
   return replicaIdFromBytes(globalThis.crypto.getRandomValues(new Uint8Array(12)));

@@ -3,7 +3,7 @@ import { META, RECENT_WRITES, type StorageReader, type StorageWriter, type Write
 const ORDER: readonly WriteStatus['status'][] = ['local', 'relay', 'quorum', 'all'];
 
 /** True when `next` is a step forward from `current` (`rejected` ends a write that no relay accepted). */
-export function movesForward(current: WriteStatus['status'], next: WriteStatus['status']): boolean {
+function movesForward(current: WriteStatus['status'], next: WriteStatus['status']): boolean {
   if (current === 'rejected') return false;
   if (next === 'rejected') return current === 'local';
   return ORDER.indexOf(next) > ORDER.indexOf(current);

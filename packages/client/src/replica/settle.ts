@@ -5,7 +5,7 @@ import { docId, entryDot, rebuild, sameState, type DocChange } from './doc-recor
 import { recordSettled } from './recent-writes.js';
 
 /** What a refusal means for the write: dropped for good, written again, or kept queued. */
-export type RefusalKind = 'terminal' | 'clock' | 'identity' | 'retry';
+type RefusalKind = 'terminal' | 'clock' | 'identity' | 'retry';
 
 const KINDS: Partial<Record<ErrorCode, RefusalKind>> = {
   forbidden: 'terminal',
@@ -17,7 +17,7 @@ const KINDS: Partial<Record<ErrorCode, RefusalKind>> = {
   replica_reset: 'identity',
 };
 
-export function refusalKind(code: ErrorCode): RefusalKind {
+function refusalKind(code: ErrorCode): RefusalKind {
   return KINDS[code] ?? 'retry';
 }
 

@@ -7,7 +7,7 @@ import { newLineage } from './lineage.js';
 /** `PRAGMA user_version` of the schema below. */
 export const SCHEMA_VERSION = 2;
 /** WAL size, in pages, at which a commit also checkpoints the WAL into the database file. */
-export const WAL_CHECKPOINT_PAGES = 10_000;
+const WAL_CHECKPOINT_PAGES = 10_000;
 /** `PRAGMA application_id`: 'Cnvg', marks the file as a Converge relay database. */
 export const APPLICATION_ID = 0x436e7667;
 
