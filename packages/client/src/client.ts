@@ -256,10 +256,7 @@ export class Client implements ClientCore {
         }
         return;
       case 'acked':
-        this.waiters.acked(message.writeIds, message.level);
-        this.events.emit('acked', { writeIds: message.writeIds, level: message.level });
-        this.noteLeft(message.writeIds);
-        void this.refreshPending();
+        this.acked(message.writeIds, message.level);
         return;
       case 'rejected':
         for (const w of message.writes) {
@@ -305,6 +302,14 @@ export class Client implements ClientCore {
   private postStatus(): void {
     const s = this.status.get();
     this.tabs.post({ type: 'status', connection: s.connection, positions: s.positions, error: errorInfo(s.error) });
+  }
+
+  /** The relay holds these writes at `level` (heard on this tab's connection or from the leader tab). */
+  private acked(writeIds: readonly string[], level: AckLevel): void {
+    this.waiters.acked(writeIds, level);
+    this.events.emit('acked', { writeIds, level });
+    this.noteLeft(writeIds);
+    void this.refreshPending();
   }
 
   /** Writes that left the outbox, for the next call of the outbox listeners. */
@@ -373,11 +378,8 @@ export class Client implements ClientCore {
       },
       committed: (changes) => this.committed(changes, false),
       acked: (writeIds, level: RelayAckLevel) => {
-        this.waiters.acked(writeIds, level);
-        this.events.emit('acked', { writeIds, level });
+        this.acked(writeIds, level);
         this.tabs.post({ type: 'acked', writeIds, level });
-        this.noteLeft(writeIds);
-        void this.refreshPending();
       },
       rejected: (records) => {
         const events = records.map((record) => this.noteRejected(record));
