@@ -312,12 +312,12 @@ export class SyncSession {
     if (this.phase !== 'open' || this.inFlight !== undefined || this.retryTimer !== undefined) return;
     let changes: PlannedChange[];
     let resync = false;
+    const perPush = Math.min(this.limits.maxChangesPerFrame, this.options.maxChangesPerPush);
     if (this.resyncQueue.length > 0) {
       changes = this.resyncQueue;
       resync = true;
     } else {
-      const limit = Math.min(this.limits.maxChangesPerFrame, this.options.maxChangesPerPush);
-      const entries = (await this.host.replica.storage.read((tx) => tx.listOutbox({ limit }))) as Entry[];
+      const entries = (await this.host.replica.storage.read((tx) => tx.listOutbox({ limit: perPush }))) as Entry[];
       if (this.phase !== 'open' || this.inFlight !== undefined) return;
       if (entries.some((e) => e.replica !== this.helloId)) {
         // Another tab gave the replica a new id: this connection speaks for the old one.
@@ -333,7 +333,7 @@ export class SyncSession {
       return;
     }
     const id = `p${++this.pushes}`;
-    const planned = planPush(changes, { ...this.limits, maxChangesPerFrame: Math.min(this.limits.maxChangesPerFrame, this.options.maxChangesPerPush) }, id);
+    const planned = planPush(changes, { ...this.limits, maxChangesPerFrame: perPush }, id);
     if ('tooLarge' in planned) {
       if (resync) {
         this.resyncQueue = this.resyncQueue.filter((c) => c !== planned.tooLarge);
