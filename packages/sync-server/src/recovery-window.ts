@@ -15,7 +15,7 @@ export function recoveryWindowEnd(store: RelayStore): number {
  * Returns when the window now closes.
  */
 export function extendRecoveryWindow(store: RelayStore, until: number): number {
-  const end = Math.max(recoveryWindowEnd(store), until);
-  if (end !== recoveryWindowEnd(store)) store.setMeta(RECOVERY_META, String(end));
-  return end;
+  const current = recoveryWindowEnd(store);
+  if (until > current) store.setMeta(RECOVERY_META, String(until));
+  return Math.max(current, until);
 }

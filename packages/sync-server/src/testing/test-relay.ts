@@ -21,7 +21,7 @@ export interface TestRelay {
  * `/metrics` and `/` like the CLI's.
  */
 export async function startTestRelay(options: Partial<RelayOptions> = {}, listen: { readonly port?: number } = {}): Promise<TestRelay> {
-  const relay = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }), cursorSecret: 'test-cursor-secret', ...options });
+  const relay = createRelay({ logger: pino({ level: 'silent' }), cursorSecret: 'test-cursor-secret', ...options, store: options.store ?? new MemoryStore() });
   const server = createServer(relayRequestListener(relay.handleRequest));
   relay.attach(server);
   await new Promise<void>((resolve) => server.listen(listen.port ?? 0, '127.0.0.1', resolve));
