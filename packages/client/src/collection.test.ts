@@ -37,6 +37,7 @@ describe.each(['memory', 'indexeddb'] as const)('collections, local (%s storage)
     expect(got).toMatchObject({ key: 'n-1', conflicts: [], pending: true, confirmed: false });
     expect((await notes.scan({ prefix: 'n-' })).map((d) => d.key)).toEqual(['n-1', 'n-2']);
     expect((await notes.scan({ limit: 1 })).map((d) => d.key)).toEqual(['m-1']);
+    expect(await notes.scan({ limit: 0 })).toEqual([]);
     await notes.delete('n-1');
     expect(await notes.get('n-1')).toBeUndefined();
     expect((await notes.scan()).map((d) => d.key)).toEqual(['m-1', 'n-2']);

@@ -129,6 +129,7 @@ export class Collection<T = unknown> {
   async scan(options: ScanOptions = {}): Promise<Doc<T>[]> {
     const limit = options.limit ?? Infinity;
     const out: Doc<T>[] = [];
+    if (limit <= 0) return out;
     let after: string | undefined;
     for (;;) {
       const page = await this.core.replica.storage.read((tx) =>
