@@ -50,34 +50,6 @@ export function encodeClientFrame(frame: ClientFrame): string {
   return JSON.stringify(frame.type === 'push' ? pushToJson(frame) : frame);
 }
 
-function decodeBody(type: FrameType, json: JsonObject, maxItems: number): Result<Frame> {
-  switch (type) {
-    case 'hello':
-      return decodeHello(json, maxItems);
-    case 'welcome':
-      return decodeWelcome(json, maxItems);
-    case 'subscribe':
-      return decodeSubscribe(json, maxItems);
-    case 'push':
-      return decodePush(json, maxItems);
-    case 'ack':
-      return decodeAck(json, maxItems);
-    case 'read':
-      return decodeRead(json, maxItems);
-    case 'read-result':
-      return decodeReadResult(json, maxItems);
-    case 'changes':
-      return decodeChanges(json, maxItems);
-    case 'credit':
-      return decodeCredit(json);
-    case 'ping':
-    case 'pong':
-      return decodeHeartbeat(type, json);
-    case 'error':
-      return decodeError(json);
-  }
-}
-
 /**
  * The body decoders of the frames a relay sends, alone: `decodeRelayFrame` refuses every other
  * type before it decodes a body, so a client's bundle keeps none of the client frames' decoders.
@@ -99,6 +71,24 @@ function decodeRelayBody(type: FrameType, json: JsonObject, maxItems: number): R
       return decodeError(json);
     default:
       return fail('frame.type', `'${type}' is not a frame a relay sends`);
+  }
+}
+
+/** The body decoder of every frame: the frames only a client sends here, the others `decodeRelayBody`'s. */
+function decodeBody(type: FrameType, json: JsonObject, maxItems: number): Result<Frame> {
+  switch (type) {
+    case 'hello':
+      return decodeHello(json, maxItems);
+    case 'subscribe':
+      return decodeSubscribe(json, maxItems);
+    case 'push':
+      return decodePush(json, maxItems);
+    case 'read':
+      return decodeRead(json, maxItems);
+    case 'credit':
+      return decodeCredit(json);
+    default:
+      return decodeRelayBody(type, json, maxItems);
   }
 }
 
