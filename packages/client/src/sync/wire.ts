@@ -12,7 +12,10 @@ export const CLIENT_PROTOCOL = PROTOCOL_VERSION;
 
 export interface Received {
   readonly frame: RelayFrame;
-  /** The frame's size in UTF-8 bytes (what a catch-up frame used of the subscription's credit). */
+  /**
+   * A catch-up frame's size in UTF-8 bytes: what it used of the subscription's credit. Only
+   * catch-up frames are measured (other frames carry their text length; nothing counts it).
+   */
   readonly bytes: number;
 }
 
