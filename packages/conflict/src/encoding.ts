@@ -1,7 +1,7 @@
 import type { CausalContext } from './causal-context.js';
 import type { DocState } from './doc-state.js';
 import { fail, ok, type Result } from './errors.js';
-import { decodeIndexedEntry } from './indexed-state.js';
+import { decodeIndexedEntry, isPlainObject } from './indexed-state.js';
 import { checkDecodedDocState, validateContext, type ValidateOptions } from './validate.js';
 
 /**
@@ -47,12 +47,6 @@ export function encodeContext(ctx: CausalContext): ContextJson {
   const v: Record<string, number> = {};
   for (const [replica, counter] of sortedEntries(ctx.vv)) v[replica] = counter;
   return ctx.cloud.length === 0 ? { v } : { v, d: ctx.cloud };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function rawContext(json: unknown, path: string): Result<{ vv: Map<unknown, unknown>; cloud: unknown }> {

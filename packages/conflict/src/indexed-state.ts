@@ -69,7 +69,8 @@ export type IndexedPaths = readonly [vector: string, cloud: string, siblings: st
 const FLAT_PAIRS = 'must be a flat array of [replica index, counter] pairs';
 const EMPTY: readonly unknown[] = Object.freeze([]);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** An object a JSON parser could have made: no array, no prototype but `Object.prototype` or none. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
