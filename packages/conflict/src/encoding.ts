@@ -1,7 +1,7 @@
 import type { CausalContext } from './causal-context.js';
 import type { DocState } from './doc-state.js';
 import { fail, ok, type Result } from './errors.js';
-import { decodeIndexedEntry, isPlainObject } from './indexed-state.js';
+import { decodeIndexedEntry, indexedSiblings, isPlainObject } from './indexed-state.js';
 import { checkDecodedDocState, validateContext, type ValidateOptions } from './validate.js';
 
 /**
@@ -126,13 +126,7 @@ export function encodeDocStateBatch<T>(states: readonly DocState<T>[], encodeVal
     else for (const [replica, counter] of sortedEntries(context.vv)) vector.push(ref(replica), counter);
     const cloud: number[] = [];
     for (const dot of context.cloud) cloud.push(ref(dot[0]), dot[1]);
-    const encoded = new Array<unknown[]>(siblings.length);
-    for (let i = 0; i < siblings.length; i++) {
-      const x = siblings[i]!;
-      encoded[i] =
-        x.deleted === true ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical] : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)];
-    }
-    s[k] = [vector, cloud, encoded];
+    s[k] = [vector, cloud, indexedSiblings(siblings, ref, encodeValue)];
   }
   return { r: ids, s };
 }

@@ -54,13 +54,22 @@ export function encodeIndexedState<T>(
   }
   const d: number[] = [];
   for (const dot of context.cloud) d.push(ref(dot[0]), dot[1]);
+  const s = indexedSiblings(siblings, ref, encodeValue);
+  return d.length === 0 ? { r, v, s } : { r, v, d, s };
+}
+
+/**
+ * Siblings as the indexed forms write them (here and in conflict's batch form):
+ * `[replica index, counter, wall, logical, value]`, a tombstone without its value.
+ */
+export function indexedSiblings<T>(siblings: readonly Sibling<T>[], ref: (replica: ReplicaId) => number, encodeValue: (value: T) => unknown): unknown[][] {
   const s = new Array<unknown[]>(siblings.length);
   for (let i = 0; i < siblings.length; i++) {
     const x = siblings[i]!;
     s[i] =
       x.deleted === true ? [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical] : [ref(x.dot[0]), x.dot[1], x.hlc.wall, x.hlc.logical, encodeValue(x.value)];
   }
-  return d.length === 0 ? { r, v, s } : { r, v, d, s };
+  return s;
 }
 
 /** Paths of the wire fields, for a broken compact form: vector, cloud, siblings. */
