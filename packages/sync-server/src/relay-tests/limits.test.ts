@@ -30,6 +30,31 @@ describe('every limit triggers its code', () => {
     expect((await a.closed).code).toBe(1009);
   });
 
+  it('frames sent while hello is being authenticated are bounded: past the bound, rate_limited and closed', async () => {
+    let letIn: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (letIn = resolve));
+    await harness.start({
+      auth: {
+        anonymous: false,
+        authenticate: async () => {
+          await slow;
+          return { id: 'u1' };
+        },
+        authorize: () => true,
+      },
+    });
+    const a = await client('replicaA', { token: 't' });
+    // A client that does not wait for welcome may pipeline a few frames; a flood is refused.
+    for (let t = 1; t <= 1000; t++) a.send({ type: 'ping', t });
+    expect(await a.next('error')).toMatchObject({ code: 'rate_limited' });
+    expect((await a.closed).code).toBe(1008);
+    letIn();
+    const b = await client('replicaB', { token: 't' });
+    for (let t = 1; t <= 5; t++) b.send({ type: 'ping', t });
+    await b.next('welcome');
+    await b.next('pong', (f) => f.t === 5);
+  });
+
   it('more changes in a frame than maxChangesPerFrame: payload_too_large', async () => {
     await harness.start({ limits: { maxChangesPerFrame: 3 } });
     const a = await client('replicaA');

@@ -26,12 +26,17 @@ export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy:
 
 const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
 
+/** Frames a client may send before `welcome` (pipelined behind `hello`) that wait for it; more is a flood. */
+const EARLY_FRAMES = 32;
+
 /** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
 export class Session implements HostedSession {
   /** `draining`: failed, but pushes already queued still get their acks before the close. */
   private phase: 'hello' | 'auth' | 'open' | 'draining' | 'closed' = 'hello';
   private failure: { code: ErrorCode; message: string; closeCode: number } | undefined;
+  /** Frames received while `hello` is being authenticated, dispatched after `welcome`; bounded. */
   private readonly early: { frame: ClientFrame; bytes: number }[] = [];
+  private earlyBytes = 0;
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
   private readonly subs = new Map<string, Subscription>();
@@ -164,7 +169,13 @@ export class Session implements HostedSession {
       return;
     }
     if (this.phase === 'auth') {
-      this.early.push({ frame, bytes: Buffer.byteLength(text) });
+      const bytes = Buffer.byteLength(text);
+      this.earlyBytes += bytes;
+      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.limits.maxFrameBytes) {
+        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
+        return;
+      }
+      this.early.push({ frame, bytes });
       return;
     }
     this.dispatch(frame, Buffer.byteLength(text));
