@@ -33,8 +33,9 @@ options:
   --allowed-origins A,B    WebSocket Origins allowed (default: any; requests without Origin always)
   --tls-cert F --tls-key F serve wss:// directly
   --cursor-secret S        MAC key for cursors (or env CONVERGE_CURSOR_SECRET; default: generated once, kept beside the database)
-  --recovery-window D      length of a recovery window, e.g. 90s, 30m, 24h (default 24h)
-  --open-recovery-window   open the recovery window now: the relay lost its data and its cursor secret
+  --recovery-window D      open the recovery window now, for D (e.g. 90s, 30m, 24h): the relay lost
+                           its data and its cursor secret; with restore, how long its window stays open
+  --open-recovery-window   the same, for the default 24h
   -h, --help               this text
   --version                the relay's version
 
@@ -143,7 +144,8 @@ async function serve(values: Values): Promise<void> {
       ...(origins === undefined ? {} : { allowedOrigins: origins }),
       cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
       ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
-      openRecoveryWindow: values['open-recovery-window'] === true,
+      // The operator's evidence that the relay lost data: either flag opens the window.
+      openRecoveryWindow: values['open-recovery-window'] === true || recoveryWindowMs !== undefined,
     });
   } catch (error) {
     release();

@@ -117,6 +117,25 @@ describe('converge-relay restore beside a running relay', () => {
   }, 60_000);
 });
 
+describe('converge-relay --recovery-window', () => {
+  it('opens the recovery window for that long on a fresh database; without it a fresh database opens none', async () => {
+    const dir = tempDir();
+    const plain = await spawnRelay(['--db', join(dir, 'plain.db')]);
+    children.push(plain);
+    const a = await ProtocolClient.connect(plain.url, { replicaId: 'replicaA', subscriptions: [] });
+    clients.push(a);
+    expect((await a.next('welcome')).recovery).toBeUndefined();
+
+    for (const flags of [['--recovery-window', '2h'], ['--open-recovery-window']]) {
+      const opened = await spawnRelay(['--db', join(dir, `${flags[0]!.slice(2)}.db`), ...flags]);
+      children.push(opened);
+      const b = await ProtocolClient.connect(opened.url, { replicaId: 'replicaB', subscriptions: [] });
+      clients.push(b);
+      expect((await b.next('welcome')).recovery).toBe(true);
+    }
+  }, 60_000);
+});
+
 describe('what an operator sees', () => {
   it('GET / answers a short page naming the endpoints', async () => {
     relay = await startTestRelay();
