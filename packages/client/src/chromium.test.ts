@@ -1,5 +1,6 @@
 // The client in real Chromium (Debian's, through playwright-core): IndexedDB durability,
 // multi-tab coordination and offline/online, against a relay served by the same Node server.
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createRelay, MemoryStore, type Relay } from '@converge/sync-server';
 import { pino } from 'pino';
@@ -23,11 +24,12 @@ const call = <K extends keyof Api>(page: Page, method: K, ...args: Parameters<Ap
 
 let relay: Relay;
 let app: BrowserApp;
+let appFiles: Readonly<Record<string, readonly [string, string]>>;
 let browser: ChromiumSession;
 const nodeClients = clientSet(() => ({ transport: webSocketTransport(`${app.wsOrigin}/sync`, WebSocket as unknown as WebSocketConstructor) }));
 
-async function openPage(session: ChromiumSession = browser): Promise<Page> {
-  const page = await session.page(`${app.origin}/`);
+async function openPage(session: ChromiumSession = browser, origin = app.origin): Promise<Page> {
+  const page = await session.page(`${origin}/`);
   await page.waitForFunction(() => document.title === 'ready');
   return page;
 }
@@ -40,9 +42,8 @@ beforeAll(async () => {
     cursorSecret: 'chromium-test',
     collections: { carts: { mode: 'multi-leader', strategy: 'cart' } },
   });
-  app = await serveBrowserApp({ '/': ['text/html', modulePage()], '/app.js': ['text/javascript', script] }, (server) =>
-    relay.attach(server, { path: '/sync' }),
-  );
+  appFiles = { '/': ['text/html', modulePage()], '/app.js': ['text/javascript', script] };
+  app = await serveBrowserApp(appFiles, (server) => relay.attach(server, { path: '/sync' }));
   browser = await launchChromium();
 }, 60_000);
 
@@ -77,6 +78,49 @@ describe('the client in Chromium', () => {
     await call(page, 'open', name, { offline: true });
     expect(await call(page, 'get', name, 'k')).toEqual({ n: 1 });
     expect(await call(page, 'status', name)).toMatchObject({ storage: 'indexeddb', pending: 1 });
+  });
+
+  it("a write past the origin's quota (lowered through CDP) rejects with storage_quota and stores nothing; with the quota restored it stores and syncs", async () => {
+    // An origin of its own (another port), its quota lowered before its first write: Chromium's
+    // IndexedDB keeps an origin's remaining space cached for ~30 s after it last asked.
+    const fresh = await serveBrowserApp(appFiles, (server) => relay.attach(server, { path: '/sync' }));
+    try {
+      const name = dbName('quota');
+      const page = await openPage(browser, fresh.origin);
+      const lowered = await browser.overrideQuota(page, 192 * 1024);
+      expect(lowered.quota - lowered.usage).toBe(192 * 1024);
+      await call(page, 'open', name);
+      await call(page, 'put', name, 'k', 'before', 'relay');
+      await call(page, 'whenSynced', name);
+      call(page, 'pause', name);
+      await call(page, 'put', name, 'queued', 'while paused');
+      const outbox = await call(page, 'outbox', name);
+      const writeNumber = await call(page, 'writeNumber', name);
+      expect(outbox.map((w) => w.key)).toEqual(['queued']);
+      // 240 kB of random base64: under the relay's maxValueBytes, incompressible (IndexedDB compresses values),
+      // and stored twice (the document and the outbox entry).
+      const big = randomBytes(180_000).toString('base64');
+      try {
+        expect(await call(page, 'tryPut', name, 'k', big, 'local')).toMatchObject({ code: 'storage_quota' });
+        expect(await call(page, 'get', name, 'k')).toBe('before');
+        expect(await call(page, 'outbox', name)).toEqual(outbox);
+        expect(await call(page, 'writeNumber', name)).toBe(writeNumber);
+      } finally {
+        await browser.overrideQuota(page, undefined);
+      }
+      call(page, 'resume', name);
+      expect(await call(page, 'tryPut', name, 'k', big, 'relay')).toEqual({ level: 'relay' });
+      expect(await call(page, 'get', name, 'k')).toBe(big);
+      await call(page, 'whenSynced', name);
+      const observer = await nodeClients.open(dbName('observer'));
+      await eventually(async () => {
+        expect((await observer.collection('notes').get('k'))?.value).toBe(big);
+        expect((await observer.collection('notes').get('queued'))?.value).toBe('while paused');
+      });
+      await call(page, 'close', name);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('two tabs share one socket; when the leader tab closes the other takes over and syncs a new remote change within seconds', async () => {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 
 /** The exact Chromium flags of the browser tests (plus the profile dir and Playwright's pipe). */
 export const CHROMIUM_ARGS = [
@@ -36,6 +36,16 @@ export interface ChromiumSession {
    * with `freezable: true` really freezes (Playwright's focus emulation keeps other pages visible).
    */
   setLifecycle(page: Page, state: 'frozen' | 'active'): Promise<void>;
+  /**
+   * Lowers the quota of the page's origin to its current usage plus `headroom` bytes (CDP
+   * `Storage.overrideQuotaForOrigin` on a session of the page, kept attached: Chromium drops the
+   * override when that session detaches); `undefined` restores the browser's own quota. Resolves
+   * with the origin's usage and quota as Chromium then reports them. A commit that would go past
+   * the quota aborts with `QuotaExceededError` — but Chromium's IndexedDB answers from the
+   * origin's remaining space as it last asked for it, for up to ~30 s: lower the quota before
+   * the origin's first write (a fresh origin), or a commit may still pass for that long.
+   */
+  overrideQuota(page: Page, headroom: number | undefined): Promise<{ readonly usage: number; readonly quota: number }>;
 }
 
 export interface LaunchOptions {
@@ -112,6 +122,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
   }
   const exited = child === undefined || child.exitCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const errors: string[] = [];
+  const quotaSessions = new Map<Page, CDPSession>();
   const watch = (page: Page) => {
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(`console: ${message.text()}`);
@@ -168,6 +179,22 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
       } finally {
         await cdp.detach().catch(() => undefined);
       }
+    },
+    async overrideQuota(page, headroom) {
+      // The override lasts as long as the CDP session that set it: keep it attached until lifted.
+      const origin = new URL(page.url()).origin;
+      let cdp = quotaSessions.get(page);
+      if (cdp === undefined) quotaSessions.set(page, (cdp = await context.newCDPSession(page)));
+      const before = await cdp.send('Storage.getUsageAndQuota', { origin });
+      await cdp.send('Storage.overrideQuotaForOrigin', headroom === undefined ? { origin } : { origin, quotaSize: before.usage + headroom });
+      const after = await cdp.send('Storage.getUsageAndQuota', { origin });
+      if (headroom === undefined) {
+        quotaSessions.delete(page);
+        await cdp.detach().catch(() => undefined);
+      }
+      if (after.overrideActive !== (headroom !== undefined))
+        throw new Error(`Chromium did not ${headroom === undefined ? 'lift' : 'apply'} the quota override of ${origin}`);
+      return { usage: after.usage, quota: after.quota };
     },
   };
 }

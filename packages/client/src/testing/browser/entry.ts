@@ -1,7 +1,9 @@
 // The browser side of the client's Chromium tests: bundled by esbuild and driven through
 // `window.converge` with page.evaluate.
+import { ConvergeError } from '@converge/conflict';
 import { createClient, type Client } from '../../client.js';
 import { openIndexedDbStorage } from '../../storage/idb-storage.js';
+import { META, type ReplicaRecord } from '../../storage/storage-adapter.js';
 import { storageAdapterChecks } from '../storage-adapter-checks.js';
 
 const clients = new Map<string, Client>();
@@ -40,6 +42,15 @@ const api = {
   async put(name: string, key: string, value: unknown, ack: 'local' | 'relay' = 'local'): Promise<string> {
     return (await client(name).collection('notes').put(key, value, { ack })).level;
   },
+  /** `put`, answering with the refusal's code instead of throwing (a thrown error loses its code on the way out of the page). */
+  async tryPut(name: string, key: string, value: unknown, ack: 'local' | 'relay' = 'local'): Promise<{ level: string } | { code: string; message: string }> {
+    try {
+      return { level: (await client(name).collection('notes').put(key, value, { ack })).level };
+    } catch (error) {
+      if (error instanceof ConvergeError) return { code: error.code, message: error.message };
+      throw error;
+    }
+  },
   async get(name: string, key: string): Promise<unknown> {
     return (await client(name).collection('notes').get(key))?.value;
   },
@@ -49,6 +60,18 @@ const api = {
   async cart(name: string, key: string): Promise<Record<string, number> | undefined> {
     const value = (await client(name).collection<Map<string, number>>('carts').get(key))?.value;
     return value === undefined ? undefined : Object.fromEntries(value);
+  },
+  async outbox(name: string): Promise<{ writeId: string; key: string }[]> {
+    return (await client(name).outbox()).map((w) => ({ writeId: w.writeId, key: w.key }));
+  },
+  async writeNumber(name: string): Promise<number | undefined> {
+    return (await client(name).replica.storage.read((tx) => tx.getMeta<ReplicaRecord>(META.replica)))?.writeNumber;
+  },
+  pause(name: string): void {
+    client(name).pause();
+  },
+  resume(name: string): void {
+    client(name).resume();
   },
   status(name: string) {
     const s = client(name).status.get();
