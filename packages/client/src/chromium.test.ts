@@ -84,6 +84,7 @@ describe('the client in Chromium', () => {
     // An origin of its own (another port), its quota lowered before its first write: Chromium's
     // IndexedDB keeps an origin's remaining space cached for ~30 s after it last asked.
     const fresh = await serveBrowserApp(appFiles, (server) => relay.attach(server, { path: '/sync' }));
+    const connections = relay.connections();
     try {
       const name = dbName('quota');
       const page = await openPage(browser, fresh.origin);
@@ -118,6 +119,8 @@ describe('the client in Chromium', () => {
         expect((await observer.collection('notes').get('queued'))?.value).toBe('while paused');
       });
       await call(page, 'close', name);
+      await nodeClients.closeAll();
+      await eventually(() => expect(relay.connections()).toBe(connections)); // the next test counts the relay's sockets
     } finally {
       await fresh.close();
     }
