@@ -21,9 +21,10 @@ function refusalKind(code: ErrorCode): RefusalKind {
   return KINDS[code] ?? 'retry';
 }
 
-/** One pushed change: the outbox entries squashed into it, and the relay's result. */
+/** One pushed change: the outbox entries squashed into it, the delta pushed (their merge), and the relay's result. */
 export interface SettledChange {
   readonly entries: readonly (OutboxEntry & { readonly id: number })[];
+  readonly delta: WireState;
   readonly result: ChangeResult;
 }
 
@@ -60,11 +61,12 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
   let clockSkew = false;
   let identityLost = false;
   let retry = false;
-  for (const { entries, result } of settled) {
+  for (const { entries, delta, result } of settled) {
     if (result.status === 'accepted') {
+      // The relay holds the pushed delta: the merge of the entries' deltas, joined into `base` once.
+      touch(entries[0]!).adds.push(delta);
       for (const entry of entries) {
         tx.deleteOutbox(entry.id);
-        touch(entry).adds.push(entry.delta);
         accepted.push(entry.writeId);
       }
       continue;

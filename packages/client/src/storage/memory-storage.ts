@@ -13,6 +13,10 @@ import type {
 
 const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+type Entry = OutboxEntry & { readonly id: number };
+
+const docKey = (collection: string, key: string) => `${collection}\u0000${key}`;
+
 /**
  * The contents of one in-memory database. Share one between several `createMemoryStorage`
  * handles to model tabs sharing a database.
@@ -20,9 +24,15 @@ const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export class MemoryDatabase {
   readonly docs = new Map<string, Map<string, DocRecord>>();
   readonly meta = new Map<string, MetaValue>();
-  readonly outbox = new Map<number, OutboxEntry & { readonly id: number }>();
+  /** Pending writes by id; changed only through `setOutbox` (which keeps `outboxIdsOf` in step). */
+  readonly outbox = new Map<number, Entry>();
   readonly rejected = new Map<string, RejectedRecord>();
   nextOutboxId = 1;
+  /** Outbox ids per document: `outboxOf` looks up a key's pending writes without reading the whole outbox. */
+  private readonly outboxByDoc = new Map<string, Set<number>>();
+  /** The highest outbox id ever set, and whether `outbox` is still in id order (no id was set below it). */
+  private maxOutboxId = 0;
+  private outboxInIdOrder = true;
   /** Transactions run one at a time, in the order they were asked for. */
   queue: Promise<unknown> = Promise.resolve();
   readonly handles = new Set<MemoryStorage>();
@@ -55,12 +65,61 @@ export class MemoryDatabase {
     docs.set(key, record);
   }
 
+  setOutbox(id: number, entry: Entry | null): void {
+    const old = this.outbox.get(id);
+    if (old !== undefined) {
+      const doc = docKey(old.collection, old.key);
+      const ids = this.outboxByDoc.get(doc);
+      if (ids?.delete(id) === true && ids.size === 0) this.outboxByDoc.delete(doc);
+    }
+    if (entry === null) {
+      this.outbox.delete(id);
+      return;
+    }
+    if (old === undefined && id < this.maxOutboxId) this.outboxInIdOrder = false;
+    this.maxOutboxId = Math.max(this.maxOutboxId, id);
+    this.outbox.set(id, entry);
+    const doc = docKey(entry.collection, entry.key);
+    let ids = this.outboxByDoc.get(doc);
+    if (ids === undefined) this.outboxByDoc.set(doc, (ids = new Set()));
+    ids.add(id);
+  }
+
+  /** The committed outbox in id order. */
+  outboxEntries(): Entry[] {
+    if (!this.outboxInIdOrder) {
+      const sorted = [...this.outbox].sort((a, b) => a[0] - b[0]);
+      this.outbox.clear();
+      for (const [id, entry] of sorted) this.outbox.set(id, entry);
+      this.outboxInIdOrder = true;
+    }
+    return [...this.outbox.values()];
+  }
+
+  /** The ids of the pending writes to one document (`docKey`), as committed. */
+  outboxIdsOf(doc: string): ReadonlySet<number> | undefined {
+    return this.outboxByDoc.get(doc);
+  }
+
+  /** Empties the database (it was deleted). */
+  clear(): void {
+    this.docs.clear();
+    this.sortedKeys.clear();
+    this.meta.clear();
+    this.outbox.clear();
+    this.outboxByDoc.clear();
+    this.maxOutboxId = 0;
+    this.outboxInIdOrder = true;
+    this.rejected.clear();
+    this.nextOutboxId = 1;
+  }
+
   /** A copy of everything (a "backup" of the database, for restore scenarios). */
   snapshot(name = this.name): MemoryDatabase {
     const copy = new MemoryDatabase(name);
     for (const [collection, docs] of this.docs) copy.docs.set(collection, new Map(docs));
     for (const [key, value] of this.meta) copy.meta.set(key, value);
-    for (const [id, entry] of this.outbox) copy.outbox.set(id, entry);
+    for (const [id, entry] of this.outbox) copy.setOutbox(id, entry);
     for (const [id, record] of this.rejected) copy.rejected.set(id, record);
     copy.nextOutboxId = this.nextOutboxId;
     return copy;
@@ -72,7 +131,9 @@ class MemoryTx implements StorageWriter {
   private readonly staged: { readonly collection: string; readonly key: string; readonly record: DocRecord | null }[] = [];
   private index: Map<string, Map<string, DocRecord | null>> | undefined;
   readonly meta = new Map<string, MetaValue | null>();
-  readonly outbox = new Map<number, (OutboxEntry & { readonly id: number }) | null>();
+  readonly outbox = new Map<number, Entry | null>();
+  /** Ids of the entries staged by `addOutbox`/`putOutbox`, per document. */
+  private readonly outboxStagedByDoc = new Map<string, number[]>();
   readonly rejected = new Map<string, RejectedRecord | null>();
   nextOutboxId: number;
 
@@ -147,9 +208,10 @@ class MemoryTx implements StorageWriter {
     return this.db.meta.get(key) as T | undefined;
   }
 
-  private entries(): (OutboxEntry & { readonly id: number })[] {
+  private entries(): Entry[] {
+    if (this.outbox.size === 0) return this.db.outboxEntries();
     const ids = new Set([...this.db.outbox.keys(), ...this.outbox.keys()]);
-    const out: (OutboxEntry & { readonly id: number })[] = [];
+    const out: Entry[] = [];
     for (const id of [...ids].sort((a, b) => a - b)) {
       const staged = this.outbox.get(id);
       const entry = staged === undefined ? this.db.outbox.get(id) : staged;
@@ -160,13 +222,26 @@ class MemoryTx implements StorageWriter {
 
   async listOutbox(options: { readonly afterId?: number; readonly limit?: number } = {}): Promise<OutboxEntry[]> {
     const { afterId = 0, limit = Infinity } = options;
-    return this.entries()
-      .filter((e) => e.id > afterId)
-      .slice(0, limit);
+    const out: Entry[] = [];
+    for (const entry of this.entries()) {
+      if (out.length >= limit) break;
+      if (entry.id > afterId) out.push(entry);
+    }
+    return out;
   }
 
   async outboxOf(collection: string, key: string): Promise<OutboxEntry[]> {
-    return this.entries().filter((e) => e.collection === collection && e.key === key);
+    const doc = docKey(collection, key);
+    const ids = [...(this.db.outboxIdsOf(doc) ?? []), ...(this.outboxStagedByDoc.get(doc) ?? [])].sort((a, b) => a - b);
+    const out: Entry[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (i > 0 && id === ids[i - 1]) continue;
+      const staged = this.outbox.get(id);
+      const entry = staged === undefined ? this.db.outbox.get(id) : staged;
+      if (entry != null && entry.collection === collection && entry.key === key) out.push(entry);
+    }
+    return out;
   }
 
   async countOutbox(): Promise<number> {
@@ -214,12 +289,20 @@ class MemoryTx implements StorageWriter {
   addOutbox(entry: OutboxEntry): void {
     this.mustWrite();
     const id = this.nextOutboxId++;
-    this.outbox.set(id, { ...entry, id });
+    this.stageOutbox({ ...entry, id });
   }
 
-  putOutbox(entry: OutboxEntry & { readonly id: number }): void {
+  putOutbox(entry: Entry): void {
     this.mustWrite();
+    this.stageOutbox(entry);
+  }
+
+  private stageOutbox(entry: Entry): void {
     this.outbox.set(entry.id, entry);
+    const doc = docKey(entry.collection, entry.key);
+    const ids = this.outboxStagedByDoc.get(doc);
+    if (ids === undefined) this.outboxStagedByDoc.set(doc, [entry.id]);
+    else ids.push(entry.id);
   }
 
   deleteOutbox(id: number): void {
@@ -244,10 +327,7 @@ class MemoryTx implements StorageWriter {
       if (value === null) db.meta.delete(key);
       else db.meta.set(key, value);
     }
-    for (const [id, entry] of this.outbox) {
-      if (entry === null) db.outbox.delete(id);
-      else db.outbox.set(id, entry);
-    }
+    for (const [id, entry] of this.outbox) db.setOutbox(id, entry);
     for (const [id, record] of this.rejected) {
       if (record === null) db.rejected.delete(id);
       else db.rejected.set(id, record);
@@ -323,11 +403,7 @@ export class MemoryStorage implements StorageAdapter {
     await this.db.queue;
     const db = this.db;
     this.close();
-    db.docs.clear();
-    db.meta.clear();
-    db.outbox.clear();
-    db.rejected.clear();
-    db.nextOutboxId = 1;
+    db.clear();
     for (const other of db.handles) other.fail(new ConvergeError('internal', `database ${db.name} was deleted`));
   }
 }

@@ -342,6 +342,7 @@ export class SyncSession {
         await this.settle([
           {
             entries: planned.tooLarge.entries,
+            delta: planned.tooLarge.change.delta,
             result: {
               collection: refused.collection,
               key: refused.key,
@@ -384,7 +385,7 @@ export class SyncSession {
       }
       return this.pushNext();
     }
-    const settled = flight.changes.map((c, i) => ({ entries: c.entries as Entry[], result: frame.results[i]! }));
+    const settled = flight.changes.map((c, i) => ({ entries: c.entries as Entry[], delta: c.change.delta, result: frame.results[i]! }));
     const outcome = await this.settle(settled, frame.level);
     if (outcome === 'identity') return this.replaceIdentity();
     if (outcome === 'clock') {

@@ -232,6 +232,64 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
     },
   },
   {
+    name: 'outbox reads in a write transaction see its own adds, puts and deletes beside what was committed',
+    async run(make, name) {
+      const s = await make(name);
+      await s.write(async (tx) => {
+        tx.addOutbox(entry('x', 1));
+        tx.addOutbox(entry('y', 2));
+        tx.addOutbox(entry('x', 3));
+      });
+      const ids = (await s.read((tx) => tx.listOutbox())).map((e) => e.id!);
+      await s.write(async (tx) => {
+        tx.deleteOutbox(ids[0]!);
+        tx.putOutbox({ ...entry('x', 3), id: ids[2]!, skewed: true });
+        tx.addOutbox(entry('x', 4));
+        tx.addOutbox(entry('z', 5));
+        equal(
+          (await tx.outboxOf('c', 'x')).map((e) => [e.writeNumber, e.skewed === true]),
+          [
+            [3, true],
+            [4, false],
+          ],
+          'outboxOf sees the delete, the put and the add',
+        );
+        equal(
+          (await tx.outboxOf('c', 'y')).map((e) => e.writeNumber),
+          [2],
+          'outboxOf of an untouched key',
+        );
+        equal(
+          (await tx.listOutbox()).map((e) => e.writeNumber),
+          [2, 3, 4, 5],
+          'listOutbox in order',
+        );
+        equal(
+          (await tx.listOutbox({ afterId: ids[1]!, limit: 2 })).map((e) => e.writeNumber),
+          [3, 4],
+          'listOutbox afterId and limit',
+        );
+        equal(await tx.countOutbox(), 4, 'count');
+        tx.deleteOutbox(ids[1]!);
+        equal(await tx.outboxOf('c', 'y'), [], 'outboxOf after a delete in the same transaction');
+      });
+      await s.read(async (tx) => {
+        equal(
+          (await tx.listOutbox()).map((e) => e.writeNumber),
+          [3, 4, 5],
+          'committed',
+        );
+        equal(
+          (await tx.outboxOf('c', 'x')).map((e) => e.writeNumber),
+          [3, 4],
+          'outboxOf committed',
+        );
+        equal(await tx.outboxOf('c', 'y'), [], 'outboxOf of a key whose writes all left');
+      });
+      s.close();
+    },
+  },
+  {
     name: 'rejected writes: put, get, list, delete',
     async run(make, name) {
       const s = await make(name);
