@@ -1,4 +1,6 @@
-import { EMPTY_CONTEXT, writeDoc, type DocState } from '@converge/conflict';
+import { EMPTY_CONTEXT, emptyDocState, mergeDocStates, nextDot, writeDoc, type CausalContext, type DocState } from '@converge/conflict';
+import { propertyOptions } from '@converge/conflict/testing';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WireValue } from '@converge/protocol';
 import type { OutboxEntry } from '../storage/storage-adapter.js';
@@ -43,6 +45,52 @@ describe('squash', () => {
     const [change] = squash([first, entry(2, 'k', 2, 'v2', 'multi-leader', first.delta.context)]);
     expect(change!.change.delta.siblings.map((s) => s.dot)).toEqual([['A', 2]]);
     expect(change!.change.delta.context.vv.get('A')).toBe(2);
+  });
+
+  it("a key's squashed delta is the merge of its writes' deltas, for any run of writes from two tabs (reading what they last saw, nothing, or the stored state) between remote writes", () => {
+    const step = fc.record({
+      key: fc.constantFrom('k1', 'k2', 'k3'),
+      tab: fc.constantFrom(0, 1),
+      read: fc.constantFrom('memory', 'blind', 'stored'),
+      remote: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const stored = new Map<string, DocState<WireValue>>();
+        const memory = [new Map<string, CausalContext>(), new Map<string, CausalContext>()];
+        const entries: Entry[] = [];
+        let wall = 0;
+        for (const { key, tab, read, remote } of steps) {
+          const state = stored.get(key) ?? emptyDocState<WireValue>();
+          wall++;
+          if (remote) {
+            // Another replica's write, over what it may have seen of ours, arrives between our writes.
+            const b = writeDoc<WireValue>(state, {
+              dot: nextDot(state, 'B'),
+              hlc: { wall, logical: 0, replica: 'B' },
+              readContext: read === 'stored' ? state.context : EMPTY_CONTEXT,
+              value: { json: wall },
+            });
+            stored.set(key, mergeDocStates(state, b.delta).state);
+            continue;
+          }
+          const readContext = read === 'stored' ? state.context : read === 'memory' ? (memory[tab]!.get(key) ?? EMPTY_CONTEXT) : EMPTY_CONTEXT;
+          const written = writeDoc<WireValue>(state, { dot: nextDot(state, 'A'), hlc: { wall, logical: 0, replica: 'A' }, readContext, value: { json: wall } });
+          stored.set(key, written.state);
+          memory[tab]!.set(key, written.delta.context);
+          entries.push({ ...entry(entries.length + 1, key, 1, ''), delta: written.delta });
+        }
+        const changes = squash(entries);
+        expect(changes.map((c) => c.change.key)).toEqual([...new Set(entries.map((e) => e.key))]);
+        for (const { change, entries: squashed } of changes) {
+          const own = entries.filter((e) => e.key === change.key);
+          expect(squashed).toEqual(own);
+          expect(change.delta).toEqual(own.map((e) => e.delta).reduce((a, b) => mergeDocStates(a, b).state));
+          expect(change.writeNumber).toBe(Math.max(...own.map((e) => e.writeNumber)));
+        }
+      }),
+      propertyOptions({ share: 0.3 }),
+    );
   });
 
   it('leader-follower writes are never squashed: each dot gets its own decision', () => {

@@ -1,5 +1,5 @@
-import { mergeDocStates } from '@converge/conflict';
-import type { AckLevel, PushedChange, PushFrame, RelayLimits } from '@converge/protocol';
+import { containsContext, contextHas, mergeDocStates } from '@converge/conflict';
+import type { AckLevel, PushedChange, PushFrame, RelayLimits, WireState } from '@converge/protocol';
 import type { OutboxEntry } from '../storage/storage-adapter.js';
 import { encodedBytes, encodeClientFrame } from './wire.js';
 
@@ -20,35 +20,50 @@ export interface PlannedPush {
 const LEVELS: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
 
 /**
+ * The join of a key's squashed delta `a` with the delta `b` of a later write to it. When `b`'s
+ * context holds all of `a`'s and none of `b`'s siblings is a dot `a` has seen (a write over the
+ * earlier ones: the usual run of offline edits), the join is `b` itself — `a`'s siblings are all
+ * seen by `b` and held by neither — so no merge is computed; otherwise `mergeDocStates`.
+ */
+function joinDelta(a: WireState, b: WireState): WireState {
+  if (containsContext(b.context, a.context) && b.siblings.every((s) => !contextHas(a.context, s.dot))) return b;
+  return mergeDocStates(a, b).state;
+}
+
+/**
  * Squashes pending writes into changes: multi-leader writes to one key become one change whose
  * delta is the merge of their deltas (never "the last one": a second tab's concurrent write
  * would be lost); leader-follower writes stay one change each (the leader decides per dot).
+ * Changes come in the order of their first write.
  */
 export function squash(entries: readonly Entry[]): PlannedChange[] {
-  const out: { change: PushedChange; entries: Entry[] }[] = [];
-  const byKey = new Map<string, { change: PushedChange; entries: Entry[] }>();
+  const groups: Entry[][] = [];
+  const byKey = new Map<string, Map<string, Entry[]>>();
   for (const entry of entries) {
-    const change: PushedChange = { collection: entry.collection, key: entry.key, delta: entry.delta, writeNumber: entry.writeNumber };
     if (entry.mode === 'leader-follower') {
-      out.push({ change, entries: [entry] });
+      groups.push([entry]);
       continue;
     }
-    const id = `${entry.collection}\u0000${entry.key}`;
-    const planned = byKey.get(id);
-    if (planned === undefined) {
-      const fresh = { change, entries: [entry] };
-      byKey.set(id, fresh);
-      out.push(fresh);
-      continue;
+    let keys = byKey.get(entry.collection);
+    if (keys === undefined) byKey.set(entry.collection, (keys = new Map()));
+    const group = keys.get(entry.key);
+    if (group !== undefined) group.push(entry);
+    else {
+      const fresh = [entry];
+      keys.set(entry.key, fresh);
+      groups.push(fresh);
     }
-    planned.entries.push(entry);
-    planned.change = {
-      ...planned.change,
-      delta: mergeDocStates(planned.change.delta, entry.delta).state,
-      writeNumber: Math.max(planned.change.writeNumber, entry.writeNumber),
-    };
   }
-  return out;
+  return groups.map((group) => {
+    const first = group[0]!;
+    let delta = first.delta;
+    let writeNumber = first.writeNumber;
+    for (let i = 1; i < group.length; i++) {
+      delta = joinDelta(delta, group[i]!.delta);
+      writeNumber = Math.max(writeNumber, group[i]!.writeNumber);
+    }
+    return { change: { collection: first.collection, key: first.key, delta, writeNumber }, entries: group };
+  });
 }
 
 /**
