@@ -78,6 +78,8 @@ export class SyncSession {
   private inFlight: InFlight | undefined;
   private resyncQueue: PlannedChange[] = [];
   private outboxEmpty = false;
+  /** Writes refused with `clock_skew` were written again in this session (once: after `welcome` set the clock). */
+  private skewRewritten = false;
   private pushes = 0;
   private readonly reads: RelayReads;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -256,8 +258,6 @@ export class SyncSession {
     this.host.connection('syncing');
     this.host.positions(this.positions());
     this.heartbeat.start(this.limits.heartbeatMs);
-    const rewritten = await replica.rewriteSkewed();
-    if (rewritten.length > 0) this.host.committed(rewritten);
     await this.pushNext();
   }
 
@@ -325,6 +325,13 @@ export class SyncSession {
         return;
       }
       const firstSkewed = entries.findIndex((e) => e.skewed === true);
+      if (firstSkewed >= 0 && !this.skewRewritten) {
+        // Refused for their clock (in an earlier session): written again with this session's corrected clock, then listed anew.
+        this.skewRewritten = true;
+        const rewritten = await this.host.replica.rewriteSkewed();
+        if (rewritten.length > 0) this.host.committed(rewritten);
+        return this.pushNext();
+      }
       changes = squash(firstSkewed < 0 ? entries : entries.slice(0, firstSkewed));
       this.outboxEmpty = entries.length === 0;
     }
