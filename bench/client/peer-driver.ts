@@ -63,13 +63,25 @@ async function w2(url: string, workload: W2Workload): Promise<W2Outcome> {
     await offline.close();
   }
   const measure = await startMeasure();
-  const clients = await Promise.all(dbs.map((db) => open(url, db)));
-  const both = async (client: Client) => (await client.collection(COLLECTION).scan()).filter((d) => d.conflicts.length === 1).length;
-  for (;;) {
-    const counts = await Promise.all(clients.map(both));
-    if (counts.every((n) => n === workload.keys)) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  // Converged on a side once every key holds both replicas' values: watched as an app would (a
+  // callback per committed batch), as the protocol-level driver counts on each applied frame.
+  const converged: Promise<void>[] = [];
+  const clients = await Promise.all(
+    dbs.map(async (db) => {
+      const client = await open(url, db);
+      const both = new Set<string>();
+      converged.push(
+        new Promise((resolve) =>
+          client.collection(COLLECTION).watch({ prefix: '' }, (events) => {
+            for (const { key, doc } of events) if (doc?.conflicts.length === 1) both.add(key);
+            if (both.size === workload.keys) resolve();
+          }),
+        ),
+      );
+      return client;
+    }),
+  );
+  await Promise.all(converged);
   const { ms, bytes } = await measure.stop();
   const [a, b] = await Promise.all(
     clients.map(async (c) => (await c.collection(COLLECTION).scan()).map((d) => [d.key, d.value, d.conflicts.map((x) => x.value)])),
