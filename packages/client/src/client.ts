@@ -13,7 +13,7 @@ import { openStorage } from './open-storage.js';
 import { StatusStore, type ConnectionState } from './status.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
 import type { RejectedRecord, StorageAdapter, WriteStatus } from './storage/storage-adapter.js';
-import { settledStatuses } from './replica/recent-writes.js';
+import { readWriteStatuses } from './replica/recent-writes.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import type { SyncHost } from './sync/sync-host.js';
 import type { Transport } from './sync/transport.js';
@@ -27,6 +27,9 @@ import { pendingWriteOf, rejectedWriteOf } from './write-views.js';
 import type { ClientEvents, RejectedEvent } from './client-events.js';
 import type { BatchWriter, ClientOptions, PendingWrite, RejectedWrite } from './client-types.js';
 import { Watchers, type WatchEvent, type WatchTarget } from './watchers.js';
+
+/** A `watchOutbox` listener: the pending writes, and the writes that left the outbox since the previous call. */
+export type OutboxListener = (writes: PendingWrite[], settled: WriteStatus[]) => void;
 
 const errorInfo = (error: ConvergeError | undefined): ErrorInfo | undefined => (error === undefined ? undefined : { code: error.code, message: error.message });
 
@@ -49,7 +52,9 @@ export class Client implements ClientCore {
   private readonly followerReads: FollowerReads;
   private closed = false;
   private paused: boolean;
-  private readonly outboxListeners = new Set<(writes: PendingWrite[], settled: WriteStatus[]) => void>();
+  private readonly outboxListeners = new Set<OutboxListener>();
+  /** Listeners not called yet, with the writes whose statuses their first call reports. */
+  private readonly outboxFirstCalls = new Map<OutboxListener, readonly string[]>();
   /** Writes that left the outbox since the outbox listeners were last called. */
   private leftOutbox: string[] = [];
   private pendingRefresh: Promise<void> | undefined;
@@ -331,10 +336,24 @@ export class Client implements ClientCore {
             continue;
           }
           const left = this.leftOutbox.splice(0);
-          const [entries, settled] = await this.replica.storage.read((tx) => Promise.all([tx.listOutbox(), settledStatuses(tx, left)]));
+          const first = new Map(this.outboxFirstCalls);
+          this.outboxFirstCalls.clear();
+          const asked = [...new Set([...left, ...[...first.values()].flat()])];
+          const [entries, statuses] = await this.replica.storage.read(async (tx) => {
+            const outbox = await tx.listOutbox();
+            return [outbox, await readWriteStatuses(tx, asked, outbox)] as const;
+          });
           this.status.update({ pending: entries.length });
+          const byId = new Map(asked.map((id, i) => [id, statuses[i]]));
+          const settled = (ids: readonly string[]) => ids.flatMap((id) => byId.get(id) ?? []).filter((s) => s.status !== 'local');
           const writes = entries.map(pendingWriteOf);
-          for (const listener of [...this.outboxListeners]) listener(writes, settled);
+          const settledNow = settled(left);
+          for (const listener of [...this.outboxListeners]) {
+            const named = first.get(listener);
+            // A listener added since this read was taken gets its first call from the next one.
+            if (named === undefined && this.outboxFirstCalls.has(listener)) continue;
+            listener(writes, named === undefined ? settledNow : settled(named));
+          }
         } catch {
           return; // storage closed or failed: reported elsewhere
         }
@@ -438,13 +457,38 @@ export class Client implements ClientCore {
    * committed here or in another tab, the relay acknowledged or refused some). `settled` lists
    * the writes that left the outbox since the previous call, with the status they reached
    * (the level the relay acknowledged, or `rejected`). Returns the unsubscribe function.
+   *
+   * The first call is a snapshot read in one transaction: the pending writes, and in `settled`
+   * where each write named in `options.settled` stands if it has left the outbox (a write named
+   * but in neither list is unknown to the client). Later calls report only what changed after
+   * it, so an app that starts from it (say, after a reload, with the writes it logged) needs no
+   * other read and cannot see an older status after a newer one.
+   *
+   * @example
+   * ```ts
+   * const client = await createClient({ name: 'example-watch-outbox', storage: 'memory' });
+   * const { writeId } = await client.collection('notes').put('k', 1);
+   * const first = await new Promise((resolve) => {
+   *   const stop = client.watchOutbox(
+   *     (writes, settled) => {
+   *       stop();
+   *       resolve({ pending: writes.map((w) => w.key), settled });
+   *     },
+   *     { settled: [writeId, 'never-made'] }, // pending, and unknown: neither has a settled status
+   *   );
+   * });
+   * first; // → { pending: ['k'], settled: [] }
+   * await client.close();
+   * ```
    */
-  watchOutbox(listener: (writes: PendingWrite[], settled: WriteStatus[]) => void): () => void {
+  watchOutbox(listener: OutboxListener, options: { readonly settled?: readonly string[] } = {}): () => void {
     this.outboxListeners.add(listener);
-    void this.outbox().then((writes) => {
-      if (this.outboxListeners.has(listener)) listener(writes, []);
-    });
-    return () => this.outboxListeners.delete(listener);
+    this.outboxFirstCalls.set(listener, options.settled ?? []);
+    void this.refreshPending();
+    return () => {
+      this.outboxListeners.delete(listener);
+      this.outboxFirstCalls.delete(listener);
+    };
   }
 
   /**
@@ -462,14 +506,23 @@ export class Client implements ClientCore {
    * ```
    */
   async writeStatus(writeId: string): Promise<WriteStatus | undefined> {
-    return this.replica.storage.read(async (tx) => {
-      const [settled] = await settledStatuses(tx, [writeId]);
-      if (settled !== undefined) return settled;
-      const r = await tx.getRejected(writeId);
-      if (r !== undefined) return { writeId, collection: r.collection, key: r.key, status: 'rejected', at: r.at, code: r.code, message: r.message };
-      const entry = (await tx.listOutbox()).find((e) => e.writeId === writeId);
-      return entry === undefined ? undefined : { writeId, collection: entry.collection, key: entry.key, status: 'local', at: entry.createdAt };
-    });
+    return (await this.writeStatuses([writeId]))[0];
+  }
+
+  /**
+   * `writeStatus` of many writes in one read, in the order asked (undefined for a write the
+   * client does not know).
+   *
+   * @example
+   * ```ts
+   * const client = await createClient({ name: 'example-write-statuses', storage: 'memory' });
+   * const [a, b] = await client.putMany('notes', [['a', 1], ['b', 2]]);
+   * (await client.writeStatuses([a!.writeId, 'never-made', b!.writeId])).map((s) => s?.status); // → ['local', undefined, 'local']
+   * await client.close();
+   * ```
+   */
+  async writeStatuses(writeIds: readonly string[]): Promise<(WriteStatus | undefined)[]> {
+    return this.replica.storage.read((tx) => readWriteStatuses(tx, writeIds));
   }
 
   /** Writes the relay refused for good, with `retry()` and `discard()`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { RECENT_WRITES, type WriteStatus } from '../storage/storage-adapter.js';
-import { recordSettled, settledStatuses } from './recent-writes.js';
+import { readWriteStatuses, recordSettled } from './recent-writes.js';
 
 const status = (writeId: string, s: WriteStatus['status']): WriteStatus => ({ writeId, collection: 'c', key: writeId, status: s, at: 0 });
 
@@ -10,8 +10,8 @@ describe('recent write statuses', () => {
     const storage = createMemoryStorage();
     await storage.write((tx) => recordSettled(tx, [status('w1', 'all'), status('w2', 'relay'), status('w3', 'rejected')]));
     await storage.write((tx) => recordSettled(tx, [status('w1', 'relay'), status('w2', 'rejected'), status('w2', 'quorum'), status('w3', 'all')]));
-    const read = await storage.read((tx) => settledStatuses(tx, ['w1', 'w2', 'w3', 'unknown']));
-    expect(read.map((s) => `${s.writeId}:${s.status}`)).toEqual(['w1:all', 'w2:quorum', 'w3:rejected']);
+    const read = await storage.read((tx) => readWriteStatuses(tx, ['w1', 'w2', 'w3', 'unknown']));
+    expect(read.map((s) => (s === undefined ? undefined : `${s.writeId}:${s.status}`))).toEqual(['w1:all', 'w2:quorum', 'w3:rejected', undefined]);
   });
 
   it(`keeps the last ${RECENT_WRITES} writes`, async () => {
@@ -29,7 +29,7 @@ describe('recent write statuses', () => {
         ids.slice(10).map((id) => status(id, 'relay')),
       ),
     );
-    const read = await storage.read((tx) => settledStatuses(tx, ids));
+    const read = (await storage.read((tx) => readWriteStatuses(tx, ids))).filter((s) => s !== undefined);
     expect(read).toHaveLength(RECENT_WRITES);
     expect(read[0]!.writeId).toBe('w5');
   });

@@ -1,4 +1,4 @@
-import { META, RECENT_WRITES, type StorageReader, type StorageWriter, type WriteStatus } from '../storage/storage-adapter.js';
+import { META, RECENT_WRITES, type OutboxEntry, type StorageReader, type StorageWriter, type WriteStatus } from '../storage/storage-adapter.js';
 
 const ORDER: readonly WriteStatus['status'][] = ['local', 'relay', 'quorum', 'all'];
 
@@ -29,10 +29,30 @@ export async function recordSettled(tx: StorageWriter, settled: readonly WriteSt
   tx.putMeta(META.recent, next.length > RECENT_WRITES ? next.slice(next.length - RECENT_WRITES) : next);
 }
 
-/** The recorded statuses of `writeIds` that left the outbox (those still recorded), in the order asked. */
-export async function settledStatuses(tx: StorageReader, writeIds: readonly string[]): Promise<WriteStatus[]> {
+/**
+ * Where each of `writeIds` stands, read in the transaction `tx`, in the order asked: the status
+ * recorded when it left the outbox, `rejected` while it is on the rejected list, `local` while it
+ * is in the outbox, or undefined (never made here, or gone from the last `RECENT_WRITES`). The
+ * outbox is read only for ids found nowhere else, and not at all when the caller already listed
+ * it in this transaction (`outbox`).
+ */
+export async function readWriteStatuses(tx: StorageReader, writeIds: readonly string[], outbox?: readonly OutboxEntry[]): Promise<(WriteStatus | undefined)[]> {
   if (writeIds.length === 0) return [];
   const recent = (await tx.getMeta<readonly WriteStatus[]>(META.recent)) ?? [];
   const byId = new Map(recent.map((s) => [s.writeId, s]));
-  return writeIds.flatMap((id) => byId.get(id) ?? []);
+  const out: (WriteStatus | undefined)[] = writeIds.map((id) => byId.get(id));
+  const unsettled = writeIds.flatMap((id, i) => (out[i] === undefined ? [i] : []));
+  if (unsettled.length === 0) return out;
+  const rejected = await Promise.all(unsettled.map((i) => tx.getRejected(writeIds[i]!)));
+  unsettled.forEach((i, n) => {
+    const r = rejected[n];
+    if (r !== undefined) out[i] = { writeId: r.writeId, collection: r.collection, key: r.key, status: 'rejected', at: r.at, code: r.code, message: r.message };
+  });
+  if (out.every((s) => s !== undefined)) return out;
+  const pending = new Map((outbox ?? (await tx.listOutbox())).map((e) => [e.writeId, e]));
+  for (const i of unsettled) {
+    const e = out[i] === undefined ? pending.get(writeIds[i]!) : undefined;
+    if (e !== undefined) out[i] = { writeId: e.writeId, collection: e.collection, key: e.key, status: 'local', at: e.createdAt };
+  }
+  return out;
 }

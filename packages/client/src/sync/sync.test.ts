@@ -3,6 +3,7 @@ import type { Cursor } from '@converge/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '../client.js';
 import type { Transport } from './transport.js';
+import { createMemoryStorage } from '../storage/memory-storage.js';
 import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
 import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
@@ -305,6 +306,49 @@ describe('refusals and limits (real relay)', () => {
     expect(await a.rejected()).toEqual([]);
     expect(await a.writeStatus(refusedId!)).toMatchObject({ status: 'rejected', code: 'forbidden' }); // still known after discard
     expect(await a.outbox()).toEqual([]);
+  });
+
+  it("writeStatuses answers for many writes in one read, in the order asked; watchOutbox's first call is a snapshot with the statuses of the writes it names", async () => {
+    await clients.startRelay({
+      auth: {
+        anonymous: false,
+        authenticate: async () => ({ id: 'user' }),
+        authorize: (_p, _c, key, access) => access === 'read' || key === undefined || !key.startsWith('locked'),
+      },
+    });
+    const name = dbName('statuses');
+    const storage = createMemoryStorage(name);
+    let reads = 0;
+    const read = storage.read.bind(storage);
+    storage.read = (run) => {
+      reads++;
+      return read(run);
+    };
+    const a = await clients.open(name, { auth: 'token', storage });
+    const accepted = await a.collection('notes').put('open-1', 'yes', { ack: 'relay' });
+    const refused = await a
+      .collection('notes')
+      .put('locked-1', 'no', { ack: 'relay' })
+      .catch((e: ConvergeError) => e);
+    expect(refused).toMatchObject({ code: 'forbidden' });
+    const [refusedId] = (await a.rejected()).map((r) => r.writeId);
+    a.pause();
+    const pending = await a.collection('notes').put('k3', 3);
+    const ids = [accepted.writeId, refusedId!, pending.writeId, 'nobody:1'];
+    const before = reads;
+    const statuses = await a.writeStatuses(ids);
+    expect(reads - before).toBe(1);
+    expect(statuses.map((s) => s?.status)).toEqual(['relay', 'rejected', 'local', undefined]);
+    expect(statuses[1]).toMatchObject({ key: 'locked-1', code: 'forbidden' });
+
+    const calls: string[][] = [];
+    const stop = a.watchOutbox((writes, settled) => calls.push([...writes.map((w) => `${w.key}:pending`), ...settled.map((s) => `${s.key}:${s.status}`)]), {
+      settled: ids,
+    });
+    await eventually(() => expect(calls[0]).toEqual(['k3:pending', 'open-1:relay', 'locked-1:rejected']));
+    a.resume();
+    await eventually(() => expect(calls.at(-1)).toEqual(['k3:relay'])); // later calls: only what changed since
+    stop();
   });
 
   it("a value over the relay's advertised limit is refused at put (the last welcome's limit, persisted; 1 MiB before first contact)", async () => {
