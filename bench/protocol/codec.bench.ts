@@ -162,7 +162,13 @@ export function workload(kind: Kind): Workload {
         type: 'push',
         id: `p-${f}`,
         ack: 'relay',
-        changes: states.map((delta, j) => ({ collection: 'carts', key: `cart-${first + j}`, delta, writeNumber: first + j + 1 })),
+        changes: states.map((delta, j) => ({
+          collection: 'carts',
+          key: `cart-${first + j}`,
+          delta,
+          writeNumber: first + j + 1,
+          chain: (first + j + 1).toString(16),
+        })),
       };
       return push;
     }

@@ -35,7 +35,7 @@ export function blindChange(collection: string, key: string, replica: ReplicaId,
   const state = emptyDocState<WireValue>();
   const dot = nextDot(state, replica);
   const { delta } = writeDoc<WireValue>(state, { dot, hlc: { wall, logical: 0, replica }, readContext: EMPTY_CONTEXT, value });
-  return { collection, key, delta, writeNumber };
+  return { collection, key, delta, writeNumber, chain: writeNumber.toString(16) };
 }
 
 export function pushText(id: string, changes: readonly PushedChange[]): string {

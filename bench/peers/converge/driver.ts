@@ -25,7 +25,7 @@ async function write(url: string, { records }: W1Workload): Promise<undefined> {
     const state = emptyDocState<WireValue>();
     const dot = nextDot(state, replica.replicaId);
     const { delta } = writeDoc<WireValue>(state, { dot, hlc: clock.tick(), readContext: EMPTY_CONTEXT, value: encodeValue(recordValue(i)) });
-    changes.push({ collection: COLLECTION, key: recordKey(i), delta, writeNumber: i });
+    changes.push({ collection: COLLECTION, key: recordKey(i), delta, writeNumber: i, chain: i.toString(16) });
   }
   const batches: PushedChange[][] = [];
   for (let i = 0; i < changes.length; i += PER_PUSH) batches.push(changes.slice(i, i + PER_PUSH));
@@ -73,7 +73,7 @@ function offlineEdits(replicaId: ReplicaId, replica: number, { updates, keys }: 
     states.set(key, written.state);
     outbox.set(key, mergeDocStates(outbox.get(key) ?? emptyDocState<WireValue>(), written.delta).state);
   }
-  const changes = [...outbox].map(([key, delta], i): PushedChange => ({ collection: COLLECTION, key, delta, writeNumber: i + 1 }));
+  const changes = [...outbox].map(([key, delta], i): PushedChange => ({ collection: COLLECTION, key, delta, writeNumber: i + 1, chain: (i + 1).toString(16) }));
   return { states, changes };
 }
 

@@ -24,7 +24,11 @@ export interface RejectedEvent {
   readonly rebased: boolean;
 }
 
-/** A write committed locally: its dot and its version (what it was derived from, plus its dot). */
+/**
+ * A write committed locally: its dot and its version (what it was derived from, plus its dot).
+ * Fired again, with the same `writeId`, when a pending write is written again under a new dot:
+ * after identity loss (a new replica id) or a refused clock (`clock_skew`).
+ */
 export interface WrittenEvent {
   readonly writeId: string;
   readonly collection: string;

@@ -396,6 +396,9 @@ export class Client implements ClientCore {
         return typeof auth === 'function' ? await auth({ refresh }) : auth;
       },
       committed: (changes) => this.committed(changes, false),
+      rewritten: (writes) => {
+        for (const w of writes) this.events.emit('written', { writeId: w.writeId, collection: w.collection, key: w.key, dot: w.dot, version: w.version });
+      },
       acked: (writeIds, level: RelayAckLevel) => {
         this.acked(writeIds, level);
         this.tabs.post({ type: 'acked', writeIds, level });

@@ -70,3 +70,6 @@ export { cart, lwwMap, CRDT_TYPES, STRATEGY_NAMES } from './crdt/types.js';
 export type { StrategyName } from './crdt/types.js';
 export { joinSiblings, readCrdt, applyCrdtOp, crdtStateToJson, crdtStateFromJson, checkCrdtWrite } from './crdt/crdt-doc.js';
 export type { CrdtRead, CrdtWriteInput } from './crdt/crdt-doc.js';
+
+export { WRITE_CHAIN_ZERO, chainWrite, chainMark, writeChainProblem } from './write-chain.js';
+export type { WriteChain } from './write-chain.js';

@@ -40,8 +40,8 @@ describe('encodeClientFrame writes what encodeFrame writes', () => {
         id: 'p1',
         ack: 'quorum',
         changes: [
-          { collection: 'notes', key: 'a', delta: first.delta, writeNumber: 1 },
-          { collection: 'notes', key: 'b', delta: concurrent.state, writeNumber: 2, resync: true },
+          { collection: 'notes', key: 'a', delta: first.delta, writeNumber: 1, chain: '1' },
+          { collection: 'notes', key: 'b', delta: concurrent.state, writeNumber: 2, chain: '2', resync: true },
         ],
       },
     ];

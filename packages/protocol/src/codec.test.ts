@@ -81,7 +81,7 @@ describe('round trip', () => {
       type: 'push',
       id: 'p',
       ack: 'local',
-      changes: [{ collection: 'c', key: 'k', writeNumber: 1, delta: { ...delta, siblings: [{ dot, hlc, value }] } }],
+      changes: [{ collection: 'c', key: 'k', writeNumber: 1, chain: '1', delta: { ...delta, siblings: [{ dot, hlc, value }] } }],
     };
     const text = encodeFrame(frame);
     expect(text).toContain(JSON.stringify(value));
@@ -115,7 +115,7 @@ describe('frame-level refusals', () => {
 
   it('refuses more than maxChangesPerFrame items as payload_too_large, naming the list', () => {
     const delta = registerDelta(A, 1, 1);
-    const changes = Array.from({ length: 4 }, (_, i) => ({ collection: 'c', key: `k${i}`, delta, writeNumber: i + 1 }));
+    const changes = Array.from({ length: 4 }, (_, i) => ({ collection: 'c', key: `k${i}`, delta, writeNumber: i + 1, chain: (i + 1).toString(16) }));
     const text = encodeFrame({ type: 'push', id: 'p', ack: 'relay', changes });
     expect(decodeFrame(text, { maxChangesPerFrame: 4 }).ok).toBe(true);
     const error = refusal(text, { maxChangesPerFrame: 3 });
@@ -156,7 +156,7 @@ describe('frame-level refusals', () => {
     // Two concurrent siblings: the general form, whose slots sit deepest (level 7).
     const general = mergeDocStates(simple, registerDelta(B, 1, 'other')).state;
     const framesOf = (state: WireState): Frame[] => [
-      { type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta: state, writeNumber: 1 }] },
+      { type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta: state, writeNumber: 1, chain: '1' }] },
       {
         type: 'ack',
         id: 'p',

@@ -22,7 +22,7 @@ function check(ok: boolean, what: string): void {
 /** A state as a client pushes it, decoded by the relay. */
 function viaPush(state: WireState): WireState {
   const decoded = decodeClientFrame(
-    encodeFrame({ type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta: state, writeNumber: 1 }] }),
+    encodeFrame({ type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta: state, writeNumber: 1, chain: '1' }] }),
   );
   if (!decoded.ok) throw decoded.error;
   if (decoded.value.type !== 'push') throw new Error('not a push');

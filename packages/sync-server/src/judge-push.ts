@@ -112,11 +112,18 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
   }
   const counts: PushOutcome['counts'] = { repairs: 0, siblingsCreated: 0, siblingWarnings: 0 };
   const committed: CommittedChange[] = [];
-  let writeNumber = 0;
+  const known = tx.writeHead(push.replicaId);
+  let latest = known;
   const results = changes.map((change): ChangeResult => {
     const { collection, key } = change;
-    writeNumber = Math.max(writeNumber, change.writeNumber);
-    const outcome = judge(rules, push, tx, change, counts, committed);
+    const outcome =
+      change.writeNumber === known.writeNumber && change.chain !== known.chain
+        ? new Refusal(
+            'replica_reset',
+            `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
+          )
+        : judge(rules, push, tx, change, counts, committed);
+    if (change.writeNumber > latest.writeNumber) latest = change;
     if (outcome instanceof Refusal) {
       // The stored state goes back only to a principal that may read the key.
       const current = outcome.current !== undefined && rules.auth.authorize(push.principal, collection, key, 'read') ? outcome.current : undefined;
@@ -131,7 +138,7 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
     }
     return { collection, key, status: 'accepted', seq: outcome };
   });
-  if (writeNumber > 0) tx.noteWriteNumber(push.replicaId, writeNumber);
+  if (latest !== known) tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
   return { results, committed, counts };
 }
 

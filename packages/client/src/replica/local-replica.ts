@@ -4,6 +4,7 @@ import {
   createHlcClock,
   maxCounter,
   replicaIdFromBytes,
+  WRITE_CHAIN_ZERO,
   type Dot,
   type HlcClock,
   type ReplicaId,
@@ -21,13 +22,15 @@ import {
   type StorageAdapter,
   type StorageReader,
   type StorageWriter,
+  type WriteMark,
 } from '../storage/storage-adapter.js';
 import { applyWrite, type WriteRequest } from './apply-write.js';
 import { docId, loadRecords, type DocChange } from './doc-records.js';
 import type { ReadMemory } from './read-model.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
-import { rewriteEntries } from './rewrite.js';
+import { rewriteEntries, type RewrittenWrite } from './rewrite.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
+import { chainAfterResync, chainAfterWrite, relayHeadStanding } from './write-chain.js';
 
 /** Before the first `welcome`, values up to 1 MiB are accepted locally. */
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -174,6 +177,7 @@ export class LocalReplica {
         );
         const clock = this.clock();
         let writeNumber = rep.writeNumber;
+        let chain = rep.chain;
         const now = this.options.now();
         const out: CommittedWrite[] = [];
         for (const request of requests) {
@@ -181,6 +185,7 @@ export class LocalReplica {
           const id = docId(request.collection, request.key);
           const applied = applyWrite(spec, records.get(id)!, request, { replica: rep.id, hlc: clock.tick(), maxValueBytes, maxStateBytes });
           writeNumber++;
+          chain = chainAfterWrite(chain, request.collection, request.key, applied.delta, applied.dot);
           const writeId = request.writeId ?? `${rep.id}:${writeNumber}`;
           tx.addOutbox({
             writeId,
@@ -189,6 +194,7 @@ export class LocalReplica {
             mode: spec.mode,
             replica: rep.id,
             writeNumber,
+            chain,
             delta: applied.delta,
             write: applied.intent,
             ack: request.ack,
@@ -206,7 +212,7 @@ export class LocalReplica {
           });
         }
         for (const id of new Set(requests.map((r) => docId(r.collection, r.key)))) tx.putDoc(records.get(id)!);
-        tx.putMeta(META.replica, { ...rep, writeNumber, clock: clock.last() });
+        tx.putMeta(META.replica, { ...rep, writeNumber, ...(chain === undefined ? {} : { chain }), clock: clock.last() });
         return out.map((w) => ({ ...w, record: records.get(docId(w.collection, w.key))! }));
       },
       { durability },
@@ -254,6 +260,7 @@ export class LocalReplica {
   async afterWelcome(welcome: {
     readonly replicaId: ReplicaId;
     readonly writeNumber: number;
+    readonly writeChain: string;
     readonly now: number;
     readonly offsetMs: number;
     readonly limits: RelayLimits;
@@ -272,7 +279,8 @@ export class LocalReplica {
       tx.putMeta(META.replica, next);
       if (ahead || this.hlc === undefined) this.resetClock(welcome.offsetMs);
       this.syncClock(next);
-      return welcome.writeNumber > rep.writeNumber ? 'identity_lost' : 'ok';
+      const standing = await relayHeadStanding(tx, rep, { writeNumber: welcome.writeNumber, chain: welcome.writeChain });
+      return standing === 'other' ? 'identity_lost' : 'ok';
     });
   }
 
@@ -282,7 +290,9 @@ export class LocalReplica {
    * register values written anew — never re-sending the stored deltas, whose dots collide.
    * Returns undefined when another tab already replaced `expected`.
    */
-  async resetIdentity(expected: ReplicaId): Promise<{ readonly id: ReplicaId; readonly changes: DocChange[] } | undefined> {
+  async resetIdentity(
+    expected: ReplicaId,
+  ): Promise<{ readonly id: ReplicaId; readonly changes: DocChange[]; readonly rewritten: RewrittenWrite[] } | undefined> {
     return this.storage.write(async (tx) => {
       const rep = await this.replica(tx);
       if (rep.id !== expected) return undefined;
@@ -290,32 +300,38 @@ export class LocalReplica {
       const next: ReplicaRecord = { ...rep, id, retired: [...rep.retired, rep.id] };
       this.syncClock(next);
       const entries = (await tx.listOutbox()) as (OutboxEntry & { id: number })[];
-      const env = { replica: id, clock: this.clock(), spec: (c: string) => this.spec(c), writeNumber: rep.writeNumber };
-      const changes = await rewriteEntries(tx, entries, env, true);
-      tx.putMeta(META.replica, { ...next, writeNumber: env.writeNumber, clock: this.clock().last() });
-      return { id, changes };
+      // A new id starts a new chain: the relay has seen no write of it.
+      const env = { replica: id, clock: this.clock(), spec: (c: string) => this.spec(c), writeNumber: rep.writeNumber, chain: WRITE_CHAIN_ZERO };
+      const { changes, rewritten } = await rewriteEntries(tx, entries, env, true);
+      tx.putMeta(META.replica, { ...next, writeNumber: env.writeNumber, chain: env.chain, clock: this.clock().last() });
+      return { id, changes, rewritten };
     });
   }
 
   /** Writes again, with the corrected clock, every write the relay refused with `clock_skew`. */
-  async rewriteSkewed(): Promise<DocChange[]> {
+  async rewriteSkewed(): Promise<{ readonly changes: DocChange[]; readonly rewritten: RewrittenWrite[] }> {
     return this.storage.write(async (tx) => {
       const rep = await this.replica(tx);
       const entries = (await tx.listOutbox()).filter((e) => e.skewed === true) as (OutboxEntry & { id: number })[];
-      if (entries.length === 0) return [];
-      const env = { replica: rep.id, clock: this.clock(), spec: (c: string) => this.spec(c), writeNumber: rep.writeNumber };
-      const changes = await rewriteEntries(tx, entries, env, false);
-      tx.putMeta(META.replica, { ...rep, writeNumber: env.writeNumber, clock: this.clock().last() });
-      return changes;
+      if (entries.length === 0) return { changes: [], rewritten: [] };
+      const env = { replica: rep.id, clock: this.clock(), spec: (c: string) => this.spec(c), writeNumber: rep.writeNumber, chain: rep.chain };
+      const rewrite = await rewriteEntries(tx, entries, env, false);
+      tx.putMeta(META.replica, { ...rep, writeNumber: env.writeNumber, ...(env.chain === undefined ? {} : { chain: env.chain }), clock: this.clock().last() });
+      return rewrite;
     });
   }
 
-  /** Allocates one write number for a re-push of full states (resync): the relay learns it as this replica's latest. */
-  async allocateWriteNumber(): Promise<number> {
+  /**
+   * Allocates one write number for a re-push of full states (resync): the relay learns it as
+   * this replica's latest, so it is kept (`META.resyncWrite`) for the check after `welcome`.
+   */
+  async allocateWriteNumber(): Promise<WriteMark> {
     return this.storage.write(async (tx) => {
       const rep = await this.replica(tx);
-      tx.putMeta(META.replica, { ...rep, writeNumber: rep.writeNumber + 1 });
-      return rep.writeNumber + 1;
+      const mark: WriteMark = { writeNumber: rep.writeNumber + 1, chain: chainAfterResync(rep.chain) };
+      tx.putMeta(META.replica, { ...rep, ...mark });
+      tx.putMeta(META.resyncWrite, mark);
+      return mark;
     });
   }
 }

@@ -1,9 +1,10 @@
-import { addDot, contextHas, dotKey, type CausalContext, type Dot, type HlcClock, type ReplicaId } from '@converge/conflict';
+import { addDot, contextHas, dotKey, type CausalContext, type Dot, type HlcClock, type ReplicaId, type WriteChain } from '@converge/conflict';
 import type { CollectionSpec } from '../collection-spec.js';
 import type { OutboxEntry, StorageWriter, WriteIntent } from '../storage/storage-adapter.js';
 import { applyWrite, type WriteRequest } from './apply-write.js';
 import { removeDots } from './context-ops.js';
 import { docId, entryDot, type DocChange } from './doc-records.js';
+import { chainAfterWrite } from './write-chain.js';
 
 type Entry = OutboxEntry & { readonly id: number };
 
@@ -11,8 +12,10 @@ export interface RewriteEnv {
   readonly replica: ReplicaId;
   readonly clock: HlcClock;
   readonly spec: (collection: string) => CollectionSpec;
-  /** The next write number (the caller stores the last one used). */
+  /** The last write number used (the caller stores it when done). */
   writeNumber: number;
+  /** The write chain through `writeNumber` (the caller stores it when done). */
+  chain: WriteChain | undefined;
 }
 
 function requestOf(entry: Entry, write: WriteIntent, readContext: CausalContext | undefined): WriteRequest {
@@ -34,7 +37,21 @@ function requestOf(entry: Entry, write: WriteIntent, readContext: CausalContext 
  * - After `clock_skew` (`!fromBase`): the refused write stays in the state and the new write's
  *   context covers it, so the refused dot is superseded, never re-stamped.
  */
-export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[], env: RewriteEnv, fromBase: boolean): Promise<DocChange[]> {
+/** A pending write written again: its new dot and version (what it was derived from, plus the dot). */
+export interface RewrittenWrite {
+  readonly writeId: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly dot: Dot;
+  readonly version: CausalContext;
+}
+
+export async function rewriteEntries(
+  tx: StorageWriter,
+  entries: readonly Entry[],
+  env: RewriteEnv,
+  fromBase: boolean,
+): Promise<{ changes: DocChange[]; rewritten: RewrittenWrite[] }> {
   const groups = new Map<string, Entry[]>();
   for (const entry of entries) {
     const id = docId(entry.collection, entry.key);
@@ -43,6 +60,7 @@ export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[
     else group.push(entry);
   }
   const changes: DocChange[] = [];
+  const rewritten: RewrittenWrite[] = [];
   for (const group of groups.values()) {
     const { collection, key } = group[0]!;
     const found = await tx.getDoc(collection, key);
@@ -70,13 +88,15 @@ export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[
         maxStateBytes: Infinity,
       });
       renamed.set(dotKey(old), applied.dot);
+      rewritten.push({ writeId: entry.writeId, collection, key, dot: applied.dot, version: applied.memory.context });
       record = applied.record;
       const { skewed: _skewed, ...rest } = entry;
-      tx.putOutbox({ ...rest, replica: env.replica, writeNumber: ++env.writeNumber, delta: applied.delta, write: applied.intent });
+      env.chain = chainAfterWrite(env.chain, collection, key, applied.delta, applied.dot);
+      tx.putOutbox({ ...rest, replica: env.replica, writeNumber: ++env.writeNumber, chain: env.chain, delta: applied.delta, write: applied.intent });
     }
     const next = fromBase ? { ...record, base: found.base ?? found.state } : record;
     tx.putDoc(next);
     changes.push({ collection, key, record: next });
   }
-  return changes;
+  return { changes, rewritten };
 }

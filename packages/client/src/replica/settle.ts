@@ -3,6 +3,7 @@ import type { ChangeResult, RelayAckLevel, WireState } from '@converge/protocol'
 import type { OutboxEntry, RejectedRecord, StorageWriter, WriteStatus } from '../storage/storage-adapter.js';
 import { docId, entryDot, rebuild, sameState, type DocChange } from './doc-records.js';
 import { recordSettled } from './recent-writes.js';
+import { noteAnswered } from './write-chain.js';
 
 /** What a refusal means for the write: dropped for good, written again, or kept queued. */
 type RefusalKind = 'terminal' | 'clock' | 'identity' | 'retry';
@@ -105,6 +106,11 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
         break;
     }
   }
+  // Every change of an answered push was noted by the relay, whatever its result.
+  await noteAnswered(
+    tx,
+    settled.flatMap((s) => s.entries),
+  );
   const statuses: WriteStatus[] = [];
   for (const { entries, result } of settled) {
     if (result.status === 'accepted') {

@@ -117,12 +117,22 @@ export class MemoryDatabase {
   /** A copy of everything (a "backup" of the database, for restore scenarios). */
   snapshot(name = this.name): MemoryDatabase {
     const copy = new MemoryDatabase(name);
-    for (const [collection, docs] of this.docs) copy.docs.set(collection, new Map(docs));
-    for (const [key, value] of this.meta) copy.meta.set(key, value);
-    for (const [id, entry] of this.outbox) copy.setOutbox(id, entry);
-    for (const [id, record] of this.rejected) copy.rejected.set(id, record);
-    copy.nextOutboxId = this.nextOutboxId;
+    copy.restore(this);
     return copy;
+  }
+
+  /**
+   * Replaces everything with the contents of `backup` (a `snapshot`): a restored backup, for
+   * identity-loss scenarios. Close the handles on this database first, as a browser is closed
+   * before its profile is restored.
+   */
+  restore(backup: MemoryDatabase): void {
+    this.clear();
+    for (const [collection, docs] of backup.docs) this.docs.set(collection, new Map(docs));
+    for (const [key, value] of backup.meta) this.meta.set(key, value);
+    for (const [id, entry] of backup.outbox) this.setOutbox(id, entry);
+    for (const [id, record] of backup.rejected) this.rejected.set(id, record);
+    this.nextOutboxId = backup.nextOutboxId;
   }
 }
 

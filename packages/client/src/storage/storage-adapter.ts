@@ -1,4 +1,4 @@
-import type { CausalContext, ErrorCode, Hlc, ReplicaId } from '@converge/conflict';
+import type { CausalContext, ErrorCode, Hlc, ReplicaId, WriteChain } from '@converge/conflict';
 import type { AckLevel, CollectionDeclaration, CollectionMode, Cursor, RelayLimits, WireState, WireValue } from '@converge/protocol';
 
 /**
@@ -38,6 +38,8 @@ export interface OutboxEntry {
   readonly replica: ReplicaId;
   /** The replica-wide write number allocated with the dot. */
   readonly writeNumber: number;
+  /** The replica's write chain through this write (see `ReplicaRecord.chain`); absent in entries written before chains. */
+  readonly chain?: WriteChain;
   /** The read context plus the write's dot, and the one new sibling. */
   readonly delta: WireState;
   readonly write: WriteIntent;
@@ -84,6 +86,12 @@ export interface ReplicaRecord {
   readonly id: ReplicaId;
   /** Replica-wide write number: bumped in the transaction that allocates each dot. */
   readonly writeNumber: number;
+  /**
+   * The write chain through `writeNumber` (`chainWrite` of @converge/conflict over every write,
+   * extended in the same transaction): tells this database's history from that of an older copy
+   * of it. Absent in a database from before chains (nothing is compared then).
+   */
+  readonly chain?: WriteChain;
   /** The greatest HLC stamp issued by any tab, so the clock never goes back across tabs and restarts. */
   readonly clock?: Hlc;
   /** Offset from the relay's clock learned from `welcome.now`, ms. */
@@ -101,7 +109,17 @@ export const META = {
   collections: 'collections',
   /** The statuses of the last writes that left the outbox (acknowledged or rejected), oldest first, at most `RECENT_WRITES`. */
   recent: 'recent',
+  /** The latest write (`WriteMark`) of a push the relay answered: the relay has seen it. */
+  answered: 'answered',
+  /** The write number allocated for the last re-push of full states (`WriteMark`): the relay may have seen it. */
+  resyncWrite: 'resync-write',
 } as const;
+
+/** A write number with the write chain through it. */
+export interface WriteMark {
+  readonly writeNumber: number;
+  readonly chain: WriteChain;
+}
 
 /** How many settled write statuses meta `recent` keeps. */
 export const RECENT_WRITES = 1000;
@@ -113,7 +131,7 @@ export const floorsKey = (collection: string): string => `floors\u0000${collecti
 /** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
 export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
 
-export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>> | readonly WriteStatus[];
+export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>> | readonly WriteStatus[] | WriteMark;
 
 export interface ScanOptions {
   readonly prefix?: string;

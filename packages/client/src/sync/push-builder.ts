@@ -1,4 +1,4 @@
-import { containsContext, contextHas, mergeDocStates } from '@converge/conflict';
+import { containsContext, contextHas, mergeDocStates, WRITE_CHAIN_ZERO } from '@converge/conflict';
 import type { AckLevel, PushedChange, PushFrame, RelayLimits, WireState } from '@converge/protocol';
 import type { OutboxEntry } from '../storage/storage-adapter.js';
 import { encodedBytes, encodeClientFrame } from './wire.js';
@@ -57,12 +57,14 @@ export function squash(entries: readonly Entry[]): PlannedChange[] {
   return groups.map((group) => {
     const first = group[0]!;
     let delta = first.delta;
-    let writeNumber = first.writeNumber;
+    let latest = first;
     for (let i = 1; i < group.length; i++) {
       delta = joinDelta(delta, group[i]!.delta);
-      writeNumber = Math.max(writeNumber, group[i]!.writeNumber);
+      if (group[i]!.writeNumber > latest.writeNumber) latest = group[i]!;
     }
-    return { change: { collection: first.collection, key: first.key, delta, writeNumber }, entries: group };
+    // The change names its latest write: the relay keeps the latest write number with its chain.
+    const change = { collection: first.collection, key: first.key, delta, writeNumber: latest.writeNumber, chain: latest.chain ?? WRITE_CHAIN_ZERO };
+    return { change, entries: group };
   });
 }
 

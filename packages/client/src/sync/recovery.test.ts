@@ -66,6 +66,73 @@ describe('identity loss', () => {
   });
 });
 
+describe('a reused dot the relay covers but no longer holds (issue 12 §1)', () => {
+  const valuesOf = async (client: Awaited<ReturnType<typeof clients.open>>, key: string) =>
+    (await client.collection('notes').inspect(key)).siblings.map((s) => (s.deleted === true ? 'deleted' : s.value)).sort();
+
+  it('a restored copy writes over an old read, minting a dot the relay saw superseded: every client ends with [deleted, v3], nothing acked is lost', async () => {
+    await clients.startRelay();
+    const db = new MemoryDatabase(dbName('c'));
+    const c = await clients.open(db.name, { storage: createMemoryStorage(db) });
+    await c.collection('notes').put('k', 'v1', { ack: 'relay' }); // C:1
+    const backup = db.snapshot(dbName('c-copy'));
+    await c.collection('notes').get('k');
+    await c.collection('notes').put('k', 'v1b', { ack: 'relay' }); // C:2
+    const oldId = c.replicaId;
+    await c.close();
+
+    const b = await clients.open(dbName('b'));
+    await eventually(async () => expect((await b.collection('notes').get('k'))?.value).toBe('v1b'));
+    await b.collection('notes').delete('k', { ack: 'relay' }); // B:1 over {C:1, C:2}
+
+    // C's storage is the copy of step 1; offline, it writes over what it read ({C:1}): C:2 again.
+    const offline = await clients.open(backup.name, { storage: createMemoryStorage(backup), transport: undefined });
+    await offline.collection('notes').get('k');
+    const receipt = await offline.collection('notes').put('k', 'v3');
+    await offline.close();
+
+    const restored = await clients.open(backup.name, { storage: createMemoryStorage(backup) });
+    await restored.whenSynced({ timeoutMs: 5000 });
+    expect(restored.replicaId).not.toBe(oldId);
+    await eventually(async () => {
+      expect(await valuesOf(b, 'k')).toEqual(['deleted', 'v3']);
+      expect(await valuesOf(restored, 'k')).toEqual(['deleted', 'v3']);
+    });
+    expect(await restored.rejected()).toEqual([]);
+    expect((await restored.writeStatus(receipt.writeId))?.status).toBe('relay');
+    const observer = await clients.open(dbName('observer'));
+    await eventually(async () => expect(await valuesOf(observer, 'k')).toEqual(['deleted', 'v3']));
+  });
+
+  it('storage lost, replica id kept (write number back to 0): the new write reusing A:1, which B superseded, is not absorbed', async () => {
+    await clients.startRelay();
+    const a = await clients.open(dbName('a'));
+    await a.collection('notes').put('k', 'first', { ack: 'relay' }); // A:1
+    const oldId = a.replicaId;
+    await a.close();
+    const b = await clients.open(dbName('b'));
+    await eventually(async () => expect((await b.collection('notes').get('k'))?.value).toBe('first'));
+    await b.collection('notes').put('k', 'from b', { ack: 'relay' }); // B:1 supersedes A:1
+
+    // A fresh database that kept only the replica id: its counters and write number restart.
+    const wiped = new MemoryDatabase(dbName('a-wiped'));
+    wiped.meta.set('replica', { id: oldId, writeNumber: 0, retired: [] });
+    const offline = await clients.open(wiped.name, { storage: createMemoryStorage(wiped), transport: undefined });
+    await offline.collection('notes').put('k', 'again'); // a blind write: A:1 once more
+    expect((await offline.collection('notes').inspect('k')).siblings.map((s) => s.dot)).toEqual([[oldId, 1]]);
+    await offline.close();
+
+    const back = await clients.open(wiped.name, { storage: createMemoryStorage(wiped) });
+    await back.whenSynced({ timeoutMs: 5000 });
+    expect(back.replicaId).not.toBe(oldId);
+    await eventually(async () => {
+      expect(await valuesOf(b, 'k')).toEqual(['again', 'from b']);
+      expect(await valuesOf(back, 'k')).toEqual(['again', 'from b']);
+    });
+    expect(await back.rejected()).toEqual([]);
+  });
+});
+
 describe('counter floors', () => {
   it('delete, evict, re-create: the counter floor is kept, so the old tombstone never hides the new value', async () => {
     await clients.startRelay();

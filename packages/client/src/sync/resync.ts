@@ -16,6 +16,6 @@ export async function resyncChanges(replica: LocalReplica, collection: string): 
     after = page[page.length - 1]!.key;
   }
   if (records.length === 0) return [];
-  const writeNumber = await replica.allocateWriteNumber();
-  return records.map((r) => ({ change: { collection: r.collection, key: r.key, delta: r.state, writeNumber, resync: true }, entries: [] }));
+  const { writeNumber, chain } = await replica.allocateWriteNumber();
+  return records.map((r) => ({ change: { collection: r.collection, key: r.key, delta: r.state, writeNumber, chain, resync: true }, entries: [] }));
 }

@@ -78,6 +78,7 @@ describe('cursors and credit (a scripted relay)', () => {
       epoch: 0,
       now: Date.now(),
       writeNumber: 0,
+      writeChain: '0',
       limits: DEFAULT_LIMITS,
       collections: { notes: { mode: 'multi-leader', strategy: 'siblings', head: 20 } },
     });

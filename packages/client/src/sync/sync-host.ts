@@ -3,6 +3,7 @@ import type { RelayAckLevel } from '@converge/protocol';
 import type { CollectionSpec } from '../collection-spec.js';
 import type { DocChange } from '../replica/doc-records.js';
 import type { LocalReplica } from '../replica/local-replica.js';
+import type { RewrittenWrite } from '../replica/rewrite.js';
 import type { RejectedRecord } from '../storage/storage-adapter.js';
 
 export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'synced';
@@ -24,6 +25,8 @@ export interface SyncHost {
   error(error: ConvergeError | undefined): void;
   /** The replica id changed (identity loss): other tabs must hear of it. */
   replicaChanged(changes: readonly DocChange[]): void;
+  /** Pending writes were written again under new dots (identity loss, clock skew). */
+  rewritten(writes: readonly RewrittenWrite[]): void;
   now(): number;
   random(): number;
 }

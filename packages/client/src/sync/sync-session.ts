@@ -236,6 +236,7 @@ export class SyncSession {
     const verdict = await replica.afterWelcome({
       replicaId: this.helloId!,
       writeNumber: frame.writeNumber,
+      writeChain: frame.writeChain,
       now: frame.now,
       offsetMs,
       limits: frame.limits,
@@ -264,7 +265,10 @@ export class SyncSession {
   /** A new replica id; pending writes re-applied under it; then a fresh connection (hello with the new id). */
   private async replaceIdentity(): Promise<void> {
     const result = await this.host.replica.resetIdentity(this.helloId!);
-    if (result !== undefined) this.host.replicaChanged(result.changes);
+    if (result !== undefined) {
+      this.host.replicaChanged(result.changes);
+      this.host.rewritten(result.rewritten);
+    }
     this.close({ kind: 'now' });
   }
 
@@ -328,8 +332,9 @@ export class SyncSession {
       if (firstSkewed >= 0 && !this.skewRewritten) {
         // Refused for their clock (in an earlier session): written again with this session's corrected clock, then listed anew.
         this.skewRewritten = true;
-        const rewritten = await this.host.replica.rewriteSkewed();
-        if (rewritten.length > 0) this.host.committed(rewritten);
+        const { changes: rewrittenDocs, rewritten } = await this.host.replica.rewriteSkewed();
+        if (rewrittenDocs.length > 0) this.host.committed(rewrittenDocs);
+        this.host.rewritten(rewritten);
         return this.pushNext();
       }
       changes = squash(firstSkewed < 0 ? entries : entries.slice(0, firstSkewed));

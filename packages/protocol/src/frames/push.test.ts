@@ -62,6 +62,9 @@ describe('push', () => {
     ['a missing write number', (w) => delete w.changes[0].writeNumber, 'push.changes[0].writeNumber'],
     ['write number 0', (w) => (w.changes[0].writeNumber = 0), 'push.changes[0].writeNumber'],
     ['a write number beyond 2^53', (w) => (w.changes[0].writeNumber = 2 ** 60), 'push.changes[0].writeNumber'],
+    ['a missing write chain', (w) => delete w.changes[0].chain, 'push.changes[0].chain'],
+    ['a write chain that is not lowercase hex', (w) => (w.changes[0].chain = 'AB12'), 'push.changes[0].chain'],
+    ['a write chain of 33 digits', (w) => (w.changes[0].chain = 'a'.repeat(33)), 'push.changes[0].chain'],
     ['resync false', (w) => (w.changes[0].resync = false), 'push.changes[0].resync'],
     ['a missing delta', (w) => delete w.changes[0].delta, 'push.changes[0].delta'],
     ['a replica table that is not a list', (w) => (w.changes[0].delta.r = A), 'push.changes[0].delta.r'],
@@ -114,9 +117,10 @@ describe('push', () => {
           type: 'push',
           id: 'x',
           ack: 'local',
-          changes: [{ collection: 'c', key: 'k', delta: registerDelta(A, 2, 'v2', first.context), writeNumber: 2 }],
+          changes: [{ collection: 'c', key: 'k', delta: registerDelta(A, 2, 'v2', first.context), writeNumber: 2, chain: '2' }],
         }).changes[0].delta,
         writeNumber: 2,
+        chain: '2',
       },
     ];
     expect(accepted(wire)).toMatchObject({ changes: [{ delta: { context: { vv: new Map([[A, 2]]) } } }] });

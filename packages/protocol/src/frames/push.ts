@@ -1,4 +1,4 @@
-import { fail, ok, type Result } from '@converge/conflict';
+import { fail, ok, writeChainProblem, type Result, type WriteChain } from '@converge/conflict';
 import { isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
 import { stateFromJson, stateToJson } from '../state-json.js';
@@ -17,8 +17,10 @@ export interface PushedChange {
    * with `resync`, the replica's full state of the key.
    */
   readonly delta: WireState;
-  /** The replica-wide write number allocated with the write's dot (≥ 1). */
+  /** The replica-wide write number allocated with the write's dot (≥ 1); a squashed change carries its latest write's. */
   readonly writeNumber: number;
+  /** The replica's write chain through `writeNumber` (see `chainWrite`): the relay keeps the latest per replica. */
+  readonly chain: WriteChain;
   /** A full state re-pushed after the relay lost data (new lineage, head below the cursor, forked chain hash). */
   readonly resync?: true;
 }
@@ -29,7 +31,8 @@ export interface PushedChange {
  * @example
  * ```json
  * {"type":"push","id":"p-17","ack":"relay","changes":[{"collection":"carts","key":"cart-9",
- *  "delta":["q3JbX0f2LkH8aPzR",4,1767225600000,0,"hi"],"writeNumber":57}]}
+ *  "delta":["q3JbX0f2LkH8aPzR",4,1767225600000,0,"hi"],"writeNumber":57,
+ *  "chain":"9c1e07b2f4a85d36"}]}
  * ```
  */
 export interface PushFrame {
@@ -44,22 +47,31 @@ interface PushedChangeJson {
   readonly key: string;
   readonly delta: unknown;
   readonly writeNumber: number;
+  readonly chain: string;
   readonly resync?: true;
 }
 
 function decodeChange(json: unknown, path: string): Result<PushedChange> {
-  if (!isJsonObject(json)) return fail(path, 'change must be {collection, key, delta, writeNumber, resync?}');
-  const { collection, key, delta, writeNumber, resync } = json;
+  if (!isJsonObject(json)) return fail(path, 'change must be {collection, key, delta, writeNumber, chain, resync?}');
+  const { collection, key, delta, writeNumber, chain, resync } = json;
   let problem = collectionNameProblem(collection);
   if (problem !== undefined) return fail(`${path}.collection`, problem);
   problem = documentKeyProblem(key);
   if (problem !== undefined) return fail(`${path}.key`, problem);
   problem = safeIntegerProblem(writeNumber, 1);
   if (problem !== undefined) return fail(`${path}.writeNumber`, problem);
+  problem = writeChainProblem(chain);
+  if (problem !== undefined) return fail(`${path}.chain`, problem);
   if (resync !== undefined && resync !== true) return fail(`${path}.resync`, 'resync must be true when present');
   const state = stateFromJson(delta, `${path}.delta`);
   if (!state.ok) return state;
-  const change: PushedChange = { collection: collection as string, key: key as string, delta: state.value, writeNumber: writeNumber as number };
+  const change: PushedChange = {
+    collection: collection as string,
+    key: key as string,
+    delta: state.value,
+    writeNumber: writeNumber as number,
+    chain: chain as string,
+  };
   return ok(resync === true ? { ...change, resync } : change);
 }
 
@@ -88,8 +100,8 @@ export function pushToJson(frame: PushFrame): unknown {
     ack: frame.ack,
     changes: frame.changes.map((c): PushedChangeJson =>
       c.resync === true
-        ? { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber, resync: true }
-        : { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber },
+        ? { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber, chain: c.chain, resync: true }
+        : { collection: c.collection, key: c.key, delta: stateToJson(c.delta), writeNumber: c.writeNumber, chain: c.chain },
     ),
   };
 }

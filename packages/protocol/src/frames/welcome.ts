@@ -1,4 +1,4 @@
-import { fail, MAX_WALL, ok, type Result } from '@converge/conflict';
+import { fail, MAX_WALL, ok, writeChainProblem, type Result, type WriteChain } from '@converge/conflict';
 import { decodeCollectionMap, type CollectionInfo } from '../collection-config.js';
 import { isJsonObject, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { RELAY_LIMIT_NAMES, type RelayLimits } from '../limits.js';
@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../version.js';
  * @example
  * ```json
  * {"type":"welcome","protocol":2,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
- *  "writeNumber":41,"limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
+ *  "writeNumber":41,"writeChain":"9c1e07b2f4a85d36","limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
  *  "maxStateBytes":516096,"maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart","head":1200}}}
  * ```
@@ -29,6 +29,11 @@ export interface WelcomeFrame {
   readonly now: number;
   /** The highest write number the relay has seen from the hello's replica id (0: none). */
   readonly writeNumber: number;
+  /**
+   * The replica's write chain through `writeNumber`, as its pushes carried it ('0' for none): a
+   * client whose own chain at that write number differs went back in time (identity loss).
+   */
+  readonly writeChain: WriteChain;
   /** True while the relay's recovery window is open (it lost data and accepts re-pushed states). */
   readonly recovery?: boolean;
   readonly limits: RelayLimits;
@@ -49,7 +54,7 @@ function decodeLimits(json: unknown): Result<RelayLimits> {
 }
 
 export function decodeWelcome(json: JsonObject, maxItems: number): Result<WelcomeFrame> {
-  const { protocol, relayId, lineage, epoch, now, writeNumber, recovery, limits, collections } = json;
+  const { protocol, relayId, lineage, epoch, now, writeNumber, writeChain, recovery, limits, collections } = json;
   let problem = safeIntegerProblem(protocol, 1);
   if (problem === undefined && !SUPPORTED_PROTOCOLS.includes(protocol as number)) {
     problem = `protocol ${protocol as number} is not supported: this client speaks ${PROTOCOL_VERSION}`;
@@ -65,6 +70,8 @@ export function decodeWelcome(json: JsonObject, maxItems: number): Result<Welcom
   if (problem !== undefined) return fail('welcome.now', problem);
   problem = safeIntegerProblem(writeNumber, 0);
   if (problem !== undefined) return fail('welcome.writeNumber', problem);
+  problem = writeChainProblem(writeChain);
+  if (problem !== undefined) return fail('welcome.writeChain', problem);
   if (recovery !== undefined && typeof recovery !== 'boolean') return fail('welcome.recovery', 'must be a boolean');
   const decodedLimits = decodeLimits(limits);
   if (!decodedLimits.ok) return decodedLimits;
@@ -78,6 +85,7 @@ export function decodeWelcome(json: JsonObject, maxItems: number): Result<Welcom
     epoch: epoch as number,
     now: now as number,
     writeNumber: writeNumber as number,
+    writeChain: writeChain as string,
     limits: decodedLimits.value,
     collections: infos.value,
   };

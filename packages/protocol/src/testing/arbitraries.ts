@@ -15,6 +15,8 @@ export const arbKey = fc.string({ minLength: 1, maxLength: 24, unit: 'grapheme' 
 const arbId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,16}$/).filter((s) => !['__proto__', 'constructor', 'prototype'].includes(s));
 const arbDigest = fc.stringMatching(/^[A-Za-z0-9_-]{8,32}$/);
 const arbSeq = fc.integer({ min: 1, max: 1_000_000 });
+/** A write chain: 1–16 lowercase hex digits. */
+const arbChain = fc.stringMatching(/^[0-9a-f]{1,16}$/);
 
 /** True when a key anywhere in the value is one the codec refuses (`__proto__`, `constructor`, `prototype`). */
 function hasReservedKey(value: unknown): boolean {
@@ -147,6 +149,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     epoch: fc.nat(),
     now: fc.integer({ min: 0, max: 2 ** 45 }),
     writeNumber: fc.nat(),
+    writeChain: arbChain,
     limits: fc.constant(LIMITS),
     collections: fc.dictionary(
       arbCollection,
@@ -161,8 +164,8 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     ack: fc.constantFrom('local' as const, 'relay' as const, 'quorum' as const, 'all' as const),
     changes: fc.array(
       fc.record(
-        { collection: arbCollection, key: arbKey, delta: arbWireState, writeNumber: arbSeq, resync: fc.constant(true as const) },
-        { requiredKeys: ['collection', 'key', 'delta', 'writeNumber'] },
+        { collection: arbCollection, key: arbKey, delta: arbWireState, writeNumber: arbSeq, chain: arbChain, resync: fc.constant(true as const) },
+        { requiredKeys: ['collection', 'key', 'delta', 'writeNumber', 'chain'] },
       ),
       { minLength: 1, maxLength: 4 },
     ),

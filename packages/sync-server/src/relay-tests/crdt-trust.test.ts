@@ -27,7 +27,10 @@ function held(c: ProtocolClient): CartDoc {
 function write(c: ProtocolClient, base: CartDoc, op: CartOp, writeNumber: number): { change: PushedChange; state: CartDoc } {
   const dot = nextDot(base, c.replicaId);
   const { state, delta } = applyCrdtOp(cart as never, base as never, { dot, hlc: c.clock.tick(), op: op as never });
-  return { change: { collection: 'carts', key: 'cart', delta: crdtDocToWire(cart as never, delta as never), writeNumber }, state: state as CartDoc };
+  return {
+    change: { collection: 'carts', key: 'cart', delta: crdtDocToWire(cart as never, delta as never), writeNumber, chain: writeNumber.toString(16) },
+    state: state as CartDoc,
+  };
 }
 
 const add = (item: string, by: number): CartOp => ({ type: 'update', key: item, op: { type: 'increment', by } });
@@ -61,7 +64,7 @@ describe('CRDT writes are judged by the value the relay would store', () => {
         },
       ],
     } as unknown as WireState;
-    const ack = await m.push([{ collection: 'carts', key: 'cart', delta: forged, writeNumber: 1 }]);
+    const ack = await m.push([{ collection: 'carts', key: 'cart', delta: forged, writeNumber: 1, chain: '1' }]);
     expect(ack.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
 
     const reader = await shopper('replicaR');

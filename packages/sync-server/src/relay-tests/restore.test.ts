@@ -39,11 +39,12 @@ function lastCursor(c: ProtocolClient): Cursor {
 
 /** What a client does on `resync`: re-push every state it holds for the collection. */
 async function repushAll(c: ProtocolClient) {
+  const write = c.resyncWrite();
   const changes: PushedChange[] = [...c.states].map(([id, delta]) => ({
     collection: 'notes',
     key: id.slice('notes/'.length),
     delta,
-    writeNumber: 1,
+    ...write,
     resync: true,
   }));
   return c.push(changes);
@@ -93,7 +94,7 @@ describe('a relay restored from an older backup regains every write', () => {
       [a2, a],
       [c2, c],
     ] as const) {
-      for (const [id, state] of old.states) fresh.states.set(id, state);
+      fresh.continueFrom(old);
       const first = await fresh.next('changes');
       expect(first.resync).toBe(true);
       await fresh.next('changes', (f) => f.done === true);
@@ -150,7 +151,7 @@ describe('a relay restored from an older backup regains every write', () => {
     const other = await connect(relay.url, 'victim', null);
     await other.next('welcome');
     const victimState = other.blind('notes', 'k', 'victim-write');
-    const forgedRepush: PushedChange = { ...victimState, writeNumber: 1, resync: true };
+    const forgedRepush: PushedChange = { ...victimState, writeNumber: 1, chain: '1', resync: true };
     const ack = await liar.push([forgedRepush]);
     expect(ack.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
     const opens = await relay.relay.metrics.registry.getSingleMetricAsString('converge_recovery_window_opens_total');
@@ -174,6 +175,7 @@ describe('a relay restored from an older backup regains every write', () => {
       key: 'k',
       delta: { context: { vv: vectorFrom({ replicaB: 2000 }), cloud: [] }, siblings: [forgedSibling] },
       writeNumber: 1,
+      chain: '1',
       resync: true,
     };
     expect((await m.push([attack])).results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });

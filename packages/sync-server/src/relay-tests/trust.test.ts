@@ -13,13 +13,17 @@ const SECRET = 'a-test-secret-of-sufficient-length';
 const token = (claims: Record<string, unknown>) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
 
+/** Write numbers of hand-built changes: each is a write of its own. */
+let forgedWrites = 1000;
+
 /** A change whose delta is built by hand: a sibling at `dot` with `context`. */
 function forged(key: string, dot: Dot, context = contextFromDots([dot]), wall = Date.now()): PushedChange {
   const written = writeDoc(
     { context: { vv: new Map(), cloud: [] }, siblings: [] },
     { dot, hlc: { wall, logical: 0, replica: dot[0] }, readContext: context, value: encodeValue('x') },
   );
-  return { collection: 'notes', key, delta: written.delta, writeNumber: 1 };
+  const writeNumber = ++forgedWrites;
+  return { collection: 'notes', key, delta: written.delta, writeNumber, chain: writeNumber.toString(16) };
 }
 
 describe('trust checks on client pushes', () => {
@@ -49,16 +53,32 @@ describe('trust checks on client pushes', () => {
     expect((await a.push([honest])).results[0]).toMatchObject({ status: 'accepted' });
   });
 
+  it("two copies of one database online at once: the relay's latest write number arriving with another chain is replica_reset, and welcome names the chain", async () => {
+    await harness.start();
+    const original = await client('replicaA');
+    await original.next('welcome');
+    const first = original.blind('notes', 'k1', 'original'); // write number 1
+    expect((await original.push([first])).results[0]).toMatchObject({ status: 'accepted' });
+    // A copy made before that write writes something else under write number 1, on another key (a fresh dot there).
+    const copy = await client('replicaA');
+    expect(await copy.next('welcome')).toMatchObject({ writeNumber: 1, writeChain: first.chain });
+    const other = copy.blind('notes', 'k2', 'from the copy');
+    expect(other.writeNumber).toBe(1);
+    expect((await copy.push([other])).results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
+    // The same write re-sent (a lost ack) is accepted again: the chain is the same.
+    expect((await original.push([first])).results[0]).toMatchObject({ status: 'accepted' });
+  });
+
   it('a known dot with different content is refused with replica_reset; welcome reports the highest write number', async () => {
     await harness.start();
     const a = await client('replicaA');
     await a.next('welcome');
     const original = forged('k', ['replicaA', 1]);
-    expect((await a.push([{ ...original, writeNumber: 7 }])).results[0]).toMatchObject({ status: 'accepted' });
+    expect((await a.push([{ ...original, writeNumber: 7000, chain: '1b58' }])).results[0]).toMatchObject({ status: 'accepted' });
     const reused = forged('k', ['replicaA', 1], undefined, Date.now() + 5);
     expect((await a.push([reused])).results[0]).toMatchObject({ status: 'rejected', code: 'replica_reset' });
     const again = await client('replicaA');
-    expect((await again.next('welcome')).writeNumber).toBe(7);
+    expect(await again.next('welcome')).toMatchObject({ writeNumber: 7000, writeChain: '1b58' });
   });
 
   it('refuses a write stamped further ahead than maxClockSkewMs with clock_skew', async () => {

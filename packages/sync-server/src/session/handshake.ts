@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@converge/conflict';
 import { negotiateProtocol, type CollectionInfo, type HelloFrame, type WelcomeFrame } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
+import type { WriteHead } from '../store/relay-store.js';
 import type { SessionHost } from './session-host.js';
 
 /** What a `hello` establishes, or why it is refused (the session sends the error and closes). */
@@ -51,9 +52,14 @@ export function welcomeFor(host: SessionHost, frame: HelloFrame, protocol: numbe
     lineage: store.lineage,
     epoch: 0,
     now: host.now(),
-    writeNumber: store.writeNumber(frame.replicaId),
+    ...writeHeadFields(store.writeHead(frame.replicaId)),
     ...(host.recoveryOpen() ? { recovery: true } : {}),
     limits: host.limits,
     collections,
   };
+}
+
+/** `welcome`'s fields for the replica's latest write. */
+function writeHeadFields(head: WriteHead): { writeNumber: number; writeChain: string } {
+  return { writeNumber: head.writeNumber, writeChain: head.chain };
 }

@@ -1,7 +1,7 @@
-import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
+import { ConvergeError, WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { newLineage } from './lineage.js';
-import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
+import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
 import { checkNewDecision } from './store-arguments.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 
@@ -18,6 +18,8 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
 }
 
+const NO_WRITE: WriteHead = Object.freeze({ writeNumber: 0, chain: WRITE_CHAIN_ZERO });
+
 function decisionId(collection: string, key: string, dot: Dot): string {
   return JSON.stringify([collection, key, dot[0], dot[1]]);
 }
@@ -29,7 +31,7 @@ function decisionId(collection: string, key: string, dot: Dot): string {
 class MemoryData implements StoreTx {
   readonly collectionsByName = new Map<string, MemoryCollection>();
   readonly decisions = new Map<string, Decision>();
-  readonly writeNumbers = new Map<ReplicaId, number>();
+  readonly writeHeads = new Map<ReplicaId, WriteHead>();
   readonly meta = new Map<string, string>();
   readonly owners = new Map<ReplicaId, string>();
   undo: (() => void)[] = [];
@@ -48,8 +50,8 @@ class MemoryData implements StoreTx {
     return this.decisions.get(decisionId(collection, key, dot));
   }
 
-  writeNumber(replicaId: ReplicaId): number {
-    return this.writeNumbers.get(replicaId) ?? 0;
+  writeHead(replicaId: ReplicaId): WriteHead {
+    return this.writeHeads.get(replicaId) ?? NO_WRITE;
   }
 
   getMeta(name: string): string | undefined {
@@ -107,13 +109,13 @@ class MemoryData implements StoreTx {
     this.undo.push(() => this.decisions.delete(id));
   }
 
-  noteWriteNumber(replicaId: ReplicaId, n: number): void {
-    const previous = this.writeNumbers.get(replicaId);
-    if (previous !== undefined && previous >= n) return;
-    this.writeNumbers.set(replicaId, n);
+  noteWrite(replicaId: ReplicaId, head: WriteHead): void {
+    const previous = this.writeHeads.get(replicaId);
+    if (previous !== undefined && previous.writeNumber >= head.writeNumber) return;
+    this.writeHeads.set(replicaId, { writeNumber: head.writeNumber, chain: head.chain });
     this.undo.push(() => {
-      if (previous === undefined) this.writeNumbers.delete(replicaId);
-      else this.writeNumbers.set(replicaId, previous);
+      if (previous === undefined) this.writeHeads.delete(replicaId);
+      else this.writeHeads.set(replicaId, previous);
     });
   }
 
@@ -172,8 +174,8 @@ export class MemoryStore implements RelayStore {
     return this.#lifecycle.run('decision', [collection, key, dot], () => this.#data.decision(collection, key, dot));
   }
 
-  writeNumber(replicaId: ReplicaId): number {
-    return this.#lifecycle.run('writeNumber', [replicaId], () => this.#data.writeNumber(replicaId));
+  writeHead(replicaId: ReplicaId): WriteHead {
+    return this.#lifecycle.run('writeHead', [replicaId], () => this.#data.writeHead(replicaId));
   }
 
   getMeta(name: string): string | undefined {

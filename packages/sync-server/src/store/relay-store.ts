@@ -1,4 +1,4 @@
-import type { Dot, ReplicaId } from '@converge/conflict';
+import type { Dot, ReplicaId, WriteChain } from '@converge/conflict';
 
 /** A document as the relay stores it: its merged state, opaque to the store, and the seq of its last change. */
 export interface StoredDoc {
@@ -25,6 +25,16 @@ export interface LogPosition {
 export type Decision =
   { readonly status: 'accepted'; readonly seq: number; readonly content?: string } | { readonly status: 'rejected'; readonly content?: string };
 
+/**
+ * The latest write the relay has seen from a replica: the highest write number any of its
+ * pushes carried, and the replica's write chain through it (`chainWrite` in
+ * @converge/conflict). `{ writeNumber: 0, chain: WRITE_CHAIN_ZERO }` for a replica never seen.
+ */
+export interface WriteHead {
+  readonly writeNumber: number;
+  readonly chain: WriteChain;
+}
+
 export interface CollectionStats {
   readonly name: string;
   /** Keys held in the collection (each key counts once, however often it changed). */
@@ -48,8 +58,8 @@ export interface StoreReads {
   head(collection: string): LogPosition;
   /** The decision recorded for this write, or `undefined` when none was recorded. */
   decision(collection: string, key: string, dot: Dot): Decision | undefined;
-  /** The highest write number noted for the replica, 0 when none. */
-  writeNumber(replicaId: ReplicaId): number;
+  /** The replica's latest write as noted (`noteWrite`). */
+  writeHead(replicaId: ReplicaId): WriteHead;
   /** A small operational value (e.g. a recovery-window deadline), or `undefined`. */
   getMeta(name: string): string | undefined;
   /** The principal id the replica id is bound to, or `undefined` while it has none. */
@@ -81,8 +91,11 @@ export interface StoreTx extends StoreReads {
    * different decision for a dot already decided, or an accepted seq beyond the head, throws.
    */
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void;
-  /** Keeps the highest write number seen per replica id; a lower `n` changes nothing. */
-  noteWriteNumber(replicaId: ReplicaId, n: number): void;
+  /**
+   * Keeps the replica's latest write: `head` replaces the noted one only when its write number
+   * is higher (an equal or lower one changes nothing).
+   */
+  noteWrite(replicaId: ReplicaId, head: WriteHead): void;
   /** Sets a meta value; `undefined` removes it. */
   setMeta(name: string, value: string | undefined): void;
   /**

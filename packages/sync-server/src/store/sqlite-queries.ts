@@ -1,10 +1,12 @@
-import type { Dot, ReplicaId } from '@converge/conflict';
+import { WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
 import type Database from 'better-sqlite3';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
-import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
+import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
 import { PendingWrites } from './sqlite-pending-writes.js';
 import { checkNewDecision } from './store-arguments.js';
+
+const NO_WRITE: WriteHead = Object.freeze({ writeNumber: 0, chain: WRITE_CHAIN_ZERO });
 
 /**
  * Every read and write of the relay database as prepared statements, prepared once per
@@ -28,8 +30,8 @@ export class SqliteQueries implements StoreTx {
   readonly #insertDecision;
   readonly #selectOwner;
   readonly #insertOwner;
-  readonly #selectWriteNumber;
-  readonly #upsertWriteNumber;
+  readonly #selectWriteHead;
+  readonly #upsertWriteHead;
   readonly #selectMeta;
   readonly #upsertMeta;
   readonly #deleteMeta;
@@ -67,9 +69,11 @@ export class SqliteQueries implements StoreTx {
     );
     this.#selectOwner = db.prepare<[string], string>('SELECT principal FROM replica_owners WHERE replica = ?').pluck();
     this.#insertOwner = db.prepare<[string, string]>('INSERT INTO replica_owners (replica, principal) VALUES (?, ?)');
-    this.#selectWriteNumber = db.prepare<[string], { n: number }>('SELECT n FROM write_numbers WHERE replica = ?');
-    this.#upsertWriteNumber = db.prepare<[string, number]>(
-      'INSERT INTO write_numbers (replica, n) VALUES (?, ?) ON CONFLICT (replica) DO UPDATE SET n = max(n, excluded.n)',
+    this.#selectWriteHead = db.prepare<[string], WriteHead>('SELECT n AS writeNumber, chain FROM write_numbers WHERE replica = ?');
+    // A higher write number replaces the head; an equal or lower one leaves it as it is.
+    this.#upsertWriteHead = db.prepare<[string, number, string]>(
+      `INSERT INTO write_numbers (replica, n, chain) VALUES (?, ?, ?)
+       ON CONFLICT (replica) DO UPDATE SET n = excluded.n, chain = excluded.chain WHERE excluded.n > write_numbers.n`,
     );
     this.#selectMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?');
     this.#upsertMeta = db.prepare<[string, string]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
@@ -178,8 +182,8 @@ export class SqliteQueries implements StoreTx {
     return principalId;
   }
 
-  writeNumber(replicaId: ReplicaId): number {
-    return this.#selectWriteNumber.get(replicaId)?.n ?? 0;
+  writeHead(replicaId: ReplicaId): WriteHead {
+    return this.#selectWriteHead.get(replicaId) ?? NO_WRITE;
   }
 
   getMeta(name: string): string | undefined {
@@ -219,8 +223,8 @@ export class SqliteQueries implements StoreTx {
     this.#insertDecision.run(collection, key, dot[0], dot[1], decision.status === 'accepted' ? decision.seq : null, decision.content ?? null);
   }
 
-  noteWriteNumber(replicaId: ReplicaId, n: number): void {
-    this.#upsertWriteNumber.run(replicaId, n);
+  noteWrite(replicaId: ReplicaId, head: WriteHead): void {
+    this.#upsertWriteHead.run(replicaId, head.writeNumber, head.chain);
   }
 
   setMeta(name: string, value: string | undefined): void {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { newLineage } from './lineage.js';
 
 /** `PRAGMA user_version` of the schema below. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** WAL size, in pages, at which a commit also checkpoints the WAL into the database file. */
 const WAL_CHECKPOINT_PAGES = 10_000;
 /** `PRAGMA application_id`: 'Cnvg', marks the file as a Converge relay database. */
@@ -73,8 +73,16 @@ INSERT INTO replica_owners (replica, principal)
 DELETE FROM meta WHERE substr(name, 1, 14) = 'replica-owner:';
 `;
 
+// Version 3: each replica's latest write carries the replica's write chain through it (a
+// database restored from an older copy shows as a different chain). Rows from before have
+// none: '0', the chain of no write, which no client's chain at a write number ≥ 1 equals, so a
+// client compares nothing against them (see `afterWelcome` in the client).
+const SCHEMA_V3 = `
+ALTER TABLE write_numbers ADD COLUMN chain TEXT NOT NULL DEFAULT '0';
+`;
+
 /** `SCHEMA_STEPS[v]` takes a database from version v to v + 1. */
-export const SCHEMA_STEPS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
+export const SCHEMA_STEPS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 export interface OpenedDatabase {
   readonly db: Database.Database;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
 import Database from 'better-sqlite3';
-import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc } from './relay-store.js';
+import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
 import { checkName } from './store-arguments.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 import { SCHEMA_VERSION, openRelayDatabase } from './sqlite-schema.js';
@@ -99,8 +99,8 @@ export class SqliteStore implements RelayStore {
     return this.#lifecycle.run('decision', [collection, key, dot], () => this.#queries.decision(collection, key, dot));
   }
 
-  writeNumber(replicaId: ReplicaId): number {
-    return this.#lifecycle.run('writeNumber', [replicaId], () => this.#queries.writeNumber(replicaId));
+  writeHead(replicaId: ReplicaId): WriteHead {
+    return this.#lifecycle.run('writeHead', [replicaId], () => this.#queries.writeHead(replicaId));
   }
 
   getMeta(name: string): string | undefined {

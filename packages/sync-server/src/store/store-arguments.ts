@@ -1,4 +1,4 @@
-import { ConvergeError, dotProblem, replicaIdProblem, type Dot } from '@converge/conflict';
+import { ConvergeError, dotProblem, replicaIdProblem, writeChainProblem, type Dot } from '@converge/conflict';
 import type { Decision } from './relay-store.js';
 
 // A UTF-16 surrogate with no partner: such a string has no UTF-8 form, so SQLite would store a
@@ -76,7 +76,7 @@ export const STORE_ARGUMENTS = {
     checkName('key', key);
     checkDot('dot', dot);
   },
-  writeNumber(replicaId: unknown): void {
+  writeHead(replicaId: unknown): void {
     checkReplicaId('replicaId', replicaId);
   },
   getMeta(name: unknown): void {
@@ -100,9 +100,13 @@ export const STORE_ARGUMENTS = {
     STORE_ARGUMENTS.decision(collection, key, dot);
     checkDecision(decision);
   },
-  noteWriteNumber(replicaId: unknown, n: unknown): void {
+  noteWrite(replicaId: unknown, head: unknown): void {
     checkReplicaId('replicaId', replicaId);
-    checkCount('n', n, 0);
+    if (typeof head !== 'object' || head === null) refuse('head', 'must be {writeNumber, chain}');
+    const { writeNumber, chain } = head as { writeNumber?: unknown; chain?: unknown };
+    checkCount('head.writeNumber', writeNumber, 0);
+    const problem = writeChainProblem(chain);
+    if (problem !== undefined) refuse('head.chain', problem);
   },
   setMeta(name: unknown, value: unknown): void {
     checkName('name', name);

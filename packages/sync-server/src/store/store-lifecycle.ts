@@ -1,5 +1,5 @@
 import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
-import type { Decision, LogPosition, StoreTx, StoredDoc } from './relay-store.js';
+import type { Decision, LogPosition, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
 import { STORE_ARGUMENTS, type CheckedOperation } from './store-arguments.js';
 
 /**
@@ -68,8 +68,8 @@ class GuardedTx implements StoreTx {
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
     return this.#run('decision', [collection, key, dot], () => this.#inner.decision(collection, key, dot));
   }
-  writeNumber(replicaId: ReplicaId): number {
-    return this.#run('writeNumber', [replicaId], () => this.#inner.writeNumber(replicaId));
+  writeHead(replicaId: ReplicaId): WriteHead {
+    return this.#run('writeHead', [replicaId], () => this.#inner.writeHead(replicaId));
   }
   getMeta(name: string): string | undefined {
     return this.#run('getMeta', [name], () => this.#inner.getMeta(name));
@@ -92,8 +92,8 @@ class GuardedTx implements StoreTx {
   recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
     this.#run('recordDecision', [collection, key, dot, decision], () => this.#inner.recordDecision(collection, key, dot, decision));
   }
-  noteWriteNumber(replicaId: ReplicaId, n: number): void {
-    this.#run('noteWriteNumber', [replicaId, n], () => this.#inner.noteWriteNumber(replicaId, n));
+  noteWrite(replicaId: ReplicaId, head: WriteHead): void {
+    this.#run('noteWrite', [replicaId, head], () => this.#inner.noteWrite(replicaId, head));
   }
   setMeta(name: string, value: string | undefined): void {
     this.#run('setMeta', [name, value], () => this.#inner.setMeta(name, value));

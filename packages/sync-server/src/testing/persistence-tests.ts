@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { ConvergeError } from '@converge/conflict';
 import { describe, expect, it } from 'vitest';
 import type { RelayStore } from '../store/relay-store.js';
-import { REPLICA_A, REPLICA_B, dotOf, putAll, snapshot, type StoreHarness } from './store-fixtures.js';
+import { REPLICA_A, REPLICA_B, dotOf, putAll, snapshot, writeHeadOf, type StoreHarness } from './store-fixtures.js';
 
 const COLLECTIONS = ['carts', 'stock'];
 
@@ -15,7 +15,7 @@ function fill(store: RelayStore): void {
     const { seq } = tx.put('carts', 'a', 'a2', dotOf(9));
     tx.recordDecision('carts', 'a', dotOf(9), { status: 'accepted', seq });
     tx.recordDecision('carts', 'b', dotOf(1, REPLICA_B), { status: 'rejected' });
-    tx.noteWriteNumber(REPLICA_A, 12);
+    tx.noteWrite(REPLICA_A, writeHeadOf(12));
   });
   store.setMeta('recovery-window-until', '123');
   store.claimReplica(REPLICA_B, 'bob');
@@ -25,7 +25,7 @@ function expectFilled(store: RelayStore, original: ReturnType<typeof snapshot>):
   expect(snapshot(store, COLLECTIONS)).toEqual(original);
   expect(store.decision('carts', 'a', dotOf(9))).toEqual({ status: 'accepted', seq: 4 });
   expect(store.decision('carts', 'b', dotOf(1, REPLICA_B))).toEqual({ status: 'rejected' });
-  expect(store.writeNumber(REPLICA_A)).toBe(12);
+  expect(store.writeHead(REPLICA_A).writeNumber).toBe(12);
   expect(store.getMeta('recovery-window-until')).toBe('123');
   expect(store.replicaOwner(REPLICA_B)).toBe('bob');
 }

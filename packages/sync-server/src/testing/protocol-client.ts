@@ -1,14 +1,19 @@
 import {
+  chainMark,
+  chainWrite,
   createHlcClock,
   EMPTY_CONTEXT,
   emptyDocState,
   mergeDocStates,
   nextDot,
+  sameDot,
+  WRITE_CHAIN_ZERO,
   writeDoc,
   type CausalContext,
   type DocState,
   type HlcClock,
   type ReplicaId,
+  type WriteChain,
 } from '@converge/conflict';
 import {
   decodeRelayFrame,
@@ -61,6 +66,7 @@ export class ProtocolClient {
   welcome: WelcomeFrame | undefined;
   private readonly floors = new Map<string, number>();
   private writeNumber = 0;
+  private chain: WriteChain = WRITE_CHAIN_ZERO;
   private pushes = 0;
   private waiters: (() => void)[] = [];
   private isClosed = false;
@@ -179,7 +185,27 @@ export class ProtocolClient {
         ? writeDoc(state, { dot, hlc, readContext, deleted: true })
         : writeDoc<WireValue>(state, { dot, hlc, readContext, value: encodeValue(value) });
     this.states.set(id, written.state);
-    return { collection, key, delta: written.delta, writeNumber: ++this.writeNumber };
+    this.chain = chainWrite(
+      this.chain,
+      collection,
+      key,
+      written.delta.siblings.find((s) => sameDot(s.dot, dot))!,
+    );
+    return { collection, key, delta: written.delta, writeNumber: ++this.writeNumber, chain: this.chain };
+  }
+
+  /** Takes over what `earlier` (a client of the same replica id, closed) held: its states, counters, write number and chain. */
+  continueFrom(earlier: ProtocolClient): void {
+    for (const [id, state] of earlier.states) this.states.set(id, state);
+    for (const [id, floor] of earlier.floors) this.floors.set(id, floor);
+    this.writeNumber = earlier.writeNumber;
+    this.chain = earlier.chain;
+  }
+
+  /** A write number for a re-push of full states (`resync`), with the chain through it. */
+  resyncWrite(): { readonly writeNumber: number; readonly chain: WriteChain } {
+    this.chain = chainMark(this.chain, 'resync');
+    return { writeNumber: ++this.writeNumber, chain: this.chain };
   }
 
   /** A blind write: context empty. */

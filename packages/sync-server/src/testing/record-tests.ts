@@ -1,7 +1,7 @@
-import { ConvergeError, type Dot } from '@converge/conflict';
+import { ConvergeError, WRITE_CHAIN_ZERO, type Dot } from '@converge/conflict';
 import { describe, expect, it } from 'vitest';
 import { CHAIN_HASH_ZERO, chainHash } from '../store/chain-hash.js';
-import { REPLICA_A, REPLICA_B, dotOf, putAll, snapshot, type StoreHarness } from './store-fixtures.js';
+import { REPLICA_A, REPLICA_B, dotOf, putAll, snapshot, writeHeadOf, type StoreHarness } from './store-fixtures.js';
 
 function expectConvergeError(run: () => unknown, code: string, pattern?: RegExp): void {
   let thrown: unknown;
@@ -26,7 +26,7 @@ export function identityTests(harness: StoreHarness): void {
       expect(store.hashAt('carts', 1)).toBeUndefined();
       expect(store.get('carts', 'a')).toBeUndefined();
       expect(store.scan('carts', 0, 10)).toEqual([]);
-      expect(store.writeNumber(REPLICA_A)).toBe(0);
+      expect(store.writeHead(REPLICA_A).writeNumber).toBe(0);
       expect(store.getMeta('anything')).toBeUndefined();
       expect(store.stats().collections).toEqual([]);
     });
@@ -143,19 +143,22 @@ export function recordTests(harness: StoreHarness): void {
   });
 
   describe('write numbers and meta', () => {
-    it('keeps the highest write number per replica id', () => {
+    it('keeps the latest write per replica id: the highest write number with its chain; an equal number does not replace the chain', () => {
       const store = harness.make();
       store.transact((tx) => {
-        tx.noteWriteNumber(REPLICA_A, 5);
-        tx.noteWriteNumber(REPLICA_A, 3);
-        tx.noteWriteNumber(REPLICA_B, 1);
+        tx.noteWrite(REPLICA_A, writeHeadOf(5, 'aa'));
+        tx.noteWrite(REPLICA_A, writeHeadOf(3, 'bb'));
+        tx.noteWrite(REPLICA_B, writeHeadOf(1, 'cc'));
       });
-      store.transact((tx) => tx.noteWriteNumber(REPLICA_A, 4));
-      expect(store.writeNumber(REPLICA_A)).toBe(5);
-      expect(store.writeNumber(REPLICA_B)).toBe(1);
-      store.transact((tx) => tx.noteWriteNumber(REPLICA_A, 9));
-      expect(store.writeNumber(REPLICA_A)).toBe(9);
-      expect(store.writeNumber('replicaCCCCCCCCCCCCCCC')).toBe(0);
+      store.transact((tx) => {
+        tx.noteWrite(REPLICA_A, writeHeadOf(4, 'dd'));
+        tx.noteWrite(REPLICA_A, writeHeadOf(5, 'ee'));
+      });
+      expect(store.writeHead(REPLICA_A)).toEqual({ writeNumber: 5, chain: 'aa' });
+      expect(store.writeHead(REPLICA_B)).toEqual({ writeNumber: 1, chain: 'cc' });
+      store.transact((tx) => tx.noteWrite(REPLICA_A, writeHeadOf(9, 'ff')));
+      expect(store.writeHead(REPLICA_A)).toEqual({ writeNumber: 9, chain: 'ff' });
+      expect(store.writeHead('replicaCCCCCCCCCCCCCCC')).toEqual({ writeNumber: 0, chain: WRITE_CHAIN_ZERO });
     });
 
     it('sets, replaces and removes meta values', () => {
@@ -217,8 +220,9 @@ export function recordTests(harness: StoreHarness): void {
         () => store.transact((tx) => tx.put('carts', 'b', 'x', ['A', 1.5])),
         () => store.transact((tx) => tx.put('carts', 'b', 'x', ['__proto__', 1])),
         () => store.transact((tx) => tx.put('carts', 'b', 42 as unknown as string, dotOf(2))),
-        () => store.transact((tx) => tx.noteWriteNumber(REPLICA_A, -1)),
-        () => store.transact((tx) => tx.noteWriteNumber('not valid!', 1)),
+        () => store.transact((tx) => tx.noteWrite(REPLICA_A, writeHeadOf(-1))),
+        () => store.transact((tx) => tx.noteWrite('not valid!', writeHeadOf(1))),
+        () => store.transact((tx) => tx.noteWrite(REPLICA_A, writeHeadOf(2, 'NOT HEX'))),
         () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'maybe' } as never)),
         () => store.transact((tx) => tx.recordDecision('carts', 'a', dotOf(1), { status: 'rejected', content: 42 } as never)),
         () => store.claimReplica('not valid!', 'alice'),
@@ -250,7 +254,7 @@ export function recordTests(harness: StoreHarness): void {
         () => store.hashAt('carts', 1),
         () => store.collections(),
         () => store.decision('carts', 'a', dotOf(1)),
-        () => store.writeNumber(REPLICA_A),
+        () => store.writeHead(REPLICA_A).writeNumber,
         () => store.getMeta('m'),
         () => store.setMeta('m', 'v'),
         () => store.replicaOwner(REPLICA_A),

@@ -6,6 +6,7 @@
 import { existsSync, realpathSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { writeHeadOf } from './store-fixtures.js';
 
 export const CRASH_WRITER_REPLICAS = ['crashWriterReplicaOne01', 'crashWriterReplicaTwo02'] as const;
 
@@ -22,7 +23,7 @@ function main(path: string, transactions: number): void {
   writeSync(1, `lineage ${store.lineage}\n`);
   for (let i = 1; i <= transactions; i++) {
     const positions = store.transact((tx) => {
-      tx.noteWriteNumber(CRASH_WRITER_REPLICAS[0], i);
+      tx.noteWrite(CRASH_WRITER_REPLICAS[0], writeHeadOf(i));
       return crashWriterChanges(i).map((change) => tx.put('log', change.key, change.state, change.dot));
     });
     writeSync(1, `${i} ${positions.map((position) => `${position.seq} ${position.hash}`).join(' ')}\n`);

@@ -1,5 +1,5 @@
 import type { Dot } from '@converge/conflict';
-import type { RelayStore } from '../store/relay-store.js';
+import type { RelayStore, WriteHead } from '../store/relay-store.js';
 
 /** How a conformance sub-suite gets stores: every store it opens is closed after each test. */
 export interface StoreHarness {
@@ -13,6 +13,11 @@ export interface StoreHarness {
 
 export const REPLICA_A = 'replicaAAAAAAAAAAAAAAA';
 export const REPLICA_B = 'replicaBBBBBBBBBBBBBBB';
+
+/** A replica's latest write with write number `n` and a chain made up for it (`chain` overrides it). */
+export function writeHeadOf(n: number, chain = Math.abs(n).toString(16)): WriteHead {
+  return { writeNumber: n, chain };
+}
 
 export function dotOf(counter: number, replica: string = REPLICA_A): Dot {
   return [replica, counter];

@@ -2,7 +2,7 @@ import { ConvergeError } from '@converge/conflict';
 import { describe, expect, it } from 'vitest';
 import { CHAIN_HASH_ZERO } from '../store/chain-hash.js';
 import type { RelayStore, StoreTx } from '../store/relay-store.js';
-import { REPLICA_A, dotOf, putAll, snapshot, type StoreHarness } from './store-fixtures.js';
+import { REPLICA_A, dotOf, putAll, snapshot, writeHeadOf, type StoreHarness } from './store-fixtures.js';
 
 /** A transaction that writes one of everything, so a rollback test can check each kind. */
 function writeEverything(tx: StoreTx): void {
@@ -10,21 +10,21 @@ function writeEverything(tx: StoreTx): void {
   tx.put('carts', 'new', 'new', dotOf(11));
   tx.put('fresh-collection', 'x', 'x', dotOf(12));
   tx.recordDecision('carts', 'a', dotOf(10), { status: 'accepted', seq: tx.head('carts').seq });
-  tx.noteWriteNumber(REPLICA_A, 99);
+  tx.noteWrite(REPLICA_A, writeHeadOf(99));
   tx.setMeta('window', 'open');
 }
 
 function seeded(harness: StoreHarness): RelayStore {
   const store = harness.make();
   putAll(store, 'carts', ['a', 'b']);
-  store.transact((tx) => tx.noteWriteNumber(REPLICA_A, 5));
+  store.transact((tx) => tx.noteWrite(REPLICA_A, writeHeadOf(5)));
   return store;
 }
 
 function expectUnchanged(store: RelayStore, before: ReturnType<typeof snapshot>): void {
   expect(snapshot(store, ['carts', 'fresh-collection'])).toEqual(before);
   expect(store.decision('carts', 'a', dotOf(10))).toBeUndefined();
-  expect(store.writeNumber(REPLICA_A)).toBe(5);
+  expect(store.writeHead(REPLICA_A).writeNumber).toBe(5);
   expect(store.getMeta('window')).toBeUndefined();
   // No seq was consumed: the next change gets the seq the failed one had.
   expect(store.transact((tx) => tx.put('carts', 'next', 'n', dotOf(20))).seq).toBe(3);
@@ -43,8 +43,8 @@ export function transactionTests(harness: StoreHarness): void {
         expect(tx.get('carts', 'a')).toEqual({ key: 'a', state: 'two', seq: 2 });
         tx.recordDecision('carts', 'a', dotOf(2), { status: 'accepted', seq: 2 });
         expect(tx.decision('carts', 'a', dotOf(2))).toEqual({ status: 'accepted', seq: 2 });
-        tx.noteWriteNumber(REPLICA_A, 7);
-        expect(tx.writeNumber(REPLICA_A)).toBe(7);
+        tx.noteWrite(REPLICA_A, writeHeadOf(7));
+        expect(tx.writeHead(REPLICA_A).writeNumber).toBe(7);
         tx.setMeta('m', 'v');
         expect(tx.getMeta('m')).toBe('v');
         return 'done';
