@@ -25,6 +25,8 @@ export interface DeviceView {
   readonly lwwOutcome: LwwOutcome | undefined;
   readonly products: readonly Doc<Stock>[];
   readonly edits: readonly OutboxRow[];
+  /** What waits in the outbox: writes, and the edits (user actions, rows of `edits`) they belong to. */
+  readonly pending: { readonly edits: number; readonly writes: number };
   readonly refused: readonly RefusedWrite[];
   /** What the LWW cart's last write here discarded (reported by the client's `conflict` event), in words. */
   readonly lwwDropped: string | undefined;

@@ -72,7 +72,10 @@ describe('the demo in Chromium against npm start', () => {
     await demo.setOnline('laptop', false);
     await demo.setOnline('phone', false);
     await demo.press('laptop', 'one milk more');
+    // one click writes the three carts: one pending edit, three writes
+    await settled(async () => expect(await demo.outboxHeading('laptop')).toBe('Edits · 1 pending (3 writes)'));
     await demo.press('laptop', 'one milk more');
+    await settled(async () => expect(await demo.outboxHeading('laptop')).toBe('Edits · 2 pending (6 writes)'));
     await demo.press('phone', 'one milk more');
     await demo.press('phone', 'remove eggs');
     await settled(async () => {

@@ -16,11 +16,19 @@ const STATUS_TEXT: Readonly<Record<ShownStatus, string>> = {
   unknown: '?',
 };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "1 pending (3 writes)": edits (user actions, the rows below) waiting for the relay, and their writes when they are more. */
+function pendingText({ edits, writes }: DeviceView['pending']): string {
+  if (writes === 0) return 'none pending';
+  return `${edits} pending${writes === edits ? '' : ` (${plural(writes, 'write')})`}`;
+}
+
 /** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay (the client's `writeStatus`). */
 export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
   return html`
     <section class="outbox" aria-label=${`${view.name}: outbox`}>
-      <h3>Writes <span class="muted">· ${view.status.pending} pending</span></h3>
+      <h3>Edits <span class="muted" data-pending-edits=${view.pending.edits}>· ${pendingText(view.pending)}</span></h3>
       ${view.refused.map(
         (r) => html`
           <div class="refused" role="alert" data-refused=${r.write.key} key=${r.write.writeId}>
