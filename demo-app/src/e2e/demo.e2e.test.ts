@@ -106,6 +106,25 @@ describe('the demo in Chromium against npm start', () => {
     await demo.page.screenshot({ path: join(ARTIFACTS, 'merged.png') });
   }, 120_000);
 
+  it('the writes list cuts no row: the newest rows show whole, the older ones behind a visible "show N older" button', async () => {
+    const outbox = demo.device('phone').locator('.outbox');
+    const rows = outbox.locator('ol.writes li');
+    expect(await demo.cutWrites('phone')).toEqual([]);
+    const shown = await rows.count();
+    const more = outbox.getByRole('button', { name: /^show \d+ older$/ });
+    await expect(more.isVisible()).resolves.toBe(true);
+    const older = Number(/\d+/.exec(await more.innerText())![0]);
+    expect(older).toBeGreaterThan(0);
+    await more.click();
+    await settled(async () => expect(await rows.count()).toBe(shown + older));
+    expect(await demo.cutWrites('phone')).toEqual([]);
+    await rows.last().scrollIntoViewIfNeeded();
+    await expect(rows.last().isVisible()).resolves.toBe(true);
+    expect(await rows.last().getAttribute('data-write')).toBe('register phone'); // the first write the phone made
+    await outbox.getByRole('button', { name: 'show fewer' }).click();
+    await settled(async () => expect(await rows.count()).toBe(shown));
+  }, 60_000);
+
   it('a reload keeps the carts, the offline switch and the pending writes; back online they reach every device', async () => {
     await demo.setOnline('tablet', false);
     await demo.press('tablet', 'add bread to the cart');

@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import { useId, useState } from 'preact/hooks';
 import type { Device } from '../device.js';
 import type { DeviceView } from '../device-view.js';
 import type { ShownStatus } from '../edit-log.js';
@@ -16,6 +17,9 @@ const STATUS_TEXT: Readonly<Record<ShownStatus, string>> = {
   unknown: '?',
 };
 
+/** Rows the list shows until asked for all: the newest ones, each whole (a list that scrolls inside the card cuts a row, and hides that it scrolls where scrollbars only show while scrolling). */
+const NEWEST = 4;
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "1 pending (3 writes)": edits (user actions, the rows below) waiting for the relay, and their writes when they are more. */
@@ -26,6 +30,10 @@ function pendingText({ edits, writes }: DeviceView['pending']): string {
 
 /** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay (the client's `writeStatus`). */
 export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
+  const [all, setAll] = useState(false);
+  const listId = useId();
+  const older = Math.max(0, view.edits.length - NEWEST);
+  const rows = all ? view.edits : view.edits.slice(0, NEWEST);
   return html`
     <section class="outbox" aria-label=${`${view.name}: outbox`}>
       <h3>Edits <span class="muted" data-pending-edits=${view.pending.edits}>· ${pendingText(view.pending)}</span></h3>
@@ -46,8 +54,8 @@ export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
           </div>
         `,
       )}
-      <ol class="writes">
-        ${view.edits.map(
+      <ol class="writes" id=${listId}>
+        ${rows.map(
           (row) => html`
             <li key=${row.id} data-write=${row.label}>
               <span class="label" title=${row.label}>${row.label}</span>
@@ -60,6 +68,13 @@ export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
           `,
         )}
       </ol>
+      ${
+        older === 0
+          ? null
+          : html`<button class="link more" aria-controls=${listId} aria-expanded=${all} onClick=${() => setAll(!all)}>
+              ${all ? 'show fewer' : `show ${older} older`}
+            </button>`
+      }
     </section>
   `;
 }
