@@ -19,9 +19,10 @@ export class DemoPage {
     await this.waitConnection(name, online ? 'synced' : 'offline');
   }
 
+  /** Presses a device's button by its accessible name, which starts with what the button shows and ends with "on DEVICE". */
   async press(name: string, label: string): Promise<void> {
     await this.device(name)
-      .getByRole('button', { name: `${name}: ${label}`, exact: true })
+      .getByRole('button', { name: `${label} on ${name}`, exact: true })
       .click();
   }
 
@@ -101,14 +102,14 @@ export class DemoPage {
    */
   async labelNotInName(scope: Locator | Page = this.page): Promise<{ text: string; label: string | null }[]> {
     const buttons = scope.getByRole('button');
-    const out: { text: string; label: string | null }[] = [];
-    for (let i = 0; i < (await buttons.count()); i++) {
-      const button = buttons.nth(i);
-      const text = (await button.innerText()).replace(/\s+/g, ' ').trim();
-      if (text === '') continue;
-      if ((await button.and(scope.getByRole('button', { name: text })).count()) === 0) out.push({ text, label: await button.getAttribute('aria-label') });
-    }
-    return out;
+    const checked = await Promise.all(
+      (await buttons.all()).map(async (button) => {
+        const text = (await button.innerText()).replace(/\s+/g, ' ').trim();
+        const named = text === '' || (await button.and(scope.getByRole('button', { name: text })).count()) === 1;
+        return named ? [] : [{ text, label: await button.getAttribute('aria-label') }];
+      }),
+    );
+    return checked.flat();
   }
 
   /** Outbox rows of a device: label, the text of their status chips, and the note under them. */

@@ -35,8 +35,8 @@ export function ProductsTable({ device, view, inspect }: { device: Device; view:
                 ${p.value.stock > 0 ? html`<span>${p.value.stock}</span>` : html`<span class="out">out of stock</span>`} <${StateBadge} doc=${p} />
               </td>
               <td class="actions">
-                <button onClick=${() => device.edit({ kind: 'add', item: p.key, by: 1 })} aria-label=${`${view.name}: add ${p.key} to the cart`}>+ cart</button>
-                <button onClick=${() => device.buy(p.key)} disabled=${p.value.stock <= 0} aria-label=${`${view.name}: buy one ${p.key} now`}>buy</button>
+                <button onClick=${() => device.edit({ kind: 'add', item: p.key, by: 1 })} aria-label=${`+ cart: add ${p.key} on ${view.name}`}>+ cart</button>
+                <button onClick=${() => device.buy(p.key)} disabled=${p.value.stock <= 0} aria-label=${`buy one ${p.key} on ${view.name}`}>buy</button>
               </td>
             </tr>
           `,
