@@ -209,7 +209,7 @@ export class Device {
       lww: lww.exists ? lwwOutcome(lww) : undefined,
       refusals,
     });
-    this.options.page.happened(happened);
+    this.options.page.happened(this.name, happened);
   }
 
   // ── edits ─────────────────────────────────────────────────────────────────

@@ -129,6 +129,21 @@ describe('the demo in Chromium against npm start', () => {
     expect(await demo.labelNotInName()).toEqual([]);
   }, 60_000);
 
+  it('a ?device=NAME window shows only its own device\'s "what just happened"; the page of three, only its devices\'', async () => {
+    expect(await demo.whatHappened()).toContain('What just happened: phone reconnected:');
+    const kitchen = new DemoPage(await browser!.page());
+    await kitchen.page.goto(new URL('?device=kitchen', server!.url).href);
+    await kitchen.waitConnection('kitchen', 'synced');
+    expect(await kitchen.whatHappened()).toBe('What just happened: nothing yet: take a device offline and back.');
+    await kitchen.setOnline('kitchen', false);
+    await kitchen.setOnline('kitchen', true);
+    await settled(async () => expect(await kitchen.whatHappened()).toBe('What just happened: kitchen reconnected: the cart did not change'));
+    await kitchen.page.close();
+    await demo.page.reload();
+    for (const name of DEVICES) await demo.waitConnection(name, 'synced');
+    expect(await demo.whatHappened()).toContain('What just happened: phone reconnected:');
+  }, 60_000);
+
   it('a reload keeps the carts, the offline switch and the pending writes; back online they reach every device', async () => {
     await demo.setOnline('tablet', false);
     await demo.press('tablet', '+ cart: add bread');

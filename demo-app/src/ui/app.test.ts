@@ -17,11 +17,10 @@ let root: HTMLElement;
 
 /** Two local-only devices (memory storage, no relay) rendered by the App, with milk in stock. */
 async function mount(): Promise<Device[]> {
-  const page = new Page(memoryKv());
+  const names = ['phone', 'laptop'].map((name) => `${name}-${Math.random().toString(36).slice(2, 8)}`);
+  const page = new Page(memoryKv(), names);
   const kv = memoryKv();
-  devices = await Promise.all(
-    ['phone', 'laptop'].map((name) => Device.open({ name: `${name}-${Math.random().toString(36).slice(2, 8)}`, storage: 'memory', page, kv })),
-  );
+  devices = await Promise.all(names.map((name) => Device.open({ name, storage: 'memory', page, kv })));
   for (const d of devices) await d.client.collection('inventory').put('milk', { stock: 2 });
   root = document.createElement('div');
   document.body.append(root);
