@@ -176,6 +176,7 @@ describe('the demo in Chromium against npm start', () => {
 
   it('two offline devices buy the last mug: on reconnect exactly one purchase is accepted, the other is refused and explained', async () => {
     for (const name of DEVICES) await settled(async () => expect(await demo.stock(name, 'mug')).toBe(1));
+    const stockBefore = await demo.stockBox('phone', 'mug');
     await demo.setOnline('phone', false);
     await demo.setOnline('laptop', false);
     await demo.press('phone', 'buy one mug');
@@ -183,7 +184,12 @@ describe('the demo in Chromium against npm start', () => {
     await settled(async () => {
       expect(await demo.stock('phone', 'mug')).toBe(0);
       expect(await demo.stock('laptop', 'mug')).toBe(0);
+      await expect(demo.device('phone').locator('[data-product="mug"] td.stock').innerText()).resolves.toMatch(/^out of stock\s+pending$/);
     });
+    // "out of stock · pending" takes no more room than "1 ✓": the stock column stays where it was
+    const stockAfter = await demo.stockBox('phone', 'mug');
+    expect(Math.abs(stockAfter.x - stockBefore.x)).toBeLessThan(0.5);
+    expect(Math.abs(stockAfter.width - stockBefore.width)).toBeLessThan(0.5);
     await demo.setOnline('laptop', true);
     await demo.setOnline('phone', true);
     for (const name of DEVICES) {
