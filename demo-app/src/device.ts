@@ -262,7 +262,7 @@ export class Device {
   retry(writeId: string): Promise<void> {
     return this.serial(async () => {
       const refused = this.view.refused.find((r) => r.write.writeId === writeId);
-      if (refused === undefined || !refused.canRetry) return;
+      if (refused === undefined || refused.noRetry !== undefined) return;
       const { write } = refused;
       this.log.mark([writeId], 'discarded', 'retried');
       if (write.collection === 'inventory') {

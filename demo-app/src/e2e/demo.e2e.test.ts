@@ -209,7 +209,14 @@ describe('the demo in Chromium against npm start', () => {
     await expect(refusal.textContent()).resolves.toContain(
       `${loser}'s purchase of the last mug was refused by the relay: ${winner} bought it first. Rolled back: out of stock.`,
     );
-    await expect(refusal.getByRole('button', { name: 'retry' }).isDisabled()).resolves.toBe(true);
+    const retry = refusal.getByRole('button', { name: 'retry' });
+    await expect(retry.isDisabled()).resolves.toBe(true);
+    // why it cannot be retried is on the page, next to the button (a tooltip never shows on touch or to the keyboard), and is its description
+    await expect(refusal.innerText()).resolves.toContain('no retry: nothing left to buy');
+    const reason = demo.page.locator(`[id="${await retry.getAttribute('aria-describedby')}"]`);
+    await expect(reason.isVisible()).resolves.toBe(true);
+    await expect(reason.innerText()).resolves.toBe('no retry: nothing left to buy');
+    expect(await demo.labelNotInName(refusal)).toEqual([]);
     await demo.page.screenshot({ path: join(ARTIFACTS, 'last-unit.png') });
     await refusal.getByRole('button', { name: 'discard' }).click();
     await settled(async () => expect(await refusal.count()).toBe(0));

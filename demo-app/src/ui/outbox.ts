@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useId, useState } from 'preact/hooks';
 import type { Device } from '../device.js';
-import type { DeviceView } from '../device-view.js';
+import type { DeviceView, RefusedWrite } from '../device-view.js';
 import type { ShownStatus } from '../edit-log.js';
 import { SHORT_NAMES } from '../write-labels.js';
 import { clock } from './format.js';
@@ -28,6 +28,29 @@ function pendingText({ edits, writes }: DeviceView['pending']): string {
   return `${edits} pending${writes === edits ? '' : ` (${plural(writes, 'write')})`}`;
 }
 
+/** A refused write: why, and what to do — retry (or, next to it, why it cannot be retried) or discard. */
+function Refusal({ device, refused }: { device: Device; refused: RefusedWrite }) {
+  const why = useId();
+  const { write, explanation, noRetry } = refused;
+  return html`
+    <div class="refused" role="alert" data-refused=${write.key}>
+      <p>${explanation}</p>
+      <div class="row-actions">
+        <button
+          onClick=${() => device.retry(write.writeId)}
+          disabled=${noRetry !== undefined}
+          title=${noRetry === undefined ? 'write it again over the current value' : undefined}
+          aria-describedby=${noRetry === undefined ? undefined : why}
+        >
+          retry
+        </button>
+        <button onClick=${() => device.discard(write.writeId)}>discard</button>
+        ${noRetry === undefined ? null : html`<span class="why" id=${why}>no retry: ${noRetry}</span>`}
+      </div>
+    </div>
+  `;
+}
+
 /** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay (the client's `writeStatus`). */
 export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
   const [all, setAll] = useState(false);
@@ -37,23 +60,7 @@ export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
   return html`
     <section class="outbox" aria-label=${`${view.name}: outbox`}>
       <h3>Edits <span class="muted" data-pending-edits=${view.pending.edits}>· ${pendingText(view.pending)}</span></h3>
-      ${view.refused.map(
-        (r) => html`
-          <div class="refused" role="alert" data-refused=${r.write.key} key=${r.write.writeId}>
-            <p>${r.explanation}</p>
-            <div class="row-actions">
-              <button
-                onClick=${() => device.retry(r.write.writeId)}
-                disabled=${!r.canRetry}
-                title=${r.canRetry ? 'write it again over the current value' : 'nothing left to buy'}
-              >
-                retry
-              </button>
-              <button onClick=${() => device.discard(r.write.writeId)}>discard</button>
-            </div>
-          </div>
-        `,
-      )}
+      ${view.refused.map((r) => html`<${Refusal} key=${r.write.writeId} device=${device} refused=${r} />`)}
       <ol class="writes" id=${listId}>
         ${rows.map(
           (row) => html`
