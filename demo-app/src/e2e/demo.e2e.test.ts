@@ -240,6 +240,17 @@ describe('the demo in Chromium against npm start', () => {
         expect(await again.stock(name, 'mug')).toBe(0);
       });
     }
+    // The new phone (a new replica id, registered as "phone" like the old one) adds milk: the
+    // inspector's version vector then lists both phones, and they must not look the same.
+    await again.press('phone', '+1 milk');
+    await settled(async () => {
+      const context = (await again.page.locator('.inspector .context').textContent())!.replace(/\s+/g, ' ');
+      const vector = /Version vector: (.*?) ·/.exec(context)![1]!.trim().split(' ');
+      expect(vector).toHaveLength(4); // the old phone, laptop and tablet, and the new phone
+      const labels = vector.map((entry) => entry.replace(/:\d+$/, ''));
+      expect(new Set(labels).size, vector.join(' ')).toBe(4);
+    });
+    await again.page.screenshot({ path: join(ARTIFACTS, 'restarted.png') });
     expect(browser.errors).toEqual([]);
   }, 120_000);
 });
