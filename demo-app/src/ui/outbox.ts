@@ -51,7 +51,10 @@ function Refusal({ device, refused }: { device: Device; refused: RefusedWrite })
   `;
 }
 
-/** Refused writes first (with their reason and what to do), then every write with its status climbing local → relay (the client's `writeStatus`). */
+/**
+ * Refused writes first (with their reason and what to do), then the edits, newest first (four, the
+ * others behind a button), each write with its status climbing local → relay (the client's `writeStatus`).
+ */
 export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
   const [all, setAll] = useState(false);
   const listId = useId();
@@ -59,7 +62,7 @@ export function Outbox({ device, view }: { device: Device; view: DeviceView }) {
   const rows = all ? view.edits : view.edits.slice(0, NEWEST);
   return html`
     <section class="outbox" aria-label=${`${view.name}: outbox`}>
-      <h3>Edits <span class="muted" data-pending-edits=${view.pending.edits}>· ${pendingText(view.pending)}</span></h3>
+      <h3>Edits <span class="muted">· ${pendingText(view.pending)}</span></h3>
       ${view.refused.map((r) => html`<${Refusal} key=${r.write.writeId} device=${device} refused=${r} />`)}
       <ol class="writes" id=${listId}>
         ${rows.map(
