@@ -9,8 +9,8 @@ import { labelWrite } from './write-labels.js';
 export interface RefusedWrite {
   readonly write: RejectedWrite;
   readonly explanation: string;
-  /** False when retrying cannot succeed (a purchase with no stock left). */
-  readonly canRetry: boolean;
+  /** Why retrying cannot succeed, shown next to the disabled retry button (a purchase with no stock left); undefined: it can be retried. */
+  readonly noRetry: string | undefined;
 }
 
 /** Everything one device card shows; a new object on every change. */
@@ -25,6 +25,8 @@ export interface DeviceView {
   readonly lwwOutcome: LwwOutcome | undefined;
   readonly products: readonly Doc<Stock>[];
   readonly edits: readonly OutboxRow[];
+  /** What waits in the outbox: writes, and the edits (user actions, rows of `edits`) they belong to. */
+  readonly pending: { readonly edits: number; readonly writes: number };
   readonly refused: readonly RefusedWrite[];
   /** What the LWW cart's last write here discarded (reported by the client's `conflict` event), in words. */
   readonly lwwDropped: string | undefined;
@@ -33,8 +35,9 @@ export interface DeviceView {
 /** The refused writes with their explanation: a purchase says who got the stock, and cannot be retried with none left. */
 export function refusedWrites(rejected: readonly RejectedWrite[], products: readonly Doc<Stock>[]): RefusedWrite[] {
   return rejected.map((write): RefusedWrite => {
-    if (write.collection !== 'inventory') return { write, explanation: `${labelWrite(write)}: ${write.message} (${write.code})`, canRetry: true };
+    if (write.collection !== 'inventory') return { write, explanation: `${labelWrite(write)}: ${write.message} (${write.code})`, noRetry: undefined };
     const current = products.find((p) => p.key === write.key)?.value;
-    return { write, explanation: explainRefusal(write.key, write.value as Stock | undefined, current, write.code), canRetry: (current?.stock ?? 0) > 0 };
+    const explanation = explainRefusal(write.key, write.value as Stock | undefined, current, write.code);
+    return { write, explanation, noRetry: (current?.stock ?? 0) > 0 ? undefined : 'nothing left to buy' };
   });
 }

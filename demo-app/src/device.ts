@@ -41,6 +41,8 @@ export class Device {
   private awaitingSync = false;
   private refusalsSinceResume: RejectedEvent[] = [];
   private closed = false;
+  /** The client's pending writes, as `watchOutbox` last listed them. */
+  private pendingWrites: readonly string[] = [];
   /** Notes for writes whose outbox row is not added yet. */
   private readonly notes = new Map<string, string>();
 
@@ -60,6 +62,7 @@ export class Device {
       lwwOutcome: undefined,
       products: [],
       edits: [],
+      pending: { edits: 0, writes: 0 },
       refused: [],
       lwwDropped: undefined,
     };
@@ -93,12 +96,13 @@ export class Device {
     this.unsubscribe.push(
       client.status.subscribe((status) => this.statusChanged(status)),
       client.watchOutbox((pending, settled) => {
+        this.pendingWrites = pending.map((w) => w.writeId);
         for (const w of pending) {
           if (!this.log.has(w.writeId))
             this.addRow({ id: w.writeId, label: labelWrite(w), at: w.createdAt, writes: [{ writeId: w.writeId, collection: w.collection }] });
         }
         this.log.learn(settled);
-        this.update({ edits: this.log.list() });
+        this.update(this.outbox());
         if (settled.length > 0) this.schedule(); // acknowledged values turn confirmed, refused ones roll back
       }),
       client.on('rejected', (e) => this.refused(e)),
@@ -205,7 +209,7 @@ export class Device {
       lww: lww.exists ? lwwOutcome(lww) : undefined,
       refusals,
     });
-    this.options.page.happened(happened);
+    this.options.page.happened(this.name, happened);
   }
 
   // ── edits ─────────────────────────────────────────────────────────────────
@@ -258,7 +262,7 @@ export class Device {
   retry(writeId: string): Promise<void> {
     return this.serial(async () => {
       const refused = this.view.refused.find((r) => r.write.writeId === writeId);
-      if (refused === undefined || !refused.canRetry) return;
+      if (refused === undefined || refused.noRetry !== undefined) return;
       const { write } = refused;
       this.log.mark([writeId], 'discarded', 'retried');
       if (write.collection === 'inventory') {
@@ -297,8 +301,13 @@ export class Device {
     if (this.awaitingSync) this.refusalsSinceResume.push(e);
     if (e.rebased) this.log.mark([e.writeId], 'rebased', 'refused: the stock changed first; bought again on the current stock');
     else this.log.mark([e.writeId], undefined, `refused by the relay (${e.code})`);
-    this.update({ edits: this.log.list() });
+    this.update(this.outbox());
     this.schedule();
+  }
+
+  /** The outbox panel: the logged rows with their statuses, and how many edits and writes are pending. */
+  private outbox(): Pick<DeviceView, 'edits' | 'pending'> {
+    return { edits: this.log.list(), pending: { edits: this.log.pendingEdits(this.pendingWrites), writes: this.pendingWrites.length } };
   }
 
   private addRow(row: EditRow): void {
@@ -351,7 +360,7 @@ export class Device {
       lww,
       lwwOutcome: lwwInspection.exists ? lwwOutcome(lwwInspection) : undefined,
       products,
-      edits: this.log.list(),
+      ...this.outbox(),
       refused: refusedWrites(rejected, products),
     });
   }

@@ -62,6 +62,17 @@ describe('the outbox log', () => {
     ]);
   });
 
+  it('counts pending edits, not writes: one user action that wrote three carts is one edit; a pending write no row lists counts alone', () => {
+    const log = new EditLog('k', undefined, 2);
+    log.add(row('milk', 'w1', 'w2', 'w3'));
+    expect(log.pendingEdits(['w1', 'w2', 'w3'])).toBe(1);
+    log.add(row('eggs', 'w4', 'w5', 'w6'));
+    expect(log.pendingEdits(['w2', 'w4', 'w5', 'w6'])).toBe(2);
+    log.add(row('tea', 'w7')); // the log keeps two rows: milk's writes are listed by none
+    expect(log.pendingEdits(['w1', 'w2', 'w3', 'w4', 'w7'])).toBe(5);
+    expect(log.pendingEdits([])).toBe(0);
+  });
+
   it('keeps the newest rows only, and ignores a corrupt saved log', () => {
     const kv = memoryKv();
     const log = new EditLog('k', kv, 2);

@@ -64,6 +64,21 @@ export class EditLog {
     return this.rows.map((row) => ({ ...row, writes: row.writes.map((w) => ({ ...w, status: status(w) })) }));
   }
 
+  /**
+   * How many edits the pending writes (the client's outbox) make: a row counts once however many
+   * of its writes wait; a write no row lists (older than the rows the log keeps) counts alone.
+   */
+  pendingEdits(pending: readonly string[]): number {
+    const rows = new Set<EditRow>();
+    let unlisted = 0;
+    for (const writeId of pending) {
+      const row = this.rows.find((r) => r.writes.some((w) => w.writeId === writeId));
+      if (row === undefined) unlisted++;
+      else rows.add(row);
+    }
+    return rows.size + unlisted;
+  }
+
   writeIds(): string[] {
     return this.rows.flatMap((row) => row.writes.map((w) => w.writeId));
   }

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const root = document.getElementById('app')!;
   const names = devicesOf(location.search);
   const url = relayUrlOf(location);
-  const page = new Page(localStorage);
+  const page = new Page(localStorage, names);
   const devices = await Promise.all(names.map((name) => Device.open({ name, url, page, kv: localStorage })));
   root.textContent = '';
   render(html`<${App} devices=${devices} page=${page} />`, root);

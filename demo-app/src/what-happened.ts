@@ -1,6 +1,7 @@
 import { entryId, quantities, type CartEntry } from './cart-entries.js';
 import { formatItems, type CartItems } from './cart.js';
 import type { LwwOutcome } from './lww-cart.js';
+import { replicaLabel } from './replica-labels.js';
 
 /** What a device knows right after it reconnected and synced. */
 export interface ReconnectFacts {
@@ -8,7 +9,7 @@ export interface ReconnectFacts {
   /** The correct cart's entries when the device went offline, and once it synced again. */
   readonly before: readonly CartEntry[];
   readonly after: readonly CartEntry[];
-  /** Device name per replica id (unknown ids are shown shortened). */
+  /** Device name per replica id (shown by `replicaLabel`). */
   readonly names: ReadonlyMap<string, string>;
   /** Who removed an item, when this page saw the removal. */
   readonly removedBy: ReadonlyMap<string, string>;
@@ -19,13 +20,11 @@ export interface ReconnectFacts {
   readonly refusals: readonly string[];
 }
 
-export const nameOf = (names: ReadonlyMap<string, string>, replica: string) => names.get(replica) ?? replica.slice(0, 6);
-
 /** Added amounts per device and item, in the order first seen: "laptop +2 milk". */
 function additions(entries: readonly CartEntry[], names: ReadonlyMap<string, string>): string[] {
   const sums = new Map<string, { who: string; item: string; amount: number }>();
   for (const e of entries) {
-    const who = nameOf(names, e.replica);
+    const who = replicaLabel(names, e.replica);
     const id = `${who}\u0000${e.item}`;
     const sum = sums.get(id) ?? { who, item: e.item, amount: 0 };
     sums.set(id, { ...sum, amount: sum.amount + e.amount });

@@ -19,9 +19,10 @@ export class DemoPage {
     await this.waitConnection(name, online ? 'synced' : 'offline');
   }
 
+  /** Presses a device's button by its accessible name, which starts with what the button shows and ends with "on DEVICE". */
   async press(name: string, label: string): Promise<void> {
     await this.device(name)
-      .getByRole('button', { name: `${name}: ${label}`, exact: true })
+      .getByRole('button', { name: `${label} on ${name}`, exact: true })
       .click();
   }
 
@@ -57,6 +58,58 @@ export class DemoPage {
     return this.device(name)
       .locator('table.carts thead [data-badge]')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-badge')!));
+  }
+
+  /** The "what just happened" banner, its whitespace collapsed. */
+  async whatHappened(): Promise<string> {
+    return ((await this.page.locator('[data-what-happened]').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** The line above a device's outbox rows: its heading and what is pending. */
+  async outboxHeading(name: string): Promise<string> {
+    return ((await this.device(name).locator('.outbox h3').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** Where a product's stock cell sits on the page. */
+  async stockBox(name: string, product: string): Promise<{ x: number; width: number }> {
+    return this.device(name)
+      .locator(`[data-product="${product}"] td.stock`)
+      .evaluate((td) => {
+        const box = td.getBoundingClientRect();
+        return { x: box.x, width: box.width };
+      });
+  }
+
+  /** Rows of a device's writes list that are cut: partly inside the list's visible box and partly outside it. */
+  async cutWrites(name: string): Promise<string[]> {
+    return this.device(name)
+      .locator('ol.writes')
+      .evaluate((ol) => {
+        const top = ol.getBoundingClientRect().top + ol.clientTop;
+        const bottom = top + ol.clientHeight;
+        const cut = (li: Element) => {
+          const box = li.getBoundingClientRect();
+          return box.height > 0 && box.top < bottom - 0.5 && box.bottom > top + 0.5 && (box.top < top - 0.5 || box.bottom > bottom + 0.5);
+        };
+        return [...ol.children].filter(cut).map((li) => li.getAttribute('data-write')!);
+      });
+  }
+
+  /**
+   * Buttons in `scope` whose accessible name does not contain their visible text (WCAG 2.5.3
+   * "label in name"), as Playwright's role query computes the name: a speech-input user who says
+   * what the button shows would not reach them.
+   */
+  async labelNotInName(scope: Locator | Page = this.page): Promise<{ text: string; label: string | null }[]> {
+    const buttons = scope.getByRole('button');
+    const checked = await Promise.all(
+      (await buttons.all()).map(async (button) => {
+        const text = (await button.innerText()).replace(/\s+/g, ' ').trim();
+        const named = text === '' || (await button.and(scope.getByRole('button', { name: text })).count()) === 1;
+        return named ? [] : [{ text, label: await button.getAttribute('aria-label') }];
+      }),
+    );
+    return checked.flat();
   }
 
   /** Outbox rows of a device: label, the text of their status chips, and the note under them. */

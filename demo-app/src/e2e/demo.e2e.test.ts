@@ -60,8 +60,8 @@ afterAll(async () => {
 
 describe('the demo in Chromium against npm start', () => {
   it('offline edits on two devices merge: every device shows milk 4 and no eggs, while the naive cart shows milk 5 and eggs 1', async () => {
-    await demo.press('phone', 'add milk to the cart');
-    await demo.press('phone', 'add eggs to the cart');
+    await demo.press('phone', '+ cart: add milk');
+    await demo.press('phone', '+ cart: add eggs');
     for (const name of DEVICES) {
       await settled(async () => {
         expect((await demo.carts(name)).cart).toEqual({ eggs: 1, milk: 1 });
@@ -71,10 +71,13 @@ describe('the demo in Chromium against npm start', () => {
 
     await demo.setOnline('laptop', false);
     await demo.setOnline('phone', false);
-    await demo.press('laptop', 'one milk more');
-    await demo.press('laptop', 'one milk more');
-    await demo.press('phone', 'one milk more');
-    await demo.press('phone', 'remove eggs');
+    await demo.press('laptop', '+1 milk');
+    // one click writes the three carts: one pending edit, three writes
+    await settled(async () => expect(await demo.outboxHeading('laptop')).toBe('Edits · 1 pending (3 writes)'));
+    await demo.press('laptop', '+1 milk');
+    await settled(async () => expect(await demo.outboxHeading('laptop')).toBe('Edits · 2 pending (6 writes)'));
+    await demo.press('phone', '+1 milk');
+    await demo.press('phone', '× remove eggs');
     await settled(async () => {
       expect((await demo.carts('laptop')).cart).toEqual({ eggs: 1, milk: 3 });
       expect((await demo.carts('phone')).cart).toEqual({ milk: 2 });
@@ -103,9 +106,47 @@ describe('the demo in Chromium against npm start', () => {
     await demo.page.screenshot({ path: join(ARTIFACTS, 'merged.png') });
   }, 120_000);
 
+  it('the writes list cuts no row: the newest rows show whole, the older ones behind a visible "show N older" button', async () => {
+    const outbox = demo.device('phone').locator('.outbox');
+    const rows = outbox.locator('ol.writes li');
+    expect(await demo.cutWrites('phone')).toEqual([]);
+    const shown = await rows.count();
+    const more = outbox.getByRole('button', { name: /^show \d+ older$/ });
+    await expect(more.isVisible()).resolves.toBe(true);
+    const older = Number(/\d+/.exec(await more.innerText())![0]);
+    expect(older).toBeGreaterThan(0);
+    await more.click();
+    await settled(async () => expect(await rows.count()).toBe(shown + older));
+    expect(await demo.cutWrites('phone')).toEqual([]);
+    await rows.last().scrollIntoViewIfNeeded();
+    await expect(rows.last().isVisible()).resolves.toBe(true);
+    expect(await rows.last().getAttribute('data-write')).toBe('register phone'); // the first write the phone made
+    await outbox.getByRole('button', { name: 'show fewer' }).click();
+    await settled(async () => expect(await rows.count()).toBe(shown));
+  }, 60_000);
+
+  it("every button's accessible name contains the text it shows (WCAG 2.5.3 label in name)", async () => {
+    expect(await demo.labelNotInName()).toEqual([]);
+  }, 60_000);
+
+  it('a ?device=NAME window shows only its own device\'s "what just happened"; the page of three, only its devices\'', async () => {
+    expect(await demo.whatHappened()).toContain('What just happened: phone reconnected:');
+    const kitchen = new DemoPage(await browser!.page());
+    await kitchen.page.goto(new URL('?device=kitchen', server!.url).href);
+    await kitchen.waitConnection('kitchen', 'synced');
+    expect(await kitchen.whatHappened()).toBe('What just happened: nothing yet: take a device offline and back.');
+    await kitchen.setOnline('kitchen', false);
+    await kitchen.setOnline('kitchen', true);
+    await settled(async () => expect(await kitchen.whatHappened()).toBe('What just happened: kitchen reconnected: the cart did not change'));
+    await kitchen.page.close();
+    await demo.page.reload();
+    for (const name of DEVICES) await demo.waitConnection(name, 'synced');
+    expect(await demo.whatHappened()).toContain('What just happened: phone reconnected:');
+  }, 60_000);
+
   it('a reload keeps the carts, the offline switch and the pending writes; back online they reach every device', async () => {
     await demo.setOnline('tablet', false);
-    await demo.press('tablet', 'add bread to the cart');
+    await demo.press('tablet', '+ cart: add bread');
     await settled(async () => expect((await demo.carts('tablet')).cart).toEqual({ bread: 1, milk: 4 }));
     await demo.page.reload();
     await demo.waitConnection('phone', 'synced');
@@ -135,14 +176,20 @@ describe('the demo in Chromium against npm start', () => {
 
   it('two offline devices buy the last mug: on reconnect exactly one purchase is accepted, the other is refused and explained', async () => {
     for (const name of DEVICES) await settled(async () => expect(await demo.stock(name, 'mug')).toBe(1));
+    const stockBefore = await demo.stockBox('phone', 'mug');
     await demo.setOnline('phone', false);
     await demo.setOnline('laptop', false);
-    await demo.press('phone', 'buy one mug now');
-    await demo.press('laptop', 'buy one mug now');
+    await demo.press('phone', 'buy one mug');
+    await demo.press('laptop', 'buy one mug');
     await settled(async () => {
       expect(await demo.stock('phone', 'mug')).toBe(0);
       expect(await demo.stock('laptop', 'mug')).toBe(0);
+      await expect(demo.device('phone').locator('[data-product="mug"] td.stock').innerText()).resolves.toMatch(/^out of stock\s+pending$/);
     });
+    // "out of stock · pending" takes no more room than "1 ✓": the stock column stays where it was
+    const stockAfter = await demo.stockBox('phone', 'mug');
+    expect(Math.abs(stockAfter.x - stockBefore.x)).toBeLessThan(0.5);
+    expect(Math.abs(stockAfter.width - stockBefore.width)).toBeLessThan(0.5);
     await demo.setOnline('laptop', true);
     await demo.setOnline('phone', true);
     for (const name of DEVICES) {
@@ -162,7 +209,14 @@ describe('the demo in Chromium against npm start', () => {
     await expect(refusal.textContent()).resolves.toContain(
       `${loser}'s purchase of the last mug was refused by the relay: ${winner} bought it first. Rolled back: out of stock.`,
     );
-    await expect(refusal.getByRole('button', { name: 'retry' }).isDisabled()).resolves.toBe(true);
+    const retry = refusal.getByRole('button', { name: 'retry' });
+    await expect(retry.isDisabled()).resolves.toBe(true);
+    // why it cannot be retried is on the page, next to the button (a tooltip never shows on touch or to the keyboard), and is its description
+    await expect(refusal.innerText()).resolves.toContain('no retry: nothing left to buy');
+    const reason = demo.page.locator(`[id="${await retry.getAttribute('aria-describedby')}"]`);
+    await expect(reason.isVisible()).resolves.toBe(true);
+    await expect(reason.innerText()).resolves.toBe('no retry: nothing left to buy');
+    expect(await demo.labelNotInName(refusal)).toEqual([]);
     await demo.page.screenshot({ path: join(ARTIFACTS, 'last-unit.png') });
     await refusal.getByRole('button', { name: 'discard' }).click();
     await settled(async () => expect(await refusal.count()).toBe(0));
@@ -186,6 +240,17 @@ describe('the demo in Chromium against npm start', () => {
         expect(await again.stock(name, 'mug')).toBe(0);
       });
     }
+    // The new phone (a new replica id, registered as "phone" like the old one) adds milk: the
+    // inspector's version vector then lists both phones, and they must not look the same.
+    await again.press('phone', '+1 milk');
+    await settled(async () => {
+      const context = (await again.page.locator('.inspector .context').textContent())!.replace(/\s+/g, ' ');
+      const vector = /Version vector: (.*?) ·/.exec(context)![1]!.trim().split(' ');
+      expect(vector).toHaveLength(4); // the old phone, laptop and tablet, and the new phone
+      const labels = vector.map((entry) => entry.replace(/:\d+$/, ''));
+      expect(new Set(labels).size, vector.join(' ')).toBe(4);
+    });
+    await again.page.screenshot({ path: join(ARTIFACTS, 'restarted.png') });
     expect(browser.errors).toEqual([]);
   }, 120_000);
 });

@@ -40,7 +40,7 @@ describe('the static build', () => {
     await page.goto(server.url);
     const demo = new DemoPage(page);
     for (const name of ['phone', 'laptop', 'tablet']) await demo.waitConnection(name, 'synced');
-    await demo.press('laptop', 'add coffee to the cart');
+    await demo.press('laptop', '+ cart: add coffee');
     await page.waitForFunction(() => document.querySelectorAll('[data-item="coffee"] [data-cart="cart"][data-qty="1"]').length === 3, undefined, {
       timeout: 20_000,
     });

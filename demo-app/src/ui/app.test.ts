@@ -17,11 +17,10 @@ let root: HTMLElement;
 
 /** Two local-only devices (memory storage, no relay) rendered by the App, with milk in stock. */
 async function mount(): Promise<Device[]> {
-  const page = new Page(memoryKv());
+  const names = ['phone', 'laptop'].map((name) => `${name}-${Math.random().toString(36).slice(2, 8)}`);
+  const page = new Page(memoryKv(), names);
   const kv = memoryKv();
-  devices = await Promise.all(
-    ['phone', 'laptop'].map((name) => Device.open({ name: `${name}-${Math.random().toString(36).slice(2, 8)}`, storage: 'memory', page, kv })),
-  );
+  devices = await Promise.all(names.map((name) => Device.open({ name, storage: 'memory', page, kv })));
   for (const d of devices) await d.client.collection('inventory').put('milk', { stock: 2 });
   root = document.createElement('div');
   document.body.append(root);
@@ -30,7 +29,8 @@ async function mount(): Promise<Device[]> {
 }
 
 const card = (device: Device) => root.querySelector<HTMLElement>(`[data-device="${device.name}"]`)!;
-const button = (scope: HTMLElement, label: string) => scope.querySelector<HTMLButtonElement>(`button[aria-label$="${label}"]`)!;
+/** A button by the start of its accessible name: what it shows, then what it does; "on DEVICE" ends it. */
+const button = (scope: HTMLElement, label: string) => scope.querySelector<HTMLButtonElement>(`button[aria-label^="${label} on "]`)!;
 const qty = (device: Device, cart: string, item: string) => card(device).querySelector(`[data-item="${item}"] [data-cart="${cart}"]`)?.getAttribute('data-qty');
 
 afterEach(async () => {
@@ -42,8 +42,8 @@ afterEach(async () => {
 describe('the demo page (happy-dom, local-only devices)', () => {
   it('an edit on one device goes to its three carts, each value pending, and its outbox lists the three writes as local', async () => {
     const [phone] = await mount();
-    await vi.waitFor(() => expect(button(card(phone!), 'add milk to the cart')).toBeTruthy());
-    button(card(phone!), 'add milk to the cart').click();
+    await vi.waitFor(() => expect(button(card(phone!), '+ cart: add milk')).toBeTruthy());
+    button(card(phone!), '+ cart: add milk').click();
     await vi.waitFor(() => expect(qty(phone!, 'cart', 'milk')).toBe('1'));
     expect(qty(phone!, 'naive-cart', 'milk')).toBe('1');
     expect(qty(phone!, 'lww-cart', 'milk')).toBe('1');
@@ -54,12 +54,12 @@ describe('the demo page (happy-dom, local-only devices)', () => {
 
   it('the stepper changes the quantity and removes the item at zero, in all three carts', async () => {
     const [phone] = await mount();
-    await vi.waitFor(() => expect(button(card(phone!), 'add milk to the cart')).toBeTruthy());
-    button(card(phone!), 'add milk to the cart').click();
-    await vi.waitFor(() => expect(button(card(phone!), 'one milk more')).toBeTruthy());
-    button(card(phone!), 'one milk more').click();
+    await vi.waitFor(() => expect(button(card(phone!), '+ cart: add milk')).toBeTruthy());
+    button(card(phone!), '+ cart: add milk').click();
+    await vi.waitFor(() => expect(button(card(phone!), '+1 milk')).toBeTruthy());
+    button(card(phone!), '+1 milk').click();
     await vi.waitFor(() => expect(qty(phone!, 'cart', 'milk')).toBe('2'));
-    button(card(phone!), 'remove milk').click();
+    button(card(phone!), '× remove milk').click();
     await vi.waitFor(() => expect(card(phone!).querySelector('[data-item="milk"]')).toBeNull());
   });
 
@@ -74,8 +74,8 @@ describe('the demo page (happy-dom, local-only devices)', () => {
 
   it("the inspector shows the cart's sibling with its dot and the rule that produced the value", async () => {
     const [phone] = await mount();
-    await vi.waitFor(() => expect(button(card(phone!), 'add milk to the cart')).toBeTruthy());
-    button(card(phone!), 'add milk to the cart').click();
+    await vi.waitFor(() => expect(button(card(phone!), '+ cart: add milk')).toBeTruthy());
+    button(card(phone!), '+ cart: add milk').click();
     await vi.waitFor(() => expect(root.querySelector('.siblings tbody code')?.textContent).toBe('phone:1'.replace('phone', phone!.name)));
     expect(root.querySelector('.inspection .rule')?.textContent).toContain("the join of the siblings' dot-stores");
   });
@@ -87,8 +87,8 @@ describe('the demo page (happy-dom, local-only devices)', () => {
       'Switch a device offline, edit the cart on two devices, switch them back online. The correct cart merges by dots; the naive and LWW carts get the same edits and are wrong on purpose.',
     );
     expect(root.querySelector('.context')?.textContent?.replace(/\s+/g, ' ').trim()).toBe('Version vector: empty · pending writes: none');
-    await vi.waitFor(() => expect(button(card(phone!), 'add milk to the cart')).toBeTruthy());
-    button(card(phone!), 'add milk to the cart').click();
+    await vi.waitFor(() => expect(button(card(phone!), '+ cart: add milk')).toBeTruthy());
+    button(card(phone!), '+ cart: add milk').click();
     await vi.waitFor(() => expect(card(phone!).querySelector('.lww-line')?.textContent).toBe(`LWW shows ${phone!.name}'s cart; nothing hidden.`));
   });
 });

@@ -55,10 +55,12 @@ export function CartTable({ device, view, inspect }: { device: Device; view: Dev
                   correct[item] === undefined
                     ? html`<span class="muted">–</span>`
                     : html`<span class="stepper">
-                        <button onClick=${() => device.edit({ kind: 'add', item, by: -1 })} aria-label=${`${view.name}: one ${item} less`}>−</button>
+                        <button onClick=${() => device.edit({ kind: 'add', item, by: -1 })} aria-label=${`−1 ${item} on ${view.name}`}>−</button>
                         <span class="n">${correct[item]}</span>
-                        <button onClick=${() => device.edit({ kind: 'add', item, by: 1 })} aria-label=${`${view.name}: one ${item} more`}>+</button>
-                        <button class="remove" onClick=${() => device.edit({ kind: 'remove', item })} aria-label=${`${view.name}: remove ${item}`}>×</button>
+                        <button onClick=${() => device.edit({ kind: 'add', item, by: 1 })} aria-label=${`+1 ${item} on ${view.name}`}>+</button>
+                        <button class="remove" onClick=${() => device.edit({ kind: 'remove', item })} aria-label=${`× remove ${item} on ${view.name}`}>
+                          ×
+                        </button>
                       </span>`
                 }
               </td>

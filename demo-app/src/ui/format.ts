@@ -1,4 +1,5 @@
 import type { Doc, Hlc } from '@converge/client';
+import { replicaLabel } from '../replica-labels.js';
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -13,16 +14,14 @@ export function preciseClock(ms: number): string {
   return `${clock(ms)}.${String(new Date(ms).getMilliseconds()).padStart(3, '0')}`;
 }
 
-export const who = (names: ReadonlyMap<string, string>, replica: string) => names.get(replica) ?? replica.slice(0, 6);
-
 /** A dot as the inspector shows it: "laptop:3". */
 export function dotText(names: ReadonlyMap<string, string>, dot: readonly [string, number]): string {
-  return `${who(names, dot[0])}:${dot[1]}`;
+  return `${replicaLabel(names, dot[0])}:${dot[1]}`;
 }
 
 /** An HLC: wall clock, logical counter, replica. */
 export function hlcText(names: ReadonlyMap<string, string>, hlc: Hlc): string {
-  return `${preciseClock(hlc.wall)} #${hlc.logical} ${who(names, hlc.replica)}`;
+  return `${preciseClock(hlc.wall)} #${hlc.logical} ${replicaLabel(names, hlc.replica)}`;
 }
 
 export type Badge = 'pending' | 'confirmed';

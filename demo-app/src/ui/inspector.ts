@@ -4,9 +4,10 @@ import type { CrdtEntry, Doc, InspectedSibling, Inspection } from '@converge/cli
 import { CART_KEY } from '../cart.js';
 import type { Device } from '../device.js';
 import type { DeviceView } from '../device-view.js';
+import { replicaLabel } from '../replica-labels.js';
 import { StateBadge } from './badge.js';
 import { useDeviceView } from './device-card.js';
-import { dotText, hlcText, who } from './format.js';
+import { dotText, hlcText } from './format.js';
 import { sameSelection, type Inspect, type Selection } from './selection.js';
 
 type Names = ReadonlyMap<string, string>;
@@ -130,7 +131,7 @@ export function Inspector({ devices, selection, inspect, names }: { devices: rea
                 <!-- prettier-ignore -->
                 <p class="context">
                   Version vector:${' '}
-                  ${context === undefined || Object.keys(context.v).length === 0 ? html`<span class="muted">empty</span>` : Object.entries(context.v).map(([r, n]) => html`<code>${who(names, r)}:${n}</code> `)}
+                  ${context === undefined || Object.keys(context.v).length === 0 ? html`<span class="muted">empty</span>` : Object.entries(context.v).map(([r, n]) => html`<code title=${`replica ${r}`}>${replicaLabel(names, r)}:${n}</code> `)}
                   ${context?.d === undefined ? null : html` · dots beyond it: ${context.d.map((d) => html`<code>${dotText(names, d)}</code> `)}`}${' '}
                   · pending writes:${' '}
                   ${inspection.pending.length === 0 ? html`<span class="muted">none</span>` : inspection.pending.map((p) => html`<code title=${`write ${p.writeId}, waits for ${p.ack}`}>${dotText(names, p.dot)}</code> `)}

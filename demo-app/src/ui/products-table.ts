@@ -1,8 +1,21 @@
 import { html } from 'htm/preact';
+import type { Doc } from '@converge/client';
 import type { Device } from '../device.js';
 import type { DeviceView } from '../device-view.js';
+import type { Stock } from '../purchase.js';
 import { StateBadge } from './badge.js';
 import type { Inspect } from './selection.js';
+
+/**
+ * The widest a stock cell gets, laid out hidden under what it shows: the column is as wide from
+ * the start, so it does not move when "out of stock" and a pending badge appear (whatever the font).
+ */
+const WIDEST = html`<span class="widest" aria-hidden="true"><b>out of stock</b> <span class="badge pending">pending</span></span>`;
+
+function StockShown({ product }: { product: Doc<Stock> }) {
+  const { stock } = product.value;
+  return html`<span>${stock > 0 ? html`<span>${stock}</span>` : html`<span class="out">out of stock</span>`} <${StateBadge} doc=${product} /></span>`;
+}
 
 /** The shop: stock per product (leader-follower, guarded by the relay), add to cart, buy now. */
 export function ProductsTable({ device, view, inspect }: { device: Device; view: DeviceView; inspect: Inspect }) {
@@ -32,11 +45,11 @@ export function ProductsTable({ device, view, inspect }: { device: Device; view:
                 </button>
               </th>
               <td class="stock" data-stock=${p.value.stock}>
-                ${p.value.stock > 0 ? html`<span>${p.value.stock}</span>` : html`<span class="out">out of stock</span>`} <${StateBadge} doc=${p} />
+                <span class="fit"><${StockShown} product=${p} />${WIDEST}</span>
               </td>
               <td class="actions">
-                <button onClick=${() => device.edit({ kind: 'add', item: p.key, by: 1 })} aria-label=${`${view.name}: add ${p.key} to the cart`}>+ cart</button>
-                <button onClick=${() => device.buy(p.key)} disabled=${p.value.stock <= 0} aria-label=${`${view.name}: buy one ${p.key} now`}>buy</button>
+                <button onClick=${() => device.edit({ kind: 'add', item: p.key, by: 1 })} aria-label=${`+ cart: add ${p.key} on ${view.name}`}>+ cart</button>
+                <button onClick=${() => device.buy(p.key)} disabled=${p.value.stock <= 0} aria-label=${`buy one ${p.key} on ${view.name}`}>buy</button>
               </td>
             </tr>
           `,
