@@ -13,7 +13,11 @@ export interface ConvergeProviderProps {
  *
  * @example
  * ```tsx
- * const client = await createClient({ name: 'todo', url: 'wss://relay.example.com/' });
+ * // In a browser: createClient({ name, url }) — IndexedDB, and your relay.
+ * const client = await createClient({ name: 'example-provider', storage: 'memory' });
+ * function App() {
+ *   return <p>replica {useClient().replicaId}</p>;
+ * }
  * createRoot(element).render(
  *   <ConvergeProvider client={client}>
  *     <App />

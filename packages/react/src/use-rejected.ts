@@ -22,7 +22,8 @@ const LOADING: RejectedSnapshot = { writes: [], loading: true };
  * @example
  * ```tsx
  * function Refused() {
- *   const { writes } = useRejected();
+ *   const { writes, loading } = useRejected();
+ *   if (!loading && writes.length === 0) return <p>Nothing refused.</p>;
  *   return writes.map((w) => (
  *     <p key={w.writeId}>
  *       {w.key}: {w.message} <button onClick={() => w.retry()}>retry</button> <button onClick={() => w.discard()}>discard</button>
