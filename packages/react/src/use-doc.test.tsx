@@ -130,6 +130,25 @@ describe('useDoc', () => {
     expect(subscriptions.live()).toBe(1);
   });
 
+  it('follows the new key when the key changes, and lets go of the old one', async () => {
+    const client = await clients.open(dbName('switch'));
+    await client.putMany('notes', [
+      ['a', 'first'],
+      ['b', 'second'],
+    ]);
+    const subscriptions = countSubscriptions(client);
+    const { result, rerender } = renderHook(({ id }: { id: string }) => useDoc<string>('notes', id), {
+      wrapper: providerOf(client),
+      initialProps: { id: 'a' },
+    });
+    await waitFor(() => expect(result.current.value).toBe('first'));
+    rerender({ id: 'b' });
+    await waitFor(() => expect(result.current.value).toBe('second'));
+    expect(subscriptions.live()).toBe(1);
+    await act(() => client.collection('notes').put('a', 'changed'));
+    expect(result.current.value).toBe('second');
+  });
+
   it('reports a failed read instead of loading forever', async () => {
     const client = await clients.open(dbName('closed'));
     await client.close();
