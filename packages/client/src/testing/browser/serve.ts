@@ -1,10 +1,12 @@
 /* eslint-disable import-x/no-nodejs-modules -- serves a browser test app from Node (tests) */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const ROOT_TSCONFIG = fileURLToPath(new URL('../../../../../tsconfig.json', import.meta.url));
+// Not `new URL(path, import.meta.url)`: Vite rewrites that pattern as an asset URL, which a DOM test environment resolves against its page.
+const ROOT_TSCONFIG = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../tsconfig.json');
 
 /** Bundles a browser entry (TypeScript, `@converge/*` from source) into one ES module. */
 export async function bundleBrowserEntry(entry: string, options: { readonly minify?: boolean } = {}): Promise<string> {
