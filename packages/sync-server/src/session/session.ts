@@ -93,7 +93,10 @@ export class Session implements HostedSession {
     }
     if (this.conn.ping === undefined) return;
     if (this.awaitingPong) {
-      // No pong since the last beat: the peer is gone without a close.
+      // No pong since the last beat: the peer is gone without a close, or does not read its
+      // socket (the ping waits behind the bytes it has not read).
+      this.host.metrics.rejects.inc({ code: 'missed_pong' });
+      this.host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: no pong since the last heartbeat');
       this.conn.terminate?.();
       this.closed();
       return;
