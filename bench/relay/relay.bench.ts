@@ -546,9 +546,9 @@ async function catchup(): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // d. idle memory per connection
 
-async function healthConnections(url: string): Promise<number> {
-  const res = await fetch(url.replace('ws://', 'http://') + 'healthz');
-  return ((await res.json()) as { connections: number }).connections;
+/** Sessions the relay still holds open: each client got its welcome, so an open socket is a live session. */
+function openSessions(clients: readonly WireClient[]): number {
+  return clients.filter((c) => c.ws.readyState === c.ws.OPEN).length;
 }
 
 /** Median of a few RSS samples, `everyMs` apart. */
@@ -589,7 +589,7 @@ async function idleOnce(subscribe: boolean): Promise<{ beforeKB: number; afterKB
     const connectMs = nowMs() - t0;
     await sleep(2000);
     const afterKB = await settledRss(relay);
-    const open = await healthConnections(relay.url);
+    const open = openSessions(clients);
     return { beforeKB, afterKB, open, connectMs };
   } finally {
     for (const c of clients) c.close();
@@ -601,7 +601,7 @@ async function idleOnce(subscribe: boolean): Promise<{ beforeKB: number; afterKB
 async function idle(): Promise<string> {
   const lines = [
     `The CLI relay (fresh SQLite file); 20 connections opened and closed first (warm-up), RSS settled (median of 5 samples); then 1,000 connections ` +
-      `opened (50 at a time), each through hello → welcome (and, with a subscription, its empty catch-up \`done\`); RSS after 2 s. Open sessions checked with /healthz.`,
+      `opened (50 at a time), each through hello → welcome (and, with a subscription, its empty catch-up \`done\`); RSS after 2 s. Open sessions: clients whose socket the relay has not closed.`,
     '',
     '| connections | RSS before MB | RSS after MB | per connection KB | open sessions | connect ms |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',

@@ -47,7 +47,7 @@ export interface RelayLimits extends DecodeLimits {
   readonly maxClockSkewMs: number;
   /** Most siblings a key may reach through client pushes before a push is refused (`too_many_siblings`). */
   readonly maxSiblingsPerKey: number;
-  /** Catch-up bytes the relay sends per subscription before it waits for the client's `credit`. */
+  /** Catch-up bytes the relay sends per connection (shared by its subscriptions) before it waits for the client's `credit`. */
   readonly catchupWindowBytes: number;
   /** How often a client should send `ping` when the connection is otherwise quiet, in ms. */
   readonly heartbeatMs: number;

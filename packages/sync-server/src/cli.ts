@@ -13,7 +13,7 @@ import { parseDuration } from './duration.js';
 import { relayRequestListener } from './http.js';
 import { extendRecoveryWindow } from './recovery-window.js';
 import { loadRelayConfig, RELAY_SETTING_NAMES } from './relay-config.js';
-import { DEFAULT_RECOVERY_WINDOW_MS, type RelaySettings } from './relay-options.js';
+import { DEFAULT_RECOVERY_WINDOW_MS, MIN_METRICS_TOKEN_LENGTH, type RelaySettings } from './relay-options.js';
 import { createRelay, type Relay } from './relay.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
@@ -33,13 +33,19 @@ options:
   --allowed-origins A,B    WebSocket Origins allowed (default: any; requests without Origin always)
   --tls-cert F --tls-key F serve wss:// directly
   --cursor-secret S        MAC key for cursors (or env CONVERGE_CURSOR_SECRET; default: generated once, kept beside the database)
+  --metrics-port N         serve GET /metrics on a listener of its own (0 picks a free one); default: none
+  --metrics-host ADDR      address of that listener (default 127.0.0.1)
+  --metrics-token T        bearer token (≥ 16 characters, or env CONVERGE_METRICS_TOKEN) that GET /metrics
+                           requires; with it the sync port serves /metrics too. Without a token or a
+                           metrics port, no metrics are served
   --recovery-window D      open the recovery window now, for D (e.g. 90s, 30m, 24h): the relay lost
                            its data and its cursor secret; with restore, how long its window stays open
   --open-recovery-window   the same, for the default 24h
   -h, --help               this text
   --version                the relay's version
 
-endpoints: WebSocket on /, GET /healthz, GET /metrics, GET / (a page naming them)`;
+endpoints: WebSocket on /, GET /healthz ({"status":"ok"}), GET / (a page naming them),
+           GET /metrics with --metrics-token or on --metrics-port`;
 
 /** A mistake in how the relay was started: printed as one line, exit code 1. */
 function usageError(message: string): ConvergeError {
@@ -51,9 +57,9 @@ function version(): string {
   return pkg.version;
 }
 
-function portOf(text: string): number {
+function portOf(text: string, option = '--port'): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw usageError(`--port must be a number from 0 to 65535, not '${text}'`);
+  if (!(port >= 0 && port <= 65535)) throw usageError(`${option} must be a number from 0 to 65535, not '${text}'`);
   return port;
 }
 
@@ -84,13 +90,14 @@ function cursorSecretFor(db: string, given: string | undefined): string | Buffer
   return readFileSync(file, 'utf8').trim();
 }
 
-/** Listens, or fails with one line saying why (port in use, not allowed). */
-async function listen(server: Server, port: number, host: string): Promise<number> {
+/** Listens, or fails with one line saying why (port in use, not allowed); `option` names the flag to change. */
+async function listen(server: Server, port: number, host: string, option = '--port'): Promise<number> {
+  const hostOption = option === '--port' ? '--host' : '--metrics-host';
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') fail(usageError(`port ${port} on ${host} is already in use: stop what runs there or pass another --port`));
-      else if (error.code === 'EACCES') fail(usageError(`not allowed to listen on port ${port} (ports below 1024 need privileges): pass another --port`));
-      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') fail(usageError(`cannot listen on --host ${host}: no such address here`));
+      if (error.code === 'EADDRINUSE') fail(usageError(`port ${port} on ${host} is already in use: stop what runs there or pass another ${option}`));
+      else if (error.code === 'EACCES') fail(usageError(`not allowed to listen on port ${port} (ports below 1024 need privileges): pass another ${option}`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') fail(usageError(`cannot listen on ${hostOption} ${host}: no such address here`));
       else fail(error);
     });
     server.listen(port, host, done);
@@ -123,6 +130,12 @@ async function serve(values: Values): Promise<void> {
   const key = values['tls-key'] as string | undefined;
   if ((cert === undefined) !== (key === undefined)) throw usageError('--tls-cert and --tls-key go together');
   const tls = cert !== undefined && key !== undefined ? { cert: readFile(cert, 'the TLS certificate'), key: readFile(key, 'the TLS key') } : undefined;
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portOf(String(values['metrics-port']), '--metrics-port');
+  const metricsHost = String(values['metrics-host']);
+  const metricsToken = (values['metrics-token'] as string | undefined) ?? process.env['CONVERGE_METRICS_TOKEN'];
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN_LENGTH) {
+    throw usageError(`--metrics-token must be at least ${MIN_METRICS_TOKEN_LENGTH} characters: it guards the relay's metrics`);
+  }
   const holder = lockHolder(db);
   if (holder !== undefined) throw usageError(`${db} is open in another relay (pid ${holder}): stop it first, or pass another --db`);
 
@@ -130,6 +143,22 @@ async function serve(values: Values): Promise<void> {
   const listener = relayRequestListener((request: IncomingMessage, response: ServerResponse) => relay?.handleRequest(request, response) ?? false);
   const server: Server = tls === undefined ? createHttpServer(listener) : (await import('node:https')).createServer(tls, listener);
   const bound = await listen(server, port, host);
+  // Metrics on a listener of their own, for the operator's network only: GET /metrics, 404 else.
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : createHttpServer((request, response) => {
+          if (relay?.handleMetricsRequest(request, response) === true) return;
+          response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+          response.end('not found: this listener serves GET /metrics only\n');
+        });
+  let metricsBound: number | undefined;
+  try {
+    if (metricsServer !== undefined) metricsBound = await listen(metricsServer, metricsPort!, metricsHost, '--metrics-port');
+  } catch (error) {
+    server.close();
+    throw error;
+  }
 
   const release = lockDatabase(db, 'serve it');
   const log = pino({ name: 'converge-relay' });
@@ -144,20 +173,34 @@ async function serve(values: Values): Promise<void> {
       ...(origins === undefined ? {} : { allowedOrigins: origins }),
       cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
       ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
+      ...(metricsToken === undefined ? {} : { metricsToken }),
       // The operator's evidence that the relay lost data: either flag opens the window.
       openRecoveryWindow: values['open-recovery-window'] === true || recoveryWindowMs !== undefined,
     });
   } catch (error) {
     release();
     server.close();
+    metricsServer?.close();
     throw error;
   }
   relay.attach(server);
   const scheme = tls === undefined ? 'ws' : 'wss';
   const { journalMode, synchronous, schemaVersion } = store.info();
   log.info(
-    { port: bound, host, db, lineage: store.lineage, journalMode, synchronous, schemaVersion, tls: tls !== undefined },
-    `converge-relay listening on ${scheme}://${host}:${bound}/`,
+    {
+      port: bound,
+      host,
+      ...(metricsBound === undefined ? {} : { metricsPort: metricsBound, metricsHost }),
+      metrics: [...(metricsBound === undefined ? [] : ['own listener']), ...(metricsToken === undefined ? [] : ['bearer token'])].join(', ') || 'off',
+      db,
+      lineage: store.lineage,
+      journalMode,
+      synchronous,
+      schemaVersion,
+      tls: tls !== undefined,
+    },
+    `converge-relay listening on ${scheme}://${host}:${bound}/` +
+      (metricsBound === undefined ? '' : `, metrics on http://${metricsHost}:${metricsBound}/metrics`),
   );
   let stopping = false;
   const stop = (signal: string) => {
@@ -165,6 +208,7 @@ async function serve(values: Values): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down: closing connections, flushing the store');
     server.close();
+    metricsServer?.close();
     void relay!.close().then(() => {
       release();
       process.exit(0);
@@ -221,6 +265,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'cursor-secret': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string', default: '127.0.0.1' },
+        'metrics-token': { type: 'string' },
         'recovery-window': { type: 'string' },
         'open-recovery-window': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },

@@ -54,7 +54,8 @@ export class RelayMetrics {
   });
 
   constructor(store: RelayStore) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'converge_process_' });
+    // Node's own metrics: converge_process_cpu_user_seconds_total, converge_nodejs_heap_size_used_bytes, …
+    collectDefaultMetrics({ register: this.registry, prefix: 'converge_' });
     new Gauge({
       name: 'converge_store_bytes',
       help: 'Size of the relay store',

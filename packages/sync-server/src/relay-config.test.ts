@@ -27,6 +27,15 @@ describe('relay configuration', () => {
     expect(() => checkRelayConfig({ principalRateLimit: { changesPerSecond: 0, burst: 1 } }, 'f')).toThrow(/principalRateLimit\.changesPerSecond/);
   });
 
+  it('a collection with a mode and no strategy gets siblings; a mode is still required', () => {
+    expect(checkRelayConfig({ collections: { notes: { mode: 'multi-leader' }, carts: { mode: 'multi-leader', strategy: 'cart' } } }, 'f').collections).toEqual({
+      notes: { mode: 'multi-leader', strategy: 'siblings' },
+      carts: { mode: 'multi-leader', strategy: 'cart' },
+    });
+    expect(() => checkRelayConfig({ collections: { notes: { strategy: 'lww' } } }, 'f')).toThrow(/collections\.notes\.mode: must be one of/);
+    expect(() => checkRelayConfig({ collections: { notes: 'lww' } }, 'f')).toThrow(/collections\.notes: must be an object with a mode/);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('24h')).toBe(86_400_000);

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConvergeError, STRATEGY_NAMES } from '@converge/conflict';
-import { collectionNameProblem, COLLECTION_MODES, RELAY_LIMIT_NAMES } from '@converge/protocol';
+import { collectionNameProblem, COLLECTION_MODES, RELAY_LIMIT_NAMES, type CollectionDeclaration } from '@converge/protocol';
+import { DEFAULT_COLLECTION } from './collections.js';
 import type { RelaySettings } from './relay-options.js';
 
 /** Every key a configuration file may hold: the fields of `RelaySettings`. */
@@ -16,7 +17,11 @@ export const RELAY_SETTING_NAMES = [
   'principalRateLimit',
 ] as const satisfies readonly (keyof RelaySettings)[];
 
-/** Checks a config object (what `--config relay.config.{json,js}` holds); a mistake stops the relay at start with the field named. */
+/**
+ * Checks a config object (what `--config relay.config.{json,js}` holds); a mistake stops the
+ * relay at start with the field named. A collection needs a `mode`; its `strategy` defaults to
+ * `siblings`, as for a collection nobody declared.
+ */
 export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
   const bad = (path: string, message: string) => new ConvergeError('bad_message', `${source}: ${path}: ${message}`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('config', 'must be an object');
@@ -26,14 +31,18 @@ export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
   >;
   const unknownKey = Object.keys(rest)[0];
   if (unknownKey !== undefined) throw bad(unknownKey, `unknown setting (the settings are ${RELAY_SETTING_NAMES.join(', ')})`);
+  let declared: Record<string, CollectionDeclaration> | undefined;
   if (collections !== undefined) {
-    if (typeof collections !== 'object' || collections === null) throw bad('collections', 'must be an object');
+    if (typeof collections !== 'object' || collections === null || Array.isArray(collections)) throw bad('collections', 'must be an object');
+    declared = {};
     for (const [name, entry] of Object.entries(collections)) {
       const problem = collectionNameProblem(name);
       if (problem !== undefined) throw bad(`collections.${name}`, problem);
-      const { mode, strategy } = (entry ?? {}) as Record<string, unknown>;
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw bad(`collections.${name}`, 'must be an object with a mode');
+      const { mode, strategy = DEFAULT_COLLECTION.strategy } = entry as Record<string, unknown>;
       if (!(COLLECTION_MODES as readonly unknown[]).includes(mode)) throw bad(`collections.${name}.mode`, `must be one of ${COLLECTION_MODES.join(', ')}`);
       if (!(STRATEGY_NAMES as readonly unknown[]).includes(strategy)) throw bad(`collections.${name}.strategy`, `must be one of ${STRATEGY_NAMES.join(', ')}`);
+      declared[name] = { mode, strategy } as CollectionDeclaration;
     }
   }
   if (limits !== undefined) {
@@ -65,7 +74,7 @@ export function checkRelayConfig(raw: unknown, source: string): RelaySettings {
       if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw bad(`${name}.${field}`, 'must be a positive number');
     }
   }
-  return raw as RelaySettings;
+  return { ...(raw as RelaySettings), ...(declared === undefined ? {} : { collections: declared }) };
 }
 
 /** Reads and checks a configuration file (`.json`, or a module whose default export is the settings); any failure is one `bad_message` naming the file. */

@@ -7,6 +7,9 @@ import { anonymousAuth, type RelayAuth } from './auth/auth.js';
 import { resolveLimits } from './relay-limits.js';
 import type { RelayStore } from './store/relay-store.js';
 
+/** The shortest `metricsToken` the relay accepts. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
 /** How long a recovery window stays open once opened: 24 h. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -51,6 +54,14 @@ export interface RelayOptions extends RelaySettings {
   readonly logger?: Logger;
   /** The relay's own replica id (server-side writes). Default: random. */
   readonly relayId?: ReplicaId;
+  /**
+   * Bearer token for `GET /metrics` through `handleRequest` (the sync port): only requests with
+   * `Authorization: Bearer <token>` get the metrics, others 401. Metrics name collections with
+   * their heads and key counts, so they are never public. Default: none — `handleRequest` does
+   * not answer `/metrics` at all; serve them on a listener of your own (`handleMetricsRequest`,
+   * `metricsText`). At least 16 characters.
+   */
+  readonly metricsToken?: string;
   /** Checks a WebSocket upgrade request before anything else (cookies, sessions, custom origin rules). Default: every request passes. */
   readonly verifyUpgrade?: (request: IncomingMessage) => UpgradeVerdict | Promise<UpgradeVerdict>;
   /** `hello` must arrive within this many ms of the upgrade. Default 5,000. */
@@ -89,6 +100,7 @@ export interface ResolvedRelayOptions {
   readonly cursorSecretConfigured: boolean;
   readonly logger: Logger;
   readonly relayId: ReplicaId;
+  readonly metricsToken: string | undefined;
   readonly verifyUpgrade: ((request: IncomingMessage) => UpgradeVerdict | Promise<UpgradeVerdict>) | undefined;
   readonly helloTimeoutMs: number;
   readonly maxBufferedBytes: number;
@@ -107,6 +119,10 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   const problem = replicaIdProblem(relayId);
   if (problem !== undefined) throw new ConvergeError('bad_message', `relayId: ${problem}`);
   const secret = options.cursorSecret;
+  const { metricsToken } = options;
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN_LENGTH) {
+    throw new ConvergeError('bad_message', `metricsToken must be at least ${MIN_METRICS_TOKEN_LENGTH} characters: it guards the relay's metrics`);
+  }
   return {
     store: options.store,
     collections: options.collections ?? {},
@@ -121,6 +137,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     cursorSecretConfigured: secret !== undefined,
     logger: options.logger ?? pino({ name: 'converge-relay' }),
     relayId,
+    metricsToken,
     verifyUpgrade: options.verifyUpgrade,
     helloTimeoutMs: options.helloTimeoutMs ?? 5000,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,

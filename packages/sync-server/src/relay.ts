@@ -4,7 +4,7 @@ import { createHlcClock, type ReplicaId } from '@converge/conflict';
 import { WebSocketServer } from 'ws';
 import { CollectionRegistry } from './collections.js';
 import { FanOut } from './fan-out.js';
-import { handleRelayRequest, pathOf, refuseUpgrade } from './http.js';
+import { handleHealthRequest, handleMetricsRequest, metricsTokenDigest, pathOf, refuseUpgrade, type HttpStatusSource } from './http.js';
 import { Ingest } from './ingest.js';
 import type { Push, PushOutcome } from './judge-push.js';
 import { RelayMetrics } from './metrics.js';
@@ -35,10 +35,19 @@ export interface Relay {
    */
   attach(server: Server, options?: AttachOptions): () => void;
   /**
-   * Answers `GET /healthz` and `GET /metrics`; returns false (and touches nothing) for any
-   * other request, so an app mounts them in its own request handler.
+   * Answers `GET /healthz` (`{"status":"ok"}`, public) and — only with `metricsToken`, and only
+   * to requests bearing it — `GET /metrics`; returns false (and touches nothing) for any other
+   * request, so an app mounts them in its own request handler.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /**
+   * Answers `GET /metrics` (Prometheus text; with `metricsToken`, only to requests bearing it)
+   * and returns false for anything else: mount it on a listener of its own that only the
+   * operator reaches (the CLI's `--metrics-port`).
+   */
+  handleMetricsRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /** The metrics in Prometheus text format (`relay.metrics.registry.contentType`), to serve your own way. */
+  metricsText(): Promise<string>;
   /** Runs a session over any connection (an in-memory transport in tests). */
   accept(connection: RelayConnection): void;
   /** Writes as the relay's own replica (seeding, server logic); stored, sequenced and fanned out. Returns the seq. */
@@ -229,6 +238,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
         }, options.summaryIntervalMs).unref()
       : undefined;
 
+  const status: HttpStatusSource = { metrics, log, healthy: () => state === 'running' && !store.closed };
+  const metricsToken = options.metricsToken === undefined ? undefined : metricsTokenDigest(options.metricsToken);
+
   let closing: Promise<void> | undefined;
   const close = async () => {
     state = 'closing';
@@ -270,16 +282,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       return () => void server.off('upgrade', onUpgrade);
     },
     handleRequest: (request, response) =>
-      handleRelayRequest(
-        {
-          metrics,
-          log,
-          healthy: () => state === 'running' && !store.closed,
-          health: () => ({ status: state === 'running' && !store.closed ? 'ok' : 'unavailable', lineage: store.lineage, connections: sessions.size }),
-        },
-        request,
-        response,
-      ),
+      handleHealthRequest(status, request, response) || (metricsToken !== undefined && handleMetricsRequest(status, metricsToken, request, response)),
+    handleMetricsRequest: (request, response) => handleMetricsRequest(status, metricsToken, request, response),
+    metricsText: () => metrics.registry.metrics(),
     accept,
     write(collection, key, write) {
       const committed = writeAsRelay({ store, collections, limits, relayId, clock }, collection, key, write);

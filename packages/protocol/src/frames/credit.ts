@@ -3,10 +3,11 @@ import { safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem } from '../names.js';
 
 /**
- * client → relay: flow control for catch-up. Each subscription starts with
- * `limits.catchupWindowBytes` of credit, and every catch-up frame uses up its size. This frame
- * adds `bytes` to the subscriptions of `collection`, or to every subscription when
- * `collection` is absent. The client grants a frame's size back once it has stored it.
+ * client → relay: flow control for catch-up. A connection starts with
+ * `limits.catchupWindowBytes` of credit, shared by all its subscriptions, and every catch-up
+ * frame uses up its size. This frame gives `bytes` back to that window (never above
+ * `catchupWindowBytes`); `collection` names the subscription whose frame it grants back. The
+ * client grants a frame's size back once it has stored it.
  *
  * @example
  * ```json

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,65 @@ describe('converge-relay --recovery-window', () => {
       clients.push(b);
       expect((await b.next('welcome')).recovery).toBe(true);
     }
+  }, 60_000);
+});
+
+describe('converge-relay metrics access', () => {
+  it('no /metrics on the sync port by default; --metrics-port serves them on a listener of their own on 127.0.0.1', async () => {
+    const dir = tempDir();
+    const plain = await spawnRelay(['--db', join(dir, 'plain.db')]);
+    children.push(plain);
+    expect(plain.metricsPort).toBeUndefined();
+    const refused = await fetch(`http://127.0.0.1:${plain.port}/metrics`);
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).not.toMatch(/converge_/);
+    expect(await (await fetch(`http://127.0.0.1:${plain.port}/healthz`)).json()).toEqual({ status: 'ok' });
+
+    const separate = await spawnRelay(['--db', join(dir, 'separate.db'), '--metrics-port', '0']);
+    children.push(separate);
+    expect(separate.metricsPort).toEqual(expect.any(Number));
+    expect(separate.metricsPort).not.toBe(separate.port);
+    expect((await fetch(`http://127.0.0.1:${separate.port}/metrics`)).status).toBe(404);
+    const served = await fetch(`http://127.0.0.1:${separate.metricsPort}/metrics`);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toMatch(/converge_connections 0/);
+    expect((await fetch(`http://127.0.0.1:${separate.metricsPort}/`)).status).toBe(404);
+  }, 60_000);
+
+  it('--metrics-token serves /metrics on the sync port to requests bearing the token only', async () => {
+    const token = 'an-operator-metrics-token';
+    const relayProcess = await spawnRelay(['--db', join(tempDir(), 'relay.db'), '--metrics-token', token]);
+    children.push(relayProcess);
+    const url = `http://127.0.0.1:${relayProcess.port}/metrics`;
+    const refused = await fetch(url);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).not.toMatch(/converge_/);
+    expect((await fetch(url, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+    const served = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(served.status).toBe(200);
+    expect(await served.text()).toMatch(/converge_connections 0/);
+  }, 60_000);
+
+  it('a bad --metrics-port or a short --metrics-token is refused before the database is opened', async () => {
+    const db = join(tempDir(), 'relay.db');
+    await expect(main(['--metrics-port', 'x', '--db', db])).rejects.toThrow(/^--metrics-port must be a number from 0 to 65535, not 'x'$/);
+    await expect(main(['--metrics-token', 'short', '--db', db])).rejects.toThrow(/^--metrics-token must be at least 16 characters/);
+    expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('converge-relay --config', () => {
+  it('a collection given a mode but no strategy gets siblings, as the README says', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'relay.config.json');
+    writeFileSync(config, JSON.stringify({ collections: { notes: { mode: 'multi-leader' }, stock: { mode: 'leader-follower' } } }));
+    const relayProcess = await spawnRelay(['--db', join(dir, 'relay.db'), '--config', config]);
+    children.push(relayProcess);
+    const c = await ProtocolClient.connect(relayProcess.url, { replicaId: 'replicaA', subscriptions: [] });
+    clients.push(c);
+    const welcome = await c.next('welcome');
+    expect(welcome.collections['notes']).toMatchObject({ mode: 'multi-leader', strategy: 'siblings' });
+    expect(welcome.collections['stock']).toMatchObject({ mode: 'leader-follower', strategy: 'siblings' });
   }, 60_000);
 });
 

@@ -178,6 +178,20 @@ describe('every limit triggers its code', () => {
     expect(relay.relay.connections()).toBe(0);
   });
 
+  it('a socket that answers no ping is cut within two heartbeats and counted as missed_pong', async () => {
+    const relay = await harness.start({ limits: { heartbeatMs: 50, idleTimeoutMs: 60_000 } });
+    const deaf = await client('deaf');
+    await deaf.next('welcome');
+    // Not reading the socket: the relay's ping is never seen, so never answered.
+    deaf.ws.pause();
+    const deadline = Date.now() + 10_000;
+    while (relay.relay.connections() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(relay.relay.connections()).toBe(0);
+    expect(await relay.relay.metrics.registry.getSingleMetricAsString('converge_rejects_total')).toMatch(/code="missed_pong"\} 1/);
+    deaf.ws.resume();
+    expect((await deaf.closed).code).toBe(1006); // cut without a closing handshake
+  });
+
   it('a slow consumer whose unsent bytes exceed the cap is disconnected with 1013', async () => {
     const relay = await harness.start({ maxBufferedBytes: 1 });
     const slow = await client('slow');

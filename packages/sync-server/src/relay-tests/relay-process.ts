@@ -9,6 +9,8 @@ export interface RelayProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly url: string;
+  /** The port of the metrics listener (`--metrics-port`), when it has one. */
+  readonly metricsPort: number | undefined;
 }
 
 /** Starts `converge-relay` (the real CLI, from source) as a child process on 127.0.0.1, port 0. */
@@ -25,10 +27,10 @@ export function spawnRelay(args: readonly string[]): Promise<RelayProcess> {
     child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { port?: number; msg?: string };
+        const entry = JSON.parse(line) as { port?: number; metricsPort?: number; msg?: string };
         if (entry.port !== undefined && entry.msg?.includes('listening') === true) {
           clearTimeout(timer);
-          resolve({ child, port: entry.port, url: `ws://127.0.0.1:${entry.port}/` });
+          resolve({ child, port: entry.port, url: `ws://127.0.0.1:${entry.port}/`, metricsPort: entry.metricsPort });
         }
       } catch {
         // not a log line

@@ -49,7 +49,7 @@ describe('multi-leader sync over real WebSockets', () => {
     const first = await a.push([change]);
     const again = await a.push([change]);
     expect(again.results[0]).toEqual(first.results[0]);
-    expect(relay.relay.metrics).toBeDefined();
+    expect(first.results[0]).toMatchObject({ status: 'accepted', seq: 1 });
     const head = (await client('replicaC')).welcome!.collections['notes']!.head;
     expect(head).toBe(1);
   });
@@ -105,16 +105,55 @@ describe('multi-leader sync over real WebSockets', () => {
     expect(done.watermark).toBe(3);
   });
 
-  it('serves /healthz and Prometheus /metrics', async () => {
+  it('serves /healthz (ok or unavailable, nothing about the store) to anyone, and no /metrics on the sync port by default', async () => {
     relay = await startTestRelay();
     const a = await client('replicaA');
     await a.push([a.blind('notes', 'k', 1)]);
     const health = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', connections: 1 });
-    const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
-    expect(metrics).toMatch(/converge_connections 1/);
-    expect(metrics).toMatch(/converge_changes_total\{collection="notes",result="accepted"\} 1/);
-    expect(metrics).toMatch(/converge_ack_latency_seconds_count 1/);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const metrics = await fetch(`http://127.0.0.1:${relay.port}/metrics`);
+    expect(metrics.status).toBe(404);
+    expect(await metrics.text()).not.toMatch(/converge_/);
+    // What an embedder serves on a listener of its own.
+    const text = await relay.relay.metricsText();
+    expect(text).toMatch(/converge_connections 1/);
+    expect(text).toMatch(/converge_changes_total\{collection="notes",result="accepted"\} 1/);
+    expect(text).toMatch(/converge_ack_latency_seconds_count 1/);
+    expect(text).toMatch(/converge_log_head\{collection="notes"\} 1/);
+  });
+
+  it('with metricsToken, /metrics on the sync port answers only a request bearing the token', async () => {
+    const token = 'a-metrics-token-for-this-test';
+    relay = await startTestRelay({ metricsToken: token });
+    const a = await client('replicaA');
+    await a.push([a.blind('notes', 'k', 1)]);
+    const url = `http://127.0.0.1:${relay.port}/metrics`;
+    for (const authorization of [undefined, 'Bearer wrong-token', `Bearer ${token}x`, `Basic ${token}`, token]) {
+      const refused = await fetch(url, authorization === undefined ? {} : { headers: { authorization } });
+      expect(refused.status, String(authorization)).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await refused.text()).not.toMatch(/converge_/);
+    }
+    const served = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await served.text();
+    expect(text).toMatch(/converge_connections 1/);
+    expect(text).toMatch(/converge_store_keys\{collection="notes"\} 1/);
+  });
+
+  it('metric names carry the converge_ prefix once', async () => {
+    relay = await startTestRelay();
+    const names = (await relay.relay.metrics.registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names.length).toBeGreaterThan(20);
+    for (const name of names) {
+      expect(name).toMatch(/^converge_/);
+      expect(name, name).not.toMatch(/^converge_(\w+?)_\1_/);
+    }
+    expect(names).toEqual(
+      expect.arrayContaining(['converge_process_cpu_user_seconds_total', 'converge_process_resident_memory_bytes', 'converge_nodejs_eventloop_lag_seconds']),
+    );
+    expect(names).toEqual(expect.arrayContaining(['converge_connections', 'converge_rejects_total', 'converge_log_head', 'converge_store_keys']));
   });
 });

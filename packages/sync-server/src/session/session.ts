@@ -15,6 +15,7 @@ import {
 import type { Principal } from '../auth/auth.js';
 import type { RelayConnection } from './connection.js';
 import { shakeHands, welcomeFor } from './handshake.js';
+import { CatchupWindow } from './catchup-window.js';
 import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
 import type { LiveRound } from '../fan-out.js';
@@ -25,6 +26,9 @@ import { TokenBucket } from './token-bucket.js';
 export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
 
 const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
+
+/** Whether two key-prefix filters of one collection select a common key (no prefix selects every key). */
+const prefixesOverlap = (a: string | undefined, b: string | undefined) => a === undefined || b === undefined || a.startsWith(b) || b.startsWith(a);
 
 /** Frames a client may send before `welcome` (pipelined behind `hello`) that wait for it; more is a flood. */
 const EARLY_FRAMES = 32;
@@ -40,6 +44,9 @@ export class Session implements HostedSession {
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
   private readonly subs = new Map<string, Subscription>();
+  /** Catch-up credit and turn, shared by every subscription of this connection. */
+  private readonly window: CatchupWindow;
+  private readonly subscriptionOwner: SubscriptionOwner;
   private readonly bucket: TokenBucket;
   private lastHeard: number;
   private awaitingPong = false;
@@ -53,6 +60,8 @@ export class Session implements HostedSession {
   ) {
     const { rateLimit } = host.options;
     this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.now());
+    this.window = new CatchupWindow(host.limits.catchupWindowBytes);
+    this.subscriptionOwner = this.ownerView();
     this.lastHeard = host.now();
     conn.onMessage((text, binary) => this.receive(text, binary));
     conn.onClose(() => this.closed());
@@ -80,7 +89,7 @@ export class Session implements HostedSession {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     for (const timer of this.timers) clearTimeout(timer);
-    for (const sub of this.subs.values()) sub.stopWaiting();
+    this.window.stop();
     this.host.unregister(this);
   }
 
@@ -93,7 +102,10 @@ export class Session implements HostedSession {
     }
     if (this.conn.ping === undefined) return;
     if (this.awaitingPong) {
-      // No pong since the last beat: the peer is gone without a close.
+      // No pong since the last beat: the peer is gone without a close, or does not read its
+      // socket (the ping waits behind the bytes it has not read).
+      this.host.metrics.rejects.inc({ code: 'missed_pong' });
+      this.host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: no pong since the last heartbeat');
       this.conn.terminate?.();
       this.closed();
       return;
@@ -214,9 +226,8 @@ export class Session implements HostedSession {
           else this.read(frame);
           return;
         case 'credit':
-          for (const sub of this.subs.values()) {
-            if (frame.collection === undefined || frame.collection === sub.log.collection) sub.addCredit(frame.bytes);
-          }
+          // One window per connection: credit for any of its subscriptions refills it.
+          if (frame.collection === undefined || [...this.subs.values()].some((sub) => sub.log.collection === frame.collection)) this.window.grant(frame.bytes);
           return;
         case 'ping':
           this.send({ type: 'pong', t: frame.t });
@@ -263,8 +274,17 @@ export class Session implements HostedSession {
       this.host.metrics.rejects.inc({ code: 'forbidden' });
       return { type: 'error', code: 'forbidden', message: `principal ${this.principal!.id} may not read ${collection}`, collection };
     }
-    const key = subKey(collection, request.filter?.prefix);
+    const prefix = request.filter?.prefix;
+    const key = subKey(collection, prefix);
     if (this.subs.has(key)) return undefined;
+    // Two subscriptions that select the same keys would read and send each of them twice.
+    const overlapping = [...this.subs.values()].find((sub) => sub.log.collection === collection && prefixesOverlap(sub.log.prefix, prefix));
+    if (overlapping !== undefined) {
+      this.host.metrics.rejects.inc({ code: 'bad_message' });
+      const described = (p: string | undefined) => (p === undefined ? 'the whole collection' : `prefix '${p}'`);
+      const message = `a subscription to ${collection} with ${described(prefix)} overlaps this connection's subscription with ${described(overlapping.log.prefix)}`;
+      return { type: 'error', code: 'bad_message', message: message.slice(0, 1024), collection };
+    }
     if (this.subs.size >= this.host.options.maxSubscriptions) {
       this.host.metrics.rejects.inc({ code: 'rate_limited' });
       return { type: 'error', code: 'rate_limited', message: `at most ${this.host.options.maxSubscriptions} subscriptions per connection`, collection };
@@ -281,12 +301,15 @@ export class Session implements HostedSession {
   }
 
   /** What this session's subscriptions see of it. */
-  private readonly subscriptionOwner: SubscriptionOwner = {
-    isClosed: () => this.phase === 'closed' || this.phase === 'draining',
-    readable: (collection: string, key: string) => this.readable(collection, key),
-    sendText: (text: string, type: RelayFrame['type'], done?: () => void) => this.sendText(text, type, done),
-    warn: (frame: Extract<RelayFrame, { type: 'error' }>) => this.send(frame),
-  };
+  private ownerView(): SubscriptionOwner {
+    return {
+      isClosed: () => this.phase === 'closed' || this.phase === 'draining',
+      readable: (collection: string, key: string) => this.readable(collection, key),
+      window: this.window,
+      sendChanges: (text: string) => this.sendChanges(text),
+      warn: (frame: Extract<RelayFrame, { type: 'error' }>) => this.send(frame),
+    };
+  }
 
   private readable(collection: string, key: string): boolean {
     return this.host.auth.authorize(this.principal!, collection, key, 'read');
@@ -294,13 +317,31 @@ export class Session implements HostedSession {
 
   /** Sends the live changes of one fan-out round to every live subscription of this session. */
   deliverLive(round: LiveRound): void {
-    if (this.phase !== 'open') return;
-    if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
-      this.host.metrics.rejects.inc({ code: 'slow_consumer' });
-      this.close(CLOSE.tryLater, 'slow consumer: reconnect and catch up from your cursor');
-      return;
+    if (this.phase !== 'open' || this.overCap()) return;
+    for (const sub of this.subs.values()) {
+      sub.deliver(round);
+      if (this.phase !== 'open') return;
     }
-    for (const sub of this.subs.values()) sub.deliver(round);
+  }
+
+  /**
+   * Sends a `changes` frame (catch-up or live). A connection that already holds more than
+   * `maxBufferedBytes` of unsent bytes — it does not read its socket fast enough — is closed
+   * instead (1013), in catch-up as in live delivery: it reconnects and catches up from its cursor.
+   */
+  private sendChanges(text: string): boolean {
+    if (this.phase !== 'open' || this.overCap()) return false;
+    this.sendText(text, 'changes');
+    return true;
+  }
+
+  /** Closes the connection (1013) when it holds more than its cap of unsent bytes; true when it did. */
+  private overCap(): boolean {
+    if (this.conn.bufferedAmount <= this.host.options.maxBufferedBytes) return false;
+    this.host.metrics.rejects.inc({ code: 'slow_consumer' });
+    this.host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: slow consumer');
+    this.close(CLOSE.tryLater, 'slow consumer: reconnect and catch up from your cursor');
+    return true;
   }
 
   /**

@@ -5,20 +5,27 @@ import { storedText } from '../stored-state.js';
 import type { StoredDoc } from '../store/relay-store.js';
 import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
 import { docEnvelopeBytes, packFrames } from './frame-packing.js';
+import type { CatchupWindow } from './catchup-window.js';
 import type { SessionHost } from './session-host.js';
 
 /**
  * Keys in a catch-up's first scan: a small first frame reaches the client sooner (~10 ms for a
- * fresh relay), and the client applies it while the relay builds the next, full-size one.
+ * fresh relay), and the client applies it while the relay builds the next, full-size one. Later
+ * scans are sized by the bytes per key seen so far, so no scan holds much more than a frame.
  */
-const FIRST_SCAN = 100;
+const FIRST_SCAN = 8;
 
 /** What a subscription needs from the session that holds it. */
 export interface SubscriptionOwner {
   isClosed(): boolean;
   readable(collection: string, key: string): boolean;
-  /** Sends an encoded frame; `done` runs once it is written out. */
-  sendText(text: string, type: RelayFrame['type'], done?: () => void): void;
+  /** The connection's catch-up credit and turn, shared by all its subscriptions. */
+  readonly window: CatchupWindow;
+  /**
+   * Sends an encoded `changes` frame, or closes the connection (1013) instead when it already
+   * holds more than `maxBufferedBytes` unsent; false once the connection is closed.
+   */
+  sendChanges(text: string): boolean;
   /** Sends an `error` frame that does not close the session. */
   warn(frame: Extract<RelayFrame, { type: 'error' }>): void;
 }
@@ -34,8 +41,6 @@ export class Subscription {
   private phase: 'catchup' | 'live' = 'catchup';
   /** Everything with seq ≤ watermark has been sent (or is invisible to this subscription). */
   private watermark = 0;
-  private credit: number;
-  private wake: (() => void) | undefined;
   private readonly started: number;
 
   private readonly resync: boolean;
@@ -47,7 +52,6 @@ export class Subscription {
     request: SubscriptionRequest,
   ) {
     this.log = { collection: request.collection, prefix: request.filter?.prefix };
-    this.credit = host.limits.catchupWindowBytes;
     this.started = host.now();
     const { afterSeq, resync } = this.startingPoint(request);
     this.watermark = afterSeq;
@@ -57,19 +61,6 @@ export class Subscription {
   /** Runs catch-up from the starting point; resolves once the subscription is live (or its session closed). */
   start(): Promise<void> {
     return this.catchUp(this.resync);
-  }
-
-  /** More catch-up bytes the client can take (`credit` frame). */
-  addCredit(bytes: number): void {
-    this.credit += bytes;
-    this.stopWaiting();
-  }
-
-  /** Lets a catch-up that waits for credit see that its session closed. */
-  stopWaiting(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
   }
 
   /**
@@ -113,70 +104,85 @@ export class Subscription {
   }
 
   /**
-   * Streams every key with seq > the watermark: one scan batch at a time (the first one
-   * small), packed into frames, each sent while the subscription has credit and after the
-   * previous one was written out.
+   * Streams every key with seq > the watermark, one scan batch at a time, each in a turn of the
+   * connection's catch-up window (so a connection holds one scanned batch, whatever it
+   * subscribes to): the first scan small, later ones sized to about one frame of bytes by the
+   * docs seen so far. A batch is packed into frames, each sent while the connection has credit.
    * The frame that ends a batch found nothing beyond it carries `done` and the head as its
    * watermark, unless something was committed since the scan (then the next scan picks it up).
    */
   private async catchUp(resync: boolean): Promise<void> {
-    const { collection, prefix } = this.log;
-    const { store, limits } = this.host;
     const batchSize = this.host.options.catchupBatchSize;
+    let limit = Math.min(batchSize, FIRST_SCAN);
     let first = true;
     for (;;) {
-      const limit = first ? Math.min(batchSize, FIRST_SCAN) : batchSize;
-      const scanned = store.scan(collection, this.watermark, limit, prefix);
-      const headAtScan = store.head(collection).seq;
-      const exhausted = scanned.length < limit;
-      const entries = scanned.map((doc) => ({ doc, readable: this.owner.readable(collection, doc.key) }));
-      let finished = false;
-      /** The watermark and `done` of the frame encoded last: the one `packFrames` yields next. */
-      let encoded = { watermark: this.watermark, last: false };
-      const encode = (slice: readonly { doc: StoredDoc; readable: boolean }[], rest: number) => {
-        const last = rest === 0 && exhausted && store.head(collection).seq === headAtScan;
-        const watermark = last ? headAtScan : (slice.at(-1)?.doc.seq ?? this.watermark);
-        encoded = { watermark, last };
-        // Built from the stored texts: no state is parsed or encoded again.
-        const builder = new ChangesFrameBuilder();
-        for (const { doc, readable } of slice) if (readable) builder.addStored(doc.key, doc.seq, storedText(doc));
-        return builder.finish({
-          collection,
-          phase: 'catchup',
-          watermark,
-          cursor: this.cursorAt(watermark),
-          ...(last ? { done: true as const } : {}),
-          ...(first && resync ? { resync: true as const } : {}),
-        });
-      };
-      const estimate = (e: { doc: StoredDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
-      const frames =
-        entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes, limits.maxChangesPerFrame);
-      for (const packed of frames) {
-        while (this.credit <= 0 && !this.owner.isClosed()) await new Promise<void>((resolve) => (this.wake = resolve));
-        if (this.owner.isClosed()) return;
-        if ('oversized' in packed) {
-          this.skipOversized(packed.oversized.doc.key);
-          this.watermark = packed.oversized.doc.seq;
-          continue;
-        }
-        const { text, bytes } = packed;
-        first = false;
-        this.watermark = encoded.watermark;
-        this.credit -= bytes;
-        if (encoded.last) {
-          this.owner.sendText(text, 'changes');
-          finished = true;
-          break;
-        }
-        // At most one frame per subscription in flight: wait until it is written out.
-        await new Promise<void>((resolve) => this.owner.sendText(text, 'changes', resolve));
-        if (this.owner.isClosed()) return;
-      }
-      if (finished) break;
+      // Other connections' frames and pushes get their turn between two batches.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.owner.isClosed()) return;
+      const batch = await this.owner.window.turn(() => this.sendBatch(limit, first && resync));
+      if (batch === 'closed') return;
+      if (batch.finished) break;
+      first = first && !batch.sent;
+      limit = Math.max(1, Math.min(batchSize, Math.floor(this.host.limits.maxFrameBytes / Math.max(1, batch.bytesPerKey))));
     }
     this.phase = 'live';
     this.host.metrics.catchupDuration.observe((this.host.now() - this.started) / 1000);
+  }
+
+  /**
+   * Scans up to `limit` keys beyond the watermark and sends them, waiting for credit between
+   * frames. `resync` marks the first frame sent.
+   */
+  private async sendBatch(limit: number, resync: boolean): Promise<'closed' | { finished: boolean; sent: boolean; bytesPerKey: number }> {
+    const { collection, prefix } = this.log;
+    const { store, limits } = this.host;
+    const { window } = this.owner;
+    if (this.owner.isClosed()) return 'closed';
+    const scanned = store.scan(collection, this.watermark, limit, prefix);
+    const headAtScan = store.head(collection).seq;
+    const exhausted = scanned.length < limit;
+    const entries = scanned.map((doc) => ({ doc, readable: this.owner.readable(collection, doc.key) }));
+    let scannedBytes = 0;
+    for (const doc of scanned) scannedBytes += doc.state.length;
+    const bytesPerKey = scanned.length === 0 ? 0 : scannedBytes / scanned.length;
+    let sent = false;
+    /** The watermark and `done` of the frame encoded last: the one `packFrames` yields next. */
+    let encoded = { watermark: this.watermark, last: false };
+    const encode = (slice: readonly { doc: StoredDoc; readable: boolean }[], rest: number) => {
+      const last = rest === 0 && exhausted && store.head(collection).seq === headAtScan;
+      const watermark = last ? headAtScan : (slice.at(-1)?.doc.seq ?? this.watermark);
+      encoded = { watermark, last };
+      // Built from the stored texts: no state is parsed or encoded again.
+      const builder = new ChangesFrameBuilder();
+      for (const { doc, readable } of slice) if (readable) builder.addStored(doc.key, doc.seq, storedText(doc));
+      return builder.finish({
+        collection,
+        phase: 'catchup',
+        watermark,
+        cursor: this.cursorAt(watermark),
+        ...(last ? { done: true as const } : {}),
+        ...(!sent && resync ? { resync: true as const } : {}),
+      });
+    };
+    const estimate = (e: { doc: StoredDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
+    const frames =
+      entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes, limits.maxChangesPerFrame);
+    for (const packed of frames) {
+      while (!window.open && !this.owner.isClosed()) await window.granted();
+      if (this.owner.isClosed()) return 'closed';
+      if ('oversized' in packed) {
+        this.skipOversized(packed.oversized.doc.key);
+        this.watermark = packed.oversized.doc.seq;
+        continue;
+      }
+      // Closes the connection instead when it holds more than its cap of unsent bytes.
+      if (!this.owner.sendChanges(packed.text)) return 'closed';
+      sent = true;
+      window.take(packed.bytes);
+      this.watermark = encoded.watermark;
+      if (encoded.last) return { finished: true, sent, bytesPerKey };
+    }
+    return { finished: false, sent, bytesPerKey };
   }
 
   /**
@@ -213,7 +219,7 @@ export class Subscription {
       this.host.limits.maxChangesPerFrame,
     )) {
       if ('oversized' in packed) this.skipOversized(packed.oversized.key);
-      else this.owner.sendText(packed.text, 'changes');
+      else if (!this.owner.sendChanges(packed.text)) return;
     }
     this.watermark = head;
   }

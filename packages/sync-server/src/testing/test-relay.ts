@@ -18,7 +18,7 @@ export interface TestRelay {
 /**
  * A real relay on 127.0.0.1 (port 0 unless `listen.port` names one, e.g. to restart on the same
  * port), with a silent logger and a memory store unless given; its server answers `/healthz`,
- * `/metrics` and `/` like the CLI's.
+ * `/` and (with `metricsToken`, to requests bearing it) `/metrics` like the CLI's sync port.
  */
 export async function startTestRelay(options: Partial<RelayOptions> = {}, listen: { readonly port?: number } = {}): Promise<TestRelay> {
   const relay = createRelay({ logger: pino({ level: 'silent' }), cursorSecret: 'test-cursor-secret', ...options, store: options.store ?? new MemoryStore() });
