@@ -12,7 +12,7 @@ import {
   type ErrorCode,
   type ReplicaId,
 } from '@converge/conflict';
-import { isEncodedValue, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
+import { isEncodedValue, settledDot, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
 import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
@@ -115,6 +115,7 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
   let writeNumber = 0;
   const results = changes.map((change): ChangeResult => {
     const { collection, key } = change;
+    const dot = settledDot(change.delta);
     writeNumber = Math.max(writeNumber, change.writeNumber);
     const outcome = judge(rules, push, tx, change, counts, committed);
     if (outcome instanceof Refusal) {
@@ -123,13 +124,14 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
       return {
         collection,
         key,
+        dot,
         status: 'rejected',
         code: outcome.code,
         message: outcome.message,
         ...(current === undefined ? {} : { current }),
       };
     }
-    return { collection, key, status: 'accepted', seq: outcome };
+    return { collection, key, dot, status: 'accepted', seq: outcome };
   });
   if (writeNumber > 0) tx.noteWriteNumber(push.replicaId, writeNumber);
   return { results, committed, counts };
@@ -139,7 +141,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   const { collection, key, delta } = change;
   const resync = change.resync === true;
   if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
-    return new Refusal('forbidden', `principal ${push.principal.id} may not write ${collection}/${key}`);
+    return new Refusal('forbidden', `principal ${push.principal.id} may not write this key`);
   }
   if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
   const config = rules.collections.get(collection);
@@ -205,7 +207,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   if (stored !== undefined && text === stored.state) return stored.seq;
   const siblings = merged.siblings.length;
   if (!resync && siblings > rules.limits.maxSiblingsPerKey && siblings > current.siblings.length) {
-    return new Refusal('too_many_siblings', `${collection}/${key} would hold ${siblings} siblings; the limit is ${rules.limits.maxSiblingsPerKey}`);
+    return new Refusal('too_many_siblings', `the key would hold ${siblings} siblings; the limit is ${rules.limits.maxSiblingsPerKey}`);
   }
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
@@ -221,7 +223,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
  */
 function storable(
   limits: RelayLimits,
-  { collection, key }: PushedChange,
+  _change: PushedChange,
   state: WireState,
   stored: StoredDoc | undefined,
 ): { text: string; bytes: number } | Refusal {
@@ -230,7 +232,7 @@ function storable(
   if (bytes > limits.maxStateBytes && (stored === undefined || bytes > Buffer.byteLength(stored.state))) {
     return new Refusal(
       'payload_too_large',
-      `${collection}/${key} would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}: resolve its siblings or write smaller values`,
+      `the key would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}: resolve its siblings or write smaller values`,
     );
   }
   return { text, bytes };
