@@ -221,12 +221,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
  * exceed `maxStateBytes` and grow. A state that shrinks is accepted, so a key stored before the
  * limit was lowered can still be resolved.
  */
-function storable(
-  limits: RelayLimits,
-  _change: PushedChange,
-  state: WireState,
-  stored: StoredDoc | undefined,
-): { text: string; bytes: number } | Refusal {
+function storable(limits: RelayLimits, _change: PushedChange, state: WireState, stored: StoredDoc | undefined): { text: string; bytes: number } | Refusal {
   const text = serializeState(state);
   const bytes = Buffer.byteLength(text);
   if (bytes > limits.maxStateBytes && (stored === undefined || bytes > Buffer.byteLength(stored.state))) {

@@ -101,7 +101,7 @@ export class SyncSession {
     this.heartbeat = new Heartbeat(
       () => host.now(),
       () => this.send({ type: 'ping', t: Math.max(0, Math.floor(host.now())) }),
-      (quiet) => this.close({ kind: 'retry', error: new ConvergeError('internal', `no frame from the relay for ${quiet} ms: the connection is dead`) }),
+      (quiet) => this.close({ kind: 'retry', error: new ConvergeError('timeout', `no frame from the relay for ${quiet} ms: the connection is dead`) }),
     );
     this.conn = transport.open({
       onOpen: () => this.enqueue(() => this.hello()),
@@ -109,12 +109,12 @@ export class SyncSession {
       // After the frames before it: an `error` frame the relay sent before closing decides how to reconnect.
       onClose: (code, reason) =>
         this.enqueue(() =>
-          this.finish({ kind: 'retry', ...(code === 1000 ? {} : { error: new ConvergeError('internal', `connection closed (${code}) ${reason}`) }) }),
+          this.finish({ kind: 'retry', ...(code === 1000 ? {} : { error: new ConvergeError('offline', `connection closed (${code}) ${reason}`) }) }),
         ),
     });
     this.connectTimer = setTimeout(() => {
       if (this.phase === 'opening' || this.phase === 'hello')
-        this.close({ kind: 'retry', error: new ConvergeError('internal', 'the relay did not answer in time') });
+        this.close({ kind: 'retry', error: new ConvergeError('timeout', 'the relay did not answer in time') });
     }, options.connectTimeoutMs);
   }
 
@@ -135,7 +135,7 @@ export class SyncSession {
     clearTimeout(this.connectTimer);
     this.heartbeat.stop();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.reads.rejectAll(new ConvergeError('not_leader', 'the connection to the relay closed before it answered'));
+    this.reads.rejectAll(new ConvergeError('offline', 'the connection to the relay closed before it answered'));
     this.end(end);
   }
 
@@ -172,7 +172,15 @@ export class SyncSession {
   private async hello(): Promise<void> {
     const host = this.host;
     const specs = host.collections();
-    const token = await host.token(false);
+    let token: string | undefined;
+    try {
+      token = await host.token(false);
+    } catch (error) {
+      // The app's auth function failed (its token service unreachable, say): no identity to connect with.
+      const message = `the auth function failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.close({ kind: 'retry', error: new ConvergeError('unauthorized', message, { cause: error }) });
+      return;
+    }
     const { id, cursors } = await host.replica.storage.read(async (tx) => {
       const rep = await tx.getMeta<ReplicaRecord>(META.replica);
       const found = await Promise.all(specs.map((s) => tx.getMeta<Cursor>(cursorKey(s.name))));
@@ -453,7 +461,7 @@ export class SyncSession {
 
   /** Reads keys from the relay (the leader), merging what it holds into the replica first. */
   read(collection: string, keys: readonly string[]): Promise<DocRecord[]> {
-    if (this.phase !== 'open') return Promise.reject(new ConvergeError('not_leader', 'no connection to the relay: a leader read needs one'));
+    if (this.phase !== 'open') return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
     const id = `r${++this.pushes}`;
     return this.reads.wait(id, () => this.send({ type: 'read', id, collection, keys, consistency: 'leader' }));
   }

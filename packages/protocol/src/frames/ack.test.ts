@@ -46,7 +46,7 @@ describe('ack', () => {
     ['a dot with counter 0', (w) => (w.results[1].dot = [A, 0]), 'ack.results[1].dot'],
     ['a dot with a reserved replica id', (w) => (w.results[1].dot = ['__proto__', 1]), 'ack.results[1].dot'],
     ['more: false', (w) => (w.more = false), 'ack.more'],
-    ['a code only a client raises', (w) => (w.results[1].code = 'ack_timeout'), 'ack.results[1].code'],
+    ['a code only a client raises', (w) => (w.results[1].code = 'offline'), 'ack.results[1].code'],
     ['an unknown status', (w) => (w.results[0].status = 'ok'), 'ack.results[0].status'],
     ['an accepted result with seq 0', (w) => (w.results[0].seq = 0), 'ack.results[0].seq'],
     ['a rejected result with an unknown code', (w) => (w.results[1].code = 'nope'), 'ack.results[1].code'],
