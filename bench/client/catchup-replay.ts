@@ -43,7 +43,7 @@ async function capture(): Promise<string[]> {
         if (frame.value.phase === 'catchup') ws.send(JSON.stringify({ type: 'credit', collection: COLLECTION, bytes: data.length }));
         if (frame.value.done === true) resolve();
       });
-      ws.send(JSON.stringify({ type: 'hello', protocol: 2, replicaId: 'replayreplayrepla', subscriptions: [{ collection: COLLECTION, cursor: null }] }));
+      ws.send(JSON.stringify({ type: 'hello', protocol: 3, replicaId: 'replayreplayrepla', subscriptions: [{ collection: COLLECTION, cursor: null }] }));
     });
     ws.close();
     return frames;

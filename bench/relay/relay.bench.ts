@@ -99,11 +99,12 @@ async function pushAll(relayCpuMs: () => number, clients: WireClient[], queues: 
               return;
             }
             if (frame.type !== 'ack') return;
-            ackLatency.push(at - sentAt.get(frame.id!)!);
             for (const r of frame.results!) {
               if (r.status === 'accepted') changes++;
               else rejected++;
             }
+            if (frame.more === true) return; // the answer goes on in the next part
+            ackLatency.push(at - sentAt.get(frame.id!)!);
             acked++;
             if (next < queue.length) sendNext();
             if (acked === queue.length) {

@@ -50,6 +50,8 @@ export interface Envelope {
   readonly message?: string;
   readonly done?: boolean;
   readonly results?: readonly { readonly status: string; readonly code?: string }[];
+  /** An `ack` part: more parts of the answer follow. */
+  readonly more?: true;
 }
 
 /** A WebSocket speaking the protocol, with as little client-side work as possible. */

@@ -36,6 +36,8 @@ export class WireReplica {
   readonly caughtUp: Promise<void>;
   private markCaughtUp: (() => void) | undefined;
   private readonly acks = new Map<string, (ack: AckFrame) => void>();
+  /** Results of answers that come in parts, until the part without `more`. */
+  private readonly parts = new Map<string, AckFrame['results'][number][]>();
   /** Rejects every pending wait (catch-up, acks): an invalid frame, an error frame, a close. */
   private readonly failures = new Set<(error: Error) => void>();
   private closing = false;
@@ -95,8 +97,13 @@ export class WireReplica {
         return;
       }
       case 'ack':
-        this.acks.get(frame.id)?.(frame);
+        if (frame.more === true) {
+          this.parts.set(frame.id, [...(this.parts.get(frame.id) ?? []), ...frame.results]);
+          return;
+        }
+        this.acks.get(frame.id)?.({ ...frame, results: [...(this.parts.get(frame.id) ?? []), ...frame.results] });
         this.acks.delete(frame.id);
+        this.parts.delete(frame.id);
         return;
       case 'error':
         return this.fail(new Error(`relay error ${frame.code}: ${frame.message}`));

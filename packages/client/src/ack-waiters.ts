@@ -11,6 +11,10 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** A wait the closing of the client ended: the level reached, and `closed` as the cause. */
+const closedBefore = (wanted: AckLevel, reached: AckLevel) =>
+  new AckTimeoutError(wanted, reached, { cause: new ConvergeError('closed', 'the client was closed') });
+
 /**
  * The promises of writes waiting for an acknowledgement level. A write's level only moves
  * forward (`local` → `relay` → `quorum` → `all`), or it is rejected. A level not reached in
@@ -21,6 +25,7 @@ export class AckWaiters {
   /** Outcomes seen before anyone waited (another tab's ack can race a write's own commit). */
   private readonly settled = new Map<string, AckLevel | ConvergeError>();
   private readonly reached = new Map<string, AckLevel>();
+  private closed = false;
 
   /** Waits until `writeId` (committed locally) reaches `wanted`. */
   wait(writeId: string, wanted: AckLevel, timeoutMs: number): Promise<AckLevel> {
@@ -28,6 +33,8 @@ export class AckWaiters {
     if (early instanceof ConvergeError) return Promise.reject(early);
     if (early !== undefined && rank(early) >= rank(wanted)) return Promise.resolve(early);
     if (wanted === 'local') return Promise.resolve('local');
+    // A write committed as the client closed: no ack can come any more.
+    if (this.closed) return Promise.reject(closedBefore(wanted, early ?? 'local'));
     return new Promise<AckLevel>((resolve, reject) => {
       const waiter: Waiter = { wanted, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
@@ -72,9 +79,10 @@ export class AckWaiters {
 
   /** Stops waiting (client closed): each write rejects with the level it reached. */
   close(): void {
+    this.closed = true;
     for (const [id, waiter] of this.waiting) {
       clearTimeout(waiter.timer);
-      waiter.reject(new AckTimeoutError(waiter.wanted, this.reached.get(id) ?? 'local', { cause: new ConvergeError('internal', 'the client was closed') }));
+      waiter.reject(closedBefore(waiter.wanted, this.reached.get(id) ?? 'local'));
     }
     this.waiting.clear();
   }

@@ -5,6 +5,7 @@ import { collectionSpec } from './collection-spec.js';
 import { addOp, clearOp, incrementOp, removeOp, setOp } from './crdt-ops.js';
 import { Collection, RequestBuilder, type ClientCore, type WriteReceipt } from './collection.js';
 import { Emitter } from './emitter.js';
+import { callListener } from './listener-errors.js';
 import type { WriteRequest } from './replica/apply-write.js';
 import type { DocChange } from './replica/doc-records.js';
 import { LocalReplica } from './replica/local-replica.js';
@@ -131,7 +132,7 @@ export class Client implements ClientCore {
   // ── writes ────────────────────────────────────────────────────────────────
 
   async commit(requests: readonly WriteRequest[], ack: AckLevel, settledRejections: readonly string[] = []): Promise<WriteReceipt[]> {
-    if (this.closed) throw new ConvergeError('internal', 'the client is closed');
+    if (this.closed) throw new ConvergeError('closed', 'the client is closed');
     const written = await this.replica.write(requests, 'strict', settledRejections);
     for (const w of written) this.remember(w.collection, w.key, w.memory);
     this.status.update({ pending: this.status.get().pending + written.length });
@@ -295,14 +296,20 @@ export class Client implements ClientCore {
         if (leader) this.collection(message.name);
         return;
       case 'replica':
-        void this.replica.open().then((rep) => this.status.update({ replicaId: rep.id }));
+        this.replica.open().then((rep) => this.status.update({ replicaId: rep.id }), this.failedInBackground);
         this.engine?.kick(); // a session still speaking for the old id reconnects
         return;
       case 'destroyed':
-        void this.close();
+        this.close().catch(this.failedInBackground);
         return;
     }
   }
+
+  /** Work started by an event (a tab message, a storage failure) failed: say so in the status; never an unhandled rejection. */
+  private readonly failedInBackground = (error: unknown): void => {
+    if (this.closed && error instanceof ConvergeError && error.code === 'closed') return;
+    this.status.update({ error: error instanceof ConvergeError ? error : new ConvergeError('internal', String(error), { cause: error }) });
+  };
 
   private postStatus(): void {
     const s = this.status.get();
@@ -352,7 +359,7 @@ export class Client implements ClientCore {
             const named = first.get(listener);
             // A listener added since this read was taken gets its first call from the next one.
             if (named === undefined && this.outboxFirstCalls.has(listener)) continue;
-            listener(writes, named === undefined ? settledNow : settled(named));
+            callListener(listener, writes, named === undefined ? settledNow : settled(named));
           }
         } catch {
           return; // storage closed or failed: reported elsewhere
@@ -444,7 +451,7 @@ export class Client implements ClientCore {
 
   async leaderRead(collection: string, keys: readonly string[]): Promise<void> {
     if (this.engine !== undefined) await this.engine.read(collection, keys);
-    else if (this.transport === undefined) throw new ConvergeError('not_leader', 'this client has no relay to read from');
+    else if (this.transport === undefined) throw new ConvergeError('offline', 'this client has no relay to read from');
     else await this.followerReads.read(collection, keys, this.options.ackTimeoutMs ?? 10_000);
   }
 
@@ -592,7 +599,9 @@ export class Client implements ClientCore {
   private watchStorage(storage: StorageAdapter): void {
     storage.onFailure((error) => {
       if (this.closed || this.replica.storage !== storage) return;
-      void this.fallBackToMemory(new ConvergeError('internal', `storage failed: ${error.message}; working in memory`, { cause: error }));
+      this.fallBackToMemory(new ConvergeError('storage_unavailable', `storage failed: ${error.message}; working in memory`, { cause: error })).catch(
+        this.failedInBackground,
+      );
     });
   }
 

@@ -233,7 +233,10 @@ export class Collection<T = unknown> {
 
   /**
    * Calls `listener` once per committed batch (local writes, remote changes, another tab's
-   * writes) that changed the key or a key under the prefix. Returns the unsubscribe function.
+   * writes, a refused write rolled back) that changed the key or a key under the prefix.
+   * The relay acknowledging a local write changes no value and calls no listener: its
+   * `pending` and `confirmed` move on quietly (follow `client.watchOutbox` or the `acked`
+   * event for that). Returns the unsubscribe function.
    *
    * @example
    * ```ts

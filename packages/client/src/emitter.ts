@@ -1,4 +1,6 @@
-/** A tiny typed event emitter; a listener that throws does not stop the others. */
+import { callListener } from './listener-errors.js';
+
+/** A tiny typed event emitter; a listener that throws does not stop the others (its error is reported). */
 export class Emitter<Events extends Record<string, unknown>> {
   private readonly listeners = new Map<keyof Events, Set<(payload: never) => void>>();
 
@@ -10,15 +12,7 @@ export class Emitter<Events extends Record<string, unknown>> {
   }
 
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    for (const listener of this.listeners.get(event) ?? []) {
-      try {
-        (listener as (payload: Events[K]) => void)(payload);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    for (const listener of this.listeners.get(event) ?? []) callListener(listener as (payload: Events[K]) => void, payload);
   }
 
   count(event: keyof Events): number {

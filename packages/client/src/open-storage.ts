@@ -16,9 +16,13 @@ export async function openStorage(name: string, choice: StorageChoice = 'indexed
   try {
     return { storage: await openIndexedDbStorage(name) };
   } catch (error) {
-    const failure = new ConvergeError('internal', `IndexedDB could not be opened (${(error as Error).message}); working in memory: nothing survives a reload`, {
-      cause: error,
-    });
+    const failure = new ConvergeError(
+      'storage_unavailable',
+      `IndexedDB could not be opened (${(error as Error).message}); working in memory: nothing survives a reload`,
+      {
+        cause: error,
+      },
+    );
     return { storage: createMemoryStorage(), failure };
   }
 }

@@ -4,11 +4,12 @@ import type { WriteRequest } from './replica/apply-write.js';
 import { decodedState, strategyOf } from './replica/read-model.js';
 import type { RejectedRecord } from './storage/storage-adapter.js';
 import { decodeAppValue, encodeAppValue } from './values.js';
+import { reportListenerError } from './listener-errors.js';
 
 /**
  * A leader-follower write the relay refused (`conflict_rejected`), offered to the collection's
  * `onReject(attempted, current)`: the write of its answer over the current state, or undefined
- * (no hook, no answer, or a hook that threw — rethrown asynchronously, the refusal stays listed).
+ * (no hook, no answer, or a hook that threw — reported as a listener's error, the refusal stays listed).
  */
 export function rebaseRequest(spec: CollectionSpec, record: RejectedRecord): WriteRequest | undefined {
   if (spec.onReject === undefined || record.code !== 'conflict_rejected' || record.write.kind !== 'put') return undefined;
@@ -18,9 +19,7 @@ export function rebaseRequest(spec: CollectionSpec, record: RejectedRecord): Wri
   try {
     rebased = spec.onReject(attempted, current);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    reportListenerError(error);
     return undefined;
   }
   if (rebased === undefined) return undefined;

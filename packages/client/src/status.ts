@@ -1,4 +1,5 @@
 import { ConvergeError, type ReplicaId } from '@converge/conflict';
+import { callListener } from './listener-errors.js';
 import type { ConnectionState } from './sync/sync-host.js';
 
 export type { ConnectionState };
@@ -26,6 +27,10 @@ export interface ClientStatus {
 
 /**
  * An observable status: `get()` the current one, `subscribe(listener)` to every change.
+ * Every listener hears every status, in order: an update made while listeners are being
+ * called (a listener that calls `pause()`) is queued and delivered after the current one, so
+ * the last status a listener hears is the current one. A listener that throws is reported
+ * (`reportError`) and changes nothing else: the update stands and the other listeners hear it.
  *
  * @example
  * ```ts
@@ -40,7 +45,13 @@ export interface ClientStatus {
  */
 export class StatusStore {
   private current: ClientStatus;
-  private readonly listeners = new Set<(status: ClientStatus) => void>();
+  /** How many updates were made: a status's number. */
+  private updates = 0;
+  /** Each listener with the number of the last status it heard (it never hears an older one). */
+  private readonly listeners = new Map<(status: ClientStatus) => void, number>();
+  /** Statuses not yet delivered, with their numbers; delivered by the outermost `update`. */
+  private readonly queue: { readonly status: ClientStatus; readonly n: number }[] = [];
+  private delivering = false;
 
   constructor(initial: ClientStatus) {
     this.current = initial;
@@ -52,12 +63,12 @@ export class StatusStore {
 
   /** Calls `listener` now and on every change; returns the unsubscribe function. */
   subscribe(listener: (status: ClientStatus) => void): () => void {
-    this.listeners.add(listener);
-    listener(this.current);
+    this.listeners.set(listener, this.updates);
+    callListener(listener, this.current);
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once `done(status)` holds; rejects with `ack_timeout` after `timeoutMs` (when given). */
+  /** Resolves once `done(status)` holds; rejects with `timeout` after `timeoutMs` (when given). */
   when(done: (status: ClientStatus) => boolean, timeoutMs: number | undefined, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const pending: { timer?: ReturnType<typeof setTimeout>; settled?: true } = {};
@@ -72,7 +83,7 @@ export class StatusStore {
       pending.timer = setTimeout(() => {
         unsubscribe();
         const s = this.current;
-        reject(new ConvergeError('ack_timeout', `not ${what} within ${timeoutMs} ms (${s.connection}, ${s.pending} pending)`));
+        reject(new ConvergeError('timeout', `not ${what} within ${timeoutMs} ms (${s.connection}, ${s.pending} pending)`));
       }, timeoutMs);
     });
   }
@@ -86,6 +97,19 @@ export class StatusStore {
     const next = { ...this.current, ...patch };
     if (patch.connection === 'synced' && this.current.connection !== 'synced') (next as { lastSyncedAt: number | undefined }).lastSyncedAt = Date.now();
     this.current = next;
-    for (const listener of [...this.listeners]) listener(next);
+    this.queue.push({ status: next, n: ++this.updates });
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
+        for (const [listener, heard] of [...this.listeners]) {
+          if (heard >= item.n || !this.listeners.has(listener)) continue;
+          this.listeners.set(listener, item.n);
+          callListener(listener, item.status);
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { callListener } from './listener-errors.js';
 import type { DocChange } from './replica/doc-records.js';
 import type { Doc } from './replica/read-model.js';
 
@@ -50,13 +51,7 @@ export class Watchers {
         if (event === undefined) events.set(c, (event = read(c)));
         return event;
       });
-      try {
-        watcher.listener(out);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
+      callListener(watcher.listener, out);
     }
   }
 }

@@ -18,6 +18,10 @@ export const ERROR_CODES = [
   'quorum_unavailable',
   'ack_timeout',
   'storage_quota',
+  'storage_unavailable',
+  'offline',
+  'closed',
+  'timeout',
   'internal',
 ] as const;
 

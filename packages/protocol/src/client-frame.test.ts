@@ -24,7 +24,7 @@ describe('encodeClientFrame writes what encodeFrame writes', () => {
     const frames: ClientFrame[] = [
       {
         type: 'hello',
-        protocol: 2,
+        protocol: 3,
         replicaId: 'q3JbX0f2LkH8aPzR',
         token: 't',
         subscriptions: [{ collection: 'notes', cursor: null }],

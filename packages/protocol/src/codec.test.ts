@@ -161,7 +161,7 @@ describe('frame-level refusals', () => {
         type: 'ack',
         id: 'p',
         level: 'relay',
-        results: [{ collection: 'c', key: 'k', status: 'rejected', code: 'conflict_rejected', message: '', current: state }],
+        results: [{ collection: 'c', key: 'k', dot: state.siblings[0]!.dot, status: 'rejected', code: 'conflict_rejected', message: '', current: state }],
       },
       { type: 'read-result', id: 'r', collection: 'c', docs: [{ key: 'k', seq: 1, state }] },
       { type: 'changes', collection: 'c', phase: 'live', docs: [{ key: 'k', seq: 1, state }], watermark: 1, cursor: { ...CURSOR, seq: 1 } },

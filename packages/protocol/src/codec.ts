@@ -17,7 +17,7 @@ import { DEFAULT_DECODE_LIMITS, MAX_FRAME_DEPTH, type DecodeLimits } from './lim
 import { utf8ByteLength } from './utf8-length.js';
 
 /**
- * Encodes a frame as JSON text (protocol 2). The envelope is plain JSON in a compact shape; a
+ * Encodes a frame as JSON text (`PROTOCOL_VERSION`). The envelope is plain JSON in a compact shape; a
  * document state is written in its self-contained form (`stateToJson`), or, in a `changes`
  * frame, relative to the frame (`ChangesFrameBuilder`); values are carried as they are, a value
  * without superjson meta as its plain JSON. Trusts its input: it is a frame your own code built.

@@ -3,10 +3,12 @@
  * codec, validation of untrusted frames. Runs anywhere (browsers included): no Node built-ins.
  *
  * Decoded frames carry document states as conflict's validated `DocState` (values opaque);
- * on the wire they travel in protocol 2's compact forms. docs/PROTOCOL.md is the contract.
+ * on the wire they travel in the protocol's compact forms. docs/PROTOCOL.md is the contract.
  */
 export { ConvergeError, AckTimeoutError, ERROR_CODES, isErrorCode } from '@converge/conflict';
 export type { ErrorCode, Result } from '@converge/conflict';
+
+export { LOCAL_ERROR_CODES, WIRE_ERROR_CODES } from './error-codes.js';
 
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, negotiateProtocol, unsupportedProtocolMessage } from './version.js';
 
@@ -40,8 +42,8 @@ export type { WelcomeFrame } from './frames/welcome.js';
 export type { SubscribeFrame } from './frames/subscribe.js';
 export { ACK_LEVELS } from './frames/push.js';
 export type { PushFrame, PushedChange, AckLevel } from './frames/push.js';
-export { RELAY_ACK_LEVELS, MAX_MESSAGE_LENGTH } from './frames/ack.js';
-export type { AckFrame, ChangeResult, AcceptedChange, RejectedChange, RelayAckLevel } from './frames/ack.js';
+export { RELAY_ACK_LEVELS, MAX_MESSAGE_LENGTH, settledDot } from './frames/ack.js';
+export type { AckFrame, ChangeResult, ChangeName, AcceptedChange, RejectedChange, RelayAckLevel } from './frames/ack.js';
 export { READ_CONSISTENCIES } from './frames/read.js';
 export type { ReadFrame, ReadConsistency } from './frames/read.js';
 export type { ReadResultFrame, ReadDoc } from './frames/read-result.js';

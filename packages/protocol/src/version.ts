@@ -1,10 +1,11 @@
 /** The protocol version this package speaks; sent in `hello.protocol` and `welcome.protocol`. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
- * Every version this package can decode, newest first. Protocol 1 (states as `{v, d, s}` with
- * every value wrapped in `{json}`, `changes` states as one batch) is not among them: no deployed
- * client speaks it, so there is no second decoding path.
+ * Every version this package can decode, newest first. Older versions are not among them: no
+ * deployed client speaks one, so there is no second decoding path. Protocol 2 (ack results
+ * matched by position, one `ack` per push) and protocol 1 (states as `{v, d, s}` with every
+ * value wrapped in `{json}`) are refused at `hello`.
  */
 export const SUPPORTED_PROTOCOLS: readonly number[] = Object.freeze([PROTOCOL_VERSION]);
 
@@ -15,10 +16,10 @@ export const SUPPORTED_PROTOCOLS: readonly number[] = Object.freeze([PROTOCOL_VE
  *
  * @example
  * ```ts
- * negotiateProtocol(2); // → 2
+ * negotiateProtocol(3); // → 3
  * // A newer client falls back; an older one gets none.
- * negotiateProtocol(7); // → 2
- * negotiateProtocol(1); // → undefined
+ * negotiateProtocol(7); // → 3
+ * negotiateProtocol(2); // → undefined
  * ```
  */
 export function negotiateProtocol(offered: number): number | undefined {
@@ -31,7 +32,7 @@ export function negotiateProtocol(offered: number): number | undefined {
  *
  * @example
  * ```ts
- * unsupportedProtocolMessage(1, 'relay'); // → 'protocol 1 is not supported: this relay speaks 2'
+ * unsupportedProtocolMessage(2, 'relay'); // → 'protocol 2 is not supported: this relay speaks 3'
  * ```
  */
 export function unsupportedProtocolMessage(offered: number, speaker: 'relay' | 'client'): string | undefined {

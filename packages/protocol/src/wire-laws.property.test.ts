@@ -19,11 +19,18 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(what);
 }
 
-/** A state as a client pushes it, decoded by the relay. */
+/**
+ * A state as a client pushes it, decoded by the relay. A push carries writes, so a state without
+ * a sibling (a merge of contexts alone) is refused there and travels only in the other forms.
+ */
 function viaPush(state: WireState): WireState {
   const decoded = decodeClientFrame(
     encodeFrame({ type: 'push', id: 'p', ack: 'relay', changes: [{ collection: 'c', key: 'k', delta: state, writeNumber: 1, chain: '1' }] }),
   );
+  if (state.siblings.length === 0) {
+    check(!decoded.ok && decoded.error.path === 'push.changes[0].delta.siblings', 'a push of a state without siblings was not refused');
+    return state;
+  }
   if (!decoded.ok) throw decoded.error;
   if (decoded.value.type !== 'push') throw new Error('not a push');
   return decoded.value.changes[0]!.delta;

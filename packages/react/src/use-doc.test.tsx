@@ -118,7 +118,7 @@ describe('useDoc', () => {
     );
     await screen.findAllByText('1');
     expect(subscriptions.opened()).toBeGreaterThan(2); // StrictMode did subscribe, unsubscribe and subscribe again
-    expect(subscriptions.live()).toBe(2); // one watch for 'a' (shared), one for 'b'
+    expect(subscriptions.live()).toBe(4); // one watch for 'a' (shared), one for 'b', and one acked and one rejected listener for both
     await act(() => client.collection('notes').put('a', 2));
     expect(await screen.findAllByText('2')).toHaveLength(2);
     unmount();
@@ -127,7 +127,7 @@ describe('useDoc', () => {
     await client.collection('notes').put('a', 3);
     render(<Note id="a" />, { wrapper: providerOf(client), reactStrictMode: true });
     await screen.findByText('3');
-    expect(subscriptions.live()).toBe(1);
+    expect(subscriptions.live()).toBe(3); // its watch, and the acked and rejected listeners
   });
 
   it('follows the new key when the key changes, and lets go of the old one', async () => {
@@ -144,7 +144,7 @@ describe('useDoc', () => {
     await waitFor(() => expect(result.current.value).toBe('first'));
     rerender({ id: 'b' });
     await waitFor(() => expect(result.current.value).toBe('second'));
-    expect(subscriptions.live()).toBe(1);
+    expect(subscriptions.live()).toBe(3); // the watch of 'b', and the acked and rejected listeners
     await act(() => client.collection('notes').put('a', 'changed'));
     expect(result.current.value).toBe('second');
   });

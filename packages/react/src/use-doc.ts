@@ -1,4 +1,4 @@
-import type { Conflict, Doc, Version } from '@converge/client';
+import type { Client, Conflict, Doc, Version } from '@converge/client';
 import { useSource } from './source.js';
 
 /** What `useDoc` returns. */
@@ -25,6 +25,37 @@ const NONE: readonly never[] = [];
 const base = { value: undefined, exists: false, conflicts: NONE, pending: false, confirmed: false, version: undefined, error: undefined };
 const LOADING: DocSnapshot<never> = { ...base, loading: true };
 const ABSENT: DocSnapshot<never> = { ...base, loading: false };
+
+/** Per client, the listeners waiting for the relay's answers to writes, behind one `acked` and one `rejected` listener. */
+const answerListeners = new WeakMap<Client, { readonly listeners: Set<() => void>; readonly stop: () => void }>();
+
+/** Calls `listener` whenever the relay acknowledges or refuses writes of `client`; returns the unsubscribe function. */
+function onWriteAnswers(client: Client, listener: () => void): () => void {
+  let hub = answerListeners.get(client);
+  if (hub === undefined) {
+    const listeners = new Set<() => void>();
+    const call = () => {
+      for (const l of [...listeners]) l();
+    };
+    const stopAcked = client.on('acked', call);
+    const stopRejected = client.on('rejected', call);
+    hub = {
+      listeners,
+      stop: () => {
+        stopAcked();
+        stopRejected();
+      },
+    };
+    answerListeners.set(client, hub);
+  }
+  const { listeners } = hub;
+  listeners.add(listener);
+  return () => {
+    if (!listeners.delete(listener) || listeners.size > 0) return;
+    answerListeners.get(client)?.stop();
+    answerListeners.delete(client);
+  };
+}
 
 const snapshotOf = <T>(doc: Doc<T> | undefined): DocSnapshot<T> =>
   doc === undefined
@@ -71,7 +102,21 @@ export function useDoc<T = unknown>(collection: string, key: string): DocSnapsho
         (doc) => heard || source.set(snapshotOf(doc)),
         (error: Error) => heard || source.set({ ...source.get(), loading: false, error }),
       );
-      return stop;
+      // `watch` fires for changes of the value, not for the relay's answer to a write: while the
+      // snapshot is pending, it is read again when the relay acknowledges or refuses writes.
+      let reading = 0;
+      const stopAnswers = onWriteAnswers(client, () => {
+        if (!source.get().pending) return;
+        const read = ++reading;
+        docs.get(key).then(
+          (doc) => read === reading && source.set(snapshotOf(doc)),
+          () => undefined, // a closed client: its watch ends too
+        );
+      });
+      return () => {
+        stop();
+        stopAnswers();
+      };
     },
   );
 }

@@ -12,7 +12,7 @@ import {
   type ErrorCode,
   type ReplicaId,
 } from '@converge/conflict';
-import { isEncodedValue, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
+import { isEncodedValue, settledDot, type ChangeResult, type PushedChange, type RelayLimits, type WireState } from '@converge/protocol';
 import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
@@ -116,6 +116,7 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
   let latest = known;
   const results = changes.map((change): ChangeResult => {
     const { collection, key } = change;
+    const dot = settledDot(change.delta);
     const outcome =
       change.writeNumber === known.writeNumber && change.chain !== known.chain
         ? new Refusal(
@@ -130,13 +131,14 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
       return {
         collection,
         key,
+        dot,
         status: 'rejected',
         code: outcome.code,
         message: outcome.message,
         ...(current === undefined ? {} : { current }),
       };
     }
-    return { collection, key, status: 'accepted', seq: outcome };
+    return { collection, key, dot, status: 'accepted', seq: outcome };
   });
   if (latest !== known) tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
   return { results, committed, counts };
@@ -146,7 +148,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   const { collection, key, delta } = change;
   const resync = change.resync === true;
   if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
-    return new Refusal('forbidden', `principal ${push.principal.id} may not write ${collection}/${key}`);
+    return new Refusal('forbidden', `principal ${push.principal.id} may not write this key`);
   }
   if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
   const config = rules.collections.get(collection);
@@ -212,7 +214,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   if (stored !== undefined && text === stored.state) return stored.seq;
   const siblings = merged.siblings.length;
   if (!resync && siblings > rules.limits.maxSiblingsPerKey && siblings > current.siblings.length) {
-    return new Refusal('too_many_siblings', `${collection}/${key} would hold ${siblings} siblings; the limit is ${rules.limits.maxSiblingsPerKey}`);
+    return new Refusal('too_many_siblings', `the key would hold ${siblings} siblings; the limit is ${rules.limits.maxSiblingsPerKey}`);
   }
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
@@ -226,18 +228,13 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
  * exceed `maxStateBytes` and grow. A state that shrinks is accepted, so a key stored before the
  * limit was lowered can still be resolved.
  */
-function storable(
-  limits: RelayLimits,
-  { collection, key }: PushedChange,
-  state: WireState,
-  stored: StoredDoc | undefined,
-): { text: string; bytes: number } | Refusal {
+function storable(limits: RelayLimits, _change: PushedChange, state: WireState, stored: StoredDoc | undefined): { text: string; bytes: number } | Refusal {
   const text = serializeState(state);
   const bytes = Buffer.byteLength(text);
   if (bytes > limits.maxStateBytes && (stored === undefined || bytes > Buffer.byteLength(stored.state))) {
     return new Refusal(
       'payload_too_large',
-      `${collection}/${key} would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}: resolve its siblings or write smaller values`,
+      `the key would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}: resolve its siblings or write smaller values`,
     );
   }
   return { text, bytes };

@@ -30,6 +30,11 @@ export interface SettledChange {
 }
 
 export interface Settlement {
+  /**
+   * Records whose state changed (a refused write rolled back, a state from the relay merged in).
+   * A write the relay now holds changes no state, only where it stands: it is reported by
+   * `accepted` (and `watchOutbox`), so watchers do not hear of the same value twice.
+   */
   readonly changes: DocChange[];
   /** Write ids the relay now holds. */
   readonly accepted: string[];
@@ -129,9 +134,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
     const rebuilt = rebuild(record, base, pending);
     const next = t.floor > (record.floor ?? 0) ? { ...rebuilt, floor: t.floor } : rebuilt;
     tx.putDoc(next);
-    if (!sameState(record.state, next.state) || (record.base !== undefined) !== (next.base !== undefined)) {
-      changes.push({ collection: t.collection, key: t.key, record: next });
-    }
+    if (!sameState(record.state, next.state)) changes.push({ collection: t.collection, key: t.key, record: next });
   }
   return { changes, accepted, rejected, clockSkew, identityLost, retry };
 }

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { ConvergeError } from '@converge/conflict';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type Client } from '../client.js';
 import { dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
@@ -67,6 +67,32 @@ describe('IndexedDB failures', () => {
     expect(failures).toHaveLength(1);
   });
 
+  it('the database deleted under the app while a status listener throws: the client still goes on in memory, the error is reported, nothing goes unhandled', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const name = dbName('deleted-throwing');
+      const client = await createClient({ name, tabs: false });
+      open.push(client);
+      client.status.subscribe((s) => {
+        if (s.storageFailed) throw new Error('listener bug');
+      });
+      await client.collection('notes').put('k', 1);
+      await new Promise<void>((resolve, reject) => {
+        const request = indexedDB.deleteDatabase(name);
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error);
+      });
+      await eventually(() => expect(client.status.get()).toMatchObject({ storage: 'memory', storageFailed: true, error: { code: 'storage_unavailable' } }));
+      await eventually(() => expect(client.status.get().replicaId).not.toBe(''));
+      await client.collection('notes').put('k2', 2);
+      expect((await client.collection('notes').get('k2'))?.value).toBe(2);
+      expect(reported).toContainEqual(new Error('listener bug'));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('IndexedDB unavailable: the client works in memory and says so once', async () => {
     const saved = globalThis.indexedDB;
     // @ts-expect-error -- simulating a browser without IndexedDB
@@ -75,7 +101,7 @@ describe('IndexedDB failures', () => {
       const client = await createClient({ name: dbName('none'), tabs: false });
       open.push(client);
       expect(client.status.get()).toMatchObject({ storage: 'memory', storageFailed: true });
-      expect(client.status.get().error?.code).toBe('internal');
+      expect(client.status.get().error?.code).toBe('storage_unavailable');
       await client.collection('notes').put('k', 1);
       expect((await client.collection('notes').get('k'))?.value).toBe(1);
     } finally {

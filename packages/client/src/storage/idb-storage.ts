@@ -171,7 +171,7 @@ export class IndexedDbStorage implements StorageAdapter {
 
   /** Opens (creating or upgrading) the database `name`. Rejects when IndexedDB is unavailable. */
   static async open(name: string): Promise<IndexedDbStorage> {
-    if (typeof indexedDB === 'undefined') throw new ConvergeError('internal', 'IndexedDB is not available here');
+    if (typeof indexedDB === 'undefined') throw new ConvergeError('storage_unavailable', 'IndexedDB is not available here');
     const opened: { storage?: IndexedDbStorage } = {};
     const db = await openDB<ConvergeDB>(name, SCHEMA_VERSION, {
       upgrade: (database, oldVersion) => upgradeSchema(database, oldVersion),
@@ -180,10 +180,10 @@ export class IndexedDbStorage implements StorageAdapter {
       blocked: () => undefined,
       // This connection blocks an upgrade or a deletion from another tab: let it go.
       blocking: () => {
-        opened.storage?.fail(new ConvergeError('internal', `another tab is upgrading or deleting database ${name}`));
+        opened.storage?.fail(new ConvergeError('storage_unavailable', `another tab is upgrading or deleting database ${name}`));
       },
       terminated: () => {
-        opened.storage?.fail(new ConvergeError('internal', `the browser closed database ${name} (storage cleared or disk error)`));
+        opened.storage?.fail(new ConvergeError('storage_unavailable', `the browser closed database ${name} (storage cleared or disk error)`));
       },
     });
     opened.storage = new IndexedDbStorage(name, db);
@@ -192,7 +192,7 @@ export class IndexedDbStorage implements StorageAdapter {
 
   private database(): IDBPDatabase<ConvergeDB> {
     if (this.failed !== undefined) throw this.failed;
-    if (this.closed || this.db === undefined) throw new ConvergeError('internal', `storage ${this.name} is closed`);
+    if (this.closed || this.db === undefined) throw new ConvergeError('closed', `storage ${this.name} is closed`);
     return this.db;
   }
 
@@ -259,7 +259,7 @@ export class IndexedDbStorage implements StorageAdapter {
 /**
  * Opens the IndexedDB storage of a client database.
  *
- * @throws ConvergeError `internal` when IndexedDB is unavailable (some private modes, old
+ * @throws ConvergeError `storage_unavailable` when IndexedDB is unavailable (some private modes, old
  * browsers, Node without a polyfill).
  */
 export function openIndexedDbStorage(name: string): Promise<IndexedDbStorage> {

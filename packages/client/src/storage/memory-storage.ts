@@ -374,7 +374,7 @@ export class MemoryStorage implements StorageAdapter {
 
   private run<T>(writable: boolean, run: (tx: MemoryTx) => Promise<T>): Promise<T> {
     const result = this.db.queue.then(async () => {
-      if (this.closed) throw new ConvergeError('internal', `storage ${this.name} is closed`);
+      if (this.closed) throw new ConvergeError('closed', `storage ${this.name} is closed`);
       if (this.failed !== undefined) throw this.failed;
       const tx = new MemoryTx(this.db, writable);
       const value = await run(tx);
@@ -414,7 +414,7 @@ export class MemoryStorage implements StorageAdapter {
     const db = this.db;
     this.close();
     db.clear();
-    for (const other of db.handles) other.fail(new ConvergeError('internal', `database ${db.name} was deleted`));
+    for (const other of db.handles) other.fail(new ConvergeError('storage_unavailable', `database ${db.name} was deleted`));
   }
 }
 

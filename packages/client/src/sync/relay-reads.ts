@@ -12,7 +12,7 @@ export class RelayReads {
     return new Promise<DocRecord[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new ConvergeError('not_leader', `the relay did not answer read ${id} in time`));
+        reject(new ConvergeError('timeout', `the relay did not answer read ${id} in time`));
       }, this.timeoutMs);
       this.waiting.set(id, {
         resolve: (records) => {

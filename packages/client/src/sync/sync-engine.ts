@@ -88,7 +88,7 @@ export class SyncEngine {
   }
 
   read(collection: string, keys: readonly string[]): Promise<DocRecord[]> {
-    if (this.session === undefined) return Promise.reject(new ConvergeError('not_leader', 'no connection to the relay: a leader read needs one'));
+    if (this.session === undefined) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
     return this.session.read(collection, keys);
   }
 
@@ -103,7 +103,7 @@ export class SyncEngine {
 
   private offline(): void {
     this.networkDown = true;
-    this.session?.close({ kind: 'retry', error: new ConvergeError('internal', 'the browser is offline') });
+    this.session?.close({ kind: 'retry', error: new ConvergeError('offline', 'the browser is offline') });
   }
 
   private connect(): void {

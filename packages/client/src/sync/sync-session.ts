@@ -1,6 +1,7 @@
 import { ConvergeError, type ReplicaId } from '@converge/conflict';
 import {
   DEFAULT_DECODE_LIMITS,
+  settledDot,
   type AckFrame,
   type ChangesFrame,
   type Cursor,
@@ -13,6 +14,7 @@ import {
 import { declarationOf } from '../collection-spec.js';
 import type { SettledChange } from '../replica/settle.js';
 import { cursorKey, META, type DocRecord, type OutboxEntry, type ReplicaRecord } from '../storage/storage-adapter.js';
+import { AwaitedResults } from './ack-results.js';
 import { planPush, squash, type PlannedChange } from './push-builder.js';
 import { Heartbeat } from './heartbeat.js';
 import { RelayReads } from './relay-reads.js';
@@ -48,9 +50,12 @@ type Entry = OutboxEntry & { readonly id: number };
 
 interface InFlight {
   readonly id: string;
-  readonly changes: readonly PlannedChange[];
+  /** The changes still waiting for their result (the answer may come in parts). */
+  readonly awaited: AwaitedResults;
   /** A re-push of full states after the relay lost data (results are not outbox writes). */
   readonly resync: boolean;
+  /** Some writes of an earlier part stay queued for a transient reason: retry once the answer is complete. */
+  retry: boolean;
 }
 
 export interface SessionOptions {
@@ -96,7 +101,7 @@ export class SyncSession {
     this.heartbeat = new Heartbeat(
       () => host.now(),
       () => this.send({ type: 'ping', t: Math.max(0, Math.floor(host.now())) }),
-      (quiet) => this.close({ kind: 'retry', error: new ConvergeError('internal', `no frame from the relay for ${quiet} ms: the connection is dead`) }),
+      (quiet) => this.close({ kind: 'retry', error: new ConvergeError('timeout', `no frame from the relay for ${quiet} ms: the connection is dead`) }),
     );
     this.conn = transport.open({
       onOpen: () => this.enqueue(() => this.hello()),
@@ -104,12 +109,12 @@ export class SyncSession {
       // After the frames before it: an `error` frame the relay sent before closing decides how to reconnect.
       onClose: (code, reason) =>
         this.enqueue(() =>
-          this.finish({ kind: 'retry', ...(code === 1000 ? {} : { error: new ConvergeError('internal', `connection closed (${code}) ${reason}`) }) }),
+          this.finish({ kind: 'retry', ...(code === 1000 ? {} : { error: new ConvergeError('offline', `connection closed (${code}) ${reason}`) }) }),
         ),
     });
     this.connectTimer = setTimeout(() => {
       if (this.phase === 'opening' || this.phase === 'hello')
-        this.close({ kind: 'retry', error: new ConvergeError('internal', 'the relay did not answer in time') });
+        this.close({ kind: 'retry', error: new ConvergeError('timeout', 'the relay did not answer in time') });
     }, options.connectTimeoutMs);
   }
 
@@ -130,7 +135,7 @@ export class SyncSession {
     clearTimeout(this.connectTimer);
     this.heartbeat.stop();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.reads.rejectAll(new ConvergeError('not_leader', 'the connection to the relay closed before it answered'));
+    this.reads.rejectAll(new ConvergeError('offline', 'the connection to the relay closed before it answered'));
     this.end(end);
   }
 
@@ -167,7 +172,15 @@ export class SyncSession {
   private async hello(): Promise<void> {
     const host = this.host;
     const specs = host.collections();
-    const token = await host.token(false);
+    let token: string | undefined;
+    try {
+      token = await host.token(false);
+    } catch (error) {
+      // The app's auth function failed (its token service unreachable, say): no identity to connect with.
+      const message = `the auth function failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.close({ kind: 'retry', error: new ConvergeError('unauthorized', message, { cause: error }) });
+      return;
+    }
     const { id, cursors } = await host.replica.storage.read(async (tx) => {
       const rep = await tx.getMeta<ReplicaRecord>(META.replica);
       const found = await Promise.all(specs.map((s) => tx.getMeta<Cursor>(cursorKey(s.name))));
@@ -350,14 +363,15 @@ export class SyncSession {
       if (resync) {
         this.resyncQueue = this.resyncQueue.filter((c) => c !== planned.tooLarge);
       } else {
-        const refused = planned.tooLarge.entries[0]!;
+        const refused = planned.tooLarge.change;
         await this.settle([
           {
             entries: planned.tooLarge.entries,
-            delta: planned.tooLarge.change.delta,
+            delta: refused.delta,
             result: {
               collection: refused.collection,
               key: refused.key,
+              dot: settledDot(refused.delta),
               status: 'rejected',
               code: 'payload_too_large',
               message: `the write does not fit in a frame of ${this.limits.maxFrameBytes} bytes`,
@@ -368,7 +382,7 @@ export class SyncSession {
       return this.pushNext();
     }
     if (resync) this.resyncQueue = this.resyncQueue.slice(planned.changes.length);
-    this.inFlight = { id, changes: planned.changes, resync };
+    this.inFlight = { id, awaited: new AwaitedResults(planned.changes), resync, retry: false };
     this.host.connection('syncing');
     this.conn.send(planned.text);
   }
@@ -379,32 +393,38 @@ export class SyncSession {
     if (caughtUp && this.outboxEmpty && this.inFlight === undefined && this.resyncQueue.length === 0) this.host.connection('synced');
   }
 
+  /**
+   * One `ack` (or one part of the answer): each result settles the change it names. A result
+   * that names no change still waiting, or an answer that leaves one without a result, is a bad
+   * frame: the session reconnects and nothing of that frame leaves the outbox.
+   */
   private async ack(frame: AckFrame): Promise<void> {
     const flight = this.inFlight;
-    if (flight === undefined || flight.id !== frame.id) return;
-    if (frame.results.length !== flight.changes.length) {
-      this.close({
-        kind: 'retry',
-        error: new ConvergeError('bad_message', `ack ${frame.id} has ${frame.results.length} results for ${flight.changes.length} changes`),
-      });
+    const matched = flight === undefined || flight.id !== frame.id ? `ack ${frame.id} answers no push in flight` : flight.awaited.match(frame);
+    if (typeof matched === 'string' || flight === undefined) {
+      this.close({ kind: 'retry', error: new ConvergeError('bad_message', `the relay sent a bad ack: ${matched as string}`) });
       return;
     }
-    this.inFlight = undefined;
+    const complete = flight.awaited.done;
+    if (complete) this.inFlight = undefined;
     if (flight.resync) {
-      const refused = frame.results.find((r) => r.status === 'rejected');
+      const refused = matched.find((m) => m.result.status === 'rejected')?.result;
       if (refused !== undefined && refused.status === 'rejected') {
         this.host.error(new ConvergeError(refused.code, `re-pushing ${refused.collection}/${refused.key} after the relay lost data: ${refused.message}`));
       }
-      return this.pushNext();
+      if (complete) await this.pushNext();
+      return;
     }
-    const settled = flight.changes.map((c, i) => ({ entries: c.entries as Entry[], delta: c.change.delta, result: frame.results[i]! }));
+    const settled = matched.map(({ change, result }) => ({ entries: change.entries as Entry[], delta: change.change.delta, result }));
     const outcome = await this.settle(settled, frame.level);
     if (outcome === 'identity') return this.replaceIdentity();
     if (outcome === 'clock') {
       this.close({ kind: 'now', error: new ConvergeError('clock_skew', 'the relay refused a write stamped too far ahead: reconnecting for its clock') });
       return;
     }
-    if (outcome === 'retry') {
+    if (outcome === 'retry') flight.retry = true;
+    if (!complete) return;
+    if (flight.retry) {
       this.retryTimer = setTimeout(
         () => {
           this.retryTimer = undefined;
@@ -446,7 +466,7 @@ export class SyncSession {
 
   /** Reads keys from the relay (the leader), merging what it holds into the replica first. */
   read(collection: string, keys: readonly string[]): Promise<DocRecord[]> {
-    if (this.phase !== 'open') return Promise.reject(new ConvergeError('not_leader', 'no connection to the relay: a leader read needs one'));
+    if (this.phase !== 'open') return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
     const id = `r${++this.pushes}`;
     return this.reads.wait(id, () => this.send({ type: 'read', id, collection, keys, consistency: 'leader' }));
   }

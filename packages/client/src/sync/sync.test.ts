@@ -155,6 +155,22 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     stop();
   });
 
+  it('watch fires once per local write and once per remote change: the relay confirming a write is no second call', async () => {
+    const a = await clients.open(dbName('a'));
+    const b = await clients.open(dbName('b'));
+    await Promise.all([a.whenSynced({ timeoutMs: 5000 }), b.whenSynced({ timeoutMs: 5000 })]);
+    const seen: unknown[] = [];
+    const stop = a.collection('notes').watch('k', (events) => seen.push(...events.map((e) => e.doc?.value)));
+    await a.collection('notes').put('k', 1, { ack: 'relay' });
+    await a.collection('notes').put('k', 2, { ack: 'relay' });
+    await eventually(async () => expect((await b.collection('notes').get('k'))?.value).toBe(2));
+    await b.collection('notes').put('k', 3);
+    // b's write follows a's in the relay's log: once a sees it, the echoes of a's own writes are in too.
+    await eventually(() => expect(seen.at(-1)).toBe(3));
+    expect(seen).toEqual([1, 2, 3]);
+    stop();
+  });
+
   it("a write's status moves local → the level the relay's ack named, stays readable after it left the outbox (and after a restart), and watchOutbox reports it leaving", async () => {
     const name = dbName('status');
     const a = await clients.open(name);

@@ -18,7 +18,7 @@ export class FollowerReads {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new ConvergeError('not_leader', 'the tab holding the connection did not answer the read'));
+        reject(new ConvergeError('timeout', 'the tab holding the connection did not answer the read'));
       }, timeoutMs);
       const settle = (error?: Error) => {
         clearTimeout(timer);

@@ -1,17 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { accepted, refusal, wireOf, type Wire } from '../testing/refusal.js';
-import { conflictedState, sampleFrames } from '../testing/samples.js';
+import { A, conflictedState, sampleFrames } from '../testing/samples.js';
+import { settledDot } from './ack.js';
 
 const ack = (): Wire => wireOf(sampleFrames()[6]!);
 
 describe('ack', () => {
-  it('answers a partly refused push with one result per change, in push order, each naming its collection and key', () => {
+  it('answers a partly refused push with one result per change, each naming the change it settles: collection, key and dot', () => {
     const frame = accepted(ack());
-    expect(frame.type === 'ack' && frame.results.map((r) => [r.collection, r.key, r.status, r.status === 'accepted' ? r.seq : r.code])).toEqual([
-      ['notes', 'n-1', 'accepted', 1201],
-      ['notes', 'n-1', 'rejected', 'conflict_rejected'],
-      ['carts', 'cart-9', 'rejected', 'too_many_siblings'],
+    expect(frame.type === 'ack' && frame.results.map((r) => [r.collection, r.key, r.dot, r.status, r.status === 'accepted' ? r.seq : r.code])).toEqual([
+      ['notes', 'n-1', [A, 7], 'accepted', 1201],
+      ['notes', 'n-1', [A, 8], 'rejected', 'conflict_rejected'],
+      ['carts', 'cart-9', [A, 2], 'rejected', 'too_many_siblings'],
     ]);
+    expect(frame).not.toHaveProperty('more');
+  });
+
+  it("names each change by its delta's last sibling (settledDot), as the push carried it", () => {
+    const push = sampleFrames()[5]!;
+    expect(push.type === 'push' && push.changes.map((c) => settledDot(c.delta))).toEqual([
+      [A, 7],
+      [A, 8],
+      [A, 2],
+    ]);
+  });
+
+  it('a part of an answer split over several frames says more follow', () => {
+    expect(accepted(wireOf(sampleFrames().at(-1)!))).toMatchObject({ type: 'ack', id: 'p-19', more: true });
   });
 
   it('a conflict_rejected result carries the current state to roll back or rebase against', () => {
@@ -27,6 +42,11 @@ describe('ack', () => {
     ['no results', (w) => (w.results = []), 'ack.results'],
     ['a result without collection', (w) => delete w.results[0].collection, 'ack.results[0].collection'],
     ['a result without key', (w) => delete w.results[2].key, 'ack.results[2].key'],
+    ['a result without dot', (w) => delete w.results[0].dot, 'ack.results[0].dot'],
+    ['a dot with counter 0', (w) => (w.results[1].dot = [A, 0]), 'ack.results[1].dot'],
+    ['a dot with a reserved replica id', (w) => (w.results[1].dot = ['__proto__', 1]), 'ack.results[1].dot'],
+    ['more: false', (w) => (w.more = false), 'ack.more'],
+    ['a code only a client raises', (w) => (w.results[1].code = 'offline'), 'ack.results[1].code'],
     ['an unknown status', (w) => (w.results[0].status = 'ok'), 'ack.results[0].status'],
     ['an accepted result with seq 0', (w) => (w.results[0].seq = 0), 'ack.results[0].seq'],
     ['a rejected result with an unknown code', (w) => (w.results[1].code = 'nope'), 'ack.results[1].code'],

@@ -1,4 +1,5 @@
-import { ERROR_CODES, fail, ok, type ErrorCode, type Result } from '@converge/conflict';
+import { fail, ok, type ErrorCode, type Result } from '@converge/conflict';
+import { WIRE_ERROR_CODES } from '../error-codes.js';
 import { oneOfProblem, stringProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, idProblem } from '../names.js';
 import { MAX_MESSAGE_LENGTH } from './ack.js';
@@ -23,7 +24,7 @@ export interface ErrorFrame {
 
 export function decodeError(json: JsonObject): Result<ErrorFrame> {
   const { code, message, id, collection } = json;
-  let problem = oneOfProblem(code, ERROR_CODES);
+  let problem = oneOfProblem(code, WIRE_ERROR_CODES);
   if (problem !== undefined) return fail('error.code', problem);
   problem = stringProblem(message, 0, MAX_MESSAGE_LENGTH);
   if (problem !== undefined) return fail('error.message', problem);

@@ -9,7 +9,7 @@ describe('hello', () => {
     const frame = accepted(hello());
     expect(frame).toMatchObject({
       type: 'hello',
-      protocol: 2,
+      protocol: 3,
       replicaId: A,
       subscriptions: [
         { collection: 'carts', cursor: null },

@@ -12,7 +12,7 @@ export const MAX_TOKEN_LENGTH = 8192;
  *
  * @example
  * ```json
- * {"type":"hello","protocol":2,"replicaId":"q3JbX0f2LkH8aPzR","token":"eyJhbGciOi…",
+ * {"type":"hello","protocol":3,"replicaId":"q3JbX0f2LkH8aPzR","token":"eyJhbGciOi…",
  *  "subscriptions":[{"collection":"carts","cursor":null}],
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart"}}}
  * ```
@@ -22,7 +22,7 @@ export interface HelloFrame {
   /**
    * The newest protocol version the client speaks (`PROTOCOL_VERSION`). A version this relay
    * cannot speak is refused when the frame is decoded: `bad_message` at `hello.protocol`,
-   * "protocol 1 is not supported: this relay speaks 2".
+   * "protocol 2 is not supported: this relay speaks 3".
    */
   readonly protocol: number;
   readonly replicaId: ReplicaId;

@@ -25,7 +25,7 @@ describe('push', () => {
     expect(wire.changes[2].delta).toEqual([A, 2, WALL + 2, 0, { s: expect.anything(), c: { v: { [A]: 2 } } }]);
   });
 
-  it('accepts a resync state with siblings of other replicas and a context-only delta', () => {
+  it('accepts a resync state with siblings of other replicas', () => {
     const wire = push();
     wire.changes[0].delta = {
       r: [B, A],
@@ -38,7 +38,6 @@ describe('push', () => {
       ],
     };
     wire.changes[0].resync = true;
-    wire.changes[1].delta = { r: [A], v: [0, 1], s: [] };
     const frame = accepted(wire);
     expect(frame.type === 'push' && frame.changes[0]!.delta.siblings.map((s) => [s.dot, s.deleted === true ? 'deleted' : s.value])).toEqual([
       [[A, 3], { json: 1 }],
@@ -89,6 +88,9 @@ describe('push', () => {
     ['a reserved replica id in a simple delta', (w) => (w.changes[2].delta[0] = 'constructor'), 'push.changes[2].delta.siblings[0].dot'],
     ['a fractional wall in a simple delta', (w) => (w.changes[2].delta[2] = 1.5), 'push.changes[2].delta.siblings[0].hlc'],
     ['a state that is a string', (w) => (w.changes[2].delta = 'state'), 'push.changes[2].delta'],
+    // The ack names each change by its delta's last sibling: a change must carry one, and no two may share the name.
+    ['a context-only delta (no sibling)', (w) => (w.changes[1].delta = { r: [A], v: [0, 1], s: [] }), 'push.changes[1].delta.siblings'],
+    ['two changes naming the same write', (w) => (w.changes[1] = structuredClone(w.changes[0])), 'push.changes[1]'],
   ];
   for (const [name, breakIt, path] of cases) {
     it(`refuses ${name} as bad_message at ${path}`, () => {

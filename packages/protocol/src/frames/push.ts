@@ -1,4 +1,4 @@
-import { fail, ok, writeChainProblem, type Result, type WriteChain } from '@converge/conflict';
+import { dotKey, fail, ok, writeChainProblem, type Result, type WriteChain } from '@converge/conflict';
 import { isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
 import { stateFromJson, stateToJson } from '../state-json.js';
@@ -26,7 +26,10 @@ export interface PushedChange {
 }
 
 /**
- * client → relay: writes to store. Every change gets a result, in order, in one `ack`.
+ * client → relay: writes to store. Every change gets a result in the `ack` (one frame, or
+ * several parts when the results outgrow one frame), named by collection, key and the dot of
+ * the delta's last sibling; no two changes of a push share that name, and every delta carries
+ * a sibling.
  *
  * @example
  * ```json
@@ -65,6 +68,8 @@ function decodeChange(json: unknown, path: string): Result<PushedChange> {
   if (resync !== undefined && resync !== true) return fail(`${path}.resync`, 'resync must be true when present');
   const state = stateFromJson(delta, `${path}.delta`);
   if (!state.ok) return state;
+  // The ack names each change by its delta's last sibling (`settledDot`): a change carries one.
+  if (state.value.siblings.length === 0) return fail(`${path}.delta.siblings`, 'a pushed change carries at least one sibling');
   const change: PushedChange = {
     collection: collection as string,
     key: key as string,
@@ -85,9 +90,15 @@ export function decodePush(json: JsonObject, maxItems: number): Result<PushFrame
   if (listIssue !== undefined) return refuseList('push.changes', listIssue);
   const list = changes as unknown[];
   const out: PushedChange[] = [];
+  const names = new Set<string>();
   for (let i = 0; i < list.length; i++) {
     const change = decodeChange(list[i], `push.changes[${i}]`);
     if (!change.ok) return change;
+    const { collection, key, delta } = change.value;
+    // Results are matched to changes by name (collection, key, dot), so no two changes share one.
+    const name = `${collection}\u0000${key}\u0000${dotKey(delta.siblings[delta.siblings.length - 1]!.dot)}`;
+    if (names.has(name)) return fail(`push.changes[${i}]`, 'names the same write (collection, key and last dot) as an earlier change');
+    names.add(name);
     out.push(change.value);
   }
   return ok({ type: 'push', id: id as string, ack: ack as AckLevel, changes: out });

@@ -10,7 +10,7 @@ import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../version.js';
  *
  * @example
  * ```json
- * {"type":"welcome","protocol":2,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
+ * {"type":"welcome","protocol":3,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
  *  "writeNumber":41,"writeChain":"9c1e07b2f4a85d36","limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
  *  "maxStateBytes":516096,"maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart","head":1200}}}

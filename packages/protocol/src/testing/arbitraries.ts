@@ -5,6 +5,7 @@ import { encodeFrame } from '../codec.js';
 import type { Cursor } from '../cursor.js';
 import type { Frame } from '../frame.js';
 import { encodeValue } from '../value-codec.js';
+import { PROTOCOL_VERSION } from '../version.js';
 import type { WireState } from '../wire-state.js';
 import { A, B, cartState, LIMITS } from './samples.js';
 
@@ -17,6 +18,7 @@ const arbDigest = fc.stringMatching(/^[A-Za-z0-9_-]{8,32}$/);
 const arbSeq = fc.integer({ min: 1, max: 1_000_000 });
 /** A write chain: 1–16 lowercase hex digits. */
 const arbChain = fc.stringMatching(/^[0-9a-f]{1,16}$/);
+const arbDot = fc.tuple(fc.constantFrom(A, B, 'replicaCCCCCCCCCCCCC'), arbSeq);
 
 /** True when a key anywhere in the value is one the codec refuses (`__proto__`, `constructor`, `prototype`). */
 function hasReservedKey(value: unknown): boolean {
@@ -133,7 +135,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record(
     {
       type: fc.constant('hello' as const),
-      protocol: fc.constant(2),
+      protocol: fc.constant(PROTOCOL_VERSION),
       replicaId: fc.constantFrom(...REPLICAS),
       token: fc.string({ minLength: 1, maxLength: 40 }),
       subscriptions: fc.array(arbSubscription, { maxLength: 3 }),
@@ -143,7 +145,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
   ),
   fc.record({
     type: fc.constant('welcome' as const),
-    protocol: fc.constant(2),
+    protocol: fc.constant(PROTOCOL_VERSION),
     relayId: arbId,
     lineage: arbId,
     epoch: fc.nat(),
@@ -162,36 +164,42 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     type: fc.constant('push' as const),
     id: arbId,
     ack: fc.constantFrom('local' as const, 'relay' as const, 'quorum' as const, 'all' as const),
-    changes: fc.array(
+    // No two changes name the same write (collection, key, last sibling's dot): acks match results by it.
+    changes: fc.uniqueArray(
       fc.record(
         { collection: arbCollection, key: arbKey, delta: arbWireState, writeNumber: arbSeq, chain: arbChain, resync: fc.constant(true as const) },
         { requiredKeys: ['collection', 'key', 'delta', 'writeNumber', 'chain'] },
       ),
-      { minLength: 1, maxLength: 4 },
+      { minLength: 1, maxLength: 4, selector: (c) => `${c.collection}\u0000${c.key}\u0000${c.delta.siblings.at(-1)!.dot.join(':')}` },
     ),
   }),
-  fc.record({
-    type: fc.constant('ack' as const),
-    id: arbId,
-    level: fc.constantFrom('relay' as const, 'quorum' as const, 'all' as const),
-    results: fc.array(
-      fc.oneof(
-        fc.record({ collection: arbCollection, key: arbKey, status: fc.constant('accepted' as const), seq: arbSeq }),
-        fc.record(
-          {
-            collection: arbCollection,
-            key: arbKey,
-            status: fc.constant('rejected' as const),
-            code: fc.constantFrom('conflict_rejected' as const, 'forbidden' as const, 'clock_skew' as const),
-            message: fc.string({ maxLength: 40 }),
-            current: arbWireState,
-          },
-          { requiredKeys: ['collection', 'key', 'status', 'code', 'message'] },
+  fc.record(
+    {
+      type: fc.constant('ack' as const),
+      id: arbId,
+      level: fc.constantFrom('relay' as const, 'quorum' as const, 'all' as const),
+      results: fc.array(
+        fc.oneof(
+          fc.record({ collection: arbCollection, key: arbKey, dot: arbDot, status: fc.constant('accepted' as const), seq: arbSeq }),
+          fc.record(
+            {
+              collection: arbCollection,
+              key: arbKey,
+              dot: arbDot,
+              status: fc.constant('rejected' as const),
+              code: fc.constantFrom('conflict_rejected' as const, 'forbidden' as const, 'clock_skew' as const),
+              message: fc.string({ maxLength: 40 }),
+              current: arbWireState,
+            },
+            { requiredKeys: ['collection', 'key', 'dot', 'status', 'code', 'message'] },
+          ),
         ),
+        { minLength: 1, maxLength: 4 },
       ),
-      { minLength: 1, maxLength: 4 },
-    ),
-  }),
+      more: fc.constant(true as const),
+    },
+    { requiredKeys: ['type', 'id', 'level', 'results'] },
+  ),
   fc.record({
     type: fc.constant('read' as const),
     id: arbId,

@@ -93,10 +93,10 @@ export function sampleFrames(): Frame[] {
   const blind = registerDelta(A, 7, RICH_VALUE);
   const stale = registerDelta(A, 8, 'second tab', blind.context);
   return [
-    { type: 'hello', protocol: 2, replicaId: A, subscriptions: [] },
+    { type: 'hello', protocol: 3, replicaId: A, subscriptions: [] },
     {
       type: 'hello',
-      protocol: 2,
+      protocol: 3,
       replicaId: A,
       token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig',
       subscriptions: [
@@ -107,7 +107,7 @@ export function sampleFrames(): Frame[] {
     },
     {
       type: 'welcome',
-      protocol: 2,
+      protocol: 3,
       relayId: 'relay-1',
       lineage: 'L9f3kQ2mZx',
       epoch: 0,
@@ -119,7 +119,7 @@ export function sampleFrames(): Frame[] {
     },
     {
       type: 'welcome',
-      protocol: 2,
+      protocol: 3,
       relayId: 'relay-1',
       lineage: 'Lnew',
       epoch: 3,
@@ -146,16 +146,17 @@ export function sampleFrames(): Frame[] {
       id: 'p-17',
       level: 'relay',
       results: [
-        { collection: 'notes', key: 'n-1', status: 'accepted', seq: 1201 },
+        { collection: 'notes', key: 'n-1', dot: [A, 7], status: 'accepted', seq: 1201 },
         {
           collection: 'notes',
           key: 'n-1',
+          dot: [A, 8],
           status: 'rejected',
           code: 'conflict_rejected',
           message: 'context misses dot replicaBBBBBBBBBBBBB:3',
           current: conflictedState(),
         },
-        { collection: 'carts', key: 'cart-9', status: 'rejected', code: 'too_many_siblings', message: 'key holds 100 siblings' },
+        { collection: 'carts', key: 'cart-9', dot: [A, 2], status: 'rejected', code: 'too_many_siblings', message: 'the key would hold 101 siblings' },
       ],
     },
     { type: 'read', id: 'r-3', collection: 'stock', keys: ['sku-1', 'sku-2'], consistency: 'leader' },
@@ -187,5 +188,7 @@ export function sampleFrames(): Frame[] {
     { type: 'pong', t: WALL },
     { type: 'error', code: 'bad_message', message: 'push.changes[0].key: key must be a string of 1 to 1024 characters' },
     { type: 'error', code: 'forbidden', message: "no read access to collection 'payroll'", id: 'p-18', collection: 'payroll' },
+    // One part of an answer split over several frames: more parts follow.
+    { type: 'ack', id: 'p-19', level: 'relay', results: [{ collection: 'notes', key: 'n-2', dot: [B, 1], status: 'accepted', seq: 1202 }], more: true },
   ];
 }

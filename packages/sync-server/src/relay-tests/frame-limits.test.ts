@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { simpleState } from '@converge/conflict';
+import { encodeFrame, encodeValue, type PushFrame } from '@converge/protocol';
+import { authorizeByClaims, type RelayAuth } from '../auth/auth.js';
 import type { ProtocolClientOptions } from '../testing/protocol-client.js';
 import { relayHarness } from './harness.js';
 
@@ -101,5 +104,70 @@ describe('no frame the relay sends exceeds the maxFrameBytes it announces', () =
     expect(done.watermark).toBe(all.length);
     expect(late.frames.flatMap((f) => (f.type === 'changes' ? f.docs.map((d) => d.key) : [])).sort()).toEqual(all);
     expect(late.invalid).toEqual([]);
+  });
+
+  // Principal u1 may write under u1/ only; half of the changes, with 1,000-character keys, are refused.
+  // A refusal names the principal: a long id makes the answer to a push larger than the push.
+  const prefixAuth: RelayAuth = {
+    anonymous: false,
+    authenticate: async () => ({ id: `u1-${'p'.repeat(120)}`, keyPrefix: 'u1/' }),
+    authorize: authorizeByClaims,
+  };
+  const longKey = (i: number) => `${i % 2 === 0 ? 'u1/' : 'u2/'}${String(i).padStart(4, '0')}-${'k'.repeat(990)}`;
+  const cases: [string, number | undefined, (limit: number) => number][] = [
+    // The 980 kB push of 900 changes: before refusals stopped echoing the key, its answer was over 1 MiB.
+    ['900 changes at the default limit', undefined, () => 900],
+    // A push that fills a 64 KiB frame: its refusals carry messages, so its answer is larger than the push.
+    ['a push that fills a 64 KiB frame', 64 * 1024, (limit) => Math.floor(limit / 1130)],
+  ];
+  for (const [name, maxFrameBytes, count] of cases) {
+    it(`every ack fits maxFrameBytes and names the change it settles (${name}); a re-send gets the same answer`, async () => {
+      await harness.start({ auth: prefixAuth, ...(maxFrameBytes === undefined ? {} : { limits: { maxFrameBytes } }) });
+      const c = await client('writer', { token: 't', subscriptions: [] });
+      const limit = (await c.next('welcome')).limits.maxFrameBytes;
+      const changes = Array.from({ length: count(limit) }, (_, i) => c.blind('notes', longKey(i), i));
+      expect(encodeFrame({ type: 'push', id: 'p1', ack: 'relay', changes }).length).toBeLessThanOrEqual(limit);
+      const named = (r: { collection: string; key: string; dot: readonly [string, number] }) => `${r.collection}/${r.key}@${r.dot.join(':')}`;
+      const pushed = changes.map((ch) => named({ ...ch, dot: ch.delta.siblings[0]!.dot })).sort();
+      const answers: string[][] = [];
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const parts = await c.pushParts(changes);
+        expect(parts.map((p) => p.more === true)).toEqual([...Array(parts.length - 1).fill(true), false]);
+        for (const p of parts) expect(c.sizes[c.frames.indexOf(p)]).toBeLessThanOrEqual(limit);
+        if (maxFrameBytes !== undefined) expect(parts.length).toBeGreaterThan(1);
+        const results = parts.flatMap((p) => p.results);
+        expect(results.map(named).sort()).toEqual(pushed);
+        const refused = results.filter((r) => r.status === 'rejected');
+        expect(refused).toHaveLength(Math.floor(changes.length / 2));
+        expect(refused.every((r) => r.key.startsWith('u2/') && r.code === 'forbidden' && !r.message.includes(r.key))).toBe(true);
+        answers.push(results.map((r) => `${named(r)} ${r.status === 'accepted' ? r.seq : r.code}`));
+      }
+      expect(answers[1]).toEqual(answers[0]);
+      expect(c.invalid).toEqual([]);
+      const reader = await harness.client('reader');
+      expect((await reader.next('welcome')).collections.notes?.head).toBe(Math.ceil(changes.length / 2));
+    });
+  }
+
+  it('a push whose answer no frame could carry (a tiny frame limit) is refused before anything is stored', async () => {
+    // A push of one change that just fits the frame: its refusal would not (the result's fields take more room than the delta's).
+    const wall = Date.now();
+    const change = {
+      collection: 'notes',
+      key: 'k'.repeat(1000),
+      delta: simpleState({ dot: ['writer', 1], hlc: { wall, logical: 0, replica: 'writer' }, value: encodeValue(1) }),
+      writeNumber: 1,
+      chain: '1',
+    };
+    const push: PushFrame = { type: 'push', id: 'p1', ack: 'relay', changes: [change] };
+    const maxFrameBytes = encodeFrame(push).length + 4;
+    await harness.start({ limits: { maxFrameBytes, maxStateBytes: 100 } });
+    const c = await client('writer', { subscriptions: [] });
+    await c.next('welcome');
+    c.send(push);
+    expect(await c.next('error')).toMatchObject({ code: 'payload_too_large', message: expect.stringContaining(`maxFrameBytes = ${maxFrameBytes}`) });
+    expect(c.frames.some((f) => f.type === 'ack')).toBe(false);
+    const reader = await harness.client('reader');
+    expect((await reader.next('welcome')).collections.notes?.head).toBe(0);
   });
 });

@@ -26,7 +26,7 @@ const validPush = JSON.stringify({
   type: 'push',
   id: 'p1',
   ack: 'relay',
-  changes: [{ collection: 'notes', key: 'k', writeNumber: 1, delta: { v: { fuzzReplica: 1 }, s: [['fuzzReplica', 1, 1, 0, { json: 'x' }]] } }],
+  changes: [{ collection: 'notes', key: 'k', writeNumber: 1, chain: '1', delta: { v: { fuzzReplica: 1 }, s: [['fuzzReplica', 1, 1, 0, { json: 'x' }]] } }],
 });
 
 /** Junk: random JSON, deep nesting, huge numbers, prototype keys, wrong types, and mutations of a valid push. */

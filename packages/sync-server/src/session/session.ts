@@ -3,7 +3,6 @@ import {
   decodeClientFrame,
   encodeFrame,
   type AckFrame,
-  type ChangeResult,
   type ClientFrame,
   type ErrorFrame,
   type HelloFrame,
@@ -13,6 +12,7 @@ import {
   type Subscription as SubscriptionRequest,
 } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
+import { ackFrames, ackRoomProblem } from './ack-parts.js';
 import type { RelayConnection } from './connection.js';
 import { shakeHands, welcomeFor } from './handshake.js';
 import { CatchupWindow } from './catchup-window.js';
@@ -359,6 +359,12 @@ export class Session implements HostedSession {
   private push(frame: PushFrame, frameBytes: number): void {
     const received = this.host.now();
     if (!this.spend(frame.changes.length)) return;
+    // Refused before anything is stored: an answer that no frame could carry (tiny frame limits only).
+    const noRoom = ackRoomProblem(frame.id, frame.changes, this.host.limits.maxFrameBytes);
+    if (noRoom !== undefined) {
+      this.fail('payload_too_large', noRoom);
+      return;
+    }
     this.pushesInFlight++;
     const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes };
     this.host.submit(push, (outcome) => {
@@ -387,21 +393,11 @@ export class Session implements HostedSession {
   }
 
   /**
-   * Sends an ack within `maxFrameBytes`: when the states that refusals carry (`current`) would
-   * make it larger, they are left out (the client gets them through its subscription or a read).
+   * Sends the answer to a push within `maxFrameBytes`: one `ack`, or, when the results outgrow a
+   * frame, several parts (`ackFrames`: states refusals carry are left out first).
    */
   private sendAck(ack: AckFrame): void {
-    const text = encodeFrame(ack);
-    if (Buffer.byteLength(text) <= this.host.limits.maxFrameBytes) {
-      this.sendText(text, 'ack');
-      return;
-    }
-    const bare = ack.results.map((result): ChangeResult => {
-      if (result.status !== 'rejected' || result.current === undefined) return result;
-      const { current: _left, ...rest } = result;
-      return rest;
-    });
-    this.send({ ...ack, results: bare });
+    for (const text of ackFrames(ack, this.host.limits.maxFrameBytes)) this.sendText(text, 'ack');
   }
 
   private read(frame: ReadFrame): void {

@@ -58,6 +58,8 @@ type FrameOfType<T extends RelayFrame['type']> = Extract<RelayFrame, { type: T }
  */
 export class ProtocolClient {
   readonly frames: RelayFrame[] = [];
+  /** The UTF-8 size of each frame in `frames`, at the same index. */
+  readonly sizes: number[] = [];
   /** Everything that was not a valid relay frame (should stay empty). */
   readonly invalid: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -94,6 +96,7 @@ export class ProtocolClient {
         this.invalid.push(text);
       } else {
         this.frames.push(decoded.value);
+        this.sizes.push(Buffer.byteLength(text));
         this.absorb(decoded.value);
       }
       this.notify();
@@ -213,10 +216,23 @@ export class ProtocolClient {
     return this.write(collection, key, value, { readContext: EMPTY_CONTEXT });
   }
 
-  async push(changes: readonly PushedChange[], ack: AckLevel = 'relay'): Promise<AckFrame> {
+  /** The parts of the answer to push `id` received so far (an answer comes in parts when one frame cannot hold it: every part but the last says `more`). */
+  ackParts(id: string): AckFrame[] {
+    return this.frames.filter((f): f is AckFrame => f.type === 'ack' && f.id === id);
+  }
+
+  /** Pushes `changes` and waits for every part of the answer. */
+  async pushParts(changes: readonly PushedChange[], ack: AckLevel = 'relay'): Promise<AckFrame[]> {
     const id = `p${++this.pushes}`;
     this.send({ type: 'push', id, ack, changes });
-    return this.next('ack', (a) => a.id === id);
+    await this.next('ack', (a) => a.id === id && a.more !== true);
+    return this.ackParts(id);
+  }
+
+  /** Pushes `changes` and waits for the answer: its parts joined into one frame. */
+  async push(changes: readonly PushedChange[], ack: AckLevel = 'relay'): Promise<AckFrame> {
+    const parts = await this.pushParts(changes, ack);
+    return { type: 'ack', id: parts[0]!.id, level: parts[0]!.level, results: parts.flatMap((p) => p.results) };
   }
 
   close(): void {
