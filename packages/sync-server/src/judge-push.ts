@@ -117,40 +117,84 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
   const results = changes.map((change): ChangeResult => {
     const { collection, key } = change;
     const dot = settledDot(change.delta);
+    const readable = rules.auth.authorize(push.principal, collection, key, 'read');
     const outcome =
       change.writeNumber === known.writeNumber && change.chain !== known.chain
         ? new Refusal(
             'replica_reset',
             `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
           )
-        : judge(rules, push, tx, change, counts, committed);
+        : judge(rules, push, tx, change, counts, committed, readable);
     if (change.writeNumber > latest.writeNumber) latest = change;
     if (outcome instanceof Refusal) {
-      // The stored state goes back only to a principal that may read the key.
-      const current = outcome.current !== undefined && rules.auth.authorize(push.principal, collection, key, 'read') ? outcome.current : undefined;
+      // The stored state, and any fact about it, goes back only to a principal that may read the key.
+      const current = readable ? outcome.current : undefined;
       return {
         collection,
         key,
         dot,
         status: 'rejected',
         code: outcome.code,
-        message: outcome.message,
+        message: readable ? outcome.message : (unreadableMessage(outcome.code, rules.limits) ?? outcome.message),
         ...(current === undefined ? {} : { current }),
       };
     }
-    return { collection, key, dot, status: 'accepted', seq: outcome };
+    // A seq is a position of the collection's log: only a principal that may read the key gets it.
+    return readable ? { collection, key, dot, status: 'accepted', seq: outcome } : { collection, key, dot, status: 'accepted' };
   });
   if (latest !== known) tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
   return { results, committed, counts };
 }
 
-function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, counts: PushOutcome['counts'], committed: CommittedChange[]): number | Refusal {
+/**
+ * What a refusal says to a principal that may not read the key: nothing the relay's state of it
+ * decided (a holder's dot, a size, a sibling count), so the same words whatever is stored.
+ * `undefined` keeps the message, which then speaks of the pushed write alone.
+ */
+function unreadableMessage(code: ErrorCode, limits: RelayLimits): string | undefined {
+  switch (code) {
+    case 'conflict_rejected':
+      return "the leader refused the write: it was not made over the key's current version";
+    case 'payload_too_large':
+      return `the write would take the key past the relay's limits (maxValueBytes ${limits.maxValueBytes}, maxStateBytes ${limits.maxStateBytes})`;
+    case 'too_many_siblings':
+      return `the write would take the key past maxSiblingsPerKey (${limits.maxSiblingsPerKey})`;
+    case 'forbidden':
+      return FORBIDDEN_UNREADABLE;
+    default:
+      return undefined; // bad_message, clock_skew, replica_reset: about the write itself
+  }
+}
+
+const FORBIDDEN_UNREADABLE =
+  "the write was refused: on a key this principal may not read, a write may carry only its own replica's dots, in its sibling and in its context";
+
+/** Whether the delta names a dot of a replica other than `self`, in a sibling or its context. */
+function namesOtherReplicas(delta: WireState, self: ReplicaId): boolean {
+  if (delta.siblings.some((s) => s.dot[0] !== self)) return true;
+  for (const replica of delta.context.vv.keys()) if (replica !== self) return true;
+  return delta.context.cloud.some((d) => d[0] !== self);
+}
+
+function judge(
+  rules: PushRules,
+  push: Push,
+  tx: StoreTx,
+  change: PushedChange,
+  counts: PushOutcome['counts'],
+  committed: CommittedChange[],
+  readable: boolean,
+): number | Refusal {
   const { collection, key, delta } = change;
   const resync = change.resync === true;
   if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
     return new Refusal('forbidden', `principal ${push.principal.id} may not write this key`);
   }
   if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
+  // A principal that may not read the key cannot have seen another replica's write of it: a
+  // claim of one is refused before the stored state is consulted, so which claims the relay
+  // could justify (which dots it has seen) is never revealed.
+  if (!readable && namesOtherReplicas(delta, push.replicaId)) return new Refusal('forbidden', FORBIDDEN_UNREADABLE);
   const config = rules.collections.get(collection);
   const type = crdtTypeOf(config.strategy);
   const stored = tx.get(collection, key);
@@ -192,12 +236,12 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   if (type !== undefined) {
     const decoded = crdtDocFromWire(type, delta, 'delta');
     if (!decoded.ok) return new Refusal('bad_message', `not a ${type.name} value: ${decoded.error.message}`);
-    if (!(resync && unseen.size > 0)) {
-      const base = crdtDocFromWire(type, current, 'stored');
-      if (!base.ok) throw new ConvergeError('internal', `stored ${collection}/${key}: ${base.error.message}`);
-      const checked = checkCrdtWrite(type, decoded.value, base.value, push.replicaId);
-      if (!checked.ok) return new Refusal(checked.error.code, checked.error.message);
-    }
+    // A repair (a re-push inside the recovery window) is judged too: it may bring back entries
+    // under dots the relay lost, never re-create ones it saw removed.
+    const base = crdtDocFromWire(type, current, 'stored');
+    if (!base.ok) throw new ConvergeError('internal', `stored ${collection}/${key}: ${base.error.message}`);
+    const checked = checkCrdtWrite(type, decoded.value, base.value, push.replicaId, { repair: resync && rules.recoveryOpen });
+    if (!checked.ok) return new Refusal(checked.error.code, checked.error.message);
   }
 
   if (config.mode === 'leader-follower') return decideAsLeader(rules.limits, tx, change, stored, current, committed);

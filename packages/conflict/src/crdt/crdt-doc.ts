@@ -88,12 +88,18 @@ export function crdtStateFromJson<S>(type: CrdtType<S, unknown, unknown>, json: 
  * A value may carry entries the relay has seen removed only while the remover's sibling
  * survives the merge (a stale tab), since the join then drops them; a write that supersedes
  * every sibling would otherwise re-create or inflate entries in another replica's name.
+ *
+ * `repair`: a full state re-pushed after the relay lost data (inside its recovery window). It
+ * may also bring back entries under other replicas' dots, but only dots the relay has not seen
+ * (what it lost): an entry under a dot the relay has seen is judged as above, so a re-push
+ * cannot re-create what the relay saw removed.
  */
 export function checkCrdtWrite<S>(
   type: CrdtType<S, unknown, unknown>,
   delta: DocState<CrdtState<S>>,
   current: DocState<CrdtState<S>>,
   writer: ReplicaId,
+  options: { readonly repair?: boolean } = {},
 ): Result<true> {
   if (delta.siblings.length === 0) return fail('delta.siblings', 'a CRDT write carries a sibling');
   for (const sibling of delta.siblings) {
@@ -110,8 +116,12 @@ export function checkCrdtWrite<S>(
   const joined = joinSiblings(type, { context: unionContexts(current.context, delta.context), siblings: result });
   for (const [dot, content] of type.entries(joined.store)) {
     if (held.has(`${dot[0]}:${dot[1]}=${content}`)) continue;
-    if (dot[0] === writer && !contextHas(current.context, dot)) continue;
-    return forbidden(`entry ${dot[0]}:${dot[1]} would not be the writer's own new entry, nor one the relay holds with the same content`);
+    if ((dot[0] === writer || options.repair === true) && !contextHas(current.context, dot)) continue;
+    return forbidden(
+      options.repair === true
+        ? `entry ${dot[0]}:${dot[1]} was seen by the relay and is not held with the same content: a re-push may bring back only what the relay lost`
+        : `entry ${dot[0]}:${dot[1]} would not be the writer's own new entry, nor one the relay holds with the same content`,
+    );
   }
   return ok(true);
 }

@@ -42,8 +42,11 @@ export function settledDot(delta: WireState): Dot {
 
 export interface AcceptedChange extends ChangeName {
   readonly status: 'accepted';
-  /** The seq the change got in the collection's log (a re-sent change: the seq it got first). */
-  readonly seq: number;
+  /**
+   * The seq the change got in the collection's log (a re-sent change: the seq it got first).
+   * Absent for a principal that may not read the key: a seq is a position of the log.
+   */
+  readonly seq?: number;
 }
 
 export interface RejectedChange extends ChangeName {
@@ -93,6 +96,7 @@ function decodeResult(json: unknown, path: string): Result<ChangeResult> {
   if (problem !== undefined) return fail(`${path}.dot`, problem);
   const name = { collection: collection as string, key: key as string, dot: [(dot as Dot)[0], (dot as Dot)[1]] as const };
   if (status === 'accepted') {
+    if (seq === undefined) return ok({ ...name, status });
     problem = safeIntegerProblem(seq, 1);
     if (problem !== undefined) return fail(`${path}.seq`, problem);
     return ok({ ...name, status, seq: seq as number });
@@ -133,7 +137,7 @@ type ChangeResultJson = AcceptedChange | (Omit<RejectedChange, 'current'> & { re
 /** One result as the wire writes it: its name first, then the decision. */
 function resultToJson(r: ChangeResult): ChangeResultJson {
   const name = { collection: r.collection, key: r.key, dot: r.dot };
-  if (r.status === 'accepted') return { ...name, status: r.status, seq: r.seq };
+  if (r.status === 'accepted') return r.seq === undefined ? { ...name, status: r.status } : { ...name, status: r.status, seq: r.seq };
   const refusal = { ...name, status: r.status, code: r.code, message: r.message };
   return r.current === undefined ? refusal : { ...refusal, current: stateToJson(r.current) };
 }

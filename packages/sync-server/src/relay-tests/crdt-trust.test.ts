@@ -86,3 +86,45 @@ describe('CRDT writes are judged by the value the relay would store', () => {
     expect(cartValue(held(reader))).toEqual({ eggs: 2 });
   });
 });
+
+describe('CRDT re-pushes inside a recovery window (resync)', () => {
+  /** A resync change of the cart with one sibling at `dot` whose value holds `entries` (item → [replica, counter, amount][]). */
+  const repush = (dot: [string, number], hlcReplica: string, entries: [string, [string, number, number][]][], vv: Record<string, number>): PushedChange => ({
+    collection: 'carts',
+    key: 'cart',
+    delta: {
+      context: { vv: vectorFrom(vv), cloud: [] },
+      siblings: [{ dot, hlc: { wall: Date.now(), logical: 0, replica: hlcReplica }, value: { s: entries, c: { v: vv } } }],
+    } as unknown as WireState,
+    writeNumber: 1,
+    chain: '1',
+    resync: true,
+  });
+
+  it('refuses a re-pushed sibling at an invented unseen dot whose value re-creates an entry the relay saw removed (issue 12 §3)', async () => {
+    await harness.start({ collections, openRecoveryWindow: true });
+    const b = await shopper('replicaB');
+    const added = write(b, emptyDocState(), add('milk', 2), 1); // B:1 adds milk +2
+    expect((await b.push([added.change])).results[0]).toMatchObject({ status: 'accepted' });
+    const removed = write(b, added.state, { type: 'remove', key: 'milk' }, 2); // B:2 removes milk
+    expect((await b.push([removed.change])).results[0]).toMatchObject({ status: 'accepted' });
+    const reader = await shopper('replicaR');
+    expect(cartValue(held(reader))).toEqual({});
+
+    const m = await shopper('replicaM');
+    const attack = repush(['replicaZ', 1], 'replicaZ', [['milk', [['replicaB', 1, 2]]]], { replicaB: 2, replicaZ: 1 });
+    expect((await m.push([attack])).results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    const after = await shopper('replicaR2');
+    expect(cartValue(held(after))).toEqual({});
+  });
+
+  it('still accepts the repair it exists for: a lost sibling of another replica re-pushed with its own entries', async () => {
+    await harness.start({ collections, openRecoveryWindow: true });
+    const a = await shopper('replicaA');
+    // The relay lost B's add (B:1, milk 3): A re-pushes the state it holds, B's sibling and entry with it.
+    const repair = repush(['replicaB', 1], 'replicaB', [['milk', [['replicaB', 1, 3]]]], { replicaB: 1 });
+    expect((await a.push([repair])).results[0]).toMatchObject({ status: 'accepted' });
+    const reader = await shopper('replicaR');
+    expect(cartValue(held(reader))).toEqual({ milk: 3 });
+  });
+});

@@ -175,6 +175,63 @@ describe('auth', () => {
     expect(refused.results[0]).toHaveProperty('current');
   });
 
+  it('a write-only principal learns nothing of a stored state from refusals: messages do not depend on it, and context claims are judged without saying what the relay has seen (issue 12 §4)', async () => {
+    const collections = { accounts: { mode: 'leader-follower', strategy: 'siblings' } } as const;
+    await harness.start({ auth: jwtAuth({ secret: SECRET }), collections, limits: { maxStateBytes: 2048, maxValueBytes: 2048 } });
+    const admin = await client('adminDev', { token: await token({ sub: 'admin' }), collections, subscriptions: [] });
+    await admin.next('welcome');
+    await admin.push([admin.blind('accounts', 'acct-1', { balance: 10 })]); // adminDev:1
+    await admin.push([admin.blind('accounts', 'acct-2', { balance: 20 }), admin.blind('accounts', 'acct-2', { balance: 21 })]); // adminDev:1, :2
+    await admin.push([admin.blind('notes', 'big-1', 'x'.repeat(1500)), admin.blind('notes', 'big-2', 'x'.repeat(1700)), admin.blind('notes', 'secret', 's')]);
+
+    const writer = await client('writerW', {
+      token: await token({ sub: 'w', collections: { accounts: 'write', notes: 'write' } }),
+      collections,
+      subscriptions: [],
+    });
+    await writer.next('welcome');
+    const refusal = async (change: PushedChange) => (await writer.push([change])).results[0]!;
+    // conflict_rejected does not name the holder's dot: the same message for either key.
+    const stale1 = await refusal(writer.blind('accounts', 'acct-1', { balance: 0 }));
+    const stale2 = await refusal(writer.blind('accounts', 'acct-2', { balance: 0 }));
+    expect(stale1).toMatchObject({ status: 'rejected', code: 'conflict_rejected' });
+    expect(stale1.status === 'rejected' && stale1.message).not.toMatch(/adminDev/);
+    expect(stale2.status === 'rejected' && stale2.message).toBe(stale1.status === 'rejected' && stale1.message);
+    // payload_too_large does not give the stored state's size: the same message for both keys.
+    const big1 = await refusal(writer.blind('notes', 'big-1', 'y'.repeat(600)));
+    const big2 = await refusal(writer.blind('notes', 'big-2', 'y'.repeat(600)));
+    expect(big1).toMatchObject({ status: 'rejected', code: 'payload_too_large' });
+    expect(big2.status === 'rejected' && big2.message).toBe(big1.status === 'rejected' && big1.message);
+    // A claim of another replica's dot it cannot have read: refused alike, seen (adminDev:1) or not (adminDev:9).
+    const seen = await refusal(
+      forged(
+        'secret',
+        ['writerW', 50],
+        contextFromDots([
+          ['writerW', 50],
+          ['adminDev', 1],
+        ]),
+      ),
+    );
+    const unseen = await refusal(
+      forged(
+        'secret',
+        ['writerW', 51],
+        contextFromDots([
+          ['writerW', 51],
+          ['adminDev', 9],
+        ]),
+      ),
+    );
+    expect(seen).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    expect(unseen).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    expect(seen.status === 'rejected' && seen.message).toBe(unseen.status === 'rejected' && unseen.message);
+    // Its own writes are judged as usual; the ack gives no seq (a position of the log it may not read).
+    const own = await refusal(forged('secret', ['writerW', 52]));
+    expect(own).toMatchObject({ status: 'accepted' });
+    expect(own).not.toHaveProperty('seq');
+  });
+
   it('binds a replica id to the first principal that used it', async () => {
     await harness.start({ auth: jwtAuth({ secret: SECRET }) });
     const owner = await client('sharedId', { token: await token({ sub: 'alice' }) });
