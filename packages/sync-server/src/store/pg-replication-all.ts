@@ -38,7 +38,7 @@ export function allFlushed(status: ReplicationStatus, lsn: Lsn): AllStatus {
  * passes, and says where it stands. It never cancels anything: when it returns unreached, the
  * relay answers `ack_timeout` naming the level reached and may call it again to keep checking.
  *
- * @example
+ * Usage (against a live server, so not a run `@example`):
  * ```ts
  * const commit = await commitAtLevel(sql, 'all', work);
  * const all = await waitForAll(sql, commit.lsn, Date.now() + 5_000);

@@ -54,7 +54,7 @@ export interface LevelCommit<T> {
  * - `statement_timeout` does not bound the wait, and the pool must not cancel it either: never
  *   give this pool a `query_timeout` (postgres.js applies it to COMMIT and cancels the wait).
  *
- * @example
+ * Usage (against a live server, so not a run `@example`):
  * ```ts
  * const commit = await commitAtLevel(sql, 'quorum', (tx) => tx`UPDATE docs SET state = ${state} WHERE key = ${key}`);
  * commit.reached; // → 'quorum' under 'ANY 1 (s1, s2)', 'relay' with no synchronous standby

@@ -67,7 +67,7 @@ interface Row {
  * value this connection's backend has, which follows a reload (`pg_reload_conf()`) before its
  * next statement.
  *
- * @example
+ * Usage (against a live server, so not a run `@example`):
  * ```ts
  * const status = await readReplicationSetting(sql);
  * status.k; // → 1 under 'ANY 1 (s1, s2)'

@@ -11,7 +11,7 @@ import type { ISql } from 'postgres';
  * A relay keeps the highest timeline it has seen and writes to no server on a lower one: an old
  * primary restarted as it was accepts writes on its old timeline.
  *
- * @example
+ * Usage (against a live server, so not a run `@example`):
  * ```ts
  * await timeline(sql); // → 2 on a standby promoted once
  * ```

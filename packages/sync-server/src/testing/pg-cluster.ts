@@ -66,10 +66,11 @@ export interface PgCluster {
   readonly startMs: number;
   node(name: string): PgNode;
   /**
-   * A `postgres` client on one node (one connection unless `options.max` says otherwise, notices
-   * silenced, 2 s connect timeout), ended by `stop()`.
+   * A `postgres` client on one node or URL (e.g. `multiHostUrl()`): one connection unless
+   * `options.max` says otherwise, notices silenced, 2 s connect timeout unless the options or
+   * the URL say otherwise. `stop()` ends it.
    */
-  client(node: PgNode, options?: Options<Record<string, postgres.PostgresType>>): Sql;
+  client(target: PgNode | string, options?: Options<Record<string, postgres.PostgresType>>): Sql;
   /**
    * SIGKILL (a crash: the postmaster and every child at once; resolves once the postmaster has
    * exited), SIGSTOP (a frozen machine: TCP still accepted by the kernel, nothing answers) or
@@ -215,8 +216,10 @@ class Cluster implements PgCluster {
     this.#startMs = Date.now() - this.started;
   }
 
-  client(node: PgNode, options: Options<Record<string, postgres.PostgresType>> = {}): Sql {
-    const sql = postgres(node.url, { max: 1, connect_timeout: 2, onnotice: false, ...options });
+  client(target: PgNode | string, options: Options<Record<string, postgres.PostgresType>> = {}): Sql {
+    const url = typeof target === 'string' ? target : target.url;
+    const defaults = /[?&]connect_timeout=/.test(url) ? {} : { connect_timeout: 2 };
+    const sql = postgres(url, { max: 1, onnotice: false, ...defaults, ...options });
     this.#clients.add(sql);
     return sql;
   }
