@@ -52,7 +52,11 @@ export class TransactionNotices {
   }
 
   static hear(event: NoticeEvent): void {
-    for (const watch of watching) if (watch.#context?.connection === event.connection) watch.notices.push(event.notice);
+    for (const watch of watching) {
+      const context = watch.#context;
+      // Connection ids count from 1 in each copy of postgres.js loaded: host and port tell two copies apart.
+      if (context?.connection === event.connection && context.host === event.host && context.port === event.port) watch.notices.push(event.notice);
+    }
   }
 
   static claim(context: TransactionTrace): void {

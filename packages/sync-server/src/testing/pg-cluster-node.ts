@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PgBinaries } from './pg-cluster-binaries.js';
-import { signalTree, type PgAccount } from './pg-cluster-process.js';
+import { signalTree, spawnIdentity, type PgAccount } from './pg-cluster-process.js';
 
 /** What the harness last did to a node's processes. */
 export type PgNodeState = 'running' | 'stopped' | 'down';
@@ -59,8 +59,7 @@ export class PgNodeProcess implements PgNode {
     let child: ChildProcess;
     try {
       child = spawn(this.binaries.path('postgres'), ['-D', this.dataDir], {
-        uid: this.account.uid,
-        gid: this.account.gid,
+        ...spawnIdentity(this.account),
         env: this.env,
         stdio: ['ignore', log, log],
       });

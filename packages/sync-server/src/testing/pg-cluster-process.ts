@@ -12,11 +12,18 @@ export interface PgAccount {
   readonly uid: number;
   readonly gid: number;
   readonly name: string;
+  /** Whether programs are started as another user (only when running as root). */
+  readonly switchUser: boolean;
+}
+
+/** The spawn options that run a program as the account. */
+export function spawnIdentity(account: PgAccount): { uid?: number; gid?: number } {
+  return account.switchUser ? { uid: account.uid, gid: account.gid } : {};
 }
 
 export function pgAccount(): PgAccount {
   const uid = process.getuid?.() ?? -1;
-  if (uid !== 0) return { uid, gid: process.getgid?.() ?? -1, name: 'the current user' };
+  if (uid !== 0) return { uid, gid: process.getgid?.() ?? -1, name: 'the current user', switchUser: false };
   let ids: string;
   try {
     ids = execFileSync('id', ['postgres'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -26,7 +33,7 @@ export function pgAccount(): PgAccount {
   const uidMatch = /uid=(\d+)/.exec(ids);
   const gidMatch = /gid=(\d+)/.exec(ids);
   if (!uidMatch || !gidMatch) throw new Error(`cannot read the postgres user's ids from \`id postgres\`: ${ids.trim()}`);
-  return { uid: Number(uidMatch[1]), gid: Number(gidMatch[1]), name: 'postgres' };
+  return { uid: Number(uidMatch[1]), gid: Number(gidMatch[1]), name: 'postgres', switchUser: true };
 }
 
 /** An environment free of the caller's PG* variables (PGHOST, PGPORT, PGDATA… would redirect the programs). */
@@ -40,7 +47,7 @@ export function runAs(account: PgAccount, env: NodeJS.ProcessEnv, program: strin
     execFile(
       program,
       args,
-      { uid: account.uid, gid: account.gid, env, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 },
+      { ...spawnIdentity(account), env, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`${program} ${args.join(' ')} failed: ${error.message}\n${stderr}${stdout}`.trim(), { cause: error }));
         else resolve(stdout);

@@ -94,6 +94,19 @@ describe('startPgCluster without PostgreSQL', () => {
   });
 });
 
+describe('a cluster that fails to start', () => {
+  it('stops what it started, removes its directory, and says why', async () => {
+    const error = await startPgCluster({ standbys: 1, settings: { shared_buffers: 'plenty' } }).then(
+      () => undefined,
+      (failure: Error) => failure,
+    );
+    expect(error?.message).toMatch(/did not start.*s0 \(port \d+\) exited while starting.*invalid value for parameter "shared_buffers"/s);
+    const root = /test cluster in (\S+) did not start/.exec(error!.message)![1]!;
+    expect(existsSync(root)).toBe(false);
+    expect(psLines(root.split('/').pop()!)).toEqual([]);
+  }, 60_000);
+});
+
 describe('the cluster watchdog', () => {
   it('kills the cluster and removes its directory when the test process dies without stop()', async () => {
     const harness = fileURLToPath(new URL('./pg-cluster.ts', import.meta.url));

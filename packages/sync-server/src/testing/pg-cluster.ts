@@ -123,7 +123,9 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
     await cluster.create(standbyCount, { ...COMMON_SETTINGS, ...options.settings });
   } catch (error) {
     await cluster.stop();
-    throw error;
+    throw new Error(`the test cluster in ${root} did not start (everything it started is stopped and the directory removed): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return cluster;
 }
@@ -391,11 +393,11 @@ class Cluster implements PgCluster {
 
   /** Gives the cluster's account a path the harness (root) made. */
   async #own(path: string): Promise<void> {
-    if (process.getuid?.() === 0) await chown(path, this.account.uid, this.account.gid);
+    if (this.account.switchUser) await chown(path, this.account.uid, this.account.gid);
   }
 
   async #ownTree(dir: string): Promise<void> {
-    if (process.getuid?.() !== 0) return;
+    if (!this.account.switchUser) return;
     for (const entry of await readdir(dir)) if (entry.endsWith('.conf')) await chown(join(dir, entry), this.account.uid, this.account.gid);
   }
 }
