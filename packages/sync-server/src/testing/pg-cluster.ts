@@ -8,6 +8,7 @@ import { PgNodeProcess, type PgNode } from './pg-cluster-node.js';
 import { freePorts } from './pg-cluster-ports.js';
 import { pgAccount, pgEnvironment, processesMatching, runAs, type PgAccount } from './pg-cluster-process.js';
 import { rankStandbys, type RankedStandby } from './pg-cluster-promotion.js';
+import { onNode, waitStreaming } from './pg-cluster-streaming.js';
 import { startReaper } from './pg-cluster-reaper.js';
 
 export type { PgNode, PgNodeState } from './pg-cluster-node.js';
@@ -214,7 +215,7 @@ class Cluster implements PgCluster {
         await standby.start(this.timeoutMs);
       }),
     );
-    await this.#waitStreaming(primary, standbys, Date.now() + this.timeoutMs);
+    await waitStreaming(this.#process(primary), standbys, this.synchronous !== null, Date.now() + this.timeoutMs);
     this.#startMs = Date.now() - this.started;
   }
 
@@ -239,7 +240,7 @@ class Cluster implements PgCluster {
     const candidates = this.#nodes.filter((node) => node !== old && node.state === 'running');
     const positions = await Promise.all(
       candidates.map(async (node) => {
-        const [row] = await this.#once(
+        const [row] = await onNode(
           node,
           (sql) =>
             sql<{ receive: string | null; replay: string | null; recovery: boolean }[]>`
@@ -253,7 +254,7 @@ class Cluster implements PgCluster {
     const best = ranking[0];
     if (!best) throw new Error('no running standby to promote');
     const chosen = this.#process(this.node(best.name));
-    await this.#once(chosen, async (sql) => {
+    await onNode(chosen, async (sql) => {
       await sql.unsafe(`ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(this.#synchronousNames(chosen))}`);
       await sql`SELECT pg_reload_conf()`;
       // pg_promote(true) would poll every 100 ms; ask it not to wait and poll finer, as pg_ctl promote does.
@@ -269,7 +270,7 @@ class Cluster implements PgCluster {
     this.#primary = chosen;
     const followers = inRecovery.map(({ node }) => node).filter((node) => node !== chosen);
     await Promise.all(followers.map((node) => this.#repoint(node, chosen)));
-    await this.#waitStreaming(chosen, followers, deadline);
+    await waitStreaming(this.#process(chosen), followers, this.synchronous !== null, deadline);
     return { node: chosen, ranking, promoteMs, followMs: followers.length === 0 ? 0 : Date.now() - began - promoteMs };
   }
 
@@ -292,7 +293,7 @@ class Cluster implements PgCluster {
     // pg_rewind copied the source's configuration files: make the node itself again.
     await this.#writeNodeConf(target, { synchronous_standby_names: '' });
     await target.start(this.timeoutMs);
-    await this.#waitStreaming(primary, [target], Date.now() + this.timeoutMs);
+    await waitStreaming(this.#process(primary), [target], this.synchronous !== null, Date.now() + this.timeoutMs);
   }
 
   multiHostUrl(options: { readonly nodes?: readonly PgNode[]; readonly connectTimeout?: number | null; readonly targetSessionAttrs?: string } = {}): string {
@@ -354,41 +355,10 @@ class Cluster implements PgCluster {
   }
 
   async #repoint(node: PgNode, primary: PgNode): Promise<void> {
-    await this.#once(node, async (sql) => {
+    await onNode(node, async (sql) => {
       await sql.unsafe(`ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(primaryConninfo(primary.port, node.name))}`);
       await sql`SELECT pg_reload_conf()`;
     });
-  }
-
-  /** Waits until `primary` lists every one of `standbys` as streaming (sync or quorum when the setting names them). */
-  async #waitStreaming(primary: PgNode, standbys: readonly PgNode[], deadline: number): Promise<void> {
-    if (standbys.length === 0) return;
-    const wanted = new Set(standbys.map((node) => node.name));
-    await this.#once(primary, async (sql) => {
-      for (;;) {
-        const rows = await sql<{ name: string; state: string; sync: string }[]>`
-          SELECT application_name AS name, state, sync_state AS sync FROM pg_stat_replication`;
-        // A walsender reports 'async' until it has taken its place in the synchronous setting.
-        const ready = (row: { state: string; sync: string }) => row.state === 'streaming' && (this.synchronous === null || row.sync !== 'async');
-        const streaming = new Set(rows.filter(ready).map((row) => row.name));
-        if ([...wanted].every((name) => streaming.has(name))) return;
-        if (Date.now() > deadline) {
-          const logs = standbys.map((node) => `--- ${node.name}\n${this.#process(node).logTail(10)}`).join('\n');
-          throw new Error(`standbys not streaming from ${primary.name} in time (streaming: ${[...streaming].join(', ') || 'none'})\n${logs}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    });
-  }
-
-  /** Runs `fn` on a fresh single-connection client to `node` and ends it. */
-  async #once<T>(node: PgNode, fn: (sql: Sql) => Promise<T>): Promise<T> {
-    const sql = postgres(node.url, { max: 1, connect_timeout: 5, onnotice: false });
-    try {
-      return await fn(sql);
-    } finally {
-      await sql.end({ timeout: 0 });
-    }
   }
 
   /** Gives the cluster's account a path the harness (root) made. */
