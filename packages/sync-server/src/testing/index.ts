@@ -6,3 +6,5 @@ export { startTestRelay } from './test-relay.js';
 export type { TestRelay } from './test-relay.js';
 export { memoryConnectionPair } from './memory-connection.js';
 export type { MemoryClientEnd } from './memory-connection.js';
+export { startPgCluster } from './pg-cluster.js';
+export type { PgCluster, PgClusterOptions, PgNode, PgNodeState, Promotion, SynchronousMethod } from './pg-cluster.js';
