@@ -141,72 +141,92 @@ describe('the packed tarballs', () => {
 });
 
 describe('installed together into a fresh folder', () => {
-  it("installs with better-sqlite3's install script approved by the allowScripts of the sync-server README, one copy of each package", async () => {
-    expect(install?.code, install?.output).toBe(0);
-    expect(existsSync(join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
-    const tree = await run('npm', ['ls', '--all'], 60_000);
-    expect(tree.code, tree.output).toBe(0);
-    // One copy of each: the siblings' caret ranges are met by the tarballs, nothing is nested.
-    for (const pkg of packages) expect(existsSync(join(app, 'node_modules', pkg.manifest.name, 'node_modules/@converge')), pkg.manifest.name).toBe(false);
-  });
+  it(
+    "installs with better-sqlite3's install script approved by the allowScripts of the sync-server README, one copy of each package",
+    async () => {
+      expect(install?.code, install?.output).toBe(0);
+      expect(existsSync(join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
+      const tree = await run('npm', ['ls', '--all'], 60_000);
+      expect(tree.code, tree.output).toBe(0);
+      // One copy of each: the siblings' caret ranges are met by the tarballs, nothing is nested.
+      for (const pkg of packages) expect(existsSync(join(app, 'node_modules', pkg.manifest.name, 'node_modules/@converge')), pkg.manifest.name).toBe(false);
+    },
+    60_000 + 10_000,
+  );
 
-  it('type-checks the Node script, the README example and the browser app under --strict with skipLibCheck: false', async () => {
-    installed();
-    expect(nodeBuild?.code, nodeBuild?.output).toBe(0);
-    const web = await run('node_modules/.bin/tsc', ['-p', 'tsconfig.web.json']);
-    expect(web.code, web.output).toBe(0);
-  });
+  it(
+    'type-checks the Node script, the README example and the browser app under --strict with skipLibCheck: false',
+    async () => {
+      installed();
+      expect(nodeBuild?.code, nodeBuild?.output).toBe(0);
+      const web = await run('node_modules/.bin/tsc', ['-p', 'tsconfig.web.json']);
+      expect(web.code, web.output).toBe(0);
+    },
+    STEP_TIMEOUT_MS + 10_000,
+  );
 
-  it('runs in Node: a relay in process, two clients with the memory storage and ws write offline, sync, and both read both versions', async () => {
-    installed();
-    expect(existsSync(join(app, 'out/sync.js')), nodeBuild?.output).toBe(true);
-    const script = await run('node', ['out/sync.js'], 2 * 60_000);
-    expect(script.code, script.output).toBe(0);
-    const line = /^RESULT (.*)$/m.exec(script.stdout);
-    expect(line, script.output).not.toBeNull();
-    const both = ['from the laptop', 'from the phone'];
-    expect(JSON.parse(line![1]!)).toEqual({ pendingBefore: [1, 1], pendingAfter: [0, 0], laptop: both, phone: both });
-  });
+  it(
+    'runs in Node: a relay in process, two clients with the memory storage and ws write offline, sync, and both read both versions',
+    async () => {
+      installed();
+      expect(existsSync(join(app, 'out/sync.js')), nodeBuild?.output).toBe(true);
+      const script = await run('node', ['out/sync.js'], 2 * 60_000);
+      expect(script.code, script.output).toBe(0);
+      const line = /^RESULT (.*)$/m.exec(script.stdout);
+      expect(line, script.output).not.toBeNull();
+      const both = ['from the laptop', 'from the phone'];
+      expect(JSON.parse(line![1]!)).toEqual({ pendingBefore: [1, 1], pendingAfter: [0, 0], laptop: both, phone: both });
+    },
+    2 * 60_000 + 10_000,
+  );
 
-  it('runs the converge-relay command', async () => {
-    installed();
-    const help = await run('node_modules/.bin/converge-relay', ['--help'], 60_000);
-    expect(help.code, help.output).toBe(0);
-    expect(help.stdout).toMatch(/converge-relay/);
-  });
+  it(
+    'runs the converge-relay command',
+    async () => {
+      installed();
+      const help = await run('node_modules/.bin/converge-relay', ['--help'], 60_000);
+      expect(help.code, help.output).toBe(0);
+      expect(help.stdout).toMatch(/converge-relay/);
+    },
+    60_000 + 10_000,
+  );
 
-  it('builds a browser app with Vite for production, whose page in Chromium writes to IndexedDB and syncs with the relay', async () => {
-    installed();
-    const build = await run('node_modules/.bin/vite', ['build'], STEP_TIMEOUT_MS);
-    expect(build.code, build.output).toBe(0);
-    expect(build.output).not.toMatch(/externalized for browser compatibility|warning/i);
-    const dist = join(app, 'dist');
-    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-    const files: Record<string, readonly [string, string]> = {};
-    for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
-      const path = join(dist, file);
-      if (!existsSync(path) || !extname(path)) continue;
-      files[`/${relative(dist, path)}`] = [types[extname(path)] ?? 'application/octet-stream', readFileSync(path, 'utf8')];
-    }
-    files['/'] = files['/index.html']!;
-    const relay = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }), cursorSecret: 'pack-install' });
-    const site = await serveBrowserApp(files, (server) => relay.attach(server, { path: '/sync' }));
-    const browser = await launchChromium();
-    try {
-      const page = await browser.page(`${site.origin}/`);
-      const result = async () => {
-        await page.waitForFunction(() => document.querySelector('output')?.value !== '', undefined, { timeout: 30_000 });
-        return JSON.parse(await page.evaluate(() => document.querySelector('output')!.value)) as unknown;
-      };
-      expect(await result()).toEqual({ visits: 1, level: 'relay', storage: 'indexeddb' });
-      await page.reload();
-      expect(await result()).toEqual({ visits: 2, level: 'relay', storage: 'indexeddb' });
-      expect(browser.errors).toEqual([]);
-    } finally {
-      await browser.close();
-      browser.removeProfile();
-      await relay.close();
-      await site.close();
-    }
-  });
+  it(
+    'builds a browser app with Vite for production, whose page in Chromium writes to IndexedDB and syncs with the relay',
+    async () => {
+      installed();
+      const build = await run('node_modules/.bin/vite', ['build'], STEP_TIMEOUT_MS);
+      expect(build.code, build.output).toBe(0);
+      expect(build.output).not.toMatch(/externalized for browser compatibility|warning/i);
+      const dist = join(app, 'dist');
+      const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+      const files: Record<string, readonly [string, string]> = {};
+      for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+        const path = join(dist, file);
+        if (!existsSync(path) || !extname(path)) continue;
+        files[`/${relative(dist, path)}`] = [types[extname(path)] ?? 'application/octet-stream', readFileSync(path, 'utf8')];
+      }
+      files['/'] = files['/index.html']!;
+      const relay = createRelay({ store: new MemoryStore(), logger: pino({ level: 'silent' }), cursorSecret: 'pack-install' });
+      const site = await serveBrowserApp(files, (server) => relay.attach(server, { path: '/sync' }));
+      const browser = await launchChromium();
+      try {
+        const page = await browser.page(`${site.origin}/`);
+        const result = async () => {
+          await page.waitForFunction(() => document.querySelector('output')?.value !== '', undefined, { timeout: 30_000 });
+          return JSON.parse(await page.evaluate(() => document.querySelector('output')!.value)) as unknown;
+        };
+        expect(await result()).toEqual({ visits: 1, level: 'relay', storage: 'indexeddb' });
+        await page.reload();
+        expect(await result()).toEqual({ visits: 2, level: 'relay', storage: 'indexeddb' });
+        expect(browser.errors).toEqual([]);
+      } finally {
+        await browser.close();
+        browser.removeProfile();
+        await relay.close();
+        await site.close();
+      }
+    },
+    STEP_TIMEOUT_MS + 2 * 60_000,
+  );
 });
