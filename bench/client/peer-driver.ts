@@ -2,7 +2,7 @@
 // WebSocket from `ws`), beside the protocol-level driver (bench/peers/converge). W1: A writes
 // through client batches; B's time runs from `createClient` to every record readable. W2: both
 // replicas write offline (into their outboxes), then connect.
-import { createClient, createMemoryStorage, MemoryDatabase, type Client, type WebSocketConstructor } from '@converge/client';
+import { createClient, createMemoryStorage, MemoryDatabase, type Client } from '@converge/client';
 import { WebSocket } from 'ws';
 import { COLLECTION } from '../peers/converge/replica.js';
 import { convergeMemory, convergeSqlite } from '../peers/converge/driver.js';
@@ -14,7 +14,7 @@ const open = (url: string, db: MemoryDatabase = new MemoryDatabase()): Promise<C
   createClient({
     name: db.name,
     url,
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    WebSocket: WebSocket,
     storage: createMemoryStorage(db),
     tabs: false,
     ackTimeoutMs: 120_000,

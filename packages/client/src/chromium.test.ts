@@ -8,7 +8,7 @@ import type { Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Client } from './client.js';
-import { webSocketTransport, type WebSocketConstructor } from './sync/websocket-transport.js';
+import { webSocketTransport } from './sync/websocket-transport.js';
 import { launchChromium, type ChromiumSession } from './testing/browser/chromium.js';
 import type { BrowserApi } from './testing/browser/entry.js';
 import { bundleBrowserEntry, modulePage, serveBrowserApp, type BrowserApp } from './testing/browser/serve.js';
@@ -26,7 +26,7 @@ let relay: Relay;
 let app: BrowserApp;
 let appFiles: Readonly<Record<string, readonly [string, string]>>;
 let browser: ChromiumSession;
-const nodeClients = clientSet(() => ({ transport: webSocketTransport(`${app.wsOrigin}/sync`, WebSocket as unknown as WebSocketConstructor) }));
+const nodeClients = clientSet(() => ({ transport: webSocketTransport(`${app.wsOrigin}/sync`, WebSocket) }));
 
 async function openPage(session: ChromiumSession = browser, origin = app.origin): Promise<Page> {
   const page = await session.page(`${origin}/`);

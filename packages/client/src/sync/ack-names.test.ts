@@ -7,7 +7,7 @@ import type { Client } from '../client.js';
 import { clientSet, dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
 import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
-import { webSocketTransport, type WebSocketConstructor } from './websocket-transport.js';
+import { webSocketTransport } from './websocket-transport.js';
 
 type Json = Record<string, unknown>;
 type Result = { collection: string; key: string; dot?: [string, number]; status: string };
@@ -59,7 +59,7 @@ const prefixAuth: RelayAuth = { anonymous: false, authenticate: async () => ({ i
 describe('the client settles each ack result by the change it names', () => {
   let relay: RelayFixture | undefined;
   let proxy: Awaited<ReturnType<typeof startTamperingRelay>> | undefined;
-  const clients = clientSet(() => ({ transport: webSocketTransport(proxy!.url, WebSocket as unknown as WebSocketConstructor), auth: 'token' }));
+  const clients = clientSet(() => ({ transport: webSocketTransport(proxy!.url, WebSocket), auth: 'token' }));
   afterEach(async () => {
     await clients.closeAll();
     await proxy?.close();

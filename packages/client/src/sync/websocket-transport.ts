@@ -5,11 +5,14 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
-  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onmessage: EventHandler<{ readonly data: unknown }> | null;
+  onclose: EventHandler<{ readonly code: number; readonly reason: string }> | null;
+  onerror: EventHandler<unknown> | null;
 }
+
+/** A handler slot typed as a method (checked bivariantly), so a WebSocket whose events carry more fields fits: the DOM's, `ws`'s. */
+type EventHandler<E> = { handle(event: E): void }['handle'];
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 

@@ -71,8 +71,8 @@ export async function startRelayFixture(options: RelayFixtureOptions = {}): Prom
       running.relay.accept(pair.relayEnd);
       return pair.clientEnd;
     }),
-    ws: webSocketTransport(`ws://127.0.0.1:${port}/`, WebSocket as unknown as WebSocketConstructor),
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    ws: webSocketTransport(`ws://127.0.0.1:${port}/`, WebSocket),
+    WebSocket: WebSocket,
     stop,
     async start(startOptions = {}) {
       if (running !== undefined) return;
