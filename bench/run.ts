@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, printed as Markdown for bench/RESULTS.md.
-// `npm run bench -- <suite>` runs one suite (conflict, codec, relay).
+// `npm run bench -- <suite> [options]` runs one suite (the list below; each suite's file lists its options).
 import { cpus } from 'node:os';
 import { runConflictBench } from './conflict/merge.bench.js';
 import { runCodecBench } from './protocol/codec.bench.js';
@@ -12,6 +12,7 @@ const suites: [string, () => Promise<string>][] = [
   ['relay', runRelayBench],
   ['peers', async () => (await import('./peers/peers.bench.js')).runPeersBench()],
   ['client', async () => (await import('./client/client.bench.js')).runClientBench()],
+  ['size', async () => (await import('./size/size.bench.js')).runSizeBench()],
 ];
 if (only !== undefined && !suites.some(([name]) => name === only)) {
   console.error(`unknown suite '${only}'; suites: ${suites.map(([name]) => name).join(', ')}`);
