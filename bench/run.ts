@@ -12,6 +12,8 @@ const suites: [string, () => Promise<string>][] = [
   ['relay', runRelayBench],
   ['peers', async () => (await import('./peers/peers.bench.js')).runPeersBench()],
   ['client', async () => (await import('./client/client.bench.js')).runClientBench()],
+  ['scaling', async () => (await import('./scaling/scaling.bench.js')).runScalingBench()],
+  ['fanout', async () => (await import('./fanout/fanout.bench.js')).runFanoutBench()],
   ['size', async () => (await import('./size/size.bench.js')).runSizeBench()],
 ];
 if (only !== undefined && !suites.some(([name]) => name === only)) {
