@@ -14,6 +14,7 @@ const suites: [string, () => Promise<string>][] = [
   ['client', async () => (await import('./client/client.bench.js')).runClientBench()],
   ['scaling', async () => (await import('./scaling/scaling.bench.js')).runScalingBench()],
   ['fanout', async () => (await import('./fanout/fanout.bench.js')).runFanoutBench()],
+  ['browser', async () => (await import('./browser/w4.bench.js')).runW4Bench()],
   ['size', async () => (await import('./size/size.bench.js')).runSizeBench()],
 ];
 if (only !== undefined && !suites.some(([name]) => name === only)) {
