@@ -15,6 +15,7 @@ const suites: [string, () => Promise<string>][] = [
   ['scaling', async () => (await import('./scaling/scaling.bench.js')).runScalingBench()],
   ['fanout', async () => (await import('./fanout/fanout.bench.js')).runFanoutBench()],
   ['browser', async () => (await import('./browser/w4.bench.js')).runW4Bench()],
+  ['map', async () => (await import('./map/map.bench.js')).runMapBench()],
   ['size', async () => (await import('./size/size.bench.js')).runSizeBench()],
 ];
 if (only !== undefined && !suites.some(([name]) => name === only)) {
