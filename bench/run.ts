@@ -6,6 +6,8 @@ import { runCodecBench } from './protocol/codec.bench.js';
 import { runRelayBench } from './relay/relay.bench.js';
 
 const only = process.argv[2];
+// Runs nothing: re-renders RESULTS.md's generated sections from bench/results/latest.json.
+const RENDER: [string, () => Promise<string>] = ['render', async () => (await import('./render.js')).runRender()];
 const suites: [string, () => Promise<string>][] = [
   ['conflict', runConflictBench],
   ['codec', runCodecBench],
@@ -18,6 +20,7 @@ const suites: [string, () => Promise<string>][] = [
   ['map', async () => (await import('./map/map.bench.js')).runMapBench()],
   ['size', async () => (await import('./size/size.bench.js')).runSizeBench()],
 ];
+if (only === RENDER[0]) suites.push(RENDER);
 if (only !== undefined && !suites.some(([name]) => name === only)) {
   console.error(`unknown suite '${only}'; suites: ${suites.map(([name]) => name).join(', ')}`);
   process.exit(2);

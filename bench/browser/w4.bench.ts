@@ -8,6 +8,7 @@
 // the same batch through the client) runs on an origin of its own in the same round.
 //   --runs N     counted rounds after one warm-up round (default 5)
 //   --records N  records per write (default 10,000)
+//   --systems a,b  converge, yjs, pouchdb (default all)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,13 +78,35 @@ function indexedDbBytes(userDataDir: string, origin: string): number {
 }
 
 export async function runW4Bench(argv: readonly string[] = process.argv.slice(3)): Promise<string> {
-  const { values } = parseArgs({ args: [...argv], options: { runs: { type: 'string', default: '5' }, records: { type: 'string', default: '10000' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      runs: { type: 'string', default: '5' },
+      records: { type: 'string', default: '10000' },
+      systems: { type: 'string', default: 'converge,yjs,pouchdb' },
+    },
+  });
   const runs = Number(values.runs);
   const records = Number(values.records);
-  ensurePeersInstalled();
+  const systems = values.systems.split(',');
+  if (systems.some((s) => s !== 'converge')) ensurePeersInstalled();
   const run = startRun();
+  const rounds = await runW4Rounds(systems, runs, records);
+  const results: W4Results = { ...run.end(), countedRuns: runs, records, ...rounds };
+  saveSuiteResults('browser', results);
+  const markdown = w4Markdown(results);
+  if (runs >= 5 && records === 10_000 && systems.length === SYSTEMS.length) await rewriteSection('browser', 'Browser side by side (W4)', markdown);
+  else console.error('[browser] not a full-size run: bench/RESULTS.md left as it was');
+  return markdown;
+}
+
+/** The rounds of W4 for `systemNames` (of SYSTEMS), Converge's raw-idb baseline in each round. */
+export async function runW4Rounds(systemNames: readonly string[], runs: number, records: number): Promise<Pick<W4Results, 'chromium' | 'runs' | 'raw'>> {
+  const chosen = SYSTEMS.filter((s) => systemNames.includes(s.name));
   const scripts = Object.fromEntries(
-    await Promise.all(SYSTEMS.map(async (s) => [s.name, await bundlePage(fileURLToPath(new URL(s.page, import.meta.url)))] as const)),
+    await Promise.all(
+      [...new Set([...chosen, SYSTEMS[0]])].map(async (s) => [s.name, await bundlePage(fileURLToPath(new URL(s.page, import.meta.url)))] as const),
+    ),
   );
   const out: W4Run[] = [];
   const raw: RawRun[] = [];
@@ -95,7 +118,7 @@ export async function runW4Bench(argv: readonly string[] = process.argv.slice(3)
     const browser = await launchBenchBrowser();
     try {
       chromium ||= browser.session.context.browser()?.version() ?? 'unknown';
-      const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round) % SYSTEMS.length]!);
+      const order = chosen.map((_, i) => chosen[(i + round) % chosen.length]!);
       for (const system of order) {
         const { page, app } = await browser.open(scripts[system.name]!);
         const name = `w4-${system.name}`;
@@ -125,12 +148,7 @@ export async function runW4Bench(argv: readonly string[] = process.argv.slice(3)
       await browser.close();
     }
   }
-  const results: W4Results = { ...run.end(), countedRuns: runs, records, chromium, runs: out, raw };
-  saveSuiteResults('browser', results);
-  const markdown = w4Markdown(results);
-  if (runs >= 5 && records === 10_000) await rewriteSection('browser', 'Browser side by side (W4)', markdown);
-  else console.error('[browser] not a full-size run: bench/RESULTS.md left as it was');
-  return markdown;
+  return { chromium, runs: out, raw };
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
@@ -139,10 +157,12 @@ const mb = (bytes: number) => `${fmt(bytes / 1e6, 2)} MB`;
 
 export function w4Markdown(r: W4Results): string {
   const counted = (system: string) => r.runs.filter((x) => x.system === system && x.round > 0).sort((a, b) => a.round - b.round);
+  const present = SYSTEMS.filter((s) => r.runs.some((x) => x.system === s.name));
   const best = (pick: (x: W4Run) => number) =>
-    SYSTEMS.filter((s) => s.name !== 'converge').sort((a, b) => median(counted(a.name).map(pick)) - median(counted(b.name).map(pick)))[0]!.name;
+    present.filter((s) => s.name !== 'converge').sort((a, b) => median(counted(a.name).map(pick)) - median(counted(b.name).map(pick)))[0]?.name;
   const toBest = (system: string, pick: (x: W4Run) => number) => {
     const peer = best(pick);
+    if (peer === undefined) return '—';
     if (system === peer) return '1';
     const p = pairRatios(counted(system).map(pick), counted(peer).map(pick));
     return `**${fmt(p.median, 2)}×** (${fmt(p.min, 2)}–${fmt(p.max, 2)})`;
@@ -151,7 +171,7 @@ export function w4Markdown(r: W4Results): string {
   const rawRatio = spread(rawRuns.map((x) => x.clientMs / x.rawMs));
   const cold = (system: string) => median(counted(system).map((x) => x.coldReadMs));
   const convergeCold = cold('converge');
-  const peersCold = SYSTEMS.filter((s) => s.name !== 'converge').map((s) => [s.name, cold(s.name)] as const);
+  const peersCold = present.filter((s) => s.name !== 'converge').map((s) => [s.name, cold(s.name)] as const);
   return [
     '`npm run bench -- browser [--runs N]` (bench/browser/w4.bench.ts). ' +
       `${factsLine(r)} ${r.chromium}, headless, the test suite's flags. ${r.countedRuns} counted rounds after a warm-up round; each round a fresh browser and profile, ` +
@@ -167,7 +187,7 @@ export function w4Markdown(r: W4Results): string {
     '',
     '| system | write ms, min / **median** / max | write ÷ best peer | cold reload → first read ms | cold read ÷ best peer | usage after write | IndexedDB on disk |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...SYSTEMS.map((s) => {
+    ...present.map((s) => {
       const runs = counted(s.name);
       return (
         `| ${s.label} | ${sp(spread(runs.map((x) => x.writeMs)))} | ${toBest(s.name, (x) => x.writeMs)} | ${sp(spread(runs.map((x) => x.coldReadMs)), 1)} | ` +

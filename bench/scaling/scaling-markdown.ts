@@ -165,11 +165,12 @@ function offlineSection(r: NonNullable<ScalingResults['offline']>): string[] {
   }
   if (medians.length >= 2) {
     const upper = medians.filter(([k]) => k >= 1000);
-    const k = powerLawExponent(upper.length >= 2 ? upper : medians);
+    const fitted = upper.length >= 2 ? upper : medians;
+    const k = powerLawExponent(fitted);
     const smallest = medians[0]!;
     lines.push(
       '',
-      `- time ∝ k: exponent ${fmt(k, 2)} over k ≥ 1,000 (${medians.map(([kk, ms]) => `${fmt(kk)}: ${fmt(ms, 1)} ms`).join(', ')}); ` +
+      `- time ∝ k: exponent ${fmt(k, 2)} over k = ${fitted.map(([kk]) => fmt(kk)).join(', ')} (medians: ${medians.map(([kk, ms]) => `${fmt(kk)}: ${fmt(ms, 1)} ms`).join(', ')}); ` +
         `not ∝ N: k = ${fmt(smallest[0])} takes ${fmt(smallest[1], 1)} ms against ${fmt(nullMs)} ms for all ${fmt(o.records)} records from cursor null.`,
     );
   }
