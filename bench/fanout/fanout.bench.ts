@@ -77,7 +77,7 @@ export interface FanoutResults extends RunFacts {
 
 // ---------------------------------------------------------------------------------------------
 
-async function ingestOnce(round: number, writers: number, perWriter: number): Promise<IngestResult> {
+export async function ingestOnce(round: number, writers: number, perWriter: number): Promise<IngestResult> {
   const PER_PUSH = 100;
   const { db, cleanup } = tempDb('fanout-ingest');
   const relay = await startRelay({ db, kind: 'unlimited' });
@@ -104,7 +104,7 @@ async function ingestOnce(round: number, writers: number, perWriter: number): Pr
   }
 }
 
-interface DeliveryOptions {
+export interface DeliveryOptions {
   readonly condition: 'baseline' | 'slow';
   readonly round: number;
   readonly rate: number;
@@ -115,7 +115,7 @@ interface DeliveryOptions {
   readonly untilSlowClosedMs?: number;
 }
 
-async function deliveryOnce(o: DeliveryOptions): Promise<DeliveryResult> {
+export async function deliveryOnce(o: DeliveryOptions): Promise<DeliveryResult> {
   const { db, cleanup } = tempDb('fanout-delivery');
   const relay = await startRelay({ db, kind: 'unlimited' });
   const children: { kill(): void }[] = [];

@@ -58,7 +58,7 @@ async function role<R>(args: readonly string[]): Promise<R> {
   }
 }
 
-async function networkOnce(system: MapSystem, kind: MapCase, clients: number): Promise<NetworkResult> {
+export async function networkOnce(system: MapSystem, kind: MapCase, clients: number): Promise<NetworkResult> {
   if (system === 'yjs') {
     const dir = mkdtempSync(join(tmpdir(), 'converge-map-yjs-'));
     const relay = await yjs.startRelay(dir);

@@ -154,7 +154,8 @@ function offlineSection(r: NonNullable<ScalingResults['offline']>): string[] {
   let nullMs = NaN;
   for (const key of rows) {
     const runs = o.runs.filter((x) => `${x.fromNull ? 'null' : 'k'}:${x.k}` === key && x.round > 0);
-    const first = runs[0]!;
+    const first = runs[0];
+    if (first === undefined) continue;
     const ms = spread(runs.map((x) => x.run.ms));
     if (first.fromNull) nullMs = ms.median;
     else medians.push([first.k, ms.median]);
