@@ -7,8 +7,11 @@
 //   --subscribers N   subscribers (default 100); --rate N offered changes/s (default 1,000)
 //   --measure-ms N    measured window of a delivery run (default 5,000; 1 s of warm-up before it)
 //   --writers N --changes N   ingest: writers and changes per writer (default 10 × 10,000)
+//   --profile         one more baseline delivery run with the relay under V8's CPU profiler (\`node --cpu-prof\`)
 // Writes the `fanout` entry of bench/results/latest.json and, for a full-size run, the
 // generated section of bench/RESULTS.md.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median, spread, pairRatios, type Spread } from '../peers/stats.js';
@@ -16,7 +19,8 @@ import { buildQueues, connectAll, pushAll, subscribersIn } from '../relay/relay.
 import { startRelay, tempDb, sampleRss } from '../relay/relay-process.js';
 import type { DeliverySummary } from '../relay/subscribers.js';
 import { newReplicaId, nowMs, sleep } from '../relay/wire.js';
-import { factsLine, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
+import { summarize as summarizeProfile } from '../profile-summary.js';
+import { factsLine, RESULTS_DIR, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
 import { forkChild } from './child.js';
 import type { LoadRun } from './load-child.js';
 import type { SlowSummary } from './slow-subscriber.js';
@@ -73,6 +77,8 @@ export interface FanoutResults extends RunFacts {
   readonly delivery: readonly DeliveryResult[];
   readonly slowClose?: DeliveryResult;
   readonly search?: { readonly probes: readonly DeliveryResult[]; readonly highestPassing: number | null; readonly lowestFailing: number | null };
+  /** Markdown summary of the relay's CPU profile over one more baseline delivery run (`--profile`). */
+  readonly profile?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,11 +119,13 @@ export interface DeliveryOptions {
   readonly measureMs: number;
   /** Keep the load on after the measured window until the slow subscriber's connection ends, at most this long (ms). */
   readonly untilSlowClosedMs?: number;
+  /** Run the relay under V8's CPU profiler, writing its profile here. */
+  readonly profileDir?: string;
 }
 
 export async function deliveryOnce(o: DeliveryOptions): Promise<DeliveryResult> {
   const { db, cleanup } = tempDb('fanout-delivery');
-  const relay = await startRelay({ db, kind: 'unlimited' });
+  const relay = await startRelay({ db, kind: 'unlimited', profileDir: o.profileDir });
   const children: { kill(): void }[] = [];
   const maxMs = String(o.warmMs + o.measureMs + (o.untilSlowClosedMs ?? 0) + 120_000);
   try {
@@ -210,6 +218,7 @@ function parseOptions(argv: readonly string[]) {
       'measure-ms': { type: 'string', default: '5000' },
       writers: { type: 'string', default: '10' },
       changes: { type: 'string', default: '10000' },
+      profile: { type: 'boolean', default: false },
     },
   });
   return {
@@ -220,6 +229,7 @@ function parseOptions(argv: readonly string[]) {
     measureMs: Number(values['measure-ms']),
     writers: Number(values.writers),
     changes: Number(values.changes),
+    profile: values.profile,
   };
 }
 
@@ -304,6 +314,27 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
     }
     search = { probes, highestPassing: lo, lowestFailing: hi };
   }
+  let profile: string | undefined;
+  if (o.profile) {
+    const dir = join(RESULTS_DIR, 'fanout-relay-profile');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const r = await deliveryOnce({
+      condition: 'baseline',
+      round: -1,
+      rate: o.rate,
+      subscribers: o.subscribers,
+      warmMs: 1000,
+      measureMs: o.measureMs,
+      profileDir: dir,
+    });
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (file !== undefined) {
+      profile =
+        `One more baseline delivery run (not counted: p99 ${r.p99.toFixed(1)} ms with the profiler on), the relay under V8's CPU profiler (\`node --cpu-prof\`) ` +
+        `over its whole life (bench/results/fanout-relay-profile/, not committed):\n\n${summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Parameters<typeof summarizeProfile>[0], 15)}`;
+    }
+  }
   const results: FanoutResults = {
     ...run.end(),
     countedRuns: o.runs,
@@ -312,6 +343,7 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
     delivery,
     ...(slowClose === undefined ? {} : { slowClose }),
     ...(search === undefined ? {} : { search }),
+    ...(profile === undefined ? {} : { profile }),
   };
   saveSuiteResults('fanout', results);
   const markdown = fanoutMarkdown(results);
@@ -361,7 +393,7 @@ export function fanoutMarkdown(r: FanoutResults): string {
   if (base.length > 0 && slow.length === base.length) {
     const row = (label: string, xs: readonly DeliveryResult[]) =>
       `| ${label} | ${sp(spread(xs.map((x) => x.p50)), 1)} | ${sp(spread(xs.map((x) => x.p99)), 1)} | ${fmt(median(xs.map((x) => x.max)), 1)} | ` +
-      `${sp(spread(xs.map((x) => x.perSubscriberMin)))} | ${fmt(median(xs.map((x) => x.delivered / x.expected)) * 100, 2)}% | ${fmt(median(xs.map((x) => x.relayPeakKB)) / 1024)} MB |`;
+      `${sp(spread(xs.map((x) => x.perSubscriberMin)))} | ${fmt(median(xs.map((x) => x.delivered / x.expected)) * 100, 2)}% | ${fmt(median(xs.map((x) => x.relayPeakKB)) / 1024)} MB | ${fmt(median(xs.map((x) => (100 * x.relayCpuMs) / x.wallMs)))}% |`;
     const p99Ratio = pairRatios(
       slow.map((x) => x.p99),
       base.map((x) => x.p99),
@@ -383,8 +415,8 @@ export function fanoutMarkdown(r: FanoutResults): string {
         `so its unread bytes back up through the kernel to the relay). The two conditions alternate run by run (${base.length} counted rounds after a warm-up round); ` +
         'min / **median** / max over the rounds.',
       '',
-      '| condition | p50 ms | p99 ms | max ms (median) | changes/s per subscriber, slowest | delivered (median) | relay peak RSS (median) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| condition | p50 ms | p99 ms | max ms (median) | changes/s per subscriber, slowest | delivered (median) | relay peak RSS (median) | relay CPU, % of a core (median) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       row(`baseline: ${r.options.subscribers} subscribers`, base),
       row(`with one slow subscriber: the other ${r.options.subscribers - 1}`, slow),
       '',
@@ -437,5 +469,6 @@ export function fanoutMarkdown(r: FanoutResults): string {
         (r.search.lowestFailing === null ? '' : ` (${fmt(r.search.lowestFailing)} failed)`),
     );
   }
+  if (r.profile !== undefined) lines.push('', '### Where the relay spends its CPU at 1,000 changes/s to 100 subscribers', '', r.profile);
   return lines.join('\n');
 }

@@ -103,6 +103,7 @@ function w1Section(r: NonNullable<ScalingResults['w1']>): string[] {
     );
   }
   for (const s of c.skipped) lines.push(`- ${LABELS[s.system] ?? s.system} at ${fmt(s.records)}: ${s.reason}`);
+  if (c.profile !== undefined) lines.push('', "#### Where Converge's B spends its CPU at the largest size", '', c.profile);
   return lines;
 }
 

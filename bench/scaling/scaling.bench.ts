@@ -7,6 +7,7 @@
 //   --connections a,b    idle connections (default 100,1000,5000)
 //   --offline-records N --offline-k a,b   offline catch-up (default 100,000 records; k 10,1000,100000)
 //   --cold a,b           cold-open database sizes in Chromium (default 10000,100000,1000000)
+//   --profile            W1: one more Converge run at the largest size with B under V8's CPU profiler
 // Writes the `scaling` entry of bench/results/latest.json (a part run alone keeps the other
 // parts' last results) and, when every part has run at full size, the generated section of
 // bench/RESULTS.md.
@@ -56,6 +57,7 @@ export async function runScalingBench(argv: readonly string[] = process.argv.sli
       'offline-records': { type: 'string', default: DEFAULTS['offline-records'] },
       'offline-k': { type: 'string', default: DEFAULTS['offline-k'] },
       cold: { type: 'string', default: DEFAULTS.cold },
+      profile: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -71,7 +73,7 @@ export async function runScalingBench(argv: readonly string[] = process.argv.sli
   if (only.has('w1')) {
     const systems = list(values.systems);
     if (systems.some((s) => !s.startsWith('converge'))) ensurePeersInstalled();
-    results.w1 = await part(() => runW1Curve(systems, numbers(values.sizes), runs), isDefault('sizes') && isDefault('systems'));
+    results.w1 = await part(() => runW1Curve(systems, numbers(values.sizes), runs, values.profile), isDefault('sizes') && isDefault('systems'));
   }
   if (only.has('idle')) results.idle = await part(() => runIdleCurve(numbers(values.connections), runs), isDefault('connections'));
   if (only.has('offline')) {

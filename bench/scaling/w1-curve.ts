@@ -4,12 +4,15 @@
 // (relay.mjs loads it, as a relay with persistence does). Then every counted run is a fresh
 // relay process on that storage and a fresh B process. PouchDB's relay keeps memory only, so A
 // writes again for each of its runs; it runs at the sizes where B finishes within 60 s.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { W1CatchUp } from '../peers/driver.js';
 import { driverNamed } from '../peers/drivers.js';
+import { groupProfile, type CpuProfile } from '../peers/profile-groups.js';
 import { runRole } from '../peers/run-process.js';
+import { summarize as summarizeProfile } from '../profile-summary.js';
+import { RESULTS_DIR } from '../results-store.js';
 import { expectedChecksum, rawValueBytes } from '../peers/workload.js';
 
 export interface CurveRun {
@@ -39,6 +42,8 @@ export interface CurveResults {
   readonly rawBytes: Readonly<Record<string, number>>;
   /** Seeding time per system and size, ms (not measured as part of a run). */
   readonly seedMs: Readonly<Record<string, number>>;
+  /** Markdown summary of Converge's B under V8's CPU profiler at the largest size (`--profile`). */
+  readonly profile?: string;
 }
 
 /** B may take this long; past it the system stops at this size (PouchDB: the issue's 60 s). */
@@ -74,7 +79,7 @@ async function seed(system: string, records: number): Promise<Seeded | undefined
   return undefined; // seeded by each run
 }
 
-async function runOnce(system: string, records: number, round: number, seeded: Seeded | undefined, checksum: number): Promise<CurveRun> {
+async function runOnce(system: string, records: number, round: number, seeded: Seeded | undefined, checksum: number, profileFile?: string): Promise<CurveRun> {
   const driver = driverNamed(system);
   const workload = JSON.stringify({ records });
   const dir = seeded?.dir ?? mkdtempSync(join(tmpdir(), `converge-scaling-${system}-`));
@@ -84,7 +89,7 @@ async function runOnce(system: string, records: number, round: number, seeded: S
     let found = seeded?.found;
     if (seeded === undefined) found = (await runRole<string | null>(system, 'w1-write', [relay.url, workload], { timeoutMs: 2 * limit })) ?? undefined;
     const args = found === undefined ? [relay.url, workload] : [relay.url, workload, found];
-    const b = await runRole<W1CatchUp>(system, 'w1-catchup', args, { timeoutMs: limit, execArgv: bigHeap(records) });
+    const b = await runRole<W1CatchUp>(system, 'w1-catchup', args, { timeoutMs: limit, execArgv: bigHeap(records), profileFile });
     if (b.readable !== records || b.checksum !== checksum)
       throw new Error(`${system} at ${records}: B read ${b.readable} records (checksum ${b.checksum}, expected ${checksum})`);
     return {
@@ -104,7 +109,8 @@ async function runOnce(system: string, records: number, round: number, seeded: S
   }
 }
 
-export async function runW1Curve(systems: readonly string[], sizes: readonly number[], runs: number): Promise<CurveResults> {
+export async function runW1Curve(systems: readonly string[], sizes: readonly number[], runs: number, profile = false): Promise<CurveResults> {
+  let profiled: string | undefined;
   const out: CurveRun[] = [];
   const skipped: CurveSkip[] = [];
   const seedMs: Record<string, number> = {};
@@ -141,9 +147,19 @@ export async function runW1Curve(systems: readonly string[], sizes: readonly num
           }
         }
       }
+      if (profile && records === sizes[sizes.length - 1] && active.includes('converge-sqlite') && !stopped.has('converge-sqlite')) {
+        mkdirSync(RESULTS_DIR, { recursive: true });
+        const file = `${RESULTS_DIR}converge-b-scaling.cpuprofile`;
+        const run = await runOnce('converge-sqlite', records, -1, seeded.get('converge-sqlite'), checksum, file);
+        const cpuProfile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+        profiled =
+          `One more converge-sqlite run at ${records.toLocaleString('en')} records (not counted: ${run.ms.toFixed(0)} ms with the profiler on): V8's CPU profiler in B's ` +
+          `process over the measured span (bench/results/converge-b-scaling.cpuprofile, not committed).\n\n${groupProfile(cpuProfile)}\n\nBy function:\n\n` +
+          summarizeProfile(cpuProfile as unknown as Parameters<typeof summarizeProfile>[0], 15);
+      }
     } finally {
       for (const s of seeded.values()) if (s !== undefined) rmSync(s.dir, { recursive: true, force: true });
     }
   }
-  return { sizes, systems, runs: out, skipped, rawBytes, seedMs };
+  return { sizes, systems, runs: out, skipped, rawBytes, seedMs, ...(profiled === undefined ? {} : { profile: profiled }) };
 }
