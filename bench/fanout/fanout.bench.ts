@@ -11,6 +11,7 @@
 // Writes the `fanout` entry of bench/results/latest.json and, for a full-size run, the
 // generated section of bench/RESULTS.md.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,7 @@ import { startRelay, tempDb, sampleRss } from '../relay/relay-process.js';
 import type { DeliverySummary } from '../relay/subscribers.js';
 import { newReplicaId, nowMs, sleep } from '../relay/wire.js';
 import { summarize as summarizeProfile } from '../profile-summary.js';
-import { factsLine, RESULTS_DIR, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
+import { factsLine, loadSuiteResults, RESULTS_DIR, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
 import { forkChild } from './child.js';
 import type { LoadRun } from './load-child.js';
 import type { SlowSummary } from './slow-subscriber.js';
@@ -28,6 +29,7 @@ import type { SlowSummary } from './slow-subscriber.js';
 const LOAD_CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 const SLOW_CHILD = fileURLToPath(new URL('./slow-subscriber.ts', import.meta.url));
 const COLLECTION = 'live';
+const PARTS = ['ingest', 'delivery', 'slow-close', 'search'] as const;
 const log = (line: string) => console.error(`[fanout] ${line}`);
 
 export interface IngestResult {
@@ -308,7 +310,10 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
       }
     }
     while (lo !== null && hi !== null && hi / lo > 1.1 && probes.length < 12) {
-      const mid = Math.round(Math.sqrt(lo * hi) / 100) * 100;
+      // The geometric middle, rounded to two significant digits; stop once that is an end.
+      const step = 10 ** (Math.floor(Math.log10(lo)) - 1);
+      const mid = Math.round(Math.sqrt(lo * hi) / step) * step;
+      if (mid <= lo || mid >= hi) break;
       if (await probe(mid)) lo = mid;
       else hi = mid;
     }
@@ -331,9 +336,15 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file !== undefined) {
       profile =
-        `One more baseline delivery run (not counted: p99 ${r.p99.toFixed(1)} ms with the profiler on), the relay under V8's CPU profiler (\`node --cpu-prof\`) ` +
+        `One more baseline delivery run (not counted: p99 ${r.p99.toFixed(1)} ms with the profiler on; load average ${loadavg()[0]!.toFixed(2)} at its end), the relay under V8's CPU profiler (\`node --cpu-prof\`) ` +
         `over its whole life (bench/results/fanout-relay-profile/, not committed):\n\n${summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Parameters<typeof summarizeProfile>[0], 15)}`;
     }
+  }
+  const previous = loadSuiteResults<FanoutResults>('fanout');
+  if (PARTS.every((p) => !o.only.has(p)) && previous !== undefined && profile !== undefined) {
+    // `--only none --profile`: the profile joins the last results, which it does not replace.
+    saveSuiteResults('fanout', { ...previous, profile });
+    return fanoutMarkdown({ ...previous, profile });
   }
   const results: FanoutResults = {
     ...run.end(),
