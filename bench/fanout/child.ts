@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface BenchChild {
+  /** The `ready` message (a child may say more in it than that it is ready). */
+  readonly ready: { readonly type: 'ready'; readonly [field: string]: unknown };
   send(message: object): void;
   /** The next message of `type`; rejects after `timeoutMs`, or when the child exits first. */
   next<T extends { type: string }>(type: string, timeoutMs: number): Promise<T>;
@@ -36,7 +38,11 @@ export async function forkChild(file: string, args: readonly string[], env: Reco
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
+  let readyMessage: BenchChild['ready'] = { type: 'ready' };
   const handle: BenchChild = {
+    get ready() {
+      return readyMessage;
+    },
     send: (message) => child.send(message),
     next,
     kill: () => {
@@ -44,7 +50,7 @@ export async function forkChild(file: string, args: readonly string[], env: Reco
     },
   };
   try {
-    await next('ready', readyMs);
+    readyMessage = await next<BenchChild['ready']>('ready', readyMs);
   } catch (error) {
     handle.kill();
     throw error;

@@ -7,9 +7,11 @@
 //   --subscribers N   subscribers (default 100); --rate N offered changes/s (default 1,000)
 //   --measure-ms N    measured window of a delivery run (default 5,000; 1 s of warm-up before it)
 //   --writers N --changes N   ingest: writers and changes per writer (default 10 × 10,000)
+//   --slow-close-ms N  how long the slow subscriber is kept on at most (default 150,000)
 //   --profile         one more baseline delivery run with the relay under V8's CPU profiler (\`node --cpu-prof\`)
 // Writes the `fanout` entry of bench/results/latest.json and, for a full-size run, the
 // generated section of bench/RESULTS.md.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +72,11 @@ export interface DeliveryResult {
   readonly closings: readonly string[];
   /** Relay RSS every second from the start of the load, kB (slow-close runs). */
   readonly rssTimeline?: readonly number[];
+  /**
+   * Every second, the kernel's queues of the slow subscriber's connection, bytes (`ss`): unsent at
+   * the relay's socket (Send-Q) and unread at the slow subscriber's (Recv-Q); slow-close runs.
+   */
+  readonly queueTimeline?: readonly { readonly relaySendQ: number; readonly slowRecvQ: number }[];
 }
 
 export interface FanoutResults extends RunFacts {
@@ -142,7 +149,12 @@ export async function deliveryOnce(o: DeliveryOptions): Promise<DeliveryResult> 
     const relayStartKB = relay.rssKB();
     const sampler = sampleRss(() => relay.rssKB(), 50);
     const timeline: number[] = [];
-    const tick = setInterval(() => timeline.push(relay.rssKB()), 1000);
+    const queues: { relaySendQ: number; slowRecvQ: number }[] = [];
+    const slowPort = slow?.ready['port'] as number | undefined;
+    const tick = setInterval(() => {
+      timeline.push(relay.rssKB());
+      if (slowPort !== undefined && o.untilSlowClosedMs !== undefined) queues.push(kernelQueues(slowPort));
+    }, 1000);
     const cpu0 = relay.cpuMs();
     const t0 = nowMs();
     load.send({ type: 'start' });
@@ -195,13 +207,30 @@ export async function deliveryOnce(o: DeliveryOptions): Promise<DeliveryResult> 
       wallMs,
       ...(slowSummary === undefined ? {} : { slow: slowSummary }),
       closings: relay.notable.filter((line) => line.includes('closing session')).slice(0, 5),
-      ...(o.untilSlowClosedMs === undefined ? {} : { rssTimeline: timeline }),
+      ...(o.untilSlowClosedMs === undefined ? {} : { rssTimeline: timeline, queueTimeline: queues }),
     };
   } finally {
     for (const c of children) c.kill();
     await relay.stop();
     cleanup();
   }
+}
+
+/**
+ * The kernel's send and receive queues of the loopback connection whose client end is `port`
+ * (`ss -tn`): Send-Q at the relay's end, Recv-Q at the client's. NaN where `ss` is missing.
+ */
+function kernelQueues(port: number): { relaySendQ: number; slowRecvQ: number } {
+  const run = spawnSync('ss', ['-tnH', 'state', 'established'], { encoding: 'utf8' });
+  let relaySendQ = NaN;
+  let slowRecvQ = NaN;
+  for (const line of (run.stdout ?? '').split('\n')) {
+    const [recvQ, sendQ, local, peer] = line.trim().split(/\s+/);
+    if (local === undefined || peer === undefined) continue;
+    if (peer.endsWith(`:${port}`)) relaySendQ = Number(sendQ);
+    if (local.endsWith(`:${port}`)) slowRecvQ = Number(recvQ);
+  }
+  return { relaySendQ, slowRecvQ };
 }
 
 /** A probe of the search passes when p99 ≤ 50 ms and every subscriber got ≥ 99% of the changes. */
@@ -221,6 +250,7 @@ function parseOptions(argv: readonly string[]) {
       writers: { type: 'string', default: '10' },
       changes: { type: 'string', default: '10000' },
       profile: { type: 'boolean', default: false },
+      'slow-close-ms': { type: 'string', default: '150000' },
     },
   });
   return {
@@ -232,6 +262,7 @@ function parseOptions(argv: readonly string[]) {
     writers: Number(values.writers),
     changes: Number(values.changes),
     profile: values.profile,
+    slowCloseMs: Number(values['slow-close-ms']),
   };
 }
 
@@ -272,7 +303,7 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
       subscribers: o.subscribers,
       warmMs: 1000,
       measureMs: o.measureMs,
-      untilSlowClosedMs: 150_000,
+      untilSlowClosedMs: o.slowCloseMs,
     });
     log(
       `slow-close: ${slowClose.closings.length} sessions closed; slow one ended ${slowClose.slow?.endedAt === null ? 'never' : `${Math.round(slowClose.slow!.endedAt! - slowClose.load.from)} ms after the window`}`,
@@ -458,6 +489,14 @@ export function fanoutMarkdown(r: FanoutResults): string {
         `connection ended ${ended === null || ended === undefined ? 'never, within the run' : `${fmt((ended - s.load.from) / 1000, 1)} s after the measured window began`}; ` +
         `the relay's log: ${s.closings.length === 0 ? 'no session closed' : s.closings.map((l) => `\`${(JSON.parse(l) as { msg?: string }).msg ?? l}\``).join('; ')}`,
       `- relay RSS every second from the start of the load, MB: ${(s.rssTimeline ?? []).map((kb) => mb(kb)).join(', ')} (peak ${mb(s.relayPeakKB)} MB)`,
+      ...(s.queueTimeline === undefined || s.queueTimeline.length === 0
+        ? []
+        : [
+            `- the slow connection's kernel queues every 10 s (\`ss\`), MB unsent at the relay + unread at the slow subscriber: ${s.queueTimeline
+              .filter((_, i) => i % 10 === 9)
+              .map((q) => `${fmt(q.relaySendQ / 1e6, 1)} + ${fmt(q.slowRecvQ / 1e6, 1)}`)
+              .join(', ')}`,
+          ]),
       `- the other ${s.subscribers} over the first ${fmt(r.options.measureMs / 1000)} s: p99 ${fmt(s.p99, 1)} ms, slowest ${fmt(s.perSubscriberMin)} changes/s`,
     );
   }

@@ -170,6 +170,8 @@ export async function startSlowSubscriber(url: string, collection: string, minMs
   }, 10_000);
   await caughtUp;
   return {
+    /** The local port of its TCP connection (to find it in `ss`). */
+    port: socket.localPort!,
     summary(from: number, to = Infinity): SlowSummary {
       stopped = true;
       summarized = true;
@@ -199,7 +201,7 @@ if (process.send !== undefined && process.argv[1]?.endsWith('slow-subscriber.ts'
   if (url === undefined || collection === undefined) throw new Error('usage (forked with IPC): slow-subscriber.ts <url> <collection> <minMs> <maxMs>');
   const send = process.send.bind(process);
   const slow = await startSlowSubscriber(url, collection, Number(minMs ?? 2), Number(maxMs ?? 5), (at) => send({ type: 'ended', at }));
-  send({ type: 'ready' });
+  send({ type: 'ready', port: slow.port });
   process.on('message', (message: { type: string; from?: number; to?: number | null }) => {
     if (message.type === 'summary') send({ type: 'summary', summary: slow.summary(message.from ?? 0, message.to ?? Infinity) }, () => process.exit(0));
   });
