@@ -13,6 +13,7 @@ import { groupProfile, type CpuProfile } from '../peers/profile-groups.js';
 import { runRole } from '../peers/run-process.js';
 import { summarize as summarizeProfile } from '../profile-summary.js';
 import { RESULTS_DIR } from '../results-store.js';
+import { median } from '../peers/stats.js';
 import { expectedChecksum, rawValueBytes } from '../peers/workload.js';
 
 export interface CurveRun {
@@ -119,6 +120,22 @@ export async function runW1Curve(systems: readonly string[], sizes: readonly num
   for (const records of sizes) {
     rawBytes[String(records)] = rawValueBytes(records);
     const checksum = expectedChecksum(records);
+    // A system with a time limit that its B, growing linearly from the last size, would pass is not tried.
+    for (const system of systems) {
+      const limit = B_LIMIT_MS[system];
+      const previous = out.filter((r) => r.system === system && r.round > 0);
+      const last = previous[previous.length - 1];
+      if (stopped.has(system) || limit === undefined || last === undefined) continue;
+      const projected = (median(previous.filter((r) => r.records === last.records).map((r) => r.ms)) * records) / last.records;
+      if (projected > limit) {
+        skipped.push({
+          system,
+          records,
+          reason: `not run: B took ${(projected / 1000 / (records / last.records)).toFixed(1)} s at ${last.records.toLocaleString('en')} records, so ~${Math.round(projected / 1000)} s here (past the ${limit / 1000} s it is given)`,
+        });
+        stopped.add(system);
+      }
+    }
     const active = systems.filter((s) => !stopped.has(s));
     const seeded = new Map<string, Seeded | undefined>();
     try {
