@@ -44,7 +44,7 @@ function w1Section(r: NonNullable<ScalingResults['w1']>): string[] {
       if (runs.length === 0) {
         const skip = c.skipped.find((s) => s.system === system && s.records <= records);
         lines.push(
-          `| ${fmt(records)} | ${LABELS[system] ?? system} | — (${skip === undefined ? 'not run' : skip.records === records ? skip.reason : `stopped at ${fmt(skip.records)}`}) | | | | | |`,
+          `| ${fmt(records)} | ${LABELS[system] ?? system} | — (${skip === undefined ? 'not run' : skip.records === records ? 'see below' : `stopped at ${fmt(skip.records)}`}) | | | | | |`,
         );
         continue;
       }
