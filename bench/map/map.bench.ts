@@ -5,9 +5,10 @@
 //   --clients N       clients through the relays (default 100)
 //   --suite-n N       the suite's N for the in-process form (default 6,000: 1,540 clients)
 //   --cases a,b       number, object, string (default all)
+//   --profile         one more network run of the lwwMap collection (B3.1) with its clients' process under V8's CPU profiler
 // Every run is a fresh process (and, through the network, a fresh relay); systems alternate
 // run by run.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,8 @@ import { ensurePeersInstalled } from '../peers/peers.bench.js';
 import { median, pairRatios, spread, type Spread } from '../peers/stats.js';
 import { yjs } from '../peers/yjs/driver.js';
 import { startRelay, tempDb } from '../relay/relay-process.js';
-import { factsLine, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
+import { summarize as summarizeProfile } from '../profile-summary.js';
+import { factsLine, RESULTS_DIR, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
 import type { InProcessResult } from './in-process.js';
 import { CASE_LABELS, CASES, MAP_KEY, suiteClients, type MapCase } from './map-cases.js';
 import type { MapSystem } from './map-role.js';
@@ -46,10 +48,12 @@ export interface MapResults extends RunFacts {
   readonly cases: readonly MapCase[];
   readonly network: readonly MapRun<NetworkResult>[];
   readonly inProcess: readonly MapRun<InProcessResult>[];
+  /** Markdown summary of the lwwMap clients' CPU profile (`--profile`). */
+  readonly profile?: string;
 }
 
-async function role<R>(args: readonly string[]): Promise<R> {
-  const child = await forkChild(ROLE, args);
+async function role<R>(args: readonly string[], env: Record<string, string> = {}): Promise<R> {
+  const child = await forkChild(ROLE, args, env);
   try {
     child.send({ type: 'start' });
     return (await child.next<{ type: 'done'; result: R }>('done', 600_000)).result;
@@ -58,7 +62,8 @@ async function role<R>(args: readonly string[]): Promise<R> {
   }
 }
 
-export async function networkOnce(system: MapSystem, kind: MapCase, clients: number): Promise<NetworkResult> {
+export async function networkOnce(system: MapSystem, kind: MapCase, clients: number, profileFile?: string): Promise<NetworkResult> {
+  const env: Record<string, string> = profileFile === undefined ? {} : { PEERS_CPU_PROFILE: profileFile };
   if (system === 'yjs') {
     const dir = mkdtempSync(join(tmpdir(), 'converge-map-yjs-'));
     const relay = await yjs.startRelay(dir);
@@ -76,7 +81,7 @@ export async function networkOnce(system: MapSystem, kind: MapCase, clients: num
       : { kv: { mode: 'multi-leader', strategy: 'siblings' } as const };
   const relay = await startRelay({ db, kind: 'cli', collections });
   try {
-    return await role<NetworkResult>(['network', system, kind, String(clients), relay.url]);
+    return await role<NetworkResult>(['network', system, kind, String(clients), relay.url], env);
   } finally {
     await relay.stop();
     cleanup();
@@ -91,6 +96,7 @@ export async function runMapBench(argv: readonly string[] = process.argv.slice(3
       clients: { type: 'string', default: '100' },
       'suite-n': { type: 'string', default: '6000' },
       cases: { type: 'string', default: CASES.join(',') },
+      profile: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -118,7 +124,26 @@ export async function runMapBench(argv: readonly string[] = process.argv.slice(3
       }
     }
   }
-  const results: MapResults = { ...run.end(), countedRuns: runs, clients, suiteN, suiteClients: suiteClients(suiteN), cases, network, inProcess };
+  let profile: string | undefined;
+  if (values.profile) {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, 'map-lwwmap-clients.cpuprofile');
+    const r = await networkOnce('converge-lwwmap', 'number', clients, file);
+    profile =
+      `One more network run of the \`lwwMap\` collection, B3.1 (not counted: ${r.ms.toFixed(0)} ms with the profiler on), the ${clients} clients' process under V8's CPU profiler ` +
+      `over the measured span (bench/results/map-lwwmap-clients.cpuprofile, not committed):\n\n${summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof summarizeProfile>[0], 15)}`;
+  }
+  const results: MapResults = {
+    ...run.end(),
+    countedRuns: runs,
+    clients,
+    suiteN,
+    suiteClients: suiteClients(suiteN),
+    cases,
+    network,
+    inProcess,
+    ...(profile === undefined ? {} : { profile }),
+  };
   saveSuiteResults('map', results);
   const markdown = mapMarkdown(results);
   if (runs >= 5 && clients === 100 && suiteN === 6000 && cases.length === CASES.length) await rewriteSection('map', 'Public map workload (W6)', markdown);
@@ -200,5 +225,6 @@ export function mapMarkdown(r: MapResults): string {
       );
     }
   }
+  if (r.profile !== undefined) lines.push('', "### Where the lwwMap collection's clients spend their CPU", '', r.profile);
   return lines.join('\n');
 }

@@ -58,20 +58,36 @@ export async function convergeNetwork(url: string, strategy: 'lwwMap' | 'sibling
   const converged = clients.map(
     (client) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`B3 ${strategy}: a client did not converge within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(() => {
+          clearInterval(poll);
+          reject(new Error(`B3 ${strategy}: a client did not converge within ${timeoutMs} ms`));
+        }, timeoutMs);
+        // Checked on what can complete it: a change applied (watch), this client's write acked or
+        // refused; and every 100 ms besides, so no event missed can leave it waiting.
         let checking = false;
-        const check = async () => {
-          if (checking) return;
+        let again = false;
+        let done = false;
+        const check = async (): Promise<void> => {
+          if (done) return;
+          if (checking) return void (again = true);
           checking = true;
-          const inspection = await client.collection(collection).inspect(key);
+          do {
+            again = false;
+            // Every accepted write is one replica's first dot: all are in once the version holds `expected` replicas.
+            const doc = await client.collection(collection).get(key);
+            if (doc !== undefined && !doc.pending && doc.version.vv.size + doc.version.cloud.length === expected) {
+              done = true;
+              clearTimeout(timer);
+              clearInterval(poll);
+              resolve();
+            }
+          } while (again && !done);
           checking = false;
-          if (inspection.siblings.length === expected && inspection.pending.length === 0) {
-            clearTimeout(timer);
-            resolve();
-          } else if (inspection.siblings.length !== expected) setTimeout(() => void check(), 5);
         };
+        const poll = setInterval(() => void check(), 100);
         client.collection(collection).watch({ prefix: '' }, () => void check());
         client.on('rejected', () => void check());
+        client.on('acked', () => void check());
       }),
   );
   for (const client of clients) client.resume();

@@ -30,6 +30,27 @@ const bench = {
     return { ms, found: doc !== undefined };
   },
 
+  /**
+   * IndexedDB's own `count()` of the database's outbox store (the writes not yet at a relay), timed
+   * on a fresh connection: what createClient waits for when it counts the pending writes.
+   */
+  async countOutbox(name: string): Promise<{ ms: number; count: number }> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const t0 = performance.now();
+    const count = await new Promise<number>((resolve, reject) => {
+      const request = db.transaction('outbox', 'readonly').objectStore('outbox').count();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const ms = performance.now() - t0;
+    db.close();
+    return { ms, count };
+  },
+
   /** What the origin stores, as the browser counts it. */
   async usage(): Promise<number> {
     return (await navigator.storage.estimate()).usage ?? NaN;
