@@ -88,6 +88,8 @@ export interface FanoutResults extends RunFacts {
   readonly search?: { readonly probes: readonly DeliveryResult[]; readonly highestPassing: number | null; readonly lowestFailing: number | null };
   /** Markdown summary of the relay's CPU profile over one more baseline delivery run (`--profile`). */
   readonly profile?: string;
+  /** When and under which load each part ran (a part run alone keeps the others' last results). */
+  readonly partFacts?: Readonly<Partial<Record<(typeof PARTS)[number], RunFacts>>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,14 +275,21 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
   const delivery: DeliveryResult[] = [];
   let slowClose: DeliveryResult | undefined;
   let search: FanoutResults['search'];
-  if (o.only.has('ingest')) {
+  const partFacts: Partial<Record<(typeof PARTS)[number], RunFacts>> = {};
+  const timed = async (part: (typeof PARTS)[number], body: () => Promise<void>) => {
+    if (!o.only.has(part)) return;
+    const facts = startRun();
+    await body();
+    partFacts[part] = facts.end();
+  };
+  await timed('ingest', async () => {
     for (let round = 0; round <= o.runs; round++) {
       const r = await ingestOnce(round, o.writers, o.changes);
       log(`ingest ${round === 0 ? 'warm-up' : `round ${round}`}: ${Math.round(r.perSecond)} changes/s${r.failure === undefined ? '' : ` (${r.failure})`}`);
       ingest.push(r);
     }
-  }
-  if (o.only.has('delivery')) {
+  });
+  await timed('delivery', async () => {
     for (let round = 0; round <= o.runs; round++) {
       // The two conditions alternate which goes first, round by round.
       const order = round % 2 === 0 ? (['baseline', 'slow'] as const) : (['slow', 'baseline'] as const);
@@ -294,8 +303,8 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
         delivery.push(r);
       }
     }
-  }
-  if (o.only.has('slow-close')) {
+  });
+  await timed('slow-close', async () => {
     slowClose = await deliveryOnce({
       condition: 'slow',
       round: 1,
@@ -308,8 +317,8 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
     log(
       `slow-close: ${slowClose.closings.length} sessions closed; slow one ended ${slowClose.slow?.endedAt === null ? 'never' : `${Math.round(slowClose.slow!.endedAt! - slowClose.load.from)} ms after the window`}`,
     );
-  }
-  if (o.only.has('search')) {
+  });
+  await timed('search', async () => {
     const probes: DeliveryResult[] = [];
     const probe = async (rate: number) => {
       const r = await deliveryOnce({ condition: 'baseline', round: probes.length + 1, rate, subscribers: o.subscribers, warmMs: 1000, measureMs: 3000 });
@@ -349,7 +358,7 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
       else hi = mid;
     }
     search = { probes, highestPassing: lo, lowestFailing: hi };
-  }
+  });
   let profile: string | undefined;
   if (o.profile) {
     const dir = join(RESULTS_DIR, 'fanout-relay-profile');
@@ -371,29 +380,38 @@ export async function runFanoutBench(argv: readonly string[] = process.argv.slic
         `over its whole life (bench/results/fanout-relay-profile/, not committed):\n\n${summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Parameters<typeof summarizeProfile>[0], 15)}`;
     }
   }
+  // A part not run this time keeps its last results (and when and under which load they were taken).
   const previous = loadSuiteResults<FanoutResults>('fanout');
-  if (PARTS.every((p) => !o.only.has(p)) && previous !== undefined && profile !== undefined) {
-    // `--only none --profile`: the profile joins the last results, which it does not replace.
-    saveSuiteResults('fanout', { ...previous, profile });
-    return fanoutMarkdown({ ...previous, profile });
-  }
+  const kept = (part: (typeof PARTS)[number]) => !o.only.has(part) && previous !== undefined;
+  const previousFacts = (part: (typeof PARTS)[number]) => previous?.partFacts?.[part] ?? previous;
+  const facts = run.end();
   const results: FanoutResults = {
-    ...run.end(),
+    ...facts,
     countedRuns: o.runs,
     options: { subscribers: o.subscribers, rate: o.rate, measureMs: o.measureMs, writers: o.writers, changes: o.changes },
-    ingest,
-    delivery,
-    ...(slowClose === undefined ? {} : { slowClose }),
-    ...(search === undefined ? {} : { search }),
-    ...(profile === undefined ? {} : { profile }),
+    ingest: kept('ingest') ? previous!.ingest : ingest,
+    delivery: kept('delivery') ? previous!.delivery : delivery,
+    ...((kept('slow-close') ? previous!.slowClose : slowClose) === undefined ? {} : { slowClose: kept('slow-close') ? previous!.slowClose! : slowClose! }),
+    ...((kept('search') ? previous!.search : search) === undefined ? {} : { search: kept('search') ? previous!.search! : search! }),
+    ...((profile ?? previous?.profile) === undefined ? {} : { profile: profile ?? previous!.profile! }),
+    partFacts: Object.fromEntries(
+      PARTS.flatMap((part) => {
+        const f = o.only.has(part) ? partFacts[part] : previousFacts(part);
+        return f === undefined ? [] : [[part, pickFacts(f)]];
+      }),
+    ),
   };
   saveSuiteResults('fanout', results);
   const markdown = fanoutMarkdown(results);
-  const full = o.runs >= 5 && o.subscribers === 100 && o.rate === 1000 && o.writers === 10 && o.changes === 10_000 && o.only.size === 4;
+  const defaults = o.runs >= 5 && o.subscribers === 100 && o.rate === 1000 && o.writers === 10 && o.changes === 10_000;
+  const full = defaults && results.ingest.length > 0 && results.delivery.length > 0 && results.slowClose !== undefined && results.search !== undefined;
   if (full) await rewriteSection('fanout', 'Fan-out and one slow subscriber (W3)', markdown);
   else log('not a full-size run of every part: bench/RESULTS.md left as it was');
   return markdown;
 }
+
+/** The run facts alone, out of a results object that holds them. */
+const pickFacts = (f: RunFacts): RunFacts => ({ startedAt: f.startedAt, commit: f.commit, seconds: f.seconds, machine: f.machine, loadavg: f.loadavg });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -407,15 +425,16 @@ export function fanoutMarkdown(r: FanoutResults): string {
     '`npm run bench -- fanout [--runs N] [--only ingest,delivery,slow-close,search]` (bench/fanout/). The relay is the CLI on a SQLite file (WAL, `synchronous=FULL`) ' +
       'with its rate limits lifted, a fresh process and database for every run. The load generator (one writer, bench/fanout/load-child.ts), the subscribers ' +
       '(bench/relay/subscribers-child.ts) and the slow subscriber (bench/fanout/slow-subscriber.ts) each run in a process of their own, all on the same 2 cores as the relay.',
-    '',
-    factsLine(r),
   ];
+  const partLine = (part: (typeof PARTS)[number]) => factsLine(r.partFacts?.[part] ?? r);
   const ingest = counted(r.ingest);
   if (ingest.length > 0) {
     const rates = spread(ingest.map((x) => x.perSecond));
     lines.push(
       '',
       `### Ingest: ${r.options.writers} writers × ${fmt(r.options.changes)} changes, no subscribers`,
+      '',
+      partLine('ingest'),
       '',
       `Each writer its own connection and replica id, pushes of 100 blind writes to new keys, 4 pushes in flight; a warm-up of 10 × 1,000 changes in the same relay ` +
         `process first. ${ingest.length} counted runs (and one warm-up run), each a fresh relay process and database.`,
@@ -450,6 +469,8 @@ export function fanoutMarkdown(r: FanoutResults): string {
       '',
       `### Delivery: ${r.options.subscribers} subscribers at ${fmt(r.options.rate)} changes/s, and with one slow subscriber`,
       '',
+      partLine('delivery'),
+      '',
       `The writer pushes blind writes to new keys at a fixed ${fmt(r.options.rate)} changes/s, one push every ~1 ms; 1 s of warm-up, then ${fmt(r.options.measureMs / 1000)} s measured. ` +
         `Latency: receive time at a subscriber − the send time in the value (one clock on one machine). Per-subscriber rate: changes sent in the window that each ` +
         `subscriber received, ÷ the window (the slowest full-speed subscriber's). **baseline**: ${r.options.subscribers} subscribers reading at full speed. ` +
@@ -482,6 +503,8 @@ export function fanoutMarkdown(r: FanoutResults): string {
       '',
       '### The slow subscriber kept on',
       '',
+      partLine('slow-close'),
+      '',
       `One more run with one slow subscriber, the load kept on for up to ${fmt((s.wallMs - 1000) / 1000)} s until the relay ends the slow one's connection. ` +
         `The relay closes a live subscriber whose unsent bytes pass \`maxBufferedBytes\` (8 MiB by default) with 1013 (try again later: reconnect and catch up from its cursor).`,
       '',
@@ -504,6 +527,8 @@ export function fanoutMarkdown(r: FanoutResults): string {
     lines.push(
       '',
       `### Highest offered load with p99 ≤ 50 ms (${r.options.subscribers} subscribers)`,
+      '',
+      partLine('search'),
       '',
       `Binary search over the offered load (from ${fmt(r.options.rate)} changes/s, doubling while probes pass or halving while they fail, then halving the gap to within 10%); each probe a fresh relay, ` +
         '1 s warm-up and 3 s measured; a probe passes when p99 ≤ 50 ms and every subscriber received ≥ 99% of the changes.',
