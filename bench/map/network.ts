@@ -60,7 +60,17 @@ export async function convergeNetwork(url: string, strategy: 'lwwMap' | 'sibling
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           clearInterval(poll);
-          reject(new Error(`B3 ${strategy}: a client did not converge within ${timeoutMs} ms`));
+          void client
+            .collection(collection)
+            .get(key)
+            .then((doc) =>
+              reject(
+                new Error(
+                  `B3 ${strategy}: a client did not converge within ${timeoutMs} ms: it holds ${doc === undefined ? 'nothing' : `${doc.version.vv.size + doc.version.cloud.length} of ${expected} writes, pending ${doc.pending}`}; ` +
+                    `status ${JSON.stringify({ ...client.status.get(), error: String(client.status.get().error ?? '') })}`,
+                ),
+              ),
+            );
         }, timeoutMs);
         // Checked on what can complete it: a change applied (watch), this client's write acked or
         // refused; and every 100 ms besides, so no event missed can leave it waiting.
