@@ -48,6 +48,8 @@ export interface MapResults extends RunFacts {
   readonly cases: readonly MapCase[];
   readonly network: readonly MapRun<NetworkResult>[];
   readonly inProcess: readonly MapRun<InProcessResult>[];
+  /** Network runs that did not converge in time (not counted above). */
+  readonly failures?: readonly { readonly system: MapSystem; readonly kind: MapCase; readonly round: number; readonly error: string }[];
   /** Markdown summary of the lwwMap clients' CPU profile (`--profile`). */
   readonly profile?: string;
 }
@@ -106,16 +108,31 @@ export async function runMapBench(argv: readonly string[] = process.argv.slice(3
   ensurePeersInstalled();
   const run = startRun();
   const network: MapRun<NetworkResult>[] = [];
+  const failures: { system: MapSystem; kind: MapCase; round: number; error: string }[] = [];
   const inProcess: MapRun<InProcessResult>[] = [];
   for (const kind of cases) {
     for (let round = 0; round <= runs; round++) {
       const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round) % SYSTEMS.length]!);
       for (const system of order) {
-        const result = await networkOnce(system, kind, clients);
-        console.error(
-          `[map] ${kind} ${round === 0 ? 'warm-up' : `round ${round}`} network ${system}: ${result.ms.toFixed(0)} ms, kept ${result.kept}, refused ${result.refused}`,
-        );
-        network.push({ system, kind, round, result });
+        try {
+          const result = await networkOnce(system, kind, clients);
+          console.error(
+            `[map] ${kind} ${round === 0 ? 'warm-up' : `round ${round}`} network ${system}: ${result.ms.toFixed(0)} ms, kept ${result.kept}, refused ${result.refused}`,
+          );
+          network.push({ system, kind, round, result });
+        } catch (error) {
+          // A run that did not converge in time is recorded as such; the suite goes on.
+          console.error(`[map] ${kind} ${round === 0 ? 'warm-up' : `round ${round}`} network ${system}: ${String(error).slice(0, 600)}`);
+          failures.push({
+            system,
+            kind,
+            round,
+            error: String(error)
+              .split('\n')[0]!
+              .replace(/^Error: [^:]*: /, '')
+              .slice(0, 400),
+          });
+        }
       }
       for (const system of order) {
         const result = await role<InProcessResult>(['inproc', system, kind, String(suiteClients(suiteN))]);
@@ -142,6 +159,7 @@ export async function runMapBench(argv: readonly string[] = process.argv.slice(3
     cases,
     network,
     inProcess,
+    failures,
     ...(profile === undefined ? {} : { profile }),
   };
   saveSuiteResults('map', results);
@@ -203,6 +221,11 @@ export function mapMarkdown(r: MapResults): string {
       );
     }
   }
+  for (const f of r.failures ?? [])
+    lines.push(
+      '',
+      `- ${CASE_LABELS[f.kind]}, ${LABELS[f.system]}, ${f.round === 0 ? 'warm-up' : `round ${f.round}`}: did not converge (${f.error}); not counted.`,
+    );
   lines.push(
     '',
     `### In one process, as the suite measures it: ${fmt(r.suiteClients)} clients (its N = ${fmt(r.suiteN)})`,
