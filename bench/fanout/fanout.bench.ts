@@ -506,7 +506,9 @@ export function fanoutMarkdown(r: FanoutResults): string {
       partLine('slow-close'),
       '',
       `One more run with one slow subscriber, the load kept on for up to ${fmt((s.wallMs - 1000) / 1000)} s until the relay ends the slow one's connection. ` +
-        `The relay closes a live subscriber whose unsent bytes pass \`maxBufferedBytes\` (8 MiB by default) with 1013 (try again later: reconnect and catch up from its cursor).`,
+        `The relay closes a live subscriber whose unsent bytes pass \`maxBufferedBytes\` (8 MiB by default) with 1013 (try again later: reconnect and catch up from its cursor). ` +
+        'It also pings every connection each `limits.heartbeatMs` (15 s) and terminates one whose pong has not come back by the next ping, without a close frame: ' +
+        'a reader more than ~15 s behind reads the ping too late to answer it. Either way the client reconnects and catches up from its cursor.',
       '',
       `- the slow one: ${s.slow?.closeCode !== null && s.slow?.closeCode !== undefined ? `close frame ${s.slow.closeCode} (${s.slow.closeReason})` : 'no close frame read'}; ` +
         `connection ended ${ended === null || ended === undefined ? 'never, within the run' : `${fmt((ended - s.load.from) / 1000, 1)} s after the measured window began`}; ` +
