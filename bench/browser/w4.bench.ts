@@ -182,7 +182,9 @@ export function w4Markdown(r: W4Results): string {
       "transactions, the browser's default durability; the time runs until that transaction committed), PouchDB one `bulkDocs` (pouchdb-browser's idb adapter, its " +
       'default durability). Then the page is reloaded (a new JavaScript heap, the same IndexedDB) and the library opened cold to its first read of a middle ' +
       'key: Converge `createClient` → `get`; Yjs a new Y.Doc, IndexeddbPersistence to `whenSynced` (it loads the whole document) → `get`; PouchDB `new PouchDB` → `get`. ' +
-      "Bytes: the origin's `navigator.storage.estimate().usage` after the write, and its IndexedDB directory in the profile after the cold read. " +
+      "Bytes: the origin's `navigator.storage.estimate().usage` after the write, and its IndexedDB directory in the profile after the cold read " +
+      '(Yjs keeps all the records in one update value, and its small figure is what Chromium stores for that value; Converge and PouchDB keep a record per document, ' +
+      'Converge an outbox entry per write too). ' +
       "Ratios: ÷ the best peer's at that measure, per round, median (min–max).",
     '',
     '| system | write ms, min / **median** / max | write ÷ best peer | cold reload → first read ms | cold read ÷ best peer | usage after write | IndexedDB on disk |',

@@ -29,7 +29,7 @@ function w1Section(r: NonNullable<ScalingResults['w1']>): string[] {
       'loads a room). Every counted run is then a fresh relay process on that storage and a fresh replica B (its own process) that connects, applies everything ' +
       'and reads every record. PouchDB keeps memory only: A writes again before each of its runs, and it runs at the sizes where B finishes within 60 s. ' +
       'B time: connect → every record read. Relay peak RSS: VmHWM of the relay process after B is done (the relay started on stored records, so it is what serving ' +
-      "B costs, plus, for Yjs, holding the document). B's peak heap: V8's heap in use in B, sampled every 10 ms over the span; B's peak RSS: getrusage. " +
+      "B costs, plus, for Yjs, holding the document, and for PouchDB, A's writes). B's peak heap: V8's heap in use in B, sampled every 10 ms over the span; B's peak RSS: getrusage. " +
       "Ratio: B time ÷ the best peer's at that size (the peer with the lowest median), per run pair, median (min–max).",
     '',
     '| records | system | B ms, min / **median** / max | ÷ best peer, per run pair | B bytes received (per record) | relay peak RSS | B peak heap | B peak RSS |',
