@@ -23,6 +23,10 @@ export interface W1CatchUp {
   readonly bytes: WireBytes;
   /** B's CPU (user + system) over the same span, ms. */
   readonly cpuMs: number;
+  /** Largest V8 heap in use in B over the span (sampled every 10 ms), bytes. */
+  readonly peakHeapBytes?: number;
+  /** B's peak resident set size, kB. */
+  readonly maxRssKB?: number;
   /** Records B could read. */
   readonly readable: number;
   /** `touch` summed over what B read (checked against what A wrote). */
@@ -56,6 +60,12 @@ export interface PeerDriver {
     write(url: string, workload: W1Workload): Promise<string | undefined>;
     /** A fresh replica B catches up and reads every record. */
     catchUp(url: string, workload: W1Workload, found?: string): Promise<W1CatchUp>;
+    /**
+     * For a relay that can start on stored records (`startRelay(dir)` on a `dir` seeded here):
+     * writes what A would have written straight into `dir`, in a process of its own. Systems
+     * whose relay stores in `dir` anyway (Converge's SQLite) seed through `write` instead.
+     */
+    seed?(dir: string, workload: W1Workload): Promise<void>;
   };
   /** Both replicas edit offline, then connect; measured until both converge. */
   w2(url: string, workload: W2Workload): Promise<W2Outcome>;

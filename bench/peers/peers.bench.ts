@@ -9,13 +9,12 @@
 // Writes bench/results/latest.json; a full-size run (default sizes, ≥ 5 rounds) also rewrites
 // the generated section of bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { format, resolveConfig } from 'prettier';
 import { summarize as summarizeProfile } from '../profile-summary.js';
+import { measuredCommit, RESULTS_DIR, rewriteSection, saveSuiteResults } from '../results-store.js';
 import type { W1CatchUp, W2Outcome } from './driver.js';
 import { DEFAULT_SYSTEMS, driverNamed } from './drivers.js';
 import { PEERS_DIR, peersInstalled } from './load-peer.js';
@@ -24,10 +23,6 @@ import { toMarkdown, type PeersResults, type W1Run, type W2Run } from './results
 import { runRole } from './run-process.js';
 import { expectedChecksum, FULL_W1, FULL_W2, rawValueBytes, type W1Workload, type W2Workload } from './workload.js';
 
-const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
-const RESULTS_MD = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-const BEGIN = '<!-- peers:begin -->';
-const END = '<!-- peers:end -->';
 const ROLE_TIMEOUT_MS = 10 * 60_000;
 
 const log = (line: string) => console.error(`[peers] ${line}`);
@@ -40,12 +35,6 @@ export function ensurePeersInstalled(): void {
   log('installing the peer systems into bench/peers/node_modules (npm install --prefix bench/peers; first run only, not part of Converge)');
   const run = spawnSync('npm', ['install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] });
   if (run.status !== 0) throw new Error(`npm install --prefix ${PEERS_DIR} failed (${run.status ?? run.signal})`);
-}
-
-function measuredCommit(): string {
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: PEERS_DIR, encoding: 'utf8' }).stdout.trim();
-  const head = git('rev-parse', '--short', 'HEAD') || 'unknown commit';
-  return git('status', '--porcelain', '--', '../../packages') === '' ? head : `${head} with uncommitted changes in packages/`;
 }
 
 function peerVersions(): Record<string, string> {
@@ -122,7 +111,10 @@ function parseOptions(argv: readonly string[]) {
 
 export async function runPeersBench(argv: readonly string[] = process.argv.slice(3)): Promise<string> {
   const options = parseOptions(argv);
-  if (options.render !== undefined) return publish(JSON.parse(readFileSync(options.render, 'utf8')) as PeersResults, false);
+  if (options.render !== undefined) {
+    const file = JSON.parse(readFileSync(options.render, 'utf8')) as PeersResults | { peers: PeersResults };
+    return publish('peers' in file ? file.peers : file, false);
+  }
   ensurePeersInstalled();
   const started = Date.now();
   const loadStart = loadavg();
@@ -174,30 +166,15 @@ export async function runPeersBench(argv: readonly string[] = process.argv.slice
 /** The Markdown of `results`; a full-size run's also goes into bench/RESULTS.md, and fresh results into bench/results/latest.json. */
 async function publish(results: PeersResults, fresh: boolean): Promise<string> {
   if (fresh) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    log('wrote bench/results/latest.json');
+    saveSuiteResults('peers', results);
+    log('wrote the peers entry of bench/results/latest.json');
   }
   const markdown = toMarkdown(results);
   const { w1, w2 } = results.workloads;
   const full = w1.records === FULL_W1.records && w2.updates === FULL_W2.updates && w2.keys === FULL_W2.keys && results.countedRuns >= 5;
   if (full) {
-    await rewriteSection(markdown);
+    await rewriteSection('peers', 'Peers', markdown);
     log('rewrote the peers section of bench/RESULTS.md');
   } else log('not a full-size run: bench/RESULTS.md left as it was');
   return markdown;
-}
-
-/**
- * Replaces what lies between the peers markers in bench/RESULTS.md (appends the section when
- * they are missing), formatted as the repository's Prettier config formats it.
- */
-async function rewriteSection(markdown: string): Promise<void> {
-  const text = readFileSync(RESULTS_MD, 'utf8');
-  const section = `${BEGIN}\n\n${markdown}\n\n${END}`;
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  const next = begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n## Peers\n\n${section}\n`;
-  const config = await resolveConfig(RESULTS_MD);
-  writeFileSync(RESULTS_MD, await format(next, { ...config, filepath: RESULTS_MD }));
 }

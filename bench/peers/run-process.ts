@@ -9,12 +9,14 @@ export interface RoleOptions {
   /** Write a V8 CPU profile of the role's measured span to this file (measure.ts). */
   readonly profileFile?: string | undefined;
   readonly timeoutMs: number;
+  /** Extra node flags for the role's process (e.g. a larger heap). */
+  readonly execArgv?: readonly string[];
 }
 
-export function runRole<T>(system: string, role: 'w1-write' | 'w1-catchup' | 'w2', args: readonly string[], options: RoleOptions): Promise<T> {
+export function runRole<T>(system: string, role: 'w1-write' | 'w1-catchup' | 'w1-seed' | 'w2', args: readonly string[], options: RoleOptions): Promise<T> {
   // The child's stdout goes to our stderr: the runner's stdout is the Markdown report.
   const child = fork(ROLE, [system, role, ...args], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
     cwd: BENCH_DIR,
     stdio: ['ignore', 2, 2, 'ipc'],
     env: { ...process.env, PEERS_CPU_PROFILE: options.profileFile ?? '' },

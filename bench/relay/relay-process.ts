@@ -34,6 +34,8 @@ export interface RelayStartOptions {
   readonly kind: 'cli' | 'unlimited';
   /** Write a V8 CPU profile of the relay here (`node --cpu-prof`). */
   readonly profileDir?: string | undefined;
+  /** Collections the relay declares (its --config), by name. */
+  readonly collections?: Readonly<Record<string, { readonly mode: 'multi-leader' | 'leader-follower'; readonly strategy: string }>>;
 }
 
 export function rssOf(pid: number): number {
@@ -57,17 +59,18 @@ export function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at 100 ticks/s
 }
 
-/** A relay config that lifts the per-connection and per-principal rate limits (throughput runs). */
-function unlimitedConfig(db: string): string {
-  const file = join(dirname(db), 'relay.config.json');
+/** A relay config: for `unlimited`, the per-connection and per-principal rate limits lifted (throughput runs); any collections declared. */
+function configFile(options: RelayStartOptions): string {
+  const file = join(dirname(options.db), 'relay.config.json');
   const unlimited = { changesPerSecond: 1e9, burst: 1e9 };
-  writeFileSync(file, JSON.stringify({ rateLimit: unlimited, principalRateLimit: unlimited }));
+  const limits = options.kind === 'unlimited' ? { rateLimit: unlimited, principalRateLimit: unlimited } : {};
+  writeFileSync(file, JSON.stringify({ ...limits, ...(options.collections === undefined ? {} : { collections: options.collections }) }));
   return file;
 }
 
 export async function startRelay(options: RelayStartOptions): Promise<RelayChild> {
   const prof = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
-  const config = options.kind === 'cli' ? [] : ['--config', unlimitedConfig(options.db)];
+  const config = options.kind === 'cli' && options.collections === undefined ? [] : ['--config', configFile(options)];
   const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', '--db', options.db, ...config], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,9 +26,9 @@ const mb = (kb: number) => fmt(kb / 1024, 1);
 const cpuPct = (cpuMs: number, wallMs: number) => `${Math.round((100 * cpuMs) / wallMs)}%`;
 
 /** A few encoded carts, encoded once (as each writer encodes its value once) and reused. */
-const encodedCarts: WireValue[] = Array.from({ length: 97 }, (_, i) => encodeValue(cartValue(i)));
+export const encodedCarts: WireValue[] = Array.from({ length: 97 }, (_, i) => encodeValue(cartValue(i)));
 
-async function connectAll(url: string, n: number, hello: (c: WireClient, i: number) => Promise<unknown>, parallel = 50): Promise<WireClient[]> {
+export async function connectAll(url: string, n: number, hello: (c: WireClient, i: number) => Promise<unknown>, parallel = 50): Promise<WireClient[]> {
   const out: WireClient[] = [];
   for (let i = 0; i < n; i += parallel) {
     out.push(
@@ -47,7 +47,7 @@ async function connectAll(url: string, n: number, hello: (c: WireClient, i: numb
 // ---------------------------------------------------------------------------------------------
 // a. ingest
 
-interface IngestRun {
+export interface IngestRun {
   readonly changes: number;
   readonly ms: number;
   readonly ackP50: number;
@@ -65,7 +65,7 @@ interface IngestRun {
  * Every connection keeps `inFlight` pushes outstanding until its queue is sent and acked.
  * Frames are built before the clock starts, so the bench process only sends and reads acks.
  */
-async function pushAll(relayCpuMs: () => number, clients: WireClient[], queues: string[][], inFlight: number, timeoutMs: number): Promise<IngestRun> {
+export async function pushAll(relayCpuMs: () => number, clients: WireClient[], queues: string[][], inFlight: number, timeoutMs: number): Promise<IngestRun> {
   const ackLatency: number[] = [];
   let changes = 0;
   let rejected = 0;
@@ -140,7 +140,7 @@ async function pushAll(relayCpuMs: () => number, clients: WireClient[], queues: 
 }
 
 /** Push frames for `conns` connections: `pushes` each of `perPush` blind writes to distinct keys. */
-function buildQueues(tag: string, replicas: string[], pushes: number, perPush: number, writeNumbers: number[], collection = 'ingest'): string[][] {
+export function buildQueues(tag: string, replicas: string[], pushes: number, perPush: number, writeNumbers: number[], collection = 'ingest'): string[][] {
   return replicas.map((replica, c) => {
     const queue: string[] = [];
     for (let p = 0; p < pushes; p++) {
@@ -230,18 +230,18 @@ async function ingest(): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // b. delivery latency
 
-interface RemoteSubscribers {
-  summary(from: number): Promise<DeliverySummary>;
+export interface RemoteSubscribers {
+  summary(from: number, to?: number): Promise<DeliverySummary>;
   markCpu(): void;
 }
 
-async function subscribersIn(where: 'child' | 'inproc', url: string, count: number, collection: string): Promise<RemoteSubscribers> {
+export async function subscribersIn(where: 'child' | 'inproc', url: string, count: number, collection: string): Promise<RemoteSubscribers> {
   if (where === 'inproc') {
     const subs: Subscribers = await startSubscribers(url, count, collection);
     return {
       markCpu: () => subs.markCpu(),
-      summary: async (from) => {
-        const s = subs.summary(from);
+      summary: async (from, to) => {
+        const s = subs.summary(from, to);
         subs.close();
         return s;
       },
@@ -275,9 +275,9 @@ async function subscribersIn(where: 'child' | 'inproc', url: string, count: numb
   }
   return {
     markCpu: () => child.send({ type: 'mark' }),
-    summary: async (from) => {
+    summary: async (from, to) => {
       const reply = next('summary', 20_000);
-      child.send({ type: 'summary', from });
+      child.send({ type: 'summary', from, to });
       try {
         return (await reply).summary!;
       } finally {

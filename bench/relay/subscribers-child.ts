@@ -11,14 +11,14 @@ if (url === undefined || count === undefined || collection === undefined || proc
 const send = process.send.bind(process);
 const subs = await startSubscribers(url, Number(count), collection);
 send({ type: 'ready' });
-process.on('message', (message: { type: string; from?: number }) => {
+process.on('message', (message: { type: string; from?: number; to?: number }) => {
   if (message.type === 'mark') subs.markCpu();
   if (message.type === 'summary') {
-    const summary = subs.summary(message.from ?? 0);
+    const summary = subs.summary(message.from ?? 0, message.to ?? Infinity);
     subs.close();
     send({ type: 'summary', summary }, () => process.exit(0));
   }
 });
 // Bounded: never outlive a parent that forgot us.
-setTimeout(() => process.exit(1), 120_000).unref();
+setTimeout(() => process.exit(1), Number(process.env['BENCH_SUBSCRIBERS_MAX_MS'] ?? 120_000)).unref();
 process.on('disconnect', () => process.exit(0));

@@ -13,6 +13,8 @@ export interface DeliverySummary {
   readonly subscribers: number;
   /** Deliveries of changes sent at or after `from`. */
   readonly count: number;
+  /** Per subscriber (in connection order): deliveries of changes sent in [from, to). */
+  readonly perSubscriber: number[];
   readonly p50: number;
   readonly p99: number;
   readonly p999: number;
@@ -27,8 +29,8 @@ export interface DeliverySummary {
 }
 
 export interface Subscribers {
-  /** Latencies of changes sent at or after `from` (ms, `nowMs()` clock). */
-  summary(from: number): DeliverySummary;
+  /** Latencies of changes sent at or after `from` and before `to` (ms, `nowMs()` clock). */
+  summary(from: number, to?: number): DeliverySummary;
   /** Starts the CPU accounting window. */
   markCpu(): void;
   close(): void;
@@ -37,6 +39,7 @@ export interface Subscribers {
 export async function startSubscribers(url: string, count: number, collection: string): Promise<Subscribers> {
   let sent: number[] = [];
   let latency: number[] = [];
+  let who: number[] = [];
   let frames = 0;
   let closed = 0;
   const errors: string[] = [];
@@ -44,7 +47,8 @@ export async function startSubscribers(url: string, count: number, collection: s
   const ready: Promise<void>[] = [];
   for (let i = 0; i < count; i += 20) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(20, count - i) }, async () => {
+      Array.from({ length: Math.min(20, count - i) }, async (_, j) => {
+        const index = i + j;
         const client = await WireClient.open(url);
         let caughtUp: () => void = () => undefined;
         ready.push(new Promise<void>((resolve) => (caughtUp = resolve)));
@@ -64,6 +68,7 @@ export async function startSubscribers(url: string, count: number, collection: s
             const t = Number(m[1]);
             sent.push(t);
             latency.push(at - t);
+            who.push(index);
           }
         };
         void client.closed.then(() => closed++);
@@ -81,14 +86,20 @@ export async function startSubscribers(url: string, count: number, collection: s
       cpu = process.cpuUsage();
       wall = nowMs();
     },
-    summary(from) {
+    summary(from, to = Infinity) {
       const used = process.cpuUsage(cpu);
       const kept: number[] = [];
-      for (let i = 0; i < sent.length; i++) if (sent[i]! >= from) kept.push(latency[i]!);
+      const perSubscriber = new Array<number>(count).fill(0);
+      for (let i = 0; i < sent.length; i++) {
+        if (sent[i]! < from || sent[i]! >= to) continue;
+        kept.push(latency[i]!);
+        perSubscriber[who[i]!]!++;
+      }
       const sorted = Float64Array.from(kept).sort();
       const out: DeliverySummary = {
         subscribers: count,
         count: sorted.length,
+        perSubscriber,
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
         p999: percentile(sorted, 99.9),
@@ -101,6 +112,7 @@ export async function startSubscribers(url: string, count: number, collection: s
       };
       sent = [];
       latency = [];
+      who = [];
       return out;
     },
     close() {

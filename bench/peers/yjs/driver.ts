@@ -1,5 +1,7 @@
 // Yjs in the peer benchmark: each replica a Y.Doc with one Y.Map of records, synced through
 // y-websocket 2.1.0's WebsocketProvider with its server utilities as the relay (relay.cjs).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import type { PeerDriver, W1CatchUp, W2Outcome } from '../driver.js';
@@ -23,6 +25,7 @@ interface YDoc {
 interface Yjs {
   Doc: new () => YDoc;
   encodeStateVector(doc: YDoc): Uint8Array;
+  encodeStateAsUpdate(doc: YDoc): Uint8Array;
 }
 interface Provider {
   readonly synced: boolean;
@@ -35,11 +38,17 @@ interface YWebsocket {
 
 const ROOM = 'records';
 const MAP = 'records';
+/** The seeded document a relay started on `dir` loads (relay.mjs). */
+const STATE_FILE = 'yjs-state.bin';
 
-/** What the provider constructs: `ws`, with permessage-deflate off (Node 20 has no WebSocket global). */
+/**
+ * What the provider constructs: `ws`, with permessage-deflate off (Node 20 has no WebSocket
+ * global), taking messages up to 1 GiB as a browser would (ws's default stops at 100 MiB, and a
+ * Yjs catch-up is one message).
+ */
 class PlainWebSocket extends WebSocket {
   constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols, { perMessageDeflate: false });
+    super(url, protocols, { perMessageDeflate: false, maxPayload: 1024 * 1024 * 1024 });
   }
 }
 
@@ -74,6 +83,15 @@ async function write(url: string, { records }: W1Workload): Promise<undefined> {
   await Promise.all([a.synced, checker.synced, mapSize(check, records)]);
   a.provider.destroy();
   checker.provider.destroy();
+}
+
+/** The document A would leave in the relay, written where a relay started on `dir` loads it. */
+async function seed(dir: string, { records }: W1Workload): Promise<void> {
+  const { Y } = await load();
+  const doc = new Y.Doc();
+  const map = doc.getMap(MAP);
+  for (let i = 1; i <= records; i++) map.set(recordKey(i), recordValue(i)); // one transaction per record, as A writes
+  writeFileSync(join(dir, STATE_FILE), Y.encodeStateAsUpdate(doc));
 }
 
 async function catchUp(url: string, { records }: W1Workload): Promise<W1CatchUp> {
@@ -123,7 +141,10 @@ async function w2(url: string, { updates, keys }: W2Workload): Promise<W2Outcome
 export const yjs: PeerDriver = {
   name: 'yjs',
   label: 'Yjs 13.6 (y-websocket 2.1 server utils)',
-  startRelay: () => spawnRelayScript(fileURLToPath(new URL('./relay.mjs', import.meta.url)), (port) => `ws://127.0.0.1:${port}`),
-  w1: { write, catchUp },
+  startRelay: (dir) => {
+    const state = join(dir, STATE_FILE);
+    return spawnRelayScript(fileURLToPath(new URL('./relay.mjs', import.meta.url)), (port) => `ws://127.0.0.1:${port}`, existsSync(state) ? { YJS_STATE_FILE: state } : {});
+  },
+  w1: { write, catchUp, seed },
   w2,
 };
