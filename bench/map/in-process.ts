@@ -74,7 +74,7 @@ export function convergeLwwMap(kind: MapCase, clients: number): InProcessResult 
       ...delta,
       siblings: delta.siblings.map((s) => (s.deleted === true ? s : { ...s, value: crdtStateToJson(lwwMap, s.value) as CrdtValueJson })),
     } as WireState;
-    updates.push(pushText({ collection: MAP_KEY, key: MAP_KEY, delta: wire, writeNumber: 1 }));
+    updates.push(pushText({ collection: MAP_KEY, key: MAP_KEY, delta: wire, writeNumber: 1, chain: '1' }));
   }
   const t0 = performance.now();
   let state = emptyDocState<WireValue>();
@@ -112,7 +112,7 @@ export function convergeSiblings(kind: MapCase, clients: number): InProcessResul
       readContext: EMPTY_CONTEXT,
       value: encodeValue(caseValue(kind, i, clients)),
     });
-    updates.push(pushText({ collection: MAP_KEY, key: FIELD, delta, writeNumber: 1 }));
+    updates.push(pushText({ collection: MAP_KEY, key: FIELD, delta, writeNumber: 1, chain: '1' }));
   }
   const t0 = performance.now();
   let state = emptyDocState<WireValue>();

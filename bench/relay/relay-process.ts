@@ -68,13 +68,16 @@ function configFile(options: RelayStartOptions): string {
   return file;
 }
 
+/** The bench's relays serve /metrics on their sync port to this bearer token (it is off by default). */
+export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 export async function startRelay(options: RelayStartOptions): Promise<RelayChild> {
   const prof = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   const config = options.kind === 'cli' && options.collections === undefined ? [] : ['--config', configFile(options)];
   const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', '--db', options.db, ...config], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CONVERGE_CURSOR_SECRET: CURSOR_SECRET },
+    env: { ...process.env, CONVERGE_CURSOR_SECRET: CURSOR_SECRET, CONVERGE_METRICS_TOKEN: METRICS_TOKEN },
   });
   const notable: string[] = [];
   const port = await portFromLines<{ port?: number; msg?: string; level?: number }>(child, 'relay', (entry, line) => {

@@ -2,9 +2,9 @@
 // and SQLite file per run), 20 connections opened and closed first (warm-up), RSS settled; then
 // n connections, each through hello → welcome and a subscription to one collection (its empty
 // catch-up's `done`), opened 50 at a time; RSS once settled, 2 s later. Open sessions checked
-// with /healthz.
+// with the relay's `converge_connections` metric.
 import { connectAll } from '../relay/relay.bench.js';
-import { startRelay, tempDb, type RelayChild } from '../relay/relay-process.js';
+import { METRICS_TOKEN, startRelay, tempDb, type RelayChild } from '../relay/relay-process.js';
 import { median, newReplicaId, nowMs, sleep, withTimeout, type Envelope, type WireClient } from '../relay/wire.js';
 
 export interface IdleRun {
@@ -27,8 +27,10 @@ async function settledRss(relay: RelayChild, samples = 5, everyMs = 100): Promis
 }
 
 async function openSessions(url: string): Promise<number> {
-  const res = await fetch(`${url.replace('ws://', 'http://')}healthz`);
-  return ((await res.json()) as { connections: number }).connections;
+  const res = await fetch(`${url.replace('ws://', 'http://')}metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const line = (await res.text()).split('\n').find((l) => l.startsWith('converge_connections '));
+  if (line === undefined) throw new Error('the relay reported no converge_connections metric');
+  return Number(line.split(' ')[1]);
 }
 
 async function idleOnce(n: number, round: number): Promise<IdleRun> {

@@ -42,10 +42,10 @@ function change(replica: ReplicaId, clock: ReturnType<typeof createHlcClock>, i:
     readContext: EMPTY_CONTEXT,
     value: encodeValue(recordValue(i)),
   });
-  if (!overwrite) return { collection: COLLECTION, key: recordKey(i), delta: first.delta, writeNumber };
+  if (!overwrite) return { collection: COLLECTION, key: recordKey(i), delta: first.delta, writeNumber, chain: writeNumber.toString(16) };
   const value = encodeValue({ ...recordValue(i), done: !recordValue(i).done, updatedAt: recordValue(i).updatedAt + 1 });
   const next = writeDoc<WireValue>(first.state, { dot: nextDot(first.state, replica), hlc: clock.tick(), readContext: first.state.context, value });
-  return { collection: COLLECTION, key: recordKey(i), delta: next.delta, writeNumber };
+  return { collection: COLLECTION, key: recordKey(i), delta: next.delta, writeNumber, chain: writeNumber.toString(16) };
 }
 
 async function push(url: string, replica: ReplicaId, changes: PushedChange[]): Promise<void> {

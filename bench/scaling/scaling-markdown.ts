@@ -118,7 +118,7 @@ function idleSection(r: NonNullable<ScalingResults['idle']>): string[] {
       'then n connections (50 at a time), each through hello → welcome and a subscription to one collection (its empty catch-up to `done`); RSS 2 s later. ' +
       'Per connection: (RSS after − RSS before) ÷ n, kB = 1,024 bytes.',
     '',
-    '| connections | per connection kB, min / **median** / max | RSS before (median) | RSS after (median) | open sessions (/healthz) | connect ms (median) |',
+    '| connections | per connection kB, min / **median** / max | RSS before (median) | RSS after (median) | open sessions (metrics) | connect ms (median) |',
     '| ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const per: number[] = [];

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { bundle, gz, type Bundle } from './bundle.js';
 
 /**
- * The budget, gzipped bytes: set just above the size measured when the check was added
- * (37,031 B = 36.2 kB gz), so the check passes today and fails on growth. The target is
- * ≤ 25 kB gz: lower this constant as the bundle shrinks.
+ * The budget, gzipped bytes: just above the size measured when the issue 12 fixes were merged
+ * (38,821 B: write chains, named and split acks, the new error codes), so the check passes and
+ * fails on growth. The target is ≤ 25 kB gz: lower this constant as the bundle shrinks.
  */
-export const CLIENT_BUDGET_GZ_BYTES = 37 * 1024;
+export const CLIENT_BUDGET_GZ_BYTES = 38 * 1024 + 512;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
