@@ -225,11 +225,11 @@ async function backup(file: string, db: string): Promise<void> {
     await store.backup(resolve(file));
     console.log(`backed up ${db} (lineage ${store.lineage}) to ${file}`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function restore(file: string, db: string, windowMs: number): void {
+async function restore(file: string, db: string, windowMs: number): Promise<void> {
   if (!existsSync(file)) throw usageError(`no backup at ${file}`);
   const release = lockDatabase(db, 'restore a backup into it');
   try {
@@ -238,10 +238,10 @@ function restore(file: string, db: string, windowMs: number): void {
     copyFileSync(file, db);
     const store = new SqliteStore(db);
     try {
-      const until = extendRecoveryWindow(store, Date.now() + windowMs);
+      const until = await extendRecoveryWindow(store, Date.now() + windowMs);
       console.log(`restored ${file} into ${db} (lineage ${store.lineage}); recovery window open until ${new Date(until).toISOString()}`);
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     release();

@@ -17,7 +17,7 @@ import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
 import { parseStored, serializeState } from './stored-state.js';
-import type { StoreTx, StoredDoc } from './store/relay-store.js';
+import type { DecisionRef, Prefetch, StoreTx, StoredDoc } from './store/relay-store.js';
 
 /** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
 const SIBLING_WARNING = 25;
@@ -51,6 +51,8 @@ export interface CommittedChange {
   readonly collection: string;
   readonly key: string;
   readonly seq: number;
+  /** The chain hash through `seq`: live cursors are signed with it. */
+  readonly hash: string;
   /** The merged state as stored (`serializeState`): live frames are built from it. */
   readonly text: string;
   /** Its UTF-8 size. */
@@ -67,6 +69,29 @@ export interface PushOutcome {
     siblingsCreated: number;
     siblingWarnings: number;
   };
+}
+
+/**
+ * Everything judging `pushes` will read, for one `StoreTx.prefetch`: each change's key, each
+ * pushing replica's latest write, and the leader decisions of leader-follower writes.
+ */
+export function readsOf(pushes: readonly Push[], collections: CollectionRegistry): Prefetch {
+  const docs = new Map<string, string[]>();
+  const decisions: DecisionRef[] = [];
+  const writeHeads = new Set<ReplicaId>();
+  for (const { replicaId, changes } of pushes) {
+    writeHeads.add(replicaId);
+    for (const { collection, key, delta } of changes) {
+      const keys = docs.get(collection);
+      if (keys === undefined) docs.set(collection, [key]);
+      else keys.push(key);
+      const [sibling, extra] = delta.siblings;
+      if (sibling !== undefined && extra === undefined && collections.get(collection).mode === 'leader-follower') {
+        decisions.push({ collection, key, dot: sibling.dot });
+      }
+    }
+  }
+  return { docs, decisions, writeHeads: [...writeHeads] };
 }
 
 class Refusal {
@@ -99,22 +124,14 @@ function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: Re
  * checks, merge (or the leader's compare-and-set), a new seq per changed key. Every change gets
  * a result; a refused change changes nothing and does not block the others.
  */
-export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcome {
+export async function judgePush(rules: PushRules, tx: StoreTx, push: Push): Promise<PushOutcome> {
   const { changes } = push;
-  if (changes.length > 1 && tx.prefetch !== undefined) {
-    const keys = new Map<string, string[]>();
-    for (const { collection, key } of changes) {
-      const list = keys.get(collection);
-      if (list === undefined) keys.set(collection, [key]);
-      else list.push(key);
-    }
-    for (const [collection, list] of keys) tx.prefetch(collection, list);
-  }
   const counts: PushOutcome['counts'] = { repairs: 0, siblingsCreated: 0, siblingWarnings: 0 };
   const committed: CommittedChange[] = [];
-  const known = tx.writeHead(push.replicaId);
+  const known = await tx.writeHead(push.replicaId);
   let latest = known;
-  const results = changes.map((change): ChangeResult => {
+  const results: ChangeResult[] = [];
+  for (const change of changes) {
     const { collection, key } = change;
     const dot = settledDot(change.delta);
     const outcome =
@@ -123,12 +140,12 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
             'replica_reset',
             `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
           )
-        : judge(rules, push, tx, change, counts, committed);
+        : await judge(rules, push, tx, change, counts, committed);
     if (change.writeNumber > latest.writeNumber) latest = change;
     if (outcome instanceof Refusal) {
       // The stored state goes back only to a principal that may read the key.
       const current = outcome.current !== undefined && rules.auth.authorize(push.principal, collection, key, 'read') ? outcome.current : undefined;
-      return {
+      results.push({
         collection,
         key,
         dot,
@@ -136,15 +153,21 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
         code: outcome.code,
         message: outcome.message,
         ...(current === undefined ? {} : { current }),
-      };
-    }
-    return { collection, key, dot, status: 'accepted', seq: outcome };
-  });
-  if (latest !== known) tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
+      });
+    } else results.push({ collection, key, dot, status: 'accepted', seq: outcome });
+  }
+  if (latest !== known) await tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
   return { results, committed, counts };
 }
 
-function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, counts: PushOutcome['counts'], committed: CommittedChange[]): number | Refusal {
+async function judge(
+  rules: PushRules,
+  push: Push,
+  tx: StoreTx,
+  change: PushedChange,
+  counts: PushOutcome['counts'],
+  committed: CommittedChange[],
+): Promise<number | Refusal> {
   const { collection, key, delta } = change;
   const resync = change.resync === true;
   if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
@@ -153,7 +176,7 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
   const config = rules.collections.get(collection);
   const type = crdtTypeOf(config.strategy);
-  const stored = tx.get(collection, key);
+  const stored = await tx.get(collection, key);
   const current = parseStored(stored);
 
   for (const sibling of delta.siblings) {
@@ -218,8 +241,8 @@ function judge(rules: PushRules, push: Push, tx: StoreTx, change: PushedChange, 
   }
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
-  const { seq } = tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
-  committed.push({ collection, key, seq, text, bytes });
+  const { seq, hash } = await tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
+  committed.push({ collection, key, seq, hash, text, bytes });
   return seq;
 }
 
@@ -251,21 +274,21 @@ function fingerprint(sibling: WireState['siblings'][number]): string {
  * context as a no-op, so no gap stays open and the dot is never reused. The decision is
  * recorded per dot and a re-send gets the same answer.
  */
-function decideAsLeader(
+async function decideAsLeader(
   limits: RelayLimits,
   tx: StoreTx,
   change: PushedChange,
   stored: StoredDoc | undefined,
   current: WireState,
   committed: CommittedChange[],
-): number | Refusal {
+): Promise<number | Refusal> {
   const { collection, key, delta } = change;
   const [sibling, extra] = delta.siblings;
   if (sibling === undefined || extra !== undefined) {
     return new Refusal('bad_message', 'a leader-follower write carries exactly one sibling (such writes are never squashed)');
   }
   const content = fingerprint(sibling);
-  const decided = tx.decision(collection, key, sibling.dot);
+  const decided = await tx.decision(collection, key, sibling.dot);
   const held = current.siblings.find((s) => s.dot[0] === sibling.dot[0] && s.dot[1] === sibling.dot[1]);
   // A known dot with other content is a reused replica id: compare with the decision's
   // fingerprint, else with the sibling the relay still holds; a known dot the relay can no
@@ -286,16 +309,16 @@ function decideAsLeader(
   if (stale !== undefined) {
     const noop: WireState = { context: addDot(current.context, sibling.dot), siblings: current.siblings };
     const text = serializeState(noop);
-    const { seq } = tx.put(collection, key, text, sibling.dot);
-    tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
-    committed.push({ collection, key, seq, text, bytes: Buffer.byteLength(text) });
+    const { seq, hash } = await tx.put(collection, key, text, sibling.dot);
+    await tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
+    committed.push({ collection, key, seq, hash, text, bytes: Buffer.byteLength(text) });
     return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
   }
   const { state: merged } = mergeDocStates(current, delta);
   const next = storable(limits, change, merged, stored);
   if (next instanceof Refusal) return next;
-  const { seq } = tx.put(collection, key, next.text, sibling.dot);
-  tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
-  committed.push({ collection, key, seq, text: next.text, bytes: next.bytes });
+  const { seq, hash } = await tx.put(collection, key, next.text, sibling.dot);
+  await tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
+  committed.push({ collection, key, seq, hash, text: next.text, bytes: next.bytes });
   return seq;
 }
