@@ -173,7 +173,9 @@ export class PostgresStore implements RelayStore {
 
   get(collection: string, key: string): Promise<StoredDoc | undefined> {
     return this.#lifecycle.run('get', [collection, key], async () => {
-      const [row] = await this.#sql<{ seq: number; state: Buffer }[]>`SELECT seq, state FROM docs WHERE collection = ${bytes(collection)} AND key = ${bytes(key)}`;
+      const [row] = await this.#sql<
+        { seq: number; state: Buffer }[]
+      >`SELECT seq, state FROM docs WHERE collection = ${bytes(collection)} AND key = ${bytes(key)}`;
       return row === undefined ? undefined : { key, state: text(row.state), seq: row.seq };
     });
   }

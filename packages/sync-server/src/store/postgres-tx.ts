@@ -29,12 +29,12 @@ export function noticePayload(instance: string, collection: string, seq: number)
 
 /**
  * One PostgreSQL transaction (READ COMMITTED) of `PostgresStore`. A collection is locked —
- * its `collections` row, `SELECT … FOR UPDATE`, created first when new — before anything of
- * it is read, and stays locked until commit: commits to one collection happen one at a time in
+ * its `collections` row, by an upsert that creates it when new — before anything of it is
+ * read, and stays locked until commit: commits to one collection happen one at a time in
  * seq order, across every relay process, and a key's read-merge-write or a leader's
- * compare-and-set sees every earlier commit. `prefetch` locks its collections in one order
- * (by name bytes, so two group commits never deadlock) and reads everything else in the same
- * round trip. Writes are kept in memory (`TxWrites`) and sent with the commit, together with a
+ * compare-and-set sees every earlier commit. `prefetch` locks its collections in one
+ * statement, in one order (by name bytes, so two group commits never deadlock), then reads
+ * everything else in one more round trip. Writes are kept in memory (`TxWrites`) and sent with the commit, together with a
  * `pg_notify` per collection, in one round trip (`flush`).
  */
 export class PostgresTx implements EngineTx {
@@ -57,14 +57,12 @@ export class PostgresTx implements EngineTx {
   async #lock(collections: Iterable<string>): Promise<void> {
     const wanted = [...new Set(collections)].filter((collection) => !this.#heads.has(collection));
     if (wanted.length === 0) return;
-    const names = this.#sql.array(wanted.map(hex));
-    const [, rows] = await Promise.all([
-      this.#sql`INSERT INTO collections (name, head_seq, head_hash, keys)
-        SELECT decode(n, 'hex'), 0, ${CHAIN_HASH_ZERO}, 0 FROM unnest(${names}::text[]) AS t(n) ORDER BY decode(n, 'hex')
-        ON CONFLICT (name) DO NOTHING`,
-      this.#sql<{ name: Buffer; head_seq: number; head_hash: string }[]>`SELECT name, head_seq, head_hash FROM collections
-        WHERE name IN (SELECT decode(n, 'hex') FROM unnest(${names}::text[]) AS t(n)) ORDER BY name FOR UPDATE`,
-    ]);
+    // One statement: creates a new collection's row, locks every row (in name order, so two
+    // transactions never wait for each other in a circle) and returns the latest committed heads.
+    const rows = await this.#sql<{ name: Buffer; head_seq: number; head_hash: string }[]>`INSERT INTO collections (name, head_seq, head_hash, keys)
+      SELECT decode(n, 'hex'), 0, ${CHAIN_HASH_ZERO}, 0 FROM unnest(${this.#sql.array(wanted.map(hex))}::text[]) AS t(n) ORDER BY decode(n, 'hex')
+      ON CONFLICT (name) DO UPDATE SET name = excluded.name
+      RETURNING name, head_seq, head_hash`;
     for (const row of rows) this.#heads.set(text(row.name), { seq: Number(row.head_seq), hash: row.head_hash });
   }
 
@@ -78,9 +76,11 @@ export class PostgresTx implements EngineTx {
     const wantedDecisions = (decisions ?? []).filter((ref) => !this.#decisions.has(decisionId(ref.collection, ref.key, ref.dot)));
     const wantedHeads = [...new Set(writeHeads ?? [])].filter((id) => !this.#writeHeads.has(id) && !this.writes.writeHeads.has(id));
     const sql = this.#sql;
-    // Pipelined: the locks first, then the reads, which see every commit made before the locks.
+    // The locks first, then the reads (pipelined together), which see every commit made before
+    // the locks. Not pipelined with the locks: PostgreSQL may take a pipelined statement's
+    // snapshot before the lock wait of the one ahead of it ends.
+    await this.#lock(collections);
     await Promise.all([
-      this.#lock(collections),
       wantedDocs.length === 0
         ? undefined
         : sql<{ collection: Buffer; key: Buffer; seq: number; state: Buffer }[]>`SELECT d.collection, d.key, d.seq, d.state FROM docs d
@@ -104,12 +104,12 @@ export class PostgresTx implements EngineTx {
           }),
       wantedHeads.length === 0
         ? undefined
-        : sql<{ replica: string; n: number; chain: string }[]>`SELECT replica, n, chain FROM write_numbers WHERE replica = ANY(${sql.array(wantedHeads)}::text[])`.then(
-            (rows) => {
-              for (const id of wantedHeads) this.#writeHeads.set(id, NO_WRITE);
-              for (const row of rows) this.#writeHeads.set(row.replica, { writeNumber: Number(row.n), chain: row.chain });
-            },
-          ),
+        : sql<
+            { replica: string; n: number; chain: string }[]
+          >`SELECT replica, n, chain FROM write_numbers WHERE replica = ANY(${sql.array(wantedHeads)}::text[])`.then((rows) => {
+            for (const id of wantedHeads) this.#writeHeads.set(id, NO_WRITE);
+            for (const row of rows) this.#writeHeads.set(row.replica, { writeNumber: Number(row.n), chain: row.chain });
+          }),
     ]);
   }
 
@@ -123,7 +123,9 @@ export class PostgresTx implements EngineTx {
     const known = this.#docs.get(collection)?.get(key);
     if (known !== undefined) return known;
     await this.#lock([collection]);
-    const [row] = await this.#sql<{ seq: number; state: Buffer }[]>`SELECT seq, state FROM docs WHERE collection = ${bytes(collection)} AND key = ${bytes(key)}`;
+    const [row] = await this.#sql<
+      { seq: number; state: Buffer }[]
+    >`SELECT seq, state FROM docs WHERE collection = ${bytes(collection)} AND key = ${bytes(key)}`;
     const doc = row === undefined ? null : { key, state: text(row.state), seq: Number(row.seq) };
     this.#cacheDoc(collection, key, doc);
     return doc;

@@ -129,15 +129,26 @@ export function recordTests(harness: StoreHarness): void {
       await putAll(store, 'carts', ['a', 'b']);
       await store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 1 }));
       await store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 1 }));
-      await expectConvergeError(() => store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'rejected' })), 'internal', /final/);
-      await expectConvergeError(() => store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })), 'internal');
+      await expectConvergeError(
+        () => store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'rejected' })),
+        'internal',
+        /final/,
+      );
+      await expectConvergeError(
+        () => store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })),
+        'internal',
+      );
       expect(await store.decision('carts', 'a', dotOf(1))).toEqual({ status: 'accepted', seq: 1 });
     });
 
     it('refuses an accepted seq beyond the head', async () => {
       const store = await harness.make();
       await putAll(store, 'carts', ['a']);
-      await expectConvergeError(() => store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })), 'internal', /beyond/);
+      await expectConvergeError(
+        () => store.transact(async (tx) => await tx.recordDecision('carts', 'a', dotOf(1), { status: 'accepted', seq: 2 })),
+        'internal',
+        /beyond/,
+      );
       expect(await store.decision('carts', 'a', dotOf(1))).toBeUndefined();
     });
   });

@@ -136,7 +136,7 @@ export function transactionTests(harness: StoreHarness): void {
       await expectUnchanged(store, before);
     });
 
-    it("reads on the store while a transaction runs see only committed data", async () => {
+    it('reads on the store while a transaction runs see only committed data', async () => {
       const store = await seeded(harness);
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
