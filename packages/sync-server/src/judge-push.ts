@@ -9,6 +9,7 @@ import {
   mergeDocStates,
   siblingContent,
   type CausalContext,
+  type Dot,
   type ErrorCode,
   type ReplicaId,
 } from '@converge/conflict';
@@ -17,7 +18,7 @@ import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
 import { parseStored, serializeState } from './stored-state.js';
-import type { DecisionRef, Prefetch, StoreTx, StoredDoc } from './store/relay-store.js';
+import type { DecisionRef, Prefetch, StoreTx, StoredDoc, WriteHead } from './store/relay-store.js';
 
 /** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
 const SIBLING_WARNING = 25;
@@ -134,13 +135,18 @@ export async function judgePush(rules: PushRules, tx: StoreTx, push: Push): Prom
   for (const change of changes) {
     const { collection, key } = change;
     const dot = settledDot(change.delta);
-    const outcome =
-      change.writeNumber === known.writeNumber && change.chain !== known.chain
-        ? new Refusal(
-            'replica_reset',
-            `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
-          )
-        : await judge(rules, push, tx, change, counts, committed);
+    // One store read and at most one put per change; everything between is synchronous.
+    let outcome: number | Refusal | undefined = refuseEarly(rules, push, change, known);
+    if (outcome === undefined) {
+      const stored = await tx.get(collection, key);
+      const verdict = judge(rules, push, change, stored, counts);
+      if (verdict instanceof Put) {
+        const { seq, hash } = await tx.put(collection, key, verdict.text, verdict.dot);
+        committed.push({ collection, key, seq, hash, text: verdict.text, bytes: verdict.bytes });
+        outcome = seq;
+      } else if (verdict instanceof LeaderWrite) outcome = await decideAsLeader(rules.limits, tx, change, stored, verdict.current, committed);
+      else outcome = verdict;
+    }
     if (change.writeNumber > latest.writeNumber) latest = change;
     if (outcome instanceof Refusal) {
       // The stored state goes back only to a principal that may read the key.
@@ -160,23 +166,40 @@ export async function judgePush(rules: PushRules, tx: StoreTx, push: Push): Prom
   return { results, committed, counts };
 }
 
-async function judge(
-  rules: PushRules,
-  push: Push,
-  tx: StoreTx,
-  change: PushedChange,
-  counts: PushOutcome['counts'],
-  committed: CommittedChange[],
-): Promise<number | Refusal> {
-  const { collection, key, delta } = change;
-  const resync = change.resync === true;
-  if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
+/** A change judged fit to store: the state to put. */
+class Put {
+  constructor(
+    readonly text: string,
+    readonly bytes: number,
+    readonly dot: Dot,
+  ) {}
+}
+
+/** A leader-follower write that passed every check but the leader's compare-and-set. */
+class LeaderWrite {
+  constructor(readonly current: WireState) {}
+}
+
+/** What is refused before the key is read: a reused write number, a key the principal may not write, a change without siblings. */
+function refuseEarly(rules: PushRules, push: Push, change: PushedChange, known: WriteHead): Refusal | undefined {
+  if (change.writeNumber === known.writeNumber && change.chain !== known.chain) {
+    return new Refusal(
+      'replica_reset',
+      `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
+    );
+  }
+  if (!rules.auth.authorize(push.principal, change.collection, change.key, 'write')) {
     return new Refusal('forbidden', `principal ${push.principal.id} may not write this key`);
   }
-  if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
+  if (change.delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
+  return undefined;
+}
+
+function judge(rules: PushRules, push: Push, change: PushedChange, stored: StoredDoc | undefined, counts: PushOutcome['counts']): number | Refusal | Put | LeaderWrite {
+  const { collection, key, delta } = change;
+  const resync = change.resync === true;
   const config = rules.collections.get(collection);
   const type = crdtTypeOf(config.strategy);
-  const stored = await tx.get(collection, key);
   const current = parseStored(stored);
 
   for (const sibling of delta.siblings) {
@@ -223,7 +246,7 @@ async function judge(
     }
   }
 
-  if (config.mode === 'leader-follower') return decideAsLeader(rules.limits, tx, change, stored, current, committed);
+  if (config.mode === 'leader-follower') return new LeaderWrite(current);
 
   // A key the relay does not hold adopts the (canonical, validated) delta: merging into the empty state changes nothing.
   const { state: merged, anomalies } = adoptOrMerge(stored === undefined ? undefined : current, delta);
@@ -241,9 +264,7 @@ async function judge(
   }
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
-  const { seq, hash } = await tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
-  committed.push({ collection, key, seq, hash, text, bytes });
-  return seq;
+  return new Put(text, bytes, delta.siblings[delta.siblings.length - 1]!.dot);
 }
 
 /**

@@ -112,7 +112,7 @@ export class MemoryStore implements RelayStore {
 
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
-      const tx = new OverlayTx(this.#data);
+      const tx = new OverlayTx(this.#data, { prefetch: false });
       const result = await body(tx);
       this.#data.apply(tx.writes);
       return result;

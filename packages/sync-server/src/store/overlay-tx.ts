@@ -33,12 +33,16 @@ export class OverlayTx implements EngineTx {
   #lastKey: string | undefined;
   #lastExisted = false;
 
-  constructor(committed: CommittedReads) {
+  readonly #prefetches: boolean;
+
+  /** `prefetch`: whether reading keys together is worth it (SQLite: yes; Maps: no). */
+  constructor(committed: CommittedReads, options: { readonly prefetch: boolean }) {
     this.#committed = committed;
+    this.#prefetches = options.prefetch;
   }
 
   prefetch({ docs }: Prefetch): void {
-    if (docs === undefined) return;
+    if (docs === undefined || !this.#prefetches) return;
     for (const [collection, keys] of docs) {
       let known = this.#prefetched.get(collection);
       if (known === undefined) this.#prefetched.set(collection, (known = new Map()));

@@ -82,7 +82,7 @@ export class SqliteStore implements RelayStore {
    */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
-      const tx = new OverlayTx(this.#queries);
+      const tx = new OverlayTx(this.#queries, { prefetch: true });
       const result = await body(tx);
       if (!tx.writes.empty) this.#commit.immediate(tx.writes);
       return result;
