@@ -23,13 +23,19 @@ function buildPushes(tag, pushes, perPush) {
   for (let r = 0; r < 10; r++) {
     const replicaId = `abReplica${tag}${r}`.padEnd(22, 'x').slice(0, 22);
     const clock = createHlcClock({ replica: replicaId, now: () => Date.now() });
-    let n = 0, chain = WRITE_CHAIN_ZERO;
+    let n = 0,
+      chain = WRITE_CHAIN_ZERO;
     for (let p = 0; p < pushes / 10; p++) {
       const changes = [];
       for (let c = 0; c < perPush; c++) {
         n++;
         const key = `k-${r}-${n}`;
-        const written = writeDoc(emptyDocState(), { dot: [replicaId, n], hlc: clock.tick(), readContext: EMPTY_CONTEXT, value: encodeValue({ item: n, name: 'cart item', qty: 3 }) });
+        const written = writeDoc(emptyDocState(), {
+          dot: [replicaId, n],
+          hlc: clock.tick(),
+          readContext: EMPTY_CONTEXT,
+          value: encodeValue({ item: n, name: 'cart item', qty: 3 }),
+        });
         chain = chainWrite(chain, 'ingest', key, written.delta.siblings[0]);
         changes.push({ collection: 'ingest', key, delta: written.delta, writeNumber: n, chain });
       }
@@ -44,7 +50,8 @@ async function runOnce(v, kind, pushes) {
   const collections = new v.CollectionRegistry({});
   const rules = () => ({ collections, auth: v.anonymousAuth, limits: v.DEFAULT_LIMITS, now: Date.now(), recoveryOpen: false });
   const ingest = new v.Ingest(store, rules, () => undefined);
-  const cpu0 = process.cpuUsage(); const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   let done = 0;
   await new Promise((resolve) => {
     let i = 0;
@@ -52,19 +59,26 @@ async function runOnce(v, kind, pushes) {
     const next = () => {
       if (i >= pushes.length) return;
       const push = pushes[i++];
-      ingest.submit(push, (out) => { if (out instanceof Error) throw out; done++; if (done === pushes.length) resolve(); else next(); });
+      ingest.submit(push, (out) => {
+        if (out instanceof Error) throw out;
+        done++;
+        if (done === pushes.length) resolve();
+        else next();
+      });
     };
     for (let k = 0; k < 10; k++) next();
   });
-  const cpu = process.cpuUsage(cpu0); const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - t0;
   await store.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   const changes = pushes.length * pushes[0].changes.length;
-  return { usPerChange: ((cpu.user + cpu.system) / changes), wall };
+  return { usPerChange: (cpu.user + cpu.system) / changes, wall };
 }
 const kinds = process.argv.slice(2).length ? process.argv.slice(2) : ['sqlite', 'memory'];
 for (const kind of kinds) {
-  const ratios = []; const rows = [];
+  const ratios = [];
+  const rows = [];
   for (let round = 0; round < (process.env.ROUNDS ? Number(process.env.ROUNDS) : 7); round++) {
     const order = process.env.ONLY ? [process.env.ONLY] : round % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
     const res = {};
@@ -75,5 +89,12 @@ for (const kind of kinds) {
   }
   if (process.env.ONLY) continue;
   ratios.sort((a, b) => a - b);
-  console.log(kind, rows.join('; '), '| after/before per round:', ratios.map((r) => r.toFixed(3)).join(' '), '| median', ratios[Math.floor(ratios.length / 2)].toFixed(3));
+  console.log(
+    kind,
+    rows.join('; '),
+    '| after/before per round:',
+    ratios.map((r) => r.toFixed(3)).join(' '),
+    '| median',
+    ratios[Math.floor(ratios.length / 2)].toFixed(3),
+  );
 }

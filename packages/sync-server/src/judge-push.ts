@@ -195,7 +195,13 @@ function refuseEarly(rules: PushRules, push: Push, change: PushedChange, known: 
   return undefined;
 }
 
-function judge(rules: PushRules, push: Push, change: PushedChange, stored: StoredDoc | undefined, counts: PushOutcome['counts']): number | Refusal | Put | LeaderWrite {
+function judge(
+  rules: PushRules,
+  push: Push,
+  change: PushedChange,
+  stored: StoredDoc | undefined,
+  counts: PushOutcome['counts'],
+): number | Refusal | Put | LeaderWrite {
   const { collection, key, delta } = change;
   const resync = change.resync === true;
   const config = rules.collections.get(collection);

@@ -1,6 +1,6 @@
 import { WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
 import type Database from 'better-sqlite3';
-import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
+import { CHAIN_HASH_ZERO } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
 import type { CommittedReads } from './overlay-tx.js';
 import type { Decision, LogPosition, LoggedDoc, StoreStats, StoredDoc, WriteHead } from './relay-store.js';
