@@ -89,8 +89,13 @@ export function translatePostgresError(error: unknown): unknown {
  *
  * @example
  * ```ts
- * const store = await PostgresStore.open('postgres://relay@db1,db2/converge?target_session_attrs=read-write');
- * await createRelay({ store, cursorSecret: process.env.CONVERGE_CURSOR_SECRET }).close();
+ * // In production, e.g. 'postgres://relay@db1,db2/converge?target_session_attrs=read-write'.
+ * const url = process.env.CONVERGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+ * const store = await PostgresStore.open(url, { schema: 'converge_example' });
+ * const relay = createRelay({ store, cursorSecret: 'the same secret on every relay' });
+ * store.closed; // → false
+ * await relay.close(); // the store is closed with it
+ * store.closed; // → true
  * ```
  */
 export class PostgresStore implements RelayStore {
