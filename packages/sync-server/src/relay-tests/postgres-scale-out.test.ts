@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { ChangesFrame } from '@converge/protocol';
+import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../relay-options.js';
 import type { PostgresStore } from '../store/postgres-store.js';
-import type { RelayStore } from '../store/relay-store.js';
+import type { RelayStore, StoreTx } from '../store/relay-store.js';
 import { TEST_DATABASE_URL, TestSchemas } from '../testing/postgres-fixture.js';
 import { ProtocolClient } from '../testing/protocol-client.js';
 import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
@@ -114,6 +116,52 @@ describe('relays over one PostgreSQL database', () => {
       const statuses = [fromOne.results[0]!.status, fromTwo.results[0]!.status].sort();
       expect(statuses, `round ${round}`).toEqual(['accepted', 'rejected']);
     }
+  });
+
+  it('a push whose commit loses its connection is not acknowledged: error quorum_unavailable, and the re-sent push is stored once', async () => {
+    const schema = schemas.name('cut');
+    const applicationName = `converge-test-${randomBytes(4).toString('hex')}`;
+    let cutNext = false;
+    // The next transaction loses its connection after judging, before it commits.
+    const cutting = (store: PostgresStore): RelayStore =>
+      new Proxy(store, {
+        get(target, name) {
+          if (name === 'transact') {
+            return <T>(fn: (tx: StoreTx) => Promise<T> | T) =>
+              target.transact(async (tx) => {
+                const result = await fn(tx);
+                if (cutNext) {
+                  cutNext = false;
+                  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
+                  await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${applicationName} AND state = 'idle in transaction'`;
+                  await admin.end({ timeout: 1 });
+                }
+                return result;
+              });
+          }
+          const value: unknown = Reflect.get(target, name, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const store = await schemas.open(schema, { applicationName });
+    const relay = await startTestRelay({ cursorSecret: SECRET, store: cutting(store) });
+    relays.push(relay);
+    const writer = await client(relay.url, 'writerAAAAAAAAAAAAAAAAA', false);
+    const change = writer.blind('notes', 'k', 'v');
+    cutNext = true;
+    writer.send({ type: 'push', id: 'p1', ack: 'relay', changes: [change] });
+    expect(await writer.next('error')).toMatchObject({ code: 'quorum_unavailable' });
+    await writer.closed;
+    expect(writer.frames.some((f) => f.type === 'ack')).toBe(false);
+    expect((await store.head('notes')).seq).toBe(0);
+    // The client reconnects and re-sends the same change: stored once.
+    const again = await ProtocolClient.connect(relay.url, { replicaId: 'writerAAAAAAAAAAAAAAAAA', subscriptions: [] });
+    clients.push(again);
+    again.continueFrom(writer);
+    await again.next('welcome');
+    expect((await again.push([change])).results[0]).toMatchObject({ status: 'accepted', seq: 1 });
+    expect((await again.push([change])).results[0]).toMatchObject({ status: 'accepted', seq: 1 });
+    expect((await store.head('notes')).seq).toBe(1);
   });
 
   it('3 relay processes, pushes to one collection from all: every subscriber sees the same gap-free sequence and one chain', async () => {

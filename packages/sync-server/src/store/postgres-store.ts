@@ -16,6 +16,8 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** Seconds to wait for a connection. Default 10. */
   readonly connectTimeoutSeconds?: number;
+  /** `application_name` of its connections (what `pg_stat_activity` shows). Default `converge-relay`. */
+  readonly applicationName?: string;
   /** The clock for `createdAt` of a new schema; `Date.now` by default. */
   readonly now?: () => number;
 }
@@ -132,7 +134,7 @@ export class PostgresStore implements RelayStore {
       connect_timeout: options.connectTimeoutSeconds ?? 10,
       idle_timeout: 60,
       onnotice: () => undefined,
-      connection: { application_name: 'converge-relay', search_path: schema },
+      connection: { application_name: options.applicationName ?? 'converge-relay', search_path: schema },
       // bigint columns as numbers: every seq, counter and write number is a safe integer.
       types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) } },
     });
@@ -140,7 +142,7 @@ export class PostgresStore implements RelayStore {
       const identity = await migratePostgres(sql, schema, options.now ?? Date.now);
       const [version] = await sql<{ server_version: string }[]>`SHOW server_version`;
       const { host, database } = sql.options;
-      const info = { hosts: host, database, schema, schemaVersion: POSTGRES_SCHEMA_VERSION, serverVersion: version?.server_version ?? '' };
+      const info = { hosts: host, database: database ?? '', schema, schemaVersion: POSTGRES_SCHEMA_VERSION, serverVersion: version?.server_version ?? '' };
       return new PostgresStore(sql, schema, identity, info);
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => undefined);

@@ -60,7 +60,7 @@ export class PostgresTx implements EngineTx {
     // One statement: creates a new collection's row, locks every row (in name order, so two
     // transactions never wait for each other in a circle) and returns the latest committed heads.
     const rows = await this.#sql<{ name: Buffer; head_seq: number; head_hash: string }[]>`INSERT INTO collections (name, head_seq, head_hash, keys)
-      SELECT decode(n, 'hex'), 0, ${CHAIN_HASH_ZERO}, 0 FROM unnest(${this.#sql.array(wanted.map(hex))}::text[]) AS t(n) ORDER BY decode(n, 'hex')
+      SELECT decode(n, 'hex'), 0, ${CHAIN_HASH_ZERO}, 0 FROM unnest(${wanted.map(hex)}::text[]) AS t(n) ORDER BY decode(n, 'hex')
       ON CONFLICT (name) DO UPDATE SET name = excluded.name
       RETURNING name, head_seq, head_hash`;
     for (const row of rows) this.#heads.set(text(row.name), { seq: Number(row.head_seq), hash: row.head_hash });
@@ -84,7 +84,7 @@ export class PostgresTx implements EngineTx {
       wantedDocs.length === 0
         ? undefined
         : sql<{ collection: Buffer; key: Buffer; seq: number; state: Buffer }[]>`SELECT d.collection, d.key, d.seq, d.state FROM docs d
-            JOIN unnest(${sql.array(wantedDocs.map(([c]) => hex(c)))}::text[], ${sql.array(wantedDocs.map(([, k]) => hex(k)))}::text[]) AS t(c, k)
+            JOIN unnest(${wantedDocs.map(([c]) => hex(c))}::text[], ${wantedDocs.map(([, k]) => hex(k))}::text[]) AS t(c, k)
             ON d.collection = decode(t.c, 'hex') AND d.key = decode(t.k, 'hex')`.then((rows) => {
             for (const [collection, key] of wantedDocs) this.#cacheDoc(collection, key, null);
             for (const row of rows) {
@@ -96,20 +96,20 @@ export class PostgresTx implements EngineTx {
         ? undefined
         : sql<{ collection: Buffer; key: Buffer; replica: string; counter: number; seq: number | null; content: Buffer | null }[]>`SELECT
             d.collection, d.key, d.replica, d.counter, d.seq, d.content FROM decisions d
-            JOIN unnest(${sql.array(wantedDecisions.map((r) => hex(r.collection)))}::text[], ${sql.array(wantedDecisions.map((r) => hex(r.key)))}::text[],
-              ${sql.array(wantedDecisions.map((r) => r.dot[0]))}::text[], ${sql.array(wantedDecisions.map((r) => r.dot[1]))}::int8[]) AS t(c, k, r, n)
+            JOIN unnest(${wantedDecisions.map((r) => hex(r.collection))}::text[], ${wantedDecisions.map((r) => hex(r.key))}::text[],
+              ${wantedDecisions.map((r) => r.dot[0])}::text[], ${wantedDecisions.map((r) => r.dot[1])}::int8[]) AS t(c, k, r, n)
             ON d.collection = decode(t.c, 'hex') AND d.key = decode(t.k, 'hex') AND d.replica = t.r AND d.counter = t.n`.then((rows) => {
             for (const ref of wantedDecisions) this.#decisions.set(decisionId(ref.collection, ref.key, ref.dot), null);
             for (const row of rows) this.#decisions.set(decisionId(text(row.collection), text(row.key), [row.replica, Number(row.counter)]), decisionOf(row));
           }),
       wantedHeads.length === 0
         ? undefined
-        : sql<
-            { replica: string; n: number; chain: string }[]
-          >`SELECT replica, n, chain FROM write_numbers WHERE replica = ANY(${sql.array(wantedHeads)}::text[])`.then((rows) => {
-            for (const id of wantedHeads) this.#writeHeads.set(id, NO_WRITE);
-            for (const row of rows) this.#writeHeads.set(row.replica, { writeNumber: Number(row.n), chain: row.chain });
-          }),
+        : sql<{ replica: string; n: number; chain: string }[]>`SELECT replica, n, chain FROM write_numbers WHERE replica = ANY(${wantedHeads}::text[])`.then(
+            (rows) => {
+              for (const id of wantedHeads) this.#writeHeads.set(id, NO_WRITE);
+              for (const row of rows) this.#writeHeads.set(row.replica, { writeNumber: Number(row.n), chain: row.chain });
+            },
+          ),
     ]);
   }
 
@@ -223,20 +223,20 @@ export class PostgresTx implements EngineTx {
       statements.push(
         sql`INSERT INTO docs (collection, key, seq, state, hash)
           SELECT decode(c, 'hex'), decode(k, 'hex'), s, decode(v, 'hex'), h
-          FROM unnest(${sql.array(rows.map((r) => hex(r.collection)))}::text[], ${sql.array(rows.map((r) => hex(r.key)))}::text[],
-            ${sql.array(rows.map((r) => r.seq))}::int8[], ${sql.array(rows.map((r) => hex(r.state)))}::text[], ${sql.array(rows.map((r) => r.hash))}::text[]) AS t(c, k, s, v, h)
+          FROM unnest(${rows.map((r) => hex(r.collection))}::text[], ${rows.map((r) => hex(r.key))}::text[],
+            ${rows.map((r) => r.seq)}::int8[], ${rows.map((r) => hex(r.state))}::text[], ${rows.map((r) => r.hash)}::text[]) AS t(c, k, s, v, h)
           ON CONFLICT (collection, key) DO UPDATE SET seq = excluded.seq, state = excluded.state, hash = excluded.hash`,
         sql`INSERT INTO chain (collection, seq, hash)
-          SELECT decode(c, 'hex'), s, h FROM unnest(${sql.array(chain.map((l) => hex(l.collection)))}::text[], ${sql.array(chain.map((l) => l.seq))}::int8[],
-            ${sql.array(chain.map((l) => l.hash))}::text[]) AS t(c, s, h)`,
+          SELECT decode(c, 'hex'), s, h FROM unnest(${chain.map((l) => hex(l.collection))}::text[], ${chain.map((l) => l.seq)}::int8[],
+            ${chain.map((l) => l.hash)}::text[]) AS t(c, s, h)`,
       );
       const moved = [...heads];
       statements.push(
         sql`UPDATE collections SET head_seq = t.s, head_hash = t.h, keys = collections.keys + t.a
-          FROM unnest(${sql.array(moved.map(([c]) => hex(c)))}::text[], ${sql.array(moved.map(([, h]) => h.seq))}::int8[],
-            ${sql.array(moved.map(([, h]) => h.hash))}::text[], ${sql.array(moved.map(([, h]) => h.addedKeys))}::int8[]) AS t(c, s, h, a)
+          FROM unnest(${moved.map(([c]) => hex(c))}::text[], ${moved.map(([, h]) => h.seq)}::int8[],
+            ${moved.map(([, h]) => h.hash)}::text[], ${moved.map(([, h]) => h.addedKeys)}::int8[]) AS t(c, s, h, a)
           WHERE collections.name = decode(t.c, 'hex')`,
-        sql`SELECT pg_notify(${this.#notice.channel}, p) FROM unnest(${sql.array(moved.map(([c, h]) => noticePayload(this.#notice.instance, c, h.seq)))}::text[]) AS t(p)`,
+        sql`SELECT pg_notify(${this.#notice.channel}, p) FROM unnest(${moved.map(([c, h]) => noticePayload(this.#notice.instance, c, h.seq))}::text[]) AS t(p)`,
       );
     }
     if (decisions.size > 0) {
@@ -244,18 +244,18 @@ export class PostgresTx implements EngineTx {
       statements.push(
         sql`INSERT INTO decisions (collection, key, replica, counter, seq, content)
           SELECT decode(c, 'hex'), decode(k, 'hex'), r, n, s, decode(v, 'hex')
-          FROM unnest(${sql.array(rows.map((r) => hex(r.collection)))}::text[], ${sql.array(rows.map((r) => hex(r.key)))}::text[],
-            ${sql.array(rows.map((r) => r.dot[0]))}::text[], ${sql.array(rows.map((r) => r.dot[1]))}::int8[],
-            ${sql.array(rows.map((r) => (r.decision.status === 'accepted' ? r.decision.seq : null)))}::int8[],
-            ${sql.array(rows.map((r) => (r.decision.content === undefined ? null : hex(r.decision.content))))}::text[]) AS t(c, k, r, n, s, v)`,
+          FROM unnest(${rows.map((r) => hex(r.collection))}::text[], ${rows.map((r) => hex(r.key))}::text[],
+            ${rows.map((r) => r.dot[0])}::text[], ${rows.map((r) => r.dot[1])}::int8[],
+            ${rows.map((r) => (r.decision.status === 'accepted' ? r.decision.seq : null))}::int8[],
+            ${rows.map((r) => (r.decision.content === undefined ? null : hex(r.decision.content)))}::text[]) AS t(c, k, r, n, s, v)`,
       );
     }
     if (writeHeads.size > 0) {
       const rows = [...writeHeads];
       statements.push(
         sql`INSERT INTO write_numbers (replica, n, chain)
-          SELECT * FROM unnest(${sql.array(rows.map(([id]) => id))}::text[], ${sql.array(rows.map(([, h]) => h.writeNumber))}::int8[],
-            ${sql.array(rows.map(([, h]) => h.chain))}::text[])
+          SELECT * FROM unnest(${rows.map(([id]) => id)}::text[], ${rows.map(([, h]) => h.writeNumber)}::int8[],
+            ${rows.map(([, h]) => h.chain)}::text[])
           ON CONFLICT (replica) DO UPDATE SET n = excluded.n, chain = excluded.chain WHERE excluded.n > write_numbers.n`,
       );
     }
