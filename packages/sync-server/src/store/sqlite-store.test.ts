@@ -120,6 +120,31 @@ describe('SqliteStore', () => {
     expect(await store.writeHead(REPLICA)).toEqual({ writeNumber: 7, chain: WRITE_CHAIN_ZERO });
   });
 
+  it('upgrades a version 3 database: each doc gets the chain hash of its seq, and the log goes on', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    for (const step of SCHEMA_STEPS.slice(0, 3)) db.exec(step);
+    db.prepare('INSERT INTO store_identity (id, lineage, created_at) VALUES (1, ?, ?)').run('oldLineage0123456789', 1);
+    const h1 = chainHash(CHAIN_HASH_ZERO, 'notes', 'a', [REPLICA, 1]);
+    const h2 = chainHash(h1, 'notes', 'b', [REPLICA, 2]);
+    const h3 = chainHash(h2, 'notes', 'a', [REPLICA, 3]);
+    db.prepare("INSERT INTO docs (collection, key, seq, state) VALUES ('notes', 'b', 2, 'b'), ('notes', 'a', 3, 'a3')").run();
+    db.prepare("INSERT INTO chain (collection, seq, hash) VALUES ('notes', 1, ?), ('notes', 2, ?), ('notes', 3, ?)").run(h1, h2, h3);
+    db.prepare("INSERT INTO collections (name, head_seq, head_hash, keys) VALUES ('notes', 3, ?, 2)").run(h3);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma('user_version = 3');
+    db.close();
+    const store = open(path);
+    expect(await store.scan('notes', 0, 10)).toEqual([
+      { key: 'b', state: 'b', seq: 2, hash: h2 },
+      { key: 'a', state: 'a3', seq: 3, hash: h3 },
+    ]);
+    const next = await store.transact((tx) => tx.put('notes', 'c', 'c', [REPLICA, 4]));
+    expect(next).toEqual({ seq: 4, hash: chainHash(h3, 'notes', 'c', [REPLICA, 4]) });
+    expect((await store.scan('notes', 3, 10))[0]!.hash).toBe(next.hash);
+  });
+
   it('keeps every commit reported by a writer killed with SIGKILL mid-loop', async () => {
     const path = freshPath();
     const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
