@@ -2,7 +2,7 @@
 // `npm test`: every suite, then one plain `N passed, N failed` line summed over all of them.
 // Results are read from vitest's JSON reporter, not from its coloured text.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -35,6 +35,34 @@ function ensureChromium() {
   return path;
 }
 process.env.CHROME_PATH = ensureChromium();
+
+/**
+ * The PostgreSQL tests use the local server on 127.0.0.1:5432 (database `test`), unless
+ * CONVERGE_TEST_DATABASE_URL names another. When the local one is not running: start this
+ * machine's cluster (`pg_ctlcluster`, as root) and create the database when missing. If that
+ * fails, say why and go on: the PostgreSQL tests then fail with the reason (they never skip).
+ */
+function ensurePostgres() {
+  if (process.env.CONVERGE_TEST_DATABASE_URL !== undefined) return;
+  const ready = () => spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']).status === 0;
+  if (!ready()) {
+    const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
+    if (versions.length === 0 || process.getuid?.() !== 0) {
+      console.error('PostgreSQL is not running on 127.0.0.1:5432 and cannot be started here: the PostgreSQL tests will fail');
+      return;
+    }
+    console.log(`PostgreSQL is not running: starting cluster ${versions[0]}/main`);
+    spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0], 'main', 'start'], { stdio: 'inherit' });
+    for (let i = 0; i < 60 && !ready(); i++) spawnSync('sleep', ['0.5']);
+    if (!ready()) {
+      console.error('PostgreSQL did not start: the PostgreSQL tests will fail');
+      return;
+    }
+  }
+  const psql = (sql) => spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-Atc', sql], { encoding: 'utf8' });
+  if (psql("SELECT 1 FROM pg_database WHERE datname = 'test'").stdout.trim() !== '1') psql('CREATE DATABASE test');
+}
+ensurePostgres();
 
 const suites = [{ name: 'unit', args: ['run', '--reporter=default', '--reporter=json'] }];
 

@@ -79,9 +79,9 @@ export async function startDemoRelay({ port, host, dataDir, staticDir, logLevel 
     relayId: kept(dataDir, 'demo-relay-id', () => replicaIdFromBytes(randomBytes(12))),
   });
   relay.attach(server, { path: SYNC_PATH });
-  if (store.get('devices', relay.relayId) === undefined) relay.write('devices', relay.relayId, { value: 'relay' });
+  if ((await store.get('devices', relay.relayId)) === undefined) await relay.write('devices', relay.relayId, { value: 'relay' });
   for (const [product, stock] of Object.entries(SEED_STOCK)) {
-    if (store.get('inventory', product) === undefined) relay.write('inventory', product, { value: { stock } });
+    if ((await store.get('inventory', product)) === undefined) await relay.write('inventory', product, { value: { stock } });
   }
   const bound = server.address().port;
   return {

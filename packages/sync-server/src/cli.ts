@@ -15,7 +15,10 @@ import { extendRecoveryWindow } from './recovery-window.js';
 import { loadRelayConfig, RELAY_SETTING_NAMES } from './relay-config.js';
 import { DEFAULT_RECOVERY_WINDOW_MS, MIN_METRICS_TOKEN_LENGTH, type RelaySettings } from './relay-options.js';
 import { createRelay, type Relay } from './relay.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
+
+const DEFAULT_DB = './data/converge.db';
 
 const USAGE = `converge-relay — the Converge sync relay
 
@@ -27,6 +30,9 @@ options:
   --port N                 TCP port (default 8787; 0 picks a free one)
   --host ADDR              address to bind (default 127.0.0.1)
   --db PATH                SQLite database file (default ./data/converge.db; ':memory:' allowed)
+  --store URL              PostgreSQL instead of SQLite: postgres://user@host[,host2…]/db[?target_session_attrs=read-write]
+                           (or env CONVERGE_DATABASE_URL); several relays may share it. Needs a cursor secret
+  --schema NAME            the PostgreSQL schema of the relay's tables (default converge; created and migrated)
   --config FILE            relay.config.json, or a .js/.mjs module exporting it as default; its keys:
                            ${RELAY_SETTING_NAMES.join(', ')}
   --jwt-secret S           verify HS256 JWTs sent in hello (or env CONVERGE_JWT_SECRET); none: anonymous
@@ -117,6 +123,7 @@ async function serve(values: Values): Promise<void> {
   const port = portOf(String(values['port']));
   const host = String(values['host']);
   const db = String(values['db']);
+  const databaseUrl = databaseUrlOf(values);
   const recoveryWindow = values['recovery-window'] as string | undefined;
   const recoveryWindowMs = recoveryWindow === undefined ? undefined : durationOf(recoveryWindow, '--recovery-window');
   const config: RelaySettings = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
@@ -136,7 +143,11 @@ async function serve(values: Values): Promise<void> {
   if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN_LENGTH) {
     throw usageError(`--metrics-token must be at least ${MIN_METRICS_TOKEN_LENGTH} characters: it guards the relay's metrics`);
   }
-  const holder = lockHolder(db);
+  const cursorSecret = (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET'];
+  if (databaseUrl !== undefined && (cursorSecret === undefined || cursorSecret.length === 0)) {
+    throw usageError('with --store postgres://… pass --cursor-secret (or CONVERGE_CURSOR_SECRET): every relay on the database must sign cursors alike');
+  }
+  const holder = databaseUrl === undefined ? lockHolder(db) : undefined;
   if (holder !== undefined) throw usageError(`${db} is open in another relay (pid ${holder}): stop it first, or pass another --db`);
 
   let relay: Relay | undefined;
@@ -160,18 +171,18 @@ async function serve(values: Values): Promise<void> {
     throw error;
   }
 
-  const release = lockDatabase(db, 'serve it');
+  const release = databaseUrl === undefined ? lockDatabase(db, 'serve it') : () => undefined;
   const log = pino({ name: 'converge-relay' });
-  let store: SqliteStore;
+  let store: SqliteStore | PostgresStore;
   try {
-    store = new SqliteStore(db);
+    store = databaseUrl === undefined ? new SqliteStore(db) : await PostgresStore.open(databaseUrl, { schema: String(values['schema']) });
     relay = createRelay({
       ...config,
       store,
       logger: log,
       ...(auth === undefined ? {} : { auth }),
       ...(origins === undefined ? {} : { allowedOrigins: origins }),
-      cursorSecret: cursorSecretFor(db, (values['cursor-secret'] as string | undefined) ?? process.env['CONVERGE_CURSOR_SECRET']),
+      cursorSecret: cursorSecretFor(db, cursorSecret),
       ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
       ...(metricsToken === undefined ? {} : { metricsToken }),
       // The operator's evidence that the relay lost data: either flag opens the window.
@@ -185,18 +196,18 @@ async function serve(values: Values): Promise<void> {
   }
   relay.attach(server);
   const scheme = tls === undefined ? 'ws' : 'wss';
-  const { journalMode, synchronous, schemaVersion } = store.info();
+  const storeInfo =
+    store instanceof SqliteStore
+      ? { db, ...pick(store.info(), ['journalMode', 'synchronous', 'schemaVersion']) }
+      : { store: 'postgres', ...pick(store.info(), ['hosts', 'database', 'schema', 'schemaVersion', 'serverVersion']) };
   log.info(
     {
       port: bound,
       host,
       ...(metricsBound === undefined ? {} : { metricsPort: metricsBound, metricsHost }),
       metrics: [...(metricsBound === undefined ? [] : ['own listener']), ...(metricsToken === undefined ? [] : ['bearer token'])].join(', ') || 'off',
-      db,
+      ...storeInfo,
       lineage: store.lineage,
-      journalMode,
-      synchronous,
-      schemaVersion,
       tls: tls !== undefined,
     },
     `converge-relay listening on ${scheme}://${host}:${bound}/` +
@@ -218,6 +229,19 @@ async function serve(values: Values): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, value[key]])) as Pick<T, K>;
+}
+
+/** The PostgreSQL URL to serve from (`--store`, else `CONVERGE_DATABASE_URL`), or undefined for SQLite. */
+function databaseUrlOf(values: Values): string | undefined {
+  const url = (values['store'] as string | undefined) ?? process.env['CONVERGE_DATABASE_URL'];
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw usageError(`--store takes a postgres:// URL (for SQLite pass --db PATH), not '${url.split(':')[0]}:…'`);
+  if (values['db'] !== undefined && values['db'] !== DEFAULT_DB) throw usageError('--store and --db name two databases: pass one');
+  return url;
+}
+
 async function backup(file: string, db: string): Promise<void> {
   if (db !== ':memory:' && !existsSync(db)) throw usageError(`no database at ${db}: pass --db PATH`);
   const store = new SqliteStore(db);
@@ -225,11 +249,11 @@ async function backup(file: string, db: string): Promise<void> {
     await store.backup(resolve(file));
     console.log(`backed up ${db} (lineage ${store.lineage}) to ${file}`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function restore(file: string, db: string, windowMs: number): void {
+async function restore(file: string, db: string, windowMs: number): Promise<void> {
   if (!existsSync(file)) throw usageError(`no backup at ${file}`);
   const release = lockDatabase(db, 'restore a backup into it');
   try {
@@ -238,10 +262,10 @@ function restore(file: string, db: string, windowMs: number): void {
     copyFileSync(file, db);
     const store = new SqliteStore(db);
     try {
-      const until = extendRecoveryWindow(store, Date.now() + windowMs);
+      const until = await extendRecoveryWindow(store, Date.now() + windowMs);
       console.log(`restored ${file} into ${db} (lineage ${store.lineage}); recovery window open until ${new Date(until).toISOString()}`);
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     release();
@@ -258,7 +282,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       options: {
         port: { type: 'string', default: '8787' },
         host: { type: 'string', default: '127.0.0.1' },
-        db: { type: 'string', default: './data/converge.db' },
+        db: { type: 'string', default: DEFAULT_DB },
+        store: { type: 'string' },
+        schema: { type: 'string', default: 'converge' },
         config: { type: 'string' },
         'jwt-secret': { type: 'string' },
         'allowed-origins': { type: 'string' },
@@ -290,6 +316,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const db = String(values.db);
   if (command === undefined) return serve(values);
   if (command !== 'backup' && command !== 'restore') throw usageError(`unknown command '${command}': the commands are backup and restore (see --help)`);
+  if (databaseUrlOf(values) !== undefined) {
+    throw usageError(`${command} is for SQLite: back PostgreSQL up with its own tools (pg_dump, base backups, your provider's snapshots)`);
+  }
   if (file === undefined) throw usageError(`${command} needs a file: converge-relay ${command} <file> [--db PATH]`);
   if (extra.length > 0) throw usageError(`${command} takes one file, not '${positionals.slice(1).join(' ')}'`);
   if (command === 'backup') return backup(file, db);

@@ -1,11 +1,13 @@
+import type { Logger } from 'pino';
 import type { CommittedChange } from './judge-push.js';
-import type { RelayStore } from './store/relay-store.js';
+import { storedText } from './stored-state.js';
+import type { LogPosition, RelayStore, RemoteCommit } from './store/relay-store.js';
 
-/** One fan-out round: the changes committed since the last round, by collection, in commit order. */
+/** One fan-out round: changes by collection, in seq order, each collection's continuing the last round's. */
 export interface LiveRound {
   readonly changes: ReadonlyMap<string, readonly CommittedChange[]>;
-  /** The collection's head seq now (read once per round). */
-  head(collection: string): number;
+  /** The position through which the collection's changes have now been handed out: this round's last change. */
+  head(collection: string): LogPosition;
   /** Encoded frames of this round with their UTF-8 sizes, shared by subscribers that get the same one. */
   readonly frames: Map<string, { readonly text: string; readonly bytes: number }>;
 }
@@ -15,43 +17,164 @@ export interface LiveReceiver {
   deliverLive(round: LiveRound): void;
 }
 
+export interface FanOutOptions {
+  /** Keys read per store scan when changes are read back (another process's commits). */
+  readonly batchSize: number;
+  /** For stores shared with other relay processes: how often heads are checked for commits whose notice was lost, ms. */
+  readonly headCheckMs: number;
+  readonly log: Logger;
+}
+
 /**
- * Live fan-out in rounds: every change committed in one turn of the event loop goes out
- * together, one round to every session, with each collection's head read once per round and
- * frames encoded once for every subscriber that gets the same one.
+ * Live fan-out in rounds. Per collection it keeps `through`: the seq through which every change
+ * has been handed to live subscribers, and it hands out changes gap-free and in seq order.
+ * This relay's own commits go out as committed (every change committed in one turn of the
+ * event loop together, frames encoded once for every subscriber that gets the same one). When
+ * a collection's changes do not continue from `through` — another relay process committed in
+ * between — they are read back from the store by seq instead (`scan` from `through`), which
+ * also serves the notices of other processes' commits (`RelayStore.watchCommits`) and, for a
+ * shared store, a periodic head check that heals a lost notice. A subscription goes live only
+ * once its catch-up reached `through` (`goLive`), so nothing falls between catch-up and live.
  */
 export class FanOut {
+  private readonly through = new Map<string, number>();
   private pending: CommittedChange[] = [];
+  /** Collections with commits beyond `through` to read from the store. */
+  private readonly behind = new Set<string>();
+  private running: Promise<void> | undefined;
+  private readonly stopWatching: (() => void) | undefined;
+  private readonly headCheck: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly store: RelayStore,
     private readonly receivers: () => Iterable<LiveReceiver>,
-  ) {}
-
-  /** Queues committed changes (in commit order) for the next round. */
-  add(committed: readonly CommittedChange[]): void {
-    if (committed.length === 0) return;
-    if (this.pending.length === 0) setImmediate(() => this.deliver());
-    this.pending.push(...committed);
+    private readonly options: FanOutOptions,
+  ) {
+    if (store.watchCommits !== undefined) {
+      this.stopWatching = store.watchCommits((commit) => this.remote(commit));
+      this.headCheck = setInterval(() => this.checkHeads(), options.headCheckMs).unref();
+    }
   }
 
-  private deliver(): void {
+  /** Queues this relay's committed changes (in commit order) for the next round. */
+  add(committed: readonly CommittedChange[]): void {
+    if (committed.length === 0) return;
+    this.pending.push(...committed);
+    this.schedule();
+  }
+
+  /**
+   * Whether a subscription whose catch-up sent everything through `seq` may go live now: when
+   * no live round went past `seq` yet. Called at the moment it would switch, with nothing
+   * awaited in between.
+   */
+  goLive(collection: string, seq: number): boolean {
+    const through = this.through.get(collection);
+    if (through === undefined) this.through.set(collection, seq);
+    return through === undefined || seq >= through;
+  }
+
+  /** Stops listening for other processes' commits. */
+  close(): void {
+    clearInterval(this.headCheck);
+    this.stopWatching?.();
+  }
+
+  private remote(commit: RemoteCommit | undefined): void {
+    if (commit === undefined || commit.collection === undefined) {
+      this.checkHeads();
+      return;
+    }
+    const through = this.through.get(commit.collection);
+    // A collection nobody here follows live yet: a subscription catching up reads it anyway.
+    if (through === undefined || commit.seq <= through) return;
+    this.behind.add(commit.collection);
+    this.schedule();
+  }
+
+  private checkHeads(): void {
+    if (this.store.closed) return;
+    const collections = [...this.through.keys()];
+    void Promise.all(
+      collections.map(async (collection) => {
+        const head = await this.store.head(collection);
+        if (head.seq > (this.through.get(collection) ?? 0)) this.behind.add(collection);
+      }),
+    ).then(
+      () => this.schedule(),
+      (error: unknown) => {
+        if (!this.store.closed) this.options.log.warn({ err: error }, 'fan-out: checking heads failed; retrying at the next check');
+      },
+    );
+  }
+
+  private schedule(): void {
+    if (this.running !== undefined) return;
+    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.rounds());
+  }
+
+  /** Runs rounds until nothing is pending: this relay's commits first, then reads for collections behind. */
+  private async rounds(): Promise<void> {
+    try {
+      while ((this.pending.length > 0 || this.behind.size > 0) && !this.store.closed) {
+        this.localRound();
+        for (const collection of [...this.behind]) {
+          this.behind.delete(collection);
+          await this.readBack(collection);
+        }
+      }
+    } catch (error) {
+      if (!this.store.closed) this.options.log.warn({ err: error }, 'fan-out: reading changes back failed; retrying at the next notice or head check');
+    } finally {
+      this.running = undefined;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  /** Hands out this relay's own commits that continue `through`; a collection whose commits do not is read back. */
+  private localRound(): void {
     const round = this.pending;
     this.pending = [];
-    if (round.length === 0 || this.store.closed) return;
     const changes = new Map<string, CommittedChange[]>();
     for (const change of round) {
-      const list = changes.get(change.collection);
-      if (list === undefined) changes.set(change.collection, [change]);
+      const { collection, seq } = change;
+      const list = changes.get(collection);
+      const last = list?.at(-1)?.seq ?? this.through.get(collection) ?? seq - 1;
+      if (seq <= last) continue;
+      if (seq !== last + 1 || this.behind.has(collection)) {
+        this.behind.add(collection);
+        continue;
+      }
+      if (list === undefined) changes.set(collection, [change]);
       else list.push(change);
     }
-    const heads = new Map<string, number>();
-    const head = (collection: string) => {
-      let seq = heads.get(collection);
-      if (seq === undefined) heads.set(collection, (seq = this.store.head(collection).seq));
-      return seq;
-    };
-    const live: LiveRound = { changes, head, frames: new Map() };
+    for (const collection of this.behind) changes.delete(collection);
+    this.deliver(changes);
+  }
+
+  /** Reads a collection's changes after `through` from the store, one scan at a time, and hands each batch out. */
+  private async readBack(collection: string): Promise<void> {
+    for (;;) {
+      const after = this.through.get(collection) ?? 0;
+      const docs = await this.store.scan(collection, after, this.options.batchSize);
+      if (this.store.closed) return;
+      // A local round may have moved on meanwhile: keep what continues it.
+      const through = this.through.get(collection) ?? 0;
+      const fresh: CommittedChange[] = [];
+      for (const doc of docs) {
+        if (doc.seq <= through) continue;
+        const text = storedText(doc);
+        fresh.push({ collection, key: doc.key, seq: doc.seq, hash: doc.hash, text, bytes: Buffer.byteLength(text) });
+      }
+      if (fresh.length > 0) this.deliver(new Map([[collection, fresh]]));
+      if (docs.length < this.options.batchSize) return;
+    }
+  }
+
+  private deliver(changes: Map<string, CommittedChange[]>): void {
+    if (changes.size === 0 || this.store.closed) return;
+    for (const [collection, list] of changes) this.through.set(collection, list.at(-1)!.seq);
+    const live: LiveRound = { changes, head: (collection) => changes.get(collection)!.at(-1)!, frames: new Map() };
     for (const receiver of this.receivers()) receiver.deliverLive(live);
   }
 }

@@ -15,7 +15,23 @@ export type { RelayMetrics } from './metrics.js';
 export { checkRelayConfig, loadRelayConfig } from './relay-config.js';
 export { SqliteStore } from './store/sqlite-store.js';
 export type { SqliteStoreOptions, SqliteStoreInfo } from './store/sqlite-store.js';
+export { PostgresStore } from './store/postgres-store.js';
+export type { PostgresStoreOptions, PostgresStoreInfo } from './store/postgres-store.js';
 export { MemoryStore } from './store/memory-store.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { CHAIN_HASH_ZERO, chainHash } from './store/chain-hash.js';
-export type { RelayStore, StoreTx, StoreReads, StoredDoc, LogPosition, Decision, StoreStats, CollectionStats } from './store/relay-store.js';
+export type {
+  RelayStore,
+  StoreTx,
+  StoreReads,
+  StoredDoc,
+  LoggedDoc,
+  LogPosition,
+  Decision,
+  DecisionRef,
+  Prefetch,
+  RemoteCommit,
+  StoreStats,
+  WriteHead,
+  CollectionStats,
+} from './store/relay-store.js';

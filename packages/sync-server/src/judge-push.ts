@@ -9,6 +9,7 @@ import {
   mergeDocStates,
   siblingContent,
   type CausalContext,
+  type Dot,
   type ErrorCode,
   type ReplicaId,
 } from '@converge/conflict';
@@ -17,7 +18,7 @@ import type { Principal, RelayAuth } from './auth/auth.js';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire } from './crdt-wire.js';
 import { parseStored, serializeState } from './stored-state.js';
-import type { StoreTx, StoredDoc } from './store/relay-store.js';
+import type { DecisionRef, Prefetch, StoreTx, StoredDoc, WriteHead } from './store/relay-store.js';
 
 /** Siblings per key at which the relay counts a warning; refusal is at `limits.maxSiblingsPerKey`. */
 const SIBLING_WARNING = 25;
@@ -51,6 +52,8 @@ export interface CommittedChange {
   readonly collection: string;
   readonly key: string;
   readonly seq: number;
+  /** The chain hash through `seq`: live cursors are signed with it. */
+  readonly hash: string;
   /** The merged state as stored (`serializeState`): live frames are built from it. */
   readonly text: string;
   /** Its UTF-8 size. */
@@ -67,6 +70,29 @@ export interface PushOutcome {
     siblingsCreated: number;
     siblingWarnings: number;
   };
+}
+
+/**
+ * Everything judging `pushes` will read, for one `StoreTx.prefetch`: each change's key, each
+ * pushing replica's latest write, and the leader decisions of leader-follower writes.
+ */
+export function readsOf(pushes: readonly Push[], collections: CollectionRegistry): Prefetch {
+  const docs = new Map<string, string[]>();
+  const decisions: DecisionRef[] = [];
+  const writeHeads = new Set<ReplicaId>();
+  for (const { replicaId, changes } of pushes) {
+    writeHeads.add(replicaId);
+    for (const { collection, key, delta } of changes) {
+      const keys = docs.get(collection);
+      if (keys === undefined) docs.set(collection, [key]);
+      else keys.push(key);
+      const [sibling, extra] = delta.siblings;
+      if (sibling !== undefined && extra === undefined && collections.get(collection).mode === 'leader-follower') {
+        decisions.push({ collection, key, dot: sibling.dot });
+      }
+    }
+  }
+  return { docs, decisions, writeHeads: [...writeHeads] };
 }
 
 class Refusal {
@@ -99,37 +125,34 @@ function unseenForeignDots(seen: CausalContext, claimed: CausalContext, self: Re
  * checks, merge (or the leader's compare-and-set), a new seq per changed key. Every change gets
  * a result; a refused change changes nothing and does not block the others.
  */
-export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcome {
+export async function judgePush(rules: PushRules, tx: StoreTx, push: Push): Promise<PushOutcome> {
   const { changes } = push;
-  if (changes.length > 1 && tx.prefetch !== undefined) {
-    const keys = new Map<string, string[]>();
-    for (const { collection, key } of changes) {
-      const list = keys.get(collection);
-      if (list === undefined) keys.set(collection, [key]);
-      else list.push(key);
-    }
-    for (const [collection, list] of keys) tx.prefetch(collection, list);
-  }
   const counts: PushOutcome['counts'] = { repairs: 0, siblingsCreated: 0, siblingWarnings: 0 };
   const committed: CommittedChange[] = [];
-  const known = tx.writeHead(push.replicaId);
+  const known = await tx.writeHead(push.replicaId);
   let latest = known;
-  const results = changes.map((change): ChangeResult => {
+  const results: ChangeResult[] = [];
+  for (const change of changes) {
     const { collection, key } = change;
     const dot = settledDot(change.delta);
     const readable = rules.auth.authorize(push.principal, collection, key, 'read');
-    const outcome =
-      change.writeNumber === known.writeNumber && change.chain !== known.chain
-        ? new Refusal(
-            'replica_reset',
-            `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
-          )
-        : judge(rules, push, tx, change, counts, committed, readable);
+    // One store read and at most one put per change; everything between is synchronous.
+    let outcome: number | Refusal | undefined = refuseEarly(rules, push, change, known, readable);
+    if (outcome === undefined) {
+      const stored = await tx.get(collection, key);
+      const verdict = judge(rules, push, change, stored, counts);
+      if (verdict instanceof Put) {
+        const { seq, hash } = await tx.put(collection, key, verdict.text, verdict.dot);
+        committed.push({ collection, key, seq, hash, text: verdict.text, bytes: verdict.bytes });
+        outcome = seq;
+      } else if (verdict instanceof LeaderWrite) outcome = await decideAsLeader(rules.limits, tx, change, stored, verdict.current, committed);
+      else outcome = verdict;
+    }
     if (change.writeNumber > latest.writeNumber) latest = change;
     if (outcome instanceof Refusal) {
       // The stored state, and any fact about it, goes back only to a principal that may read the key.
       const current = readable ? outcome.current : undefined;
-      return {
+      results.push({
         collection,
         key,
         dot,
@@ -137,13 +160,28 @@ export function judgePush(rules: PushRules, tx: StoreTx, push: Push): PushOutcom
         code: outcome.code,
         message: readable ? outcome.message : (unreadableMessage(outcome.code, rules.limits) ?? outcome.message),
         ...(current === undefined ? {} : { current }),
-      };
+      });
+    } else {
+      // A seq is a position of the collection's log: only a principal that may read the key gets it.
+      results.push(readable ? { collection, key, dot, status: 'accepted', seq: outcome } : { collection, key, dot, status: 'accepted' });
     }
-    // A seq is a position of the collection's log: only a principal that may read the key gets it.
-    return readable ? { collection, key, dot, status: 'accepted', seq: outcome } : { collection, key, dot, status: 'accepted' };
-  });
-  if (latest !== known) tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
+  }
+  if (latest !== known) await tx.noteWrite(push.replicaId, { writeNumber: latest.writeNumber, chain: latest.chain });
   return { results, committed, counts };
+}
+
+/** A change judged fit to store: the state to put. */
+class Put {
+  constructor(
+    readonly text: string,
+    readonly bytes: number,
+    readonly dot: Dot,
+  ) {}
+}
+
+/** A leader-follower write that passed every check but the leader's compare-and-set. */
+class LeaderWrite {
+  constructor(readonly current: WireState) {}
 }
 
 /**
@@ -176,28 +214,38 @@ function namesOtherReplicas(delta: WireState, self: ReplicaId): boolean {
   return delta.context.cloud.some((d) => d[0] !== self);
 }
 
+/**
+ * What is refused before the key is read: a reused write number, a key the principal may not
+ * write, a change without siblings — and, from a principal that may not read the key, a change
+ * naming another replica's dot: it cannot have seen another replica's write of the key, and
+ * judging such a claim by the stored state would tell it which dots the relay has seen.
+ */
+function refuseEarly(rules: PushRules, push: Push, change: PushedChange, known: WriteHead, readable: boolean): Refusal | undefined {
+  if (change.writeNumber === known.writeNumber && change.chain !== known.chain) {
+    return new Refusal(
+      'replica_reset',
+      `write number ${change.writeNumber} of replica ${push.replicaId} arrived with another history than before: this replica id was reused`,
+    );
+  }
+  if (!rules.auth.authorize(push.principal, change.collection, change.key, 'write')) {
+    return new Refusal('forbidden', `principal ${push.principal.id} may not write this key`);
+  }
+  if (change.delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
+  if (!readable && namesOtherReplicas(change.delta, push.replicaId)) return new Refusal('forbidden', FORBIDDEN_UNREADABLE);
+  return undefined;
+}
+
 function judge(
   rules: PushRules,
   push: Push,
-  tx: StoreTx,
   change: PushedChange,
+  stored: StoredDoc | undefined,
   counts: PushOutcome['counts'],
-  committed: CommittedChange[],
-  readable: boolean,
-): number | Refusal {
+): number | Refusal | Put | LeaderWrite {
   const { collection, key, delta } = change;
   const resync = change.resync === true;
-  if (!rules.auth.authorize(push.principal, collection, key, 'write')) {
-    return new Refusal('forbidden', `principal ${push.principal.id} may not write this key`);
-  }
-  if (delta.siblings.length === 0) return new Refusal('bad_message', 'a pushed change carries at least one sibling');
-  // A principal that may not read the key cannot have seen another replica's write of it: a
-  // claim of one is refused before the stored state is consulted, so which claims the relay
-  // could justify (which dots it has seen) is never revealed.
-  if (!readable && namesOtherReplicas(delta, push.replicaId)) return new Refusal('forbidden', FORBIDDEN_UNREADABLE);
   const config = rules.collections.get(collection);
   const type = crdtTypeOf(config.strategy);
-  const stored = tx.get(collection, key);
   const current = parseStored(stored);
 
   for (const sibling of delta.siblings) {
@@ -244,7 +292,7 @@ function judge(
     if (!checked.ok) return new Refusal(checked.error.code, checked.error.message);
   }
 
-  if (config.mode === 'leader-follower') return decideAsLeader(rules.limits, tx, change, stored, current, committed);
+  if (config.mode === 'leader-follower') return new LeaderWrite(current);
 
   // A key the relay does not hold adopts the (canonical, validated) delta: merging into the empty state changes nothing.
   const { state: merged, anomalies } = adoptOrMerge(stored === undefined ? undefined : current, delta);
@@ -262,9 +310,7 @@ function judge(
   }
   if (siblings > 1) counts.siblingsCreated++;
   if (siblings >= SIBLING_WARNING) counts.siblingWarnings++;
-  const { seq } = tx.put(collection, key, text, delta.siblings[delta.siblings.length - 1]!.dot);
-  committed.push({ collection, key, seq, text, bytes });
-  return seq;
+  return new Put(text, bytes, delta.siblings[delta.siblings.length - 1]!.dot);
 }
 
 /**
@@ -295,21 +341,21 @@ function fingerprint(sibling: WireState['siblings'][number]): string {
  * context as a no-op, so no gap stays open and the dot is never reused. The decision is
  * recorded per dot and a re-send gets the same answer.
  */
-function decideAsLeader(
+async function decideAsLeader(
   limits: RelayLimits,
   tx: StoreTx,
   change: PushedChange,
   stored: StoredDoc | undefined,
   current: WireState,
   committed: CommittedChange[],
-): number | Refusal {
+): Promise<number | Refusal> {
   const { collection, key, delta } = change;
   const [sibling, extra] = delta.siblings;
   if (sibling === undefined || extra !== undefined) {
     return new Refusal('bad_message', 'a leader-follower write carries exactly one sibling (such writes are never squashed)');
   }
   const content = fingerprint(sibling);
-  const decided = tx.decision(collection, key, sibling.dot);
+  const decided = await tx.decision(collection, key, sibling.dot);
   const held = current.siblings.find((s) => s.dot[0] === sibling.dot[0] && s.dot[1] === sibling.dot[1]);
   // A known dot with other content is a reused replica id: compare with the decision's
   // fingerprint, else with the sibling the relay still holds; a known dot the relay can no
@@ -330,16 +376,16 @@ function decideAsLeader(
   if (stale !== undefined) {
     const noop: WireState = { context: addDot(current.context, sibling.dot), siblings: current.siblings };
     const text = serializeState(noop);
-    const { seq } = tx.put(collection, key, text, sibling.dot);
-    tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
-    committed.push({ collection, key, seq, text, bytes: Buffer.byteLength(text) });
+    const { seq, hash } = await tx.put(collection, key, text, sibling.dot);
+    await tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
+    committed.push({ collection, key, seq, hash, text, bytes: Buffer.byteLength(text) });
     return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
   }
   const { state: merged } = mergeDocStates(current, delta);
   const next = storable(limits, change, merged, stored);
   if (next instanceof Refusal) return next;
-  const { seq } = tx.put(collection, key, next.text, sibling.dot);
-  tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
-  committed.push({ collection, key, seq, text: next.text, bytes: next.bytes });
+  const { seq, hash } = await tx.put(collection, key, next.text, sibling.dot);
+  await tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
+  committed.push({ collection, key, seq, hash, text: next.text, bytes: next.bytes });
   return seq;
 }

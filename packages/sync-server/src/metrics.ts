@@ -60,8 +60,8 @@ export class RelayMetrics {
       name: 'converge_store_bytes',
       help: 'Size of the relay store',
       registers: [this.registry],
-      collect() {
-        if (!store.closed) this.set(store.stats().bytes);
+      async collect() {
+        if (!store.closed) this.set((await store.stats()).bytes);
       },
     });
     new Gauge({
@@ -69,9 +69,9 @@ export class RelayMetrics {
       help: 'Keys held, by collection',
       labelNames: ['collection'],
       registers: [this.registry],
-      collect() {
+      async collect() {
         if (store.closed) return;
-        for (const c of store.stats().collections) this.set({ collection: c.name }, c.keys);
+        for (const c of (await store.stats()).collections) this.set({ collection: c.name }, c.keys);
       },
     });
     new Gauge({
@@ -79,9 +79,9 @@ export class RelayMetrics {
       help: 'Head seq of each collection log',
       labelNames: ['collection'],
       registers: [this.registry],
-      collect() {
+      async collect() {
         if (store.closed) return;
-        for (const c of store.stats().collections) this.set({ collection: c.name }, c.seq);
+        for (const c of (await store.stats()).collections) this.set({ collection: c.name }, c.seq);
       },
     });
   }

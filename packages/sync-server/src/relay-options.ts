@@ -80,6 +80,12 @@ export interface RelayOptions extends RelaySettings {
   readonly closeTimeoutMs?: number;
   /** How often the relay logs a summary line at info (connections, changes/s), ms; 0: never. Default 60,000. */
   readonly summaryIntervalMs?: number;
+  /**
+   * Over a store shared with other relay processes (PostgreSQL): how often the heads of the
+   * collections followed live are compared with what was fanned out, so a commit whose notice
+   * was lost still reaches subscribers within this many ms. Default 1,000.
+   */
+  readonly headCheckMs?: number;
   /** The clock, ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -110,6 +116,7 @@ export interface ResolvedRelayOptions {
   readonly openRecoveryWindow: boolean;
   readonly closeTimeoutMs: number;
   readonly summaryIntervalMs: number;
+  readonly headCheckMs: number;
   readonly now: () => number;
 }
 
@@ -147,6 +154,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     openRecoveryWindow: options.openRecoveryWindow ?? false,
     closeTimeoutMs: options.closeTimeoutMs ?? 2000,
     summaryIntervalMs: options.summaryIntervalMs ?? 60_000,
+    headCheckMs: options.headCheckMs ?? 1000,
     now: options.now ?? Date.now,
   };
 }

@@ -25,13 +25,13 @@ export interface RelayWriter {
  * Throws `bad_message` for a malformed name or a write of the wrong kind, `payload_too_large`
  * when the key's state would exceed `maxStateBytes`.
  */
-export function writeAsRelay(writer: RelayWriter, collection: string, key: string, write: RelayWrite): CommittedChange {
+export async function writeAsRelay(writer: RelayWriter, collection: string, key: string, write: RelayWrite): Promise<CommittedChange> {
   const problem = collectionNameProblem(collection) ?? documentKeyProblem(key);
   if (problem !== undefined) throw new ConvergeError('bad_message', `${collection}/${key}: ${problem}`);
   const { store, limits, relayId, clock } = writer;
   const type = crdtTypeOf(writer.collections.get(collection).strategy);
-  return store.transact((tx) => {
-    const current = parseStored(tx.get(collection, key));
+  return store.transact(async (tx) => {
+    const current = parseStored(await tx.get(collection, key));
     const dot = nextDot(current, relayId);
     const hlc = clock.tick();
     let next: WireState;
@@ -56,7 +56,7 @@ export function writeAsRelay(writer: RelayWriter, collection: string, key: strin
         `${collection}/${key} would hold ${bytes} bytes of state; the limit is maxStateBytes = ${limits.maxStateBytes}`,
       );
     }
-    const { seq } = tx.put(collection, key, text, dot);
-    return { collection, key, seq, text, bytes };
+    const { seq, hash } = await tx.put(collection, key, text, dot);
+    return { collection, key, seq, hash, text, bytes };
   });
 }

@@ -50,8 +50,8 @@ export interface Relay {
   metricsText(): Promise<string>;
   /** Runs a session over any connection (an in-memory transport in tests). */
   accept(connection: RelayConnection): void;
-  /** Writes as the relay's own replica (seeding, server logic); stored, sequenced and fanned out. Returns the seq. */
-  write(collection: string, key: string, write: RelayWrite): number;
+  /** Writes as the relay's own replica (seeding, server logic); stored, sequenced and fanned out. Resolves to the seq. */
+  write(collection: string, key: string, write: RelayWrite): Promise<number>;
   /** Sessions that have completed `hello`. */
   connections(): number;
   /**
@@ -84,14 +84,19 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const clock = createHlcClock({ replica: relayId, now });
   let state: RelayState = 'running';
 
-  const openRecoveryWindow = (reason: string, details: Record<string, unknown>) => {
-    const until = extendRecoveryWindow(store, now() + options.recoveryWindowMs);
+  const openRecoveryWindow = async (reason: string, details: Record<string, unknown>) => {
+    const until = await extendRecoveryWindow(store, now() + options.recoveryWindowMs);
     metrics.recoveryWindowOpens.inc({ reason });
     log.warn({ reason, ...details, until: new Date(until).toISOString() }, 'recovery window opened: the relay lost data and accepts re-pushed states');
   };
-  if (options.openRecoveryWindow) openRecoveryWindow('operator_flag', {});
+  // Open before any session is welcomed (every push comes after a welcome, which waits for it).
+  const ready = options.openRecoveryWindow ? openRecoveryWindow('operator_flag', {}) : Promise.resolve();
+  ready.catch((error: unknown) => log.error({ err: error }, 'opening the recovery window failed'));
   // Only evidence opens a window: a new database opens none by itself (it has nothing to recover).
-  const recoveryOpen = () => now() < recoveryWindowEnd(store);
+  const recoveryOpen = async () => {
+    await ready;
+    return now() < (await recoveryWindowEnd(store));
+  };
 
   /** Sessions past `hello`, and every accepted connection's session (before `hello` too). */
   const sessions = new Set<HostedSession>();
@@ -99,7 +104,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const perPrincipal = new Map<string, number>();
   const principalBuckets = new Map<string, TokenBucket>();
 
-  const fanOut = new FanOut(store, () => sessions);
+  const fanOut = new FanOut(store, () => sessions, { batchSize: options.catchupBatchSize, headCheckMs: options.headCheckMs, log });
   let acceptedSinceSummary = 0;
   const recordOutcome = (push: Push, { results, counts, committed }: PushOutcome) => {
     // Counted per push (one counter update per collection and result), not per change.
@@ -131,7 +136,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }
     fanOut.add(committed);
   };
-  const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now(), recoveryOpen: recoveryOpen() }), recordOutcome);
+  const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), recordOutcome);
 
   const host: SessionHost = {
     store,
@@ -146,6 +151,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     now,
     recoveryOpen,
     openRecoveryWindow,
+    goLive: (collection, seq) => fanOut.goLive(collection, seq),
     register(session) {
       const id = session.principalId!;
       const count = perPrincipal.get(id) ?? 0;
@@ -245,7 +251,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const close = async () => {
     state = 'closing';
     clearInterval(summary);
-    ingest.commit();
+    await ready.catch(() => undefined);
+    await ingest.flush();
     for (const session of [...accepted.values()]) session.close(CLOSE.goingAway, 'relay shutting down');
     if (accepted.size > 0) {
       const timer = setTimeout(() => {
@@ -255,7 +262,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       clearTimeout(timer);
     }
     wss.close();
-    store.close();
+    fanOut.close();
+    await store.close();
     state = 'closed';
   };
 
@@ -286,8 +294,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     handleMetricsRequest: (request, response) => handleMetricsRequest(status, metricsToken, request, response),
     metricsText: () => metrics.registry.metrics(),
     accept,
-    write(collection, key, write) {
-      const committed = writeAsRelay({ store, collections, limits, relayId, clock }, collection, key, write);
+    async write(collection, key, write) {
+      const committed = await writeAsRelay({ store, collections, limits, relayId, clock }, collection, key, write);
       fanOut.add([committed]);
       return committed.seq;
     },

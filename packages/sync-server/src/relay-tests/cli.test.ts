@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import postgres from 'postgres';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli.js';
 import { RELAY_SETTING_NAMES } from '../relay-config.js';
+import { TEST_DATABASE_URL } from '../testing/postgres-fixture.js';
 import { ProtocolClient } from '../testing/protocol-client.js';
 import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
-import { spawnRelay, type RelayProcess } from './relay-process.js';
+import { spawnRelay, stopped, type RelayProcess } from './relay-process.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
@@ -77,6 +79,40 @@ describe('converge-relay: mistakes in how it was started', () => {
     await expect(main(['restore'])).rejects.toThrow(/^restore needs a file/);
     await expect(main(['backup', join(tempDir(), 'b.db'), '--db', join(tempDir(), 'none.db')])).rejects.toThrow(/no database at/);
   });
+});
+
+describe('converge-relay --store postgres://…', () => {
+  it('refuses what cannot work with PostgreSQL before connecting: no cursor secret, another scheme, --db beside it, backup and restore', async () => {
+    const url = 'postgres://nobody@127.0.0.1:1/none';
+    const saved = process.env['CONVERGE_CURSOR_SECRET'];
+    delete process.env['CONVERGE_CURSOR_SECRET'];
+    try {
+      await expect(main(['--store', url])).rejects.toThrow(/pass --cursor-secret \(or CONVERGE_CURSOR_SECRET\)/);
+    } finally {
+      if (saved !== undefined) process.env['CONVERGE_CURSOR_SECRET'] = saved;
+    }
+    await expect(main(['--store', 'mysql://x/y', '--cursor-secret', 's'])).rejects.toThrow(/--store takes a postgres:\/\/ URL/);
+    await expect(main(['--store', url, '--db', join(tempDir(), 'r.db'), '--cursor-secret', 's'])).rejects.toThrow(/--store and --db name two databases/);
+    await expect(main(['backup', join(tempDir(), 'b.db'), '--store', url])).rejects.toThrow(/backup is for SQLite: back PostgreSQL up with its own tools/);
+    await expect(main(['restore', join(tempDir(), 'b.db'), '--store', url])).rejects.toThrow(/restore is for SQLite/);
+  });
+
+  it('serves from PostgreSQL, creating and migrating its schema, and logs where', async () => {
+    const schema = `test_cli_${process.pid}`;
+    const relay = await spawnRelay(['--store', TEST_DATABASE_URL, '--schema', schema, '--cursor-secret', 'cli-test-cursor-secret']);
+    try {
+      const client = await ProtocolClient.connect(relay.url, { replicaId: 'cliWriterAAAAAAAAAAAAAA', subscriptions: [] });
+      await client.next('welcome');
+      expect((await client.push([client.blind('notes', 'k', 1)])).results[0]).toMatchObject({ status: 'accepted', seq: 1 });
+      client.close();
+    } finally {
+      relay.child.kill('SIGTERM');
+      await stopped(relay.child);
+      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
+      await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await sql.end({ timeout: 1 });
+    }
+  }, 30_000);
 });
 
 describe('converge-relay: help and version', () => {

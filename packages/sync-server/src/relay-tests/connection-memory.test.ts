@@ -32,7 +32,7 @@ describe('memory held for one connection is bounded per connection', () => {
     const relay = await harness.start({ limits: { catchupWindowBytes: window, maxFrameBytes } });
     const collections = Array.from({ length: 8 }, (_, i) => `c${i}`);
     for (const collection of collections) {
-      for (const key of ['a', 'b']) relay.relay.write(collection, key, { value: 'x'.repeat(100_000) });
+      for (const key of ['a', 'b']) await relay.relay.write(collection, key, { value: 'x'.repeat(100_000) });
     }
     const c = await harness.client('reader', { subscriptions: collections.map((collection) => ({ collection, cursor: null })) });
     const received = countCatchupBytes(c);
@@ -60,7 +60,7 @@ describe('memory held for one connection is bounded per connection', () => {
     const window = 300_000;
     const maxFrameBytes = 256 * 1024;
     const relay = await harness.start({ limits: { catchupWindowBytes: window, maxFrameBytes } });
-    for (let i = 0; i < 16; i++) relay.relay.write('notes', `k${i}`, { value: 'x'.repeat(100_000) });
+    for (let i = 0; i < 16; i++) await relay.relay.write('notes', `k${i}`, { value: 'x'.repeat(100_000) });
     const c = await harness.client('greedy');
     const received = countCatchupBytes(c);
     await c.next('changes');
@@ -77,8 +77,8 @@ describe('memory held for one connection is bounded per connection', () => {
 
   it('subscriptions of one connection that select the same keys are refused with bad_message naming the collection; the connection stays open', async () => {
     const relay = await harness.start();
-    relay.relay.write('notes', 'ab1', { value: 1 });
-    relay.relay.write('notes', 'b1', { value: 2 });
+    await relay.relay.write('notes', 'ab1', { value: 1 });
+    await relay.relay.write('notes', 'b1', { value: 2 });
     const c = await harness.client('overlapping', {
       subscriptions: [
         { collection: 'notes', cursor: null, filter: { prefix: 'a' } },
@@ -110,7 +110,7 @@ describe('memory held for one connection is bounded per connection', () => {
   it('a connection that stops reading in catch-up is closed with 1013 once it holds maxBufferedBytes', async () => {
     const relay = await harness.start({ maxBufferedBytes: 256 * 1024, limits: { catchupWindowBytes: 64 * 1024 * 1024 } });
     // 24 MB of catch-up: far beyond the loopback socket buffers.
-    for (let i = 0; i < 120; i++) relay.relay.write('notes', `k${i}`, { value: 'x'.repeat(200_000) });
+    for (let i = 0; i < 120; i++) await relay.relay.write('notes', `k${i}`, { value: 'x'.repeat(200_000) });
     const c = await harness.client('stalled');
     await c.next('welcome');
     c.ws.pause();

@@ -16,10 +16,10 @@ const harness = relayHarness();
 /** A store whose next transaction fails as a broken disk would. */
 class FlakyStore extends MemoryStore {
   failNext = false;
-  override transact<T>(fn: (tx: StoreTx) => T): T {
+  override transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     if (this.failNext) {
       this.failNext = false;
-      throw new Error('disk on fire');
+      return Promise.reject(new Error('disk on fire'));
     }
     return super.transact(fn);
   }
@@ -44,7 +44,7 @@ describe('failures stay inside one session', () => {
 
 /** A store that fails any transaction writing the key `poison`, as a bug in one change would. */
 class PoisonStore extends MemoryStore {
-  override transact<T>(fn: (tx: StoreTx) => T): T {
+  override transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return super.transact((tx) =>
       fn(
         new Proxy(tx, {
@@ -52,7 +52,7 @@ class PoisonStore extends MemoryStore {
             const value: unknown = Reflect.get(target, name, receiver);
             if (name !== 'put' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
             return (collection: string, key: string, ...rest: unknown[]) => {
-              if (key === 'poison') throw new Error('poisoned change');
+              if (key === 'poison') return Promise.reject(new Error('poisoned change'));
               return (value as (...args: unknown[]) => unknown).call(target, collection, key, ...rest);
             };
           },

@@ -44,7 +44,7 @@ describe('relay API', () => {
     clientEnd.send(
       encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, replicaId: 'memoryClient', subscriptions: [{ collection: 'notes', cursor: null }] }),
     );
-    inProcess.write('notes', 'k', { value: { hello: 'world' } });
+    await inProcess.write('notes', 'k', { value: { hello: 'world' } });
     await new Promise((r) => setTimeout(r, 20));
     expect(frames[0]?.type).toBe('welcome');
     const docs = frames.flatMap((f) => (f.type === 'changes' ? f.docs : []));
@@ -62,19 +62,19 @@ describe('relay API', () => {
       ],
     });
     await c.next('welcome');
-    expect(relay.relay.write('stock', 'milk', { op: { type: 'increment', by: 10 } })).toBe(1);
-    expect(relay.relay.write('stock', 'milk', { op: { type: 'increment', by: -3 } })).toBe(2);
-    expect(relay.relay.write('notes', 'n', { value: 'v1' })).toBe(1);
-    relay.relay.write('notes', 'n', { delete: true });
+    expect(await relay.relay.write('stock', 'milk', { op: { type: 'increment', by: 10 } })).toBe(1);
+    expect(await relay.relay.write('stock', 'milk', { op: { type: 'increment', by: -3 } })).toBe(2);
+    expect(await relay.relay.write('notes', 'n', { value: 'v1' })).toBe(1);
+    await relay.relay.write('notes', 'n', { delete: true });
     await c.next('changes', (f) => f.collection === 'notes' && f.watermark === 2);
     await c.next('changes', (f) => f.collection === 'stock' && f.watermark === 2);
     const type = crdtTypeOf('counter')!;
     const stock = crdtDocFromWire(type, c.state('stock', 'milk'), 'stock');
     expect(stock.ok && readCrdt(type, stock.value).value).toBe(7);
     expect(c.state('notes', 'n').siblings.map((s) => s.deleted)).toEqual([true]);
-    expect(() => relay!.relay.write('stock', 'milk', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
-    expect(() => relay!.relay.write('notes', '__proto__', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
-    expect(() => relay!.relay.write('bad name!', 'k', { value: 1 })).toThrow(expect.objectContaining({ code: 'bad_message' }));
+    await expect(relay!.relay.write('stock', 'milk', { value: 1 })).rejects.toThrow(expect.objectContaining({ code: 'bad_message' }));
+    await expect(relay!.relay.write('notes', '__proto__', { value: 1 })).rejects.toThrow(expect.objectContaining({ code: 'bad_message' }));
+    await expect(relay!.relay.write('bad name!', 'k', { value: 1 })).rejects.toThrow(expect.objectContaining({ code: 'bad_message' }));
     c.close();
   });
 
@@ -86,7 +86,7 @@ describe('relay API', () => {
       readContext: EMPTY_CONTEXT,
       value: encodeValue('from v1'),
     });
-    store.transact((tx) => tx.put('notes', 'k', JSON.stringify(encodeWireState(old.state)), ['oldWriter', 1]));
+    await store.transact((tx) => tx.put('notes', 'k', JSON.stringify(encodeWireState(old.state)), ['oldWriter', 1]));
     relay = await startTestRelay({ store });
     const c = await ProtocolClient.connect(relay.url, { replicaId: 'reader', subscriptions: [{ collection: 'notes', cursor: null }] });
     await c.next('changes', (f) => f.done === true);

@@ -26,7 +26,7 @@ export async function shakeHands(host: SessionHost, frame: HelloFrame): Promise<
       return { ok: false, code: 'bad_message', message };
     }
   }
-  if (!host.auth.anonymous && host.store.claimReplica(frame.replicaId, principal.id) !== principal.id) {
+  if (!host.auth.anonymous && (await host.store.claimReplica(frame.replicaId, principal.id)) !== principal.id) {
     return { ok: false, code: 'forbidden', message: `replica id ${frame.replicaId} belongs to another principal` };
   }
   return { ok: true, protocol, principal };
@@ -37,14 +37,18 @@ export async function shakeHands(host: SessionHost, frame: HelloFrame): Promise<
  * with its head — 0 for a collection the principal may not read, since a log's length is data
  * too — and the highest write number seen from the replica id.
  */
-export function welcomeFor(host: SessionHost, frame: HelloFrame, protocol: number, principal: Principal): WelcomeFrame {
+export async function welcomeFor(host: SessionHost, frame: HelloFrame, protocol: number, principal: Principal): Promise<WelcomeFrame> {
   const { store } = host;
   const collections: Record<string, CollectionInfo> = Object.create(null) as Record<string, CollectionInfo>;
-  const names = new Set([...host.collections.declared().keys(), ...frame.subscriptions.map((s) => s.collection)]);
-  for (const name of names) {
-    const head = host.auth.authorize(principal, name, undefined, 'read') ? store.head(name).seq : 0;
-    collections[name] = { ...host.collections.get(name), head };
-  }
+  const names = [...new Set([...host.collections.declared().keys(), ...frame.subscriptions.map((s) => s.collection)])];
+  const [heads, writeHead, recovery] = await Promise.all([
+    Promise.all(names.map(async (name) => (host.auth.authorize(principal, name, undefined, 'read') ? (await store.head(name)).seq : 0))),
+    store.writeHead(frame.replicaId),
+    host.recoveryOpen(),
+  ]);
+  names.forEach((name, i) => {
+    collections[name] = { ...host.collections.get(name), head: heads[i]! };
+  });
   return {
     type: 'welcome',
     protocol,
@@ -52,8 +56,8 @@ export function welcomeFor(host: SessionHost, frame: HelloFrame, protocol: numbe
     lineage: store.lineage,
     epoch: 0,
     now: host.now(),
-    ...writeHeadFields(store.writeHead(frame.replicaId)),
-    ...(host.recoveryOpen() ? { recovery: true } : {}),
+    ...writeHeadFields(writeHead),
+    ...(recovery ? { recovery: true } : {}),
     limits: host.limits,
     collections,
   };

@@ -10,15 +10,21 @@ import { docEnvelopeBytes } from './frame-packing.js';
  * `maxFrameBytes`. Sizes come from the stored texts as the keys are read, so no answer above
  * the limit is ever built.
  */
-export function answerRead(store: StoreReads, limits: RelayLimits, frame: ReadFrame, readable: (key: string) => boolean): ReadResultFrame | ErrorFrame {
+export async function answerRead(
+  store: StoreReads,
+  limits: RelayLimits,
+  frame: ReadFrame,
+  readable: (key: string) => boolean,
+): Promise<ReadResultFrame | ErrorFrame> {
   const { id, collection, keys } = frame;
   const denied = keys.find((key) => !readable(key));
   if (denied !== undefined) return { type: 'error', code: 'forbidden', message: `may not read ${collection}/${denied}`, id, collection };
   const budget = limits.maxFrameBytes - FRAME_ENVELOPE_BYTES;
   let bytes = 0;
   const docs: ReadDoc[] = [];
-  for (const key of keys) {
-    const doc = store.get(collection, key);
+  const found = await Promise.all(keys.map((key) => store.get(collection, key)));
+  for (const [i, key] of keys.entries()) {
+    const doc = found[i];
     bytes += (doc === undefined ? 4 : Buffer.byteLength(doc.state)) + docEnvelopeBytes(key);
     if (bytes > budget) {
       const message = `the answer to read ${id} would exceed maxFrameBytes (${limits.maxFrameBytes}): read fewer keys at a time`;

@@ -42,8 +42,11 @@ export interface SessionHost {
   readonly relayId: string;
   readonly cursorSecret: Buffer;
   now(): number;
-  recoveryOpen(): boolean;
-  openRecoveryWindow(reason: string, details: Record<string, unknown>): void;
+  /** Whether the recovery window is open now (read from the store). */
+  recoveryOpen(): Promise<boolean>;
+  openRecoveryWindow(reason: string, details: Record<string, unknown>): Promise<void>;
+  /** Whether a subscription caught up through `seq` may go live now (`FanOut.goLive`). */
+  goLive(collection: string, seq: number): boolean;
   /** Counts the session against its principal's connection limit; false when over it. */
   register(session: HostedSession): boolean;
   unregister(session: HostedSession): void;

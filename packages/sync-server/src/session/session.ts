@@ -193,11 +193,13 @@ export class Session implements HostedSession {
     this.dispatch(frame, Buffer.byteLength(text));
   }
 
-  /** Runs a handler; an unexpected exception closes this session only, with `internal`. */
+  /**
+   * Runs a handler; a failure closes this session only: a `ConvergeError` with its code (a
+   * store that cannot answer: `quorum_unavailable`), anything else with `internal`.
+   */
   private guard(work: Promise<void> | void): void {
     const onError = (error: unknown) => {
-      this.host.log.error({ err: error, replicaId: this.replicaId }, 'session failed');
-      this.fail('internal', 'the relay failed to handle a frame');
+      if (this.phase !== 'closed') this.failWith(error);
     };
     if (work instanceof Promise) work.catch(onError);
   }
@@ -254,11 +256,15 @@ export class Session implements HostedSession {
       this.fail('rate_limited', `principal ${principal.id} has too many connections`);
       return;
     }
-    // Subscriptions are admitted before `welcome`: a cursor that proves lost data opens the
-    // recovery window, and `welcome.recovery` says so.
+    // Subscriptions are admitted, their cursors judged, before `welcome`: a cursor that proves
+    // lost data opens the recovery window, and `welcome.recovery` says so.
     const admitted = frame.subscriptions.map((request) => this.admit(request));
+    await Promise.all(admitted.map((subscription) => (subscription instanceof Subscription ? subscription.judgeCursor() : undefined)));
+    const welcome = await welcomeFor(this.host, frame, protocol, principal);
+    // Closed meanwhile (TypeScript keeps the narrowing across the awaits).
+    if ((this.phase as Session['phase']) === 'closed') return;
     this.phase = 'open';
-    this.send(welcomeFor(this.host, frame, protocol, principal));
+    this.send(welcome);
     this.host.log.info(
       { principal: principal.id, replicaId: frame.replicaId, collections: frame.subscriptions.map((s) => s.collection) },
       `client connected: ${principal.id} as ${frame.replicaId}`,
@@ -401,8 +407,12 @@ export class Session implements HostedSession {
   }
 
   private read(frame: ReadFrame): void {
-    const answer = answerRead(this.host.store, this.host.limits, frame, (key) => this.readable(frame.collection, key));
-    if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
-    this.send(answer);
+    this.guard(
+      answerRead(this.host.store, this.host.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
+        if (this.phase !== 'open') return;
+        if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
+        this.send(answer);
+      }),
+    );
   }
 }

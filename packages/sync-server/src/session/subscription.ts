@@ -2,7 +2,8 @@ import { ChangesFrameBuilder, type RelayFrame, type Subscription as Subscription
 import type { LiveRound } from '../fan-out.js';
 import type { CommittedChange } from '../judge-push.js';
 import { storedText } from '../stored-state.js';
-import type { StoredDoc } from '../store/relay-store.js';
+import { CHAIN_HASH_ZERO } from '../store/chain-hash.js';
+import type { LoggedDoc } from '../store/relay-store.js';
 import { signCursor, verifyCursor, type LogId } from './cursor-mac.js';
 import { docEnvelopeBytes, packFrames } from './frame-packing.js';
 import type { CatchupWindow } from './catchup-window.js';
@@ -41,25 +42,35 @@ export class Subscription {
   private phase: 'catchup' | 'live' = 'catchup';
   /** Everything with seq ≤ watermark has been sent (or is invisible to this subscription). */
   private watermark = 0;
+  /** The chain hash at the watermark, which cursors are signed with. */
+  private watermarkHash = CHAIN_HASH_ZERO;
   private readonly started: number;
 
-  private readonly resync: boolean;
+  private resync = false;
+  private judged: Promise<void> | undefined;
 
-  /** Judges the request's cursor at once (evidence of lost data opens the recovery window before `welcome` is sent). */
   constructor(
     private readonly host: SessionHost,
     private readonly owner: SubscriptionOwner,
-    request: SubscriptionRequest,
+    private readonly request: SubscriptionRequest,
   ) {
     this.log = { collection: request.collection, prefix: request.filter?.prefix };
     this.started = host.now();
-    const { afterSeq, resync } = this.startingPoint(request);
-    this.watermark = afterSeq;
-    this.resync = resync;
+  }
+
+  /** Judges the request's cursor (once): evidence of lost data opens the recovery window, before `welcome` is sent when awaited first. */
+  judgeCursor(): Promise<void> {
+    this.judged ??= this.startingPoint(this.request).then(({ afterSeq, hash, resync }) => {
+      this.watermark = afterSeq;
+      this.watermarkHash = hash;
+      this.resync = resync;
+    });
+    return this.judged;
   }
 
   /** Runs catch-up from the starting point; resolves once the subscription is live (or its session closed). */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    await this.judgeCursor();
     return this.catchUp(this.resync);
   }
 
@@ -70,29 +81,29 @@ export class Subscription {
    * database; beyond the head, or a chain-hash fork: a restored one) and opens the recovery
    * window; an unsigned claim opens nothing.
    */
-  private startingPoint({ cursor }: SubscriptionRequest): { afterSeq: number; resync: boolean } {
-    if (cursor === null) return { afterSeq: 0, resync: false };
+  private async startingPoint({ cursor }: SubscriptionRequest): Promise<{ afterSeq: number; hash: string; resync: boolean }> {
+    const restart = { afterSeq: 0, hash: CHAIN_HASH_ZERO };
+    if (cursor === null) return { ...restart, resync: false };
     const { store } = this.host;
-    if (!verifyCursor(this.host.cursorSecret, this.log, cursor)) return { afterSeq: 0, resync: true };
+    if (!verifyCursor(this.host.cursorSecret, this.log, cursor)) return { ...restart, resync: true };
     if (cursor.lineage !== store.lineage) {
-      this.host.openRecoveryWindow('lineage_changed', { collection: this.log.collection, lineage: cursor.lineage });
-      return { afterSeq: 0, resync: true };
+      await this.host.openRecoveryWindow('lineage_changed', { collection: this.log.collection, lineage: cursor.lineage });
+      return { ...restart, resync: true };
     }
-    const head = store.head(this.log.collection);
+    const head = await store.head(this.log.collection);
     if (cursor.seq > head.seq) {
-      this.host.openRecoveryWindow('cursor_beyond_head', { collection: this.log.collection, cursor: cursor.seq, head: head.seq });
-      return { afterSeq: 0, resync: true };
+      await this.host.openRecoveryWindow('cursor_beyond_head', { collection: this.log.collection, cursor: cursor.seq, head: head.seq });
+      return { ...restart, resync: true };
     }
-    if (store.hashAt(this.log.collection, cursor.seq) !== cursor.hash) {
-      this.host.openRecoveryWindow('chain_hash_mismatch', { collection: this.log.collection, cursor: cursor.seq });
-      return { afterSeq: 0, resync: true };
+    if ((await store.hashAt(this.log.collection, cursor.seq)) !== cursor.hash) {
+      await this.host.openRecoveryWindow('chain_hash_mismatch', { collection: this.log.collection, cursor: cursor.seq });
+      return { ...restart, resync: true };
     }
-    return { afterSeq: cursor.seq, resync: false };
+    return { afterSeq: cursor.seq, hash: cursor.hash, resync: false };
   }
 
-  private cursorAt(seq: number) {
-    const { store } = this.host;
-    return signCursor(this.host.cursorSecret, this.log, store.lineage, seq, store.hashAt(this.log.collection, seq) ?? '0');
+  private cursorAt(seq: number, hash: string) {
+    return signCursor(this.host.cursorSecret, this.log, this.host.store.lineage, seq, hash);
   }
 
   /** A state too large for any frame (stored before the limits were lowered) is skipped with an error naming it. */
@@ -108,8 +119,9 @@ export class Subscription {
    * connection's catch-up window (so a connection holds one scanned batch, whatever it
    * subscribes to): the first scan small, later ones sized to about one frame of bytes by the
    * docs seen so far. A batch is packed into frames, each sent while the connection has credit.
-   * The frame that ends a batch found nothing beyond it carries `done` and the head as its
-   * watermark, unless something was committed since the scan (then the next scan picks it up).
+   * The frame that ends a batch that found nothing beyond it carries `done` — when live
+   * fan-out has not gone past it (`FanOut.goLive`); the subscription is live from that frame
+   * on. Otherwise the next scan picks up what was committed meanwhile.
    */
   private async catchUp(resync: boolean): Promise<void> {
     const batchSize = this.host.options.catchupBatchSize;
@@ -125,54 +137,68 @@ export class Subscription {
       first = first && !batch.sent;
       limit = Math.max(1, Math.min(batchSize, Math.floor(this.host.limits.maxFrameBytes / Math.max(1, batch.bytesPerKey))));
     }
-    this.phase = 'live';
     this.host.metrics.catchupDuration.observe((this.host.now() - this.started) / 1000);
   }
 
   /**
-   * Scans up to `limit` keys beyond the watermark and sends them, waiting for credit between
-   * frames. `resync` marks the first frame sent.
+   * Scans up to `limit` keys beyond the watermark and sends them, waiting for credit before
+   * each frame is encoded (so whether a frame ends catch-up is decided as it is sent). The head
+   * is read before the scan: when the scan is exhausted, every key changed up to that head is in
+   * it. `resync` marks the first frame sent.
    */
   private async sendBatch(limit: number, resync: boolean): Promise<'closed' | { finished: boolean; sent: boolean; bytesPerKey: number }> {
     const { collection, prefix } = this.log;
     const { store, limits } = this.host;
     const { window } = this.owner;
     if (this.owner.isClosed()) return 'closed';
-    const scanned = store.scan(collection, this.watermark, limit, prefix);
-    const headAtScan = store.head(collection).seq;
+    const head = await store.head(collection);
+    const scanned = await store.scan(collection, this.watermark, limit, prefix);
+    if (this.owner.isClosed()) return 'closed';
     const exhausted = scanned.length < limit;
+    // Everything up to `reach` is in this batch once it is exhausted.
+    const lastDoc = scanned.at(-1);
+    const reach = lastDoc !== undefined && lastDoc.seq > head.seq ? { seq: lastDoc.seq, hash: lastDoc.hash } : head;
     const entries = scanned.map((doc) => ({ doc, readable: this.owner.readable(collection, doc.key) }));
     let scannedBytes = 0;
     for (const doc of scanned) scannedBytes += doc.state.length;
     const bytesPerKey = scanned.length === 0 ? 0 : scannedBytes / scanned.length;
     let sent = false;
     /** The watermark and `done` of the frame encoded last: the one `packFrames` yields next. */
-    let encoded = { watermark: this.watermark, last: false };
-    const encode = (slice: readonly { doc: StoredDoc; readable: boolean }[], rest: number) => {
-      const last = rest === 0 && exhausted && store.head(collection).seq === headAtScan;
-      const watermark = last ? headAtScan : (slice.at(-1)?.doc.seq ?? this.watermark);
-      encoded = { watermark, last };
+    let encoded = { watermark: this.watermark, hash: this.watermarkHash, last: false };
+    const encode = (slice: readonly { doc: LoggedDoc; readable: boolean }[], rest: number) => {
+      const end = rest === 0 && exhausted ? reach : slice.length > 0 ? slice.at(-1)!.doc : { seq: this.watermark, hash: this.watermarkHash };
+      const last = rest === 0 && exhausted && this.host.goLive(collection, end.seq);
+      encoded = { watermark: end.seq, hash: end.hash, last };
       // Built from the stored texts: no state is parsed or encoded again.
       const builder = new ChangesFrameBuilder();
       for (const { doc, readable } of slice) if (readable) builder.addStored(doc.key, doc.seq, storedText(doc));
       return builder.finish({
         collection,
         phase: 'catchup',
-        watermark,
-        cursor: this.cursorAt(watermark),
+        watermark: end.seq,
+        cursor: this.cursorAt(end.seq, end.hash),
         ...(last ? { done: true as const } : {}),
         ...(!sent && resync ? { resync: true as const } : {}),
       });
     };
-    const estimate = (e: { doc: StoredDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
+    const estimate = (e: { doc: LoggedDoc; readable: boolean }) => (e.readable ? Buffer.byteLength(e.doc.state) + docEnvelopeBytes(e.doc.key) : 0);
     const frames =
-      entries.length === 0 ? [{ docs: [], ...encode([], 0) }] : packFrames(entries, estimate, encode, limits.maxFrameBytes, limits.maxChangesPerFrame);
-    for (const packed of frames) {
+      entries.length === 0
+        ? (function* () {
+            yield { docs: [], ...encode([], 0) };
+          })()
+        : packFrames(entries, estimate, encode, limits.maxFrameBytes, limits.maxChangesPerFrame);
+    for (;;) {
       while (!window.open && !this.owner.isClosed()) await window.granted();
       if (this.owner.isClosed()) return 'closed';
+      // Encoded now, right before it is sent: nothing is awaited between `goLive` and the switch.
+      const next = frames.next();
+      if (next.done === true) return { finished: false, sent, bytesPerKey };
+      const packed = next.value;
       if ('oversized' in packed) {
         this.skipOversized(packed.oversized.doc.key);
         this.watermark = packed.oversized.doc.seq;
+        this.watermarkHash = packed.oversized.doc.hash;
         continue;
       }
       // Closes the connection instead when it holds more than its cap of unsent bytes.
@@ -180,15 +206,18 @@ export class Subscription {
       sent = true;
       window.take(packed.bytes);
       this.watermark = encoded.watermark;
-      if (encoded.last) return { finished: true, sent, bytesPerKey };
+      this.watermarkHash = encoded.hash;
+      if (encoded.last) {
+        this.phase = 'live';
+        return { finished: true, sent, bytesPerKey };
+      }
     }
-    return { finished: false, sent, bytesPerKey };
   }
 
   /**
    * Sends the live changes of one fan-out round: the subscription's visible changes in frames
    * within `maxFrameBytes`, each with the seq of its last change as watermark, the last with
-   * the collection's head. Subscribers of the same log that see the same changes get the same
+   * the round's head. Subscribers of the same log that see the same changes get the same
    * frame text: `round.frames` caches it, so it is encoded (and its cursor signed) once.
    */
   deliver(round: LiveRound): void {
@@ -196,21 +225,26 @@ export class Subscription {
     const { collection, prefix } = this.log;
     const changes = round.changes.get(collection);
     if (changes === undefined) return;
+    const head = round.head(collection);
+    if (head.seq <= this.watermark) return;
     const docs = changes.filter((c) => c.seq > this.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.owner.readable(collection, c.key));
-    if (docs.length === 0) return;
-    const head = Math.max(this.watermark, round.head(collection));
     const encode = (slice: readonly CommittedChange[], rest: number) => {
-      const watermark = rest === 0 ? head : slice.at(-1)!.seq;
-      const id = `${collection}\u0000${prefix ?? ''}\u0000${watermark}\u0000${slice.map((d) => d.seq).join(',')}`;
+      const end = rest === 0 ? head : slice.at(-1)!;
+      const id = `${collection}\u0000${prefix ?? ''}\u0000${end.seq}\u0000${slice.map((d) => d.seq).join(',')}`;
       let frame = round.frames.get(id);
       if (frame === undefined) {
         const builder = new ChangesFrameBuilder();
         for (const change of slice) builder.addStored(change.key, change.seq, change.text);
-        frame = builder.finish({ collection, phase: 'live', watermark, cursor: this.cursorAt(watermark) });
+        frame = builder.finish({ collection, phase: 'live', watermark: end.seq, cursor: this.cursorAt(end.seq, end.hash) });
         round.frames.set(id, frame);
       }
       return frame;
     };
+    if (docs.length === 0) {
+      this.watermark = head.seq;
+      this.watermarkHash = head.hash;
+      return;
+    }
     for (const packed of packFrames(
       docs,
       (d) => d.bytes + docEnvelopeBytes(d.key),
@@ -221,6 +255,7 @@ export class Subscription {
       if ('oversized' in packed) this.skipOversized(packed.oversized.key);
       else if (!this.owner.sendChanges(packed.text)) return;
     }
-    this.watermark = head;
+    this.watermark = head.seq;
+    this.watermarkHash = head.hash;
   }
 }

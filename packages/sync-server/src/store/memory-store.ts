@@ -1,9 +1,10 @@
 import { ConvergeError, WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
-import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
+import { CHAIN_HASH_ZERO } from './chain-hash.js';
 import { newLineage } from './lineage.js';
-import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
-import { checkNewDecision } from './store-arguments.js';
+import type { Decision, LogPosition, LoggedDoc, RelayStore, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
+import { OverlayTx, type CommittedReads } from './overlay-tx.js';
 import { StoreLifecycle } from './store-lifecycle.js';
+import { decisionId, type TxWrites } from './tx-writes.js';
 
 interface MemoryCollection {
   readonly docs: Map<string, { seq: number; state: string }>;
@@ -20,25 +21,28 @@ export interface MemoryStoreOptions {
 
 const NO_WRITE: WriteHead = Object.freeze({ writeNumber: 0, chain: WRITE_CHAIN_ZERO });
 
-function decisionId(collection: string, key: string, dot: Dot): string {
-  return JSON.stringify([collection, key, dot[0], dot[1]]);
-}
-
-/**
- * The store's data with reads and undoable writes. Writes apply at once and push their undo
- * onto the running transaction's log, so a failed transaction is rolled back by replaying it.
- */
-class MemoryData implements StoreTx {
+/** The committed data, read at once; `apply` commits a transaction's writes in one step. */
+class MemoryData implements CommittedReads {
   readonly collectionsByName = new Map<string, MemoryCollection>();
   readonly decisions = new Map<string, Decision>();
   readonly writeHeads = new Map<ReplicaId, WriteHead>();
   readonly meta = new Map<string, string>();
   readonly owners = new Map<ReplicaId, string>();
-  undo: (() => void)[] = [];
 
   get(collection: string, key: string): StoredDoc | undefined {
     const doc = this.collectionsByName.get(collection)?.docs.get(key);
     return doc === undefined ? undefined : { key, state: doc.state, seq: doc.seq };
+  }
+
+  *getMany(collection: string, keys: readonly string[]): Iterable<StoredDoc> {
+    for (const key of keys) {
+      const doc = this.get(collection, key);
+      if (doc !== undefined) yield doc;
+    }
+  }
+
+  has(collection: string, key: string): boolean {
+    return this.collectionsByName.get(collection)?.docs.has(key) === true;
   }
 
   head(collection: string): LogPosition {
@@ -62,71 +66,29 @@ class MemoryData implements StoreTx {
     return this.owners.get(replicaId);
   }
 
-  claimReplica(replicaId: ReplicaId, principalId: string): string {
-    const owner = this.replicaOwner(replicaId);
-    if (owner !== undefined) return owner;
-    this.owners.set(replicaId, principalId);
-    this.undo.push(() => this.owners.delete(replicaId));
-    return principalId;
-  }
-
-  put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    let log = this.collectionsByName.get(collection);
-    if (log === undefined) {
-      const created: MemoryCollection = { docs: new Map(), keyAtSeq: [], hashes: [] };
-      this.collectionsByName.set(collection, created);
-      this.undo.push(() => this.collectionsByName.delete(collection));
-      log = created;
+  apply(writes: TxWrites): void {
+    for (const { collection, seq, hash } of writes.chain) {
+      let log = this.collectionsByName.get(collection);
+      if (log === undefined) this.collectionsByName.set(collection, (log = { docs: new Map(), keyAtSeq: [], hashes: [] }));
+      log.hashes[seq - 1] = hash;
+      log.keyAtSeq[seq - 1] = undefined;
     }
-    const { docs, keyAtSeq, hashes } = log;
-    const hash = chainHash(hashes.at(-1) ?? CHAIN_HASH_ZERO, collection, key, dot);
-    const seq = hashes.length + 1;
-    const previous = docs.get(key);
-    if (previous !== undefined) keyAtSeq[previous.seq - 1] = undefined;
-    docs.set(key, { seq, state });
-    keyAtSeq.push(key);
-    hashes.push(hash);
-    this.undo.push(() => {
-      hashes.pop();
-      keyAtSeq.pop();
-      if (previous === undefined) {
-        docs.delete(key);
-      } else {
-        docs.set(key, previous);
-        keyAtSeq[previous.seq - 1] = key;
+    for (const [collection, docs] of writes.docs) {
+      const log = this.collectionsByName.get(collection)!;
+      for (const [key, doc] of docs) {
+        const previous = log.docs.get(key);
+        if (previous !== undefined) log.keyAtSeq[previous.seq - 1] = undefined;
+        log.docs.set(key, { seq: doc.seq, state: doc.state });
+        log.keyAtSeq[doc.seq - 1] = key;
       }
-    });
-    return { seq, hash };
-  }
-
-  recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
-    const existing = this.decision(collection, key, dot);
-    checkNewDecision(existing, decision, this.head(collection).seq);
-    if (existing !== undefined) return;
-    const id = decisionId(collection, key, dot);
-    const content = decision.content === undefined ? {} : { content: decision.content };
-    this.decisions.set(id, decision.status === 'accepted' ? { status: 'accepted', seq: decision.seq, ...content } : { status: 'rejected', ...content });
-    this.undo.push(() => this.decisions.delete(id));
-  }
-
-  noteWrite(replicaId: ReplicaId, head: WriteHead): void {
-    const previous = this.writeHeads.get(replicaId);
-    if (previous !== undefined && previous.writeNumber >= head.writeNumber) return;
-    this.writeHeads.set(replicaId, { writeNumber: head.writeNumber, chain: head.chain });
-    this.undo.push(() => {
-      if (previous === undefined) this.writeHeads.delete(replicaId);
-      else this.writeHeads.set(replicaId, previous);
-    });
-  }
-
-  setMeta(name: string, value: string | undefined): void {
-    const previous = this.meta.get(name);
-    if (value === undefined) this.meta.delete(name);
-    else this.meta.set(name, value);
-    this.undo.push(() => {
-      if (previous === undefined) this.meta.delete(name);
-      else this.meta.set(name, previous);
-    });
+    }
+    for (const [id, { decision }] of writes.decisions) this.decisions.set(id, decision);
+    for (const [replicaId, head] of writes.writeHeads) this.writeHeads.set(replicaId, head);
+    for (const [name, value] of writes.meta) {
+      if (value === undefined) this.meta.delete(name);
+      else this.meta.set(name, value);
+    }
+    for (const [replicaId, principal] of writes.owners) this.owners.set(replicaId, principal);
   }
 }
 
@@ -138,7 +100,7 @@ export class MemoryStore implements RelayStore {
   readonly lineage: string = newLineage();
   readonly createdAt: number;
   readonly #data = new MemoryData();
-  readonly #lifecycle = new StoreLifecycle('the memory relay store');
+  readonly #lifecycle = new StoreLifecycle('the memory relay store', { serial: true });
 
   constructor(options: MemoryStoreOptions = {}) {
     this.createdAt = (options.now ?? Date.now)();
@@ -148,90 +110,89 @@ export class MemoryStore implements RelayStore {
     return this.#lifecycle.closed;
   }
 
-  transact<T>(fn: (tx: StoreTx) => T): T {
-    return this.#lifecycle.transact(this.#data, fn, (body) => {
-      this.#data.undo = [];
-      try {
-        return body();
-      } catch (error) {
-        for (const undo of this.#data.undo.reverse()) undo();
-        throw error;
-      } finally {
-        this.#data.undo = [];
-      }
+  transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
+    return this.#lifecycle.transact(fn, async (body) => {
+      const tx = new OverlayTx(this.#data, { prefetch: false });
+      const result = await body(tx);
+      this.#data.apply(tx.writes);
+      return result;
     });
   }
 
-  get(collection: string, key: string): StoredDoc | undefined {
+  get(collection: string, key: string): Promise<StoredDoc | undefined> {
     return this.#lifecycle.run('get', [collection, key], () => this.#data.get(collection, key));
   }
 
-  head(collection: string): LogPosition {
+  head(collection: string): Promise<LogPosition> {
     return this.#lifecycle.run('head', [collection], () => this.#data.head(collection));
   }
 
-  decision(collection: string, key: string, dot: Dot): Decision | undefined {
+  decision(collection: string, key: string, dot: Dot): Promise<Decision | undefined> {
     return this.#lifecycle.run('decision', [collection, key, dot], () => this.#data.decision(collection, key, dot));
   }
 
-  writeHead(replicaId: ReplicaId): WriteHead {
+  writeHead(replicaId: ReplicaId): Promise<WriteHead> {
     return this.#lifecycle.run('writeHead', [replicaId], () => this.#data.writeHead(replicaId));
   }
 
-  getMeta(name: string): string | undefined {
+  getMeta(name: string): Promise<string | undefined> {
     return this.#lifecycle.run('getMeta', [name], () => this.#data.getMeta(name));
   }
 
-  setMeta(name: string, value: string | undefined): void {
-    this.transact((tx) => tx.setMeta(name, value));
+  setMeta(name: string, value: string | undefined): Promise<void> {
+    return this.transact((tx) => tx.setMeta(name, value));
   }
 
-  replicaOwner(replicaId: ReplicaId): string | undefined {
+  replicaOwner(replicaId: ReplicaId): Promise<string | undefined> {
     return this.#lifecycle.run('replicaOwner', [replicaId], () => this.#data.replicaOwner(replicaId));
   }
 
-  claimReplica(replicaId: ReplicaId, principalId: string): string {
+  claimReplica(replicaId: ReplicaId, principalId: string): Promise<string> {
     return this.transact((tx) => tx.claimReplica(replicaId, principalId));
   }
 
-  scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
+  scan(collection: string, afterSeq: number, limit: number, prefix?: string): Promise<LoggedDoc[]> {
     return this.#lifecycle.run('scan', [collection, afterSeq, limit, prefix], () => this.#scan(collection, afterSeq, limit, prefix));
   }
 
-  #scan(collection: string, afterSeq: number, limit: number, prefix: string | undefined): StoredDoc[] {
+  #scan(collection: string, afterSeq: number, limit: number, prefix: string | undefined): LoggedDoc[] {
     const log = this.#data.collectionsByName.get(collection);
-    const out: StoredDoc[] = [];
+    const out: LoggedDoc[] = [];
     if (log === undefined) return out;
     for (let index = afterSeq; index < log.keyAtSeq.length && out.length < limit; index++) {
       const key = log.keyAtSeq[index];
       if (key === undefined || (prefix !== undefined && !key.startsWith(prefix))) continue;
       const doc = log.docs.get(key)!;
-      out.push({ key, state: doc.state, seq: doc.seq });
+      out.push({ key, state: doc.state, seq: doc.seq, hash: log.hashes[doc.seq - 1]! });
     }
     return out;
   }
 
-  hashAt(collection: string, seq: number): string | undefined {
+  hashAt(collection: string, seq: number): Promise<string | undefined> {
     return this.#lifecycle.run('hashAt', [collection, seq], () =>
       seq === 0 ? CHAIN_HASH_ZERO : this.#data.collectionsByName.get(collection)?.hashes[seq - 1],
     );
   }
 
-  collections(): string[] {
-    this.#lifecycle.check('collections');
+  collections(): Promise<string[]> {
+    return this.#lifecycle.run('collections', [], () => this.#names());
+  }
+
+  #names(): string[] {
     return [...this.#data.collectionsByName.keys()].sort();
   }
 
-  stats(): StoreStats {
-    this.#lifecycle.check('stats');
-    let chars = 0;
-    const collections = this.collections().map((name) => {
-      const log = this.#data.collectionsByName.get(name)!;
-      for (const [key, doc] of log.docs) chars += key.length + doc.state.length;
-      chars += log.hashes.length * CHAIN_HASH_ZERO.length;
-      return { name, keys: log.docs.size, seq: log.hashes.length };
+  stats(): Promise<StoreStats> {
+    return this.#lifecycle.run('stats', [], () => {
+      let chars = 0;
+      const collections = this.#names().map((name) => {
+        const log = this.#data.collectionsByName.get(name)!;
+        for (const [key, doc] of log.docs) chars += key.length + doc.state.length;
+        chars += log.hashes.length * CHAIN_HASH_ZERO.length;
+        return { name, keys: log.docs.size, seq: log.hashes.length };
+      });
+      return { collections, bytes: chars * 2 };
     });
-    return { collections, bytes: chars * 2 };
   }
 
   backup(_destPath: string): Promise<void> {
@@ -242,7 +203,7 @@ export class MemoryStore implements RelayStore {
     );
   }
 
-  close(): void {
-    this.#lifecycle.close(() => undefined);
+  close(): Promise<void> {
+    return this.#lifecycle.close(() => undefined);
   }
 }

@@ -9,6 +9,11 @@ export interface StoredDoc {
   readonly seq: number;
 }
 
+/** A document as a scan of the log finds it: with the chain hash of the log through its seq. */
+export interface LoggedDoc extends StoredDoc {
+  readonly hash: string;
+}
+
 /** A point in a collection's log: a seq and the chain hash of the log through it. */
 export interface LogPosition {
   readonly seq: number;
@@ -50,28 +55,52 @@ export interface StoreStats {
   readonly bytes: number;
 }
 
+/** A leader decision a transaction will read (`StoreTx.decision`). */
+export interface DecisionRef {
+  readonly collection: string;
+  readonly key: string;
+  readonly dot: Dot;
+}
+
+/**
+ * What a transaction is about to read, so a store fetches it together: SQLite with one
+ * statement per collection instead of one per key, PostgreSQL in one round trip for the whole
+ * group commit. Reads answer the same with or without it.
+ */
+export interface Prefetch {
+  /** Per collection, keys whose docs `get` will be asked for. */
+  readonly docs?: ReadonlyMap<string, readonly string[]>;
+  /** Leader decisions `decision` will be asked for. */
+  readonly decisions?: readonly DecisionRef[];
+  /** Replicas whose latest writes `writeHead` will be asked for. */
+  readonly writeHeads?: readonly ReplicaId[];
+}
+
 /** Reads available both on the store and inside a transaction. */
 export interface StoreReads {
   /** The key's state and the seq of its last change, or `undefined` for a key never written. */
-  get(collection: string, key: string): StoredDoc | undefined;
+  get(collection: string, key: string): Promise<StoredDoc | undefined>;
   /** The last committed position of the collection's log; `{ seq: 0, hash: CHAIN_HASH_ZERO }` when it has none. */
-  head(collection: string): LogPosition;
+  head(collection: string): Promise<LogPosition>;
   /** The decision recorded for this write, or `undefined` when none was recorded. */
-  decision(collection: string, key: string, dot: Dot): Decision | undefined;
+  decision(collection: string, key: string, dot: Dot): Promise<Decision | undefined>;
   /** The replica's latest write as noted (`noteWrite`). */
-  writeHead(replicaId: ReplicaId): WriteHead;
+  writeHead(replicaId: ReplicaId): Promise<WriteHead>;
   /** A small operational value (e.g. a recovery-window deadline), or `undefined`. */
-  getMeta(name: string): string | undefined;
+  getMeta(name: string): Promise<string | undefined>;
   /** The principal id the replica id is bound to, or `undefined` while it has none. */
-  replicaOwner(replicaId: ReplicaId): string | undefined;
+  replicaOwner(replicaId: ReplicaId): Promise<string | undefined>;
 }
 
 /**
  * The writes of one transaction. Its reads see the transaction's own earlier writes. Any error
- * thrown by one of its methods dooms the transaction: `transact` rolls back and rethrows that
- * error even if the callback caught it. Using it after its transaction ended throws.
+ * one of its methods rejects with dooms the transaction: `transact` rolls back and rejects
+ * with that error even if the callback caught it. Using it after its transaction ended
+ * rejects.
  */
 export interface StoreTx extends StoreReads {
+  /** Fetches what the transaction is about to read (see `Prefetch`). */
+  prefetch(reads: Prefetch): Promise<void>;
   /**
    * Stores the key's new merged state as the collection's next change: assigns seq = head + 1,
    * moves the key to that seq in the by-seq index (it no longer appears at its old seq), and
@@ -79,62 +108,73 @@ export interface StoreTx extends StoreReads {
    * write that caused the change. Every put is a change and consumes a seq; the caller skips
    * puts that change nothing.
    */
-  put(collection: string, key: string, state: string, dot: Dot): LogPosition;
-  /**
-   * A hint that `get` will be asked for these keys of the collection next: a store may read
-   * them together now (SQLite: one statement instead of one per key). Optional; it changes
-   * nothing that reads return.
-   */
-  prefetch?(collection: string, keys: readonly string[]): void;
+  put(collection: string, key: string, state: string, dot: Dot): Promise<LogPosition>;
   /**
    * Records the leader's decision on a write. Recording the same decision again is a no-op; a
-   * different decision for a dot already decided, or an accepted seq beyond the head, throws.
+   * different decision for a dot already decided, or an accepted seq beyond the head, rejects.
    */
-  recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void;
+  recordDecision(collection: string, key: string, dot: Dot, decision: Decision): Promise<void>;
   /**
    * Keeps the replica's latest write: `head` replaces the noted one only when its write number
    * is higher (an equal or lower one changes nothing).
    */
-  noteWrite(replicaId: ReplicaId, head: WriteHead): void;
+  noteWrite(replicaId: ReplicaId, head: WriteHead): Promise<void>;
   /** Sets a meta value; `undefined` removes it. */
-  setMeta(name: string, value: string | undefined): void;
+  setMeta(name: string, value: string | undefined): Promise<void>;
   /**
-   * Binds the replica id to `principalId` unless it is bound already, and returns its owner:
-   * `principalId`, or the principal it was bound to before (the binding never changes).
+   * Binds the replica id to `principalId` unless it is bound already, and resolves to its
+   * owner: `principalId`, or the principal it was bound to before (the binding never changes).
    */
-  claimReplica(replicaId: ReplicaId, principalId: string): string;
+  claimReplica(replicaId: ReplicaId, principalId: string): Promise<string>;
+}
+
+/** A commit another process made to a shared store: the collection and its new head seq. */
+export interface RemoteCommit {
+  /** `undefined` when the notice could not name it (every collection may have moved). */
+  readonly collection: string | undefined;
+  readonly seq: number;
 }
 
 /**
  * The relay's storage: per collection, the merged state of each key with the seq of its last
  * change; the by-seq index is the collection's log. Implementations: `SqliteStore` (embedded
- * default, a file or `:memory:`) and `MemoryStore` (tests). Every implementation runs
- * `runRelayStoreTests` from `@converge/sync-server/testing`.
+ * default, a file or `:memory:`), `PostgresStore` (several relay processes over one
+ * database) and `MemoryStore` (tests). Every implementation runs `runRelayStoreTests` from
+ * `@converge/sync-server/testing`.
  *
- * Contract:
- * - **Atomicity.** `transact(fn)` runs `fn` synchronously in one transaction: all of its
- *   writes are kept or none. If `fn` throws (or a `StoreTx` method threw, even if `fn` caught
- *   it), nothing is kept, no seq is consumed, and the error is rethrown as is. `fn` must not
- *   return a promise (refused). Transactions do not nest.
- * - **Ordering.** Seqs are per collection, start at 1, are gap-free and are assigned in commit
- *   order; a reader never sees seq n + 1 while n is pending (there is one writer and `transact`
- *   is synchronous). A key appears in the log once, at the seq of its last change.
+ * Every method is asynchronous, so a store may sit across a network. Contract:
+ * - **Atomicity.** `transact(fn)` runs `fn` (which may await the `StoreTx`'s methods, and
+ *   nothing else of the store) as one transaction: all of its writes are kept or none. If `fn`
+ *   throws or rejects (or a `StoreTx` method rejected, even if `fn` caught it), nothing is
+ *   kept, no seq is consumed, and `transact` rejects with that error as is.
+ * - **Isolation.** A transaction's writes are invisible outside it until it commits: the
+ *   store's own reads, made while a transaction runs, see committed data only. Inside `fn`,
+ *   read and write through the `StoreTx` only: never call the store's own `transact` or
+ *   `close` from inside `fn` (they may wait for `fn` and never resolve). Writes to one collection are serialized:
+ *   a transaction that reads or writes a collection holds it until it commits (SQLite and
+ *   memory run one transaction at a time; PostgreSQL locks the collection's head row), so a
+ *   key's read-merge-write and a leader's compare-and-set see every earlier commit.
+ * - **Ordering.** Seqs are per collection, start at 1, are gap-free and are assigned in
+ *   commit order, also across processes sharing a database: a reader never sees seq n + 1
+ *   while n is uncommitted. A key appears in the log once, at the seq of its last change.
  *   `hashAt` keeps the chain hash of every seq forever, also after its key moved on.
- * - **Durability.** When `transact` returns, its writes are durable (SQLite: WAL with
- *   `synchronous=FULL`) and visible to every later read. Only then may the relay acknowledge.
- * - **Isolation.** While `fn` runs, the store's own methods throw: read and write through
- *   the `StoreTx`. Outside a transaction, reads see every committed transaction.
+ * - **Durability.** When `transact` resolves, its writes are durable (SQLite: WAL with
+ *   `synchronous=FULL`; PostgreSQL: committed) and visible to every later read. Only then may
+ *   the relay acknowledge. When it rejects, nothing may be acknowledged. A store that loses its
+ *   connection while committing cannot know whether the commit happened: it rejects with a
+ *   `ConvergeError('quorum_unavailable')` (outcome unknown, nothing acknowledged; the writer
+ *   re-sends, which is safe because pushes are idempotent by dot).
  * - **Identity.** `lineage` is random (≥ 96 bits), created once with the database and kept
  *   in it: reopening the same database gives the same lineage, a new (wiped) database a new
  *   one, a restored backup the lineage of the database it copied.
- * - **Closing.** `close()` flushes what the engine still buffers (SQLite checkpoints its WAL;
- *   every commit is durable already), releases the database and is idempotent; afterwards
- *   every other method throws a `ConvergeError` (`internal`, "closed"). A backup still running
- *   fails and leaves no new file. `close()` inside `fn` throws and leaves the store open.
+ * - **Closing.** `close()` waits for running transactions, flushes what the engine still
+ *   buffers (SQLite checkpoints its WAL; every commit is durable already), releases the
+ *   database and is idempotent; afterwards every other method rejects with a `ConvergeError`
+ *   (`internal`, "closed"). A backup still running fails and leaves no new file.
  *
  * Arguments are checked: collections, keys and prefixes must be well-formed UTF-16 strings,
- * dots valid, seqs and limits safe integers; otherwise a `ConvergeError('bad_message')`
- * naming the argument is thrown and nothing changes.
+ * dots valid, seqs and limits safe integers; otherwise the call rejects with a
+ * `ConvergeError('bad_message')` naming the argument and nothing changes.
  */
 export interface RelayStore extends StoreReads {
   /** This database's random id. */
@@ -142,29 +182,40 @@ export interface RelayStore extends StoreReads {
   /** When this database was created, in ms since the epoch. */
   readonly createdAt: number;
   readonly closed: boolean;
-  /** Runs `fn` as one atomic, durable transaction and returns its result. */
-  transact<T>(fn: (tx: StoreTx) => T): T;
+  /** Runs `fn` as one atomic, durable transaction and resolves to its result. */
+  transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T>;
   /**
-   * Up to `limit` keys whose last change has seq > `afterSeq`, by seq ascending; with a
+   * Up to `limit` keys whose last change has seq > `afterSeq`, by seq ascending, each with the
+   * chain hash through its seq; with a
    * non-empty `prefix`, only keys starting with it (plain string prefix, no pattern characters).
+   * One consistent read of the log: without a prefix, when fewer than `limit` keys come back,
+   * the last one's seq was the head.
    */
-  scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[];
+  scan(collection: string, afterSeq: number, limit: number, prefix?: string): Promise<LoggedDoc[]>;
   /** The chain hash of the log through `seq` (`CHAIN_HASH_ZERO` for 0), `undefined` beyond the head. */
-  hashAt(collection: string, seq: number): string | undefined;
+  hashAt(collection: string, seq: number): Promise<string | undefined>;
   /** Collections with at least one change, ordered by name. */
-  collections(): string[];
+  collections(): Promise<string[]>;
   /** Sets a meta value in a transaction of its own; `undefined` removes it. */
-  setMeta(name: string, value: string | undefined): void;
+  setMeta(name: string, value: string | undefined): Promise<void>;
   /** `StoreTx.claimReplica` in a transaction of its own. */
-  claimReplica(replicaId: ReplicaId, principalId: string): string;
+  claimReplica(replicaId: ReplicaId, principalId: string): Promise<string>;
   /** Sizes for metrics. */
-  stats(): StoreStats;
+  stats(): Promise<StoreStats>;
   /**
    * Writes a consistent copy of the database to `destPath` (overwritten), which a store of the
    * same kind opens with the same lineage and content. Writes may continue meanwhile. A store
-   * that keeps nothing on disk rejects with a `ConvergeError`.
+   * that keeps nothing on disk, or whose engine has backups of its own (PostgreSQL), rejects
+   * with a `ConvergeError`.
    */
   backup(destPath: string): Promise<void>;
+  /**
+   * Only stores shared by several relay processes (PostgreSQL): calls `listener` for commits
+   * other processes made, as they are announced (a notice may be lost: a reader that must not
+   * miss a change also checks heads now and then), and once with no commit whenever the
+   * announcements may have lapsed (a reconnect). Returns a function that stops listening.
+   */
+  watchCommits?(listener: (commit: RemoteCommit | undefined) => void): () => void;
   /** Releases the database; see "Closing" above. */
-  close(): void;
+  close(): Promise<void>;
 }

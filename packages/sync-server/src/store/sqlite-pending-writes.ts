@@ -1,24 +1,14 @@
 import type Database from 'better-sqlite3';
+import type { ChainLink, PendingDoc } from './tx-writes.js';
 
-/** Rows per multi-row statement: 64 docs are 256 bound values, far below SQLite's limit. */
+/** Rows per multi-row statement: 64 docs are 320 bound values, far below SQLite's limit. */
 const ROWS = 64;
 
-/** A key's state as the running transaction last wrote it. */
-export interface PendingDoc {
-  readonly seq: number;
-  readonly state: string;
-}
-
 /**
- * The `docs` and `chain` rows of one transaction, held until it commits and then written with
- * multi-row statements: one statement per 64 rows instead of two statements per change. A key
- * written twice keeps only its last state (it appears in the log once, at its last seq). The
- * transaction's own reads see these rows through `doc`.
+ * Writes a transaction's `docs` and `chain` rows with multi-row statements: one statement per
+ * 64 rows instead of two statements per change.
  */
 export class PendingWrites {
-  readonly #docs = new Map<string, Map<string, PendingDoc>>();
-  /** collection, seq, hash, collection, seq, hash, … */
-  readonly #chain: (string | number)[] = [];
   readonly #upsertDoc;
   readonly #upsertDocs;
   readonly #insertChain;
@@ -27,8 +17,8 @@ export class PendingWrites {
   constructor(db: Database.Database) {
     const upsert = (rows: number) =>
       db.prepare<unknown[]>(
-        `INSERT INTO docs (collection, key, seq, state) VALUES ${Array(rows).fill('(?, ?, ?, ?)').join(', ')}
-         ON CONFLICT (collection, key) DO UPDATE SET seq = excluded.seq, state = excluded.state`,
+        `INSERT INTO docs (collection, key, seq, state, hash) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (collection, key) DO UPDATE SET seq = excluded.seq, state = excluded.state, hash = excluded.hash`,
       );
     const chain = (rows: number) => db.prepare<unknown[]>(`INSERT INTO chain (collection, seq, hash) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`);
     this.#upsertDoc = upsert(1);
@@ -37,42 +27,27 @@ export class PendingWrites {
     this.#insertChains = chain(ROWS);
   }
 
-  doc(collection: string, key: string): PendingDoc | undefined {
-    return this.#docs.get(collection)?.get(key);
-  }
-
-  put(collection: string, key: string, seq: number, state: string): void {
-    let docs = this.#docs.get(collection);
-    if (docs === undefined) this.#docs.set(collection, (docs = new Map()));
-    docs.set(key, { seq, state });
-  }
-
-  chain(collection: string, seq: number, hash: string): void {
-    this.#chain.push(collection, seq, hash);
-  }
-
-  /** Writes every pending row (inside the transaction, before it commits) and forgets them. */
-  flush(): void {
+  /** Writes the rows (inside the transaction, before it commits). */
+  flush(docs: ReadonlyMap<string, ReadonlyMap<string, PendingDoc>>, chain: readonly ChainLink[]): void {
     const values: (string | number)[] = [];
-    for (const [collection, docs] of this.#docs) {
-      for (const [key, { seq, state }] of docs) {
-        values.push(collection, key, seq, state);
-        if (values.length === 4 * ROWS) {
+    for (const [collection, byKey] of docs) {
+      for (const [key, { seq, state, hash }] of byKey) {
+        values.push(collection, key, seq, state, hash);
+        if (values.length === 5 * ROWS) {
           this.#upsertDocs.run(values);
           values.length = 0;
         }
       }
     }
-    for (let i = 0; i < values.length; i += 4) this.#upsertDoc.run(values.slice(i, i + 4));
-    const chain = this.#chain;
-    let i = 0;
-    for (; i + 3 * ROWS <= chain.length; i += 3 * ROWS) this.#insertChains.run(chain.slice(i, i + 3 * ROWS));
-    for (; i < chain.length; i += 3) this.#insertChain.run(chain.slice(i, i + 3));
-    this.clear();
-  }
-
-  clear(): void {
-    this.#docs.clear();
-    this.#chain.length = 0;
+    for (let i = 0; i < values.length; i += 5) this.#upsertDoc.run(values.slice(i, i + 5));
+    values.length = 0;
+    for (const { collection, seq, hash } of chain) {
+      values.push(collection, seq, hash);
+      if (values.length === 3 * ROWS) {
+        this.#insertChains.run(values);
+        values.length = 0;
+      }
+    }
+    for (let i = 0; i < values.length; i += 3) this.#insertChain.run(values.slice(i, i + 3));
   }
 }

@@ -1,26 +1,22 @@
 import { WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
 import type Database from 'better-sqlite3';
-import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
+import { CHAIN_HASH_ZERO } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
-import type { Decision, LogPosition, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
+import type { CommittedReads } from './overlay-tx.js';
+import type { Decision, LogPosition, LoggedDoc, StoreStats, StoredDoc, WriteHead } from './relay-store.js';
 import { PendingWrites } from './sqlite-pending-writes.js';
-import { checkNewDecision } from './store-arguments.js';
+import type { TxWrites } from './tx-writes.js';
 
 const NO_WRITE: WriteHead = Object.freeze({ writeNumber: 0, chain: WRITE_CHAIN_ZERO });
 
 /**
  * Every read and write of the relay database as prepared statements, prepared once per
- * connection. Writes must run inside a transaction (the store's `transact` opens it), which
- * calls `flushWrites` before it commits and `discardWrites` when it ends.
+ * connection. Reads see committed data; `write` stores a transaction's writes and must run
+ * inside a SQLite transaction (the store's `transact` opens it).
  */
-export class SqliteQueries implements StoreTx {
+export class SqliteQueries implements CommittedReads {
   readonly #db: Database.Database;
-  /** Heads moved by the running transaction, written to `collections` once, before commit. */
-  readonly #movedHeads = new Map<string, { seq: number; hash: string; addedKeys: number }>();
-  /** The running transaction's docs and chain rows, written before commit. */
   readonly #pending: PendingWrites;
-  /** Keys the running transaction prefetched: their stored doc, or null for a key not stored. */
-  readonly #prefetched = new Map<string, Map<string, StoredDoc | null>>();
   readonly #selectDoc;
   readonly #selectDocs;
   readonly #selectDocExists;
@@ -83,18 +79,18 @@ export class SqliteQueries implements StoreTx {
     // call (see `scan`): walk the log filtering keys (the unary `+` keeps the planner off the
     // key index), or read the prefix's key range (docs_by_key; `+seq` keeps it off the log
     // index) and sort it.
-    const columns = 'SELECT key, seq, state FROM docs';
-    this.#scanAll = db.prepare<[string, number, number], StoredDoc>(`${columns} WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`);
-    this.#scanBySeqWithPrefix = db.prepare<[string, number, string, string, number], StoredDoc>(
+    const columns = 'SELECT key, seq, state, hash FROM docs';
+    this.#scanAll = db.prepare<[string, number, number], LoggedDoc>(`${columns} WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`);
+    this.#scanBySeqWithPrefix = db.prepare<[string, number, string, string, number], LoggedDoc>(
       `${columns} WHERE collection = ? AND seq > ? AND +key >= ? AND +key < ? ORDER BY seq LIMIT ?`,
     );
-    this.#scanBySeqFromPrefix = db.prepare<[string, number, string, number], StoredDoc>(
+    this.#scanBySeqFromPrefix = db.prepare<[string, number, string, number], LoggedDoc>(
       `${columns} WHERE collection = ? AND seq > ? AND +key >= ? ORDER BY seq LIMIT ?`,
     );
-    this.#scanByKey = db.prepare<[string, string, string, number, number], StoredDoc>(
+    this.#scanByKey = db.prepare<[string, string, string, number, number], LoggedDoc>(
       `${columns} WHERE collection = ? AND key >= ? AND key < ? AND +seq > ? ORDER BY +seq LIMIT ?`,
     );
-    this.#scanByKeyFrom = db.prepare<[string, string, number, number], StoredDoc>(
+    this.#scanByKeyFrom = db.prepare<[string, string, number, number], LoggedDoc>(
       `${columns} WHERE collection = ? AND key >= ? AND +seq > ? ORDER BY +seq LIMIT ?`,
     );
     this.#countByKey = db
@@ -109,59 +105,21 @@ export class SqliteQueries implements StoreTx {
   }
 
   get(collection: string, key: string): StoredDoc | undefined {
-    const pending = this.#pending.doc(collection, key);
-    if (pending !== undefined) return { key, state: pending.state, seq: pending.seq };
-    const prefetched = this.#prefetched.get(collection)?.get(key);
-    if (prefetched !== undefined) return prefetched ?? undefined;
     const row = this.#selectDoc.get(collection, key);
-    this.#lastCollection = collection;
-    this.#lastKey = key;
-    this.#lastExisted = row !== undefined;
     return row === undefined ? undefined : { key, state: row.state, seq: row.seq };
   }
 
-  // What the latest `get` found in the database, so a `put` right after it knows whether it adds
-  // a key without asking again. Cleared when a transaction begins.
-  #lastCollection: string | undefined;
-  #lastKey: string | undefined;
-  #lastExisted = false;
-
-  beginTransaction(): void {
-    this.#lastCollection = undefined;
-    this.#lastKey = undefined;
+  has(collection: string, key: string): boolean {
+    return this.#selectDocExists.get(collection, key) !== undefined;
   }
 
-  /** Reads the keys' docs with one statement per 500 keys; `get` answers from them until the transaction ends. */
-  prefetch(collection: string, keys: readonly string[]): void {
-    let known = this.#prefetched.get(collection);
-    if (known === undefined) this.#prefetched.set(collection, (known = new Map()));
-    for (let i = 0; i < keys.length; i += 500) {
-      const chunk = keys.slice(i, i + 500);
-      for (const key of chunk) known.set(key, null);
-      for (const doc of this.#selectDocs.all(collection, JSON.stringify(chunk))) known.set(doc.key, doc);
-    }
+  /** The docs of those keys that exist, with one statement per 500 keys. */
+  *getMany(collection: string, keys: readonly string[]): Iterable<StoredDoc> {
+    for (let i = 0; i < keys.length; i += 500) yield* this.#selectDocs.all(collection, JSON.stringify(keys.slice(i, i + 500)));
   }
 
   head(collection: string): LogPosition {
-    const moved = this.#movedHeads.get(collection);
-    if (moved !== undefined) return { seq: moved.seq, hash: moved.hash };
     return this.#selectHead.get(collection) ?? { seq: 0, hash: CHAIN_HASH_ZERO };
-  }
-
-  /** Writes the transaction's docs, chain and heads (before it commits). */
-  flushWrites(): void {
-    this.#prefetched.clear();
-    this.#pending.flush();
-    for (const [collection, head] of this.#movedHeads) {
-      this.#upsertCollection.run(collection, head.seq, head.hash, head.addedKeys);
-    }
-    this.#movedHeads.clear();
-  }
-
-  discardWrites(): void {
-    this.#prefetched.clear();
-    this.#pending.clear();
-    this.#movedHeads.clear();
   }
 
   decision(collection: string, key: string, dot: Dot): Decision | undefined {
@@ -175,13 +133,6 @@ export class SqliteQueries implements StoreTx {
     return this.#selectOwner.get(replicaId);
   }
 
-  claimReplica(replicaId: ReplicaId, principalId: string): string {
-    const owner = this.replicaOwner(replicaId);
-    if (owner !== undefined) return owner;
-    this.#insertOwner.run(replicaId, principalId);
-    return principalId;
-  }
-
   writeHead(replicaId: ReplicaId): WriteHead {
     return this.#selectWriteHead.get(replicaId) ?? NO_WRITE;
   }
@@ -190,46 +141,19 @@ export class SqliteQueries implements StoreTx {
     return this.#selectMeta.get(name)?.value;
   }
 
-  put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    const moved = this.#movedHeads.get(collection);
-    const previous = moved ?? this.head(collection);
-    const seq = previous.seq + 1;
-    const hash = chainHash(previous.hash, collection, key, dot);
-    const added = !this.#holds(collection, key);
-    this.#pending.put(collection, key, seq, state);
-    this.#pending.chain(collection, seq, hash);
-    if (moved === undefined) this.#movedHeads.set(collection, { seq, hash, addedKeys: added ? 1 : 0 });
-    else {
-      moved.seq = seq;
-      moved.hash = hash;
-      if (added) moved.addedKeys++;
+  /** Stores one transaction's writes; runs inside the SQLite transaction that commits them. */
+  write(writes: TxWrites): void {
+    this.#pending.flush(writes.docs, writes.chain);
+    for (const [collection, head] of writes.heads) this.#upsertCollection.run(collection, head.seq, head.hash, head.addedKeys);
+    for (const { collection, key, dot, decision } of writes.decisions.values()) {
+      this.#insertDecision.run(collection, key, dot[0], dot[1], decision.status === 'accepted' ? decision.seq : null, decision.content ?? null);
     }
-    return { seq, hash };
-  }
-
-  /** Whether the key exists, counting the running transaction's writes. */
-  #holds(collection: string, key: string): boolean {
-    if (this.#pending.doc(collection, key) !== undefined) return true;
-    const prefetched = this.#prefetched.get(collection)?.get(key);
-    if (prefetched !== undefined) return prefetched !== null;
-    if (this.#lastKey === key && this.#lastCollection === collection) return this.#lastExisted;
-    return this.#selectDocExists.get(collection, key) !== undefined;
-  }
-
-  recordDecision(collection: string, key: string, dot: Dot, decision: Decision): void {
-    const existing = this.decision(collection, key, dot);
-    checkNewDecision(existing, decision, this.head(collection).seq);
-    if (existing !== undefined) return;
-    this.#insertDecision.run(collection, key, dot[0], dot[1], decision.status === 'accepted' ? decision.seq : null, decision.content ?? null);
-  }
-
-  noteWrite(replicaId: ReplicaId, head: WriteHead): void {
-    this.#upsertWriteHead.run(replicaId, head.writeNumber, head.chain);
-  }
-
-  setMeta(name: string, value: string | undefined): void {
-    if (value === undefined) this.#deleteMeta.run(name);
-    else this.#upsertMeta.run(name, value);
+    for (const [replicaId, head] of writes.writeHeads) this.#upsertWriteHead.run(replicaId, head.writeNumber, head.chain);
+    for (const [name, value] of writes.meta) {
+      if (value === undefined) this.#deleteMeta.run(name);
+      else this.#upsertMeta.run(name, value);
+    }
+    for (const [replicaId, principal] of writes.owners) this.#insertOwner.run(replicaId, principal);
   }
 
   /**
@@ -238,7 +162,7 @@ export class SqliteQueries implements StoreTx {
    * prefix. A bounded count of the range decides: if it holds fewer than `budget` keys, read
    * it, else walk the log. Over a whole catch-up in batches both stay linear.
    */
-  scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
+  scan(collection: string, afterSeq: number, limit: number, prefix?: string): LoggedDoc[] {
     if (prefix === undefined || prefix === '') return this.#scanAll.all(collection, afterSeq, limit);
     const upper = prefixUpperBound(prefix);
     const budget = Math.max(4 * limit, 1024);

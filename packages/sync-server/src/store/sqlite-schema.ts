@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { newLineage } from './lineage.js';
 
 /** `PRAGMA user_version` of the schema below. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** WAL size, in pages, at which a commit also checkpoints the WAL into the database file. */
 const WAL_CHECKPOINT_PAGES = 10_000;
 /** `PRAGMA application_id`: 'Cnvg', marks the file as a Converge relay database. */
@@ -81,8 +81,15 @@ const SCHEMA_V3 = `
 ALTER TABLE write_numbers ADD COLUMN chain TEXT NOT NULL DEFAULT '0';
 `;
 
-/** `SCHEMA_STEPS[v]` takes a database from version v to v + 1. */
-export const SCHEMA_STEPS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+// Version 4: each doc carries the chain hash through its seq, so a scan of the log returns
+// what cursors are signed with (no lookup in \`chain\` per frame).
+const SCHEMA_V4 = `
+ALTER TABLE docs ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+UPDATE docs SET hash = (SELECT chain.hash FROM chain WHERE chain.collection = docs.collection AND chain.seq = docs.seq);
+`;
+
+/** \`SCHEMA_STEPS[v]\` takes a database from version v to v + 1. */
+export const SCHEMA_STEPS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 export interface OpenedDatabase {
   readonly db: Database.Database;

@@ -2,11 +2,13 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
 import Database from 'better-sqlite3';
-import type { Decision, LogPosition, RelayStore, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
+import type { Decision, LogPosition, LoggedDoc, RelayStore, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
 import { checkName } from './store-arguments.js';
+import { OverlayTx } from './overlay-tx.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 import { SCHEMA_VERSION, openRelayDatabase } from './sqlite-schema.js';
 import { SqliteQueries } from './sqlite-queries.js';
+import type { TxWrites } from './tx-writes.js';
 
 export interface SqliteStoreOptions {
   /** The clock for `createdAt` of a new database; `Date.now` by default. */
@@ -33,19 +35,21 @@ function translateSqliteError(error: unknown): unknown {
  * The embedded default `RelayStore`: one SQLite database (a file, or `':memory:'`) through
  * better-sqlite3, in WAL mode with `synchronous=FULL`, so a transaction is on disk when
  * `transact` returns; the WAL is checkpointed into the file every 10,000 pages (at most ~40 MB
- * of WAL on disk between checkpoints). Each `transact` is one `BEGIN IMMEDIATE` transaction. A
- * fresh file gets a new lineage; reopening it keeps it. A second connection to the same file
- * (a `backup` command beside a running relay) is safe: SQLite's write lock serializes
- * transactions and each reads the head afresh, but a writer waits for the lock synchronously
- * (up to 5 s).
+ * of WAL on disk between checkpoints). A transaction's callback reads committed rows and
+ * keeps its writes in memory; its commit is one synchronous `BEGIN IMMEDIATE` transaction, so
+ * nothing runs between its reads of the heads and its commit as long as this store is the
+ * file's only writer (the CLI's lock file keeps one relay per file; a `backup` beside it only
+ * reads). A fresh file gets a new lineage; reopening it keeps it. SQLite waits for another
+ * connection's lock synchronously
+ * (up to 5 s). Transactions run one at a time; the store's reads never wait for them.
  *
  * @example
  * ```ts
  * const store = new SqliteStore(':memory:'); // or a file: './data/converge.db'
  * const state = '{"v":{"B5kR2xq0fD1mWc7tNe4yZa":1},"s":[["B5kR2xq0fD1mWc7tNe4yZa",1,1767225600000,0,{"json":1}]]}';
- * const { seq } = store.transact((tx) => tx.put('carts', 'cart:1', state, ['B5kR2xq0fD1mWc7tNe4yZa', 1]));
+ * const { seq } = await store.transact((tx) => tx.put('carts', 'cart:1', state, ['B5kR2xq0fD1mWc7tNe4yZa', 1]));
  * seq; // → 1
- * store.close();
+ * await store.close();
  * ```
  */
 export class SqliteStore implements RelayStore {
@@ -54,8 +58,8 @@ export class SqliteStore implements RelayStore {
   readonly createdAt: number;
   readonly #db: Database.Database;
   readonly #queries: SqliteQueries;
-  readonly #atomically: Database.Transaction<(body: () => unknown) => unknown>;
-  readonly #lifecycle = new StoreLifecycle('the SQLite relay store', translateSqliteError);
+  readonly #commit: Database.Transaction<(writes: TxWrites) => void>;
+  readonly #lifecycle = new StoreLifecycle('the SQLite relay store', { translate: translateSqliteError, serial: true });
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     checkName('path', path);
@@ -65,83 +69,82 @@ export class SqliteStore implements RelayStore {
     this.createdAt = opened.createdAt;
     this.#db = opened.db;
     this.#queries = new SqliteQueries(this.#db);
-    this.#atomically = this.#db.transaction((body: () => unknown) => body());
+    this.#commit = this.#db.transaction((writes: TxWrites) => this.#queries.write(writes));
   }
 
   get closed(): boolean {
     return this.#lifecycle.closed;
   }
 
-  transact<T>(fn: (tx: StoreTx) => T): T {
-    return this.#lifecycle.transact(this.#queries, fn, (body) => {
-      try {
-        return this.#atomically.immediate(() => {
-          this.#queries.beginTransaction();
-          const result = body();
-          this.#queries.flushWrites();
-          return result;
-        }) as T;
-      } finally {
-        this.#queries.discardWrites();
-      }
+  /**
+   * The callback reads committed rows and writes into memory; the commit is one synchronous
+   * `BEGIN IMMEDIATE` … `COMMIT` (nothing else runs in between), skipped when nothing was written.
+   */
+  transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
+    return this.#lifecycle.transact(fn, async (body) => {
+      const tx = new OverlayTx(this.#queries, { prefetch: true });
+      const result = await body(tx);
+      if (!tx.writes.empty) this.#commit.immediate(tx.writes);
+      return result;
     });
   }
 
-  get(collection: string, key: string): StoredDoc | undefined {
+  get(collection: string, key: string): Promise<StoredDoc | undefined> {
     return this.#lifecycle.run('get', [collection, key], () => this.#queries.get(collection, key));
   }
 
-  head(collection: string): LogPosition {
+  head(collection: string): Promise<LogPosition> {
     return this.#lifecycle.run('head', [collection], () => this.#queries.head(collection));
   }
 
-  decision(collection: string, key: string, dot: Dot): Decision | undefined {
+  decision(collection: string, key: string, dot: Dot): Promise<Decision | undefined> {
     return this.#lifecycle.run('decision', [collection, key, dot], () => this.#queries.decision(collection, key, dot));
   }
 
-  writeHead(replicaId: ReplicaId): WriteHead {
+  writeHead(replicaId: ReplicaId): Promise<WriteHead> {
     return this.#lifecycle.run('writeHead', [replicaId], () => this.#queries.writeHead(replicaId));
   }
 
-  getMeta(name: string): string | undefined {
+  getMeta(name: string): Promise<string | undefined> {
     return this.#lifecycle.run('getMeta', [name], () => this.#queries.getMeta(name));
   }
 
-  setMeta(name: string, value: string | undefined): void {
-    this.transact((tx) => tx.setMeta(name, value));
+  setMeta(name: string, value: string | undefined): Promise<void> {
+    return this.transact((tx) => tx.setMeta(name, value));
   }
 
-  replicaOwner(replicaId: ReplicaId): string | undefined {
+  replicaOwner(replicaId: ReplicaId): Promise<string | undefined> {
     return this.#lifecycle.run('replicaOwner', [replicaId], () => this.#queries.replicaOwner(replicaId));
   }
 
-  claimReplica(replicaId: ReplicaId, principalId: string): string {
+  claimReplica(replicaId: ReplicaId, principalId: string): Promise<string> {
     return this.transact((tx) => tx.claimReplica(replicaId, principalId));
   }
 
-  scan(collection: string, afterSeq: number, limit: number, prefix?: string): StoredDoc[] {
+  scan(collection: string, afterSeq: number, limit: number, prefix?: string): Promise<LoggedDoc[]> {
     return this.#lifecycle.run('scan', [collection, afterSeq, limit, prefix], () => this.#queries.scan(collection, afterSeq, limit, prefix));
   }
 
-  hashAt(collection: string, seq: number): string | undefined {
+  hashAt(collection: string, seq: number): Promise<string | undefined> {
     return this.#lifecycle.run('hashAt', [collection, seq], () => this.#queries.hashAt(collection, seq));
   }
 
-  collections(): string[] {
+  collections(): Promise<string[]> {
     return this.#lifecycle.run('collections', [], () => this.#queries.collections());
   }
 
-  stats(): StoreStats {
+  stats(): Promise<StoreStats> {
     return this.#lifecycle.run('stats', [], () => this.#queries.stats());
   }
 
   info(): SqliteStoreInfo {
-    return this.#lifecycle.run('info', [], () => ({
+    this.#lifecycle.check('info');
+    return {
       path: this.path,
       journalMode: this.#db.pragma('journal_mode', { simple: true }) as string,
       synchronous: this.#db.pragma('synchronous', { simple: true }) as number,
       schemaVersion: SCHEMA_VERSION,
-    }));
+    };
   }
 
   /** SQLite's online backup: a consistent copy even while transactions continue. */
@@ -164,8 +167,8 @@ export class SqliteStore implements RelayStore {
   }
 
   /** Closes the database; every commit is already durable, WAL contents are checkpointed into the file. */
-  close(): void {
-    this.#lifecycle.close(() => {
+  close(): Promise<void> {
+    return this.#lifecycle.close(() => {
       this.#db.pragma('optimize');
       this.#db.close();
     });

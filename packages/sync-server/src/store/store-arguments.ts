@@ -85,10 +85,28 @@ export const STORE_ARGUMENTS = {
   replicaOwner(replicaId: unknown): void {
     checkReplicaId('replicaId', replicaId);
   },
-  prefetch(collection: unknown, keys: unknown): void {
-    checkName('collection', collection);
-    if (!Array.isArray(keys)) refuse('keys', 'must be an array of keys');
-    for (const key of keys) checkName('keys', key);
+  prefetch(reads: unknown): void {
+    if (typeof reads !== 'object' || reads === null) refuse('reads', 'must be {docs?, decisions?, writeHeads?}');
+    const { docs, decisions, writeHeads } = reads as { docs?: unknown; decisions?: unknown; writeHeads?: unknown };
+    if (docs !== undefined) {
+      if (!(docs instanceof Map)) refuse('reads.docs', 'must be a Map of collection to keys');
+      for (const [collection, keys] of docs as Map<unknown, unknown>) {
+        checkName('reads.docs', collection);
+        if (!Array.isArray(keys)) refuse('reads.docs', 'must map each collection to an array of keys');
+        for (const key of keys) checkName('reads.docs', key);
+      }
+    }
+    if (decisions !== undefined) {
+      if (!Array.isArray(decisions)) refuse('reads.decisions', 'must be an array of {collection, key, dot}');
+      for (const ref of decisions as unknown[]) {
+        const { collection, key, dot } = (typeof ref === 'object' && ref !== null ? ref : {}) as { collection?: unknown; key?: unknown; dot?: unknown };
+        STORE_ARGUMENTS.decision(collection, key, dot);
+      }
+    }
+    if (writeHeads !== undefined) {
+      if (!Array.isArray(writeHeads)) refuse('reads.writeHeads', 'must be an array of replica ids');
+      for (const id of writeHeads as unknown[]) checkReplicaId('reads.writeHeads', id);
+    }
   },
   put(collection: unknown, key: unknown, state: unknown, dot: unknown): void {
     checkName('collection', collection);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHAIN_HASH_ZERO, chainHash } from '../store/chain-hash.js';
-import type { RelayStore, StoredDoc } from '../store/relay-store.js';
+import type { LoggedDoc, RelayStore, StoredDoc } from '../store/relay-store.js';
 import { REPLICA_B, dotOf, putAll, seededRandom, type StoreHarness } from './store-fixtures.js';
 
 /** Keys with every character a naive `LIKE` prefix filter gets wrong, and code points at UTF-8 boundaries. */
@@ -41,12 +41,17 @@ function keysOf(docs: readonly StoredDoc[]): string[] {
   return docs.map((doc) => doc.key);
 }
 
+/** The docs without their hashes. */
+function plain(docs: readonly StoredDoc[]): StoredDoc[] {
+  return docs.map(({ key, state, seq }) => ({ key, state, seq }));
+}
+
 /** Pages through the log with `limit`, as a catch-up does. */
-function pageThrough(store: RelayStore, collection: string, limit: number, prefix?: string): StoredDoc[] {
-  const out: StoredDoc[] = [];
+async function pageThrough(store: RelayStore, collection: string, limit: number, prefix?: string): Promise<LoggedDoc[]> {
+  const out: LoggedDoc[] = [];
   let cursor = 0;
   for (;;) {
-    const page = store.scan(collection, cursor, limit, prefix);
+    const page = await store.scan(collection, cursor, limit, prefix);
     out.push(...page);
     if (page.length < limit) return out;
     cursor = page.at(-1)!.seq;
@@ -55,101 +60,103 @@ function pageThrough(store: RelayStore, collection: string, limit: number, prefi
 
 /** A reference log: the docs by key and, per seq, the key written and its hash. */
 class ModelLog {
-  readonly docs = new Map<string, StoredDoc>();
+  readonly docs = new Map<string, LoggedDoc>();
   readonly hashes: string[] = [CHAIN_HASH_ZERO];
 
   put(collection: string, key: string, state: string, counter: number): { seq: number; hash: string } {
     const seq = this.hashes.length;
     const hash = chainHash(this.hashes.at(-1)!, collection, key, dotOf(counter));
     this.hashes.push(hash);
-    this.docs.set(key, { key, state, seq });
+    this.docs.set(key, { key, state, seq, hash });
     return { seq, hash };
   }
 
-  scan(afterSeq: number, prefix = ''): StoredDoc[] {
+  scan(afterSeq: number, prefix = ''): LoggedDoc[] {
     return [...this.docs.values()].filter((doc) => doc.seq > afterSeq && doc.key.startsWith(prefix)).sort((a, b) => a.seq - b.seq);
   }
 }
 
 export function logTests(harness: StoreHarness): void {
   describe('seqs and the log', () => {
-    it('assigns seqs from 1, gap-free and per collection, in commit order', () => {
-      const store = harness.make();
+    it('assigns seqs from 1, gap-free and per collection, in commit order', async () => {
+      const store = await harness.make();
       const seen: Record<string, number[]> = { carts: [], stock: [] };
       for (let round = 0; round < 5; round++) {
-        store.transact((tx) => {
-          seen.carts!.push(tx.put('carts', `c${round}`, 's', dotOf(round + 1)).seq);
-          seen.stock!.push(tx.put('stock', `s${round}`, 's', dotOf(round + 1)).seq);
-          seen.carts!.push(tx.put('carts', `d${round}`, 's', dotOf(round + 1, REPLICA_B)).seq);
+        await store.transact(async (tx) => {
+          seen.carts!.push((await tx.put('carts', `c${round}`, 's', dotOf(round + 1))).seq);
+          seen.stock!.push((await tx.put('stock', `s${round}`, 's', dotOf(round + 1))).seq);
+          seen.carts!.push((await tx.put('carts', `d${round}`, 's', dotOf(round + 1, REPLICA_B))).seq);
         });
       }
       expect(seen.carts).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(seen.stock).toEqual([1, 2, 3, 4, 5]);
-      expect(store.head('carts').seq).toBe(10);
-      expect(store.head('stock').seq).toBe(5);
-      expect(store.collections()).toEqual(['carts', 'stock']);
+      expect((await store.head('carts')).seq).toBe(10);
+      expect((await store.head('stock')).seq).toBe(5);
+      expect(await store.collections()).toEqual(['carts', 'stock']);
     });
 
-    it('get returns the latest state with the seq of its last change', () => {
-      const store = harness.make();
-      putAll(store, 'carts', ['a', 'b']);
-      store.transact((tx) => tx.put('carts', 'a', 'second', dotOf(3)));
-      expect(store.get('carts', 'a')).toEqual({ key: 'a', state: 'second', seq: 3 });
-      expect(store.get('carts', 'b')).toEqual({ key: 'b', state: 'state:b', seq: 2 });
-      expect(store.get('carts', 'c')).toBeUndefined();
-      expect(store.get('stock', 'a')).toBeUndefined();
+    it('get returns the latest state with the seq of its last change', async () => {
+      const store = await harness.make();
+      await putAll(store, 'carts', ['a', 'b']);
+      await store.transact(async (tx) => await tx.put('carts', 'a', 'second', dotOf(3)));
+      expect(await store.get('carts', 'a')).toEqual({ key: 'a', state: 'second', seq: 3 });
+      expect(await store.get('carts', 'b')).toEqual({ key: 'b', state: 'state:b', seq: 2 });
+      expect(await store.get('carts', 'c')).toBeUndefined();
+      expect(await store.get('stock', 'a')).toBeUndefined();
     });
 
-    it('a key that changes again moves to its new seq and leaves its old position', () => {
-      const store = harness.make();
-      putAll(store, 'carts', ['a', 'b', 'c']);
-      store.transact((tx) => tx.put('carts', 'a', 'a2', dotOf(4)));
-      expect(store.scan('carts', 0, 10)).toEqual([
+    it('a key that changes again moves to its new seq and leaves its old position', async () => {
+      const store = await harness.make();
+      await putAll(store, 'carts', ['a', 'b', 'c']);
+      await store.transact(async (tx) => await tx.put('carts', 'a', 'a2', dotOf(4)));
+      const docs = await store.scan('carts', 0, 10);
+      for (const doc of docs) expect(doc.hash).toBe(await store.hashAt('carts', doc.seq));
+      expect(plain(docs)).toEqual([
         { key: 'b', state: 'state:b', seq: 2 },
         { key: 'c', state: 'state:c', seq: 3 },
         { key: 'a', state: 'a2', seq: 4 },
       ]);
-      expect(keysOf(store.scan('carts', 1, 10))).toEqual(['b', 'c', 'a']);
-      expect(keysOf(store.scan('carts', 3, 10))).toEqual(['a']);
-      expect(store.scan('carts', 4, 10)).toEqual([]);
-      expect(store.scan('carts', 99, 10)).toEqual([]);
+      expect(keysOf(await store.scan('carts', 1, 10))).toEqual(['b', 'c', 'a']);
+      expect(keysOf(await store.scan('carts', 3, 10))).toEqual(['a']);
+      expect(await store.scan('carts', 4, 10)).toEqual([]);
+      expect(await store.scan('carts', 99, 10)).toEqual([]);
     });
 
-    it('scan honours afterSeq and limit, and paging lists every key once in seq order', () => {
-      const store = harness.make();
+    it('scan honours afterSeq and limit, and paging lists every key once in seq order', async () => {
+      const store = await harness.make();
       const keys = Array.from({ length: 25 }, (_, index) => `k${index}`);
-      putAll(store, 'carts', keys);
-      putAll(store, 'carts', ['k3', 'k17', 'k3'], 100);
-      expect(keysOf(store.scan('carts', 0, 3))).toEqual(['k0', 'k1', 'k2']);
-      expect(keysOf(store.scan('carts', 2, 2))).toEqual(['k2', 'k4']);
+      await putAll(store, 'carts', keys);
+      await putAll(store, 'carts', ['k3', 'k17', 'k3'], 100);
+      expect(keysOf(await store.scan('carts', 0, 3))).toEqual(['k0', 'k1', 'k2']);
+      expect(keysOf(await store.scan('carts', 2, 2))).toEqual(['k2', 'k4']);
       for (const limit of [1, 2, 7, 25, 1000]) {
-        const paged = pageThrough(store, 'carts', limit);
+        const paged = await pageThrough(store, 'carts', limit);
         expect(keysOf(paged)).toEqual([...keys.filter((key) => key !== 'k3' && key !== 'k17'), 'k17', 'k3']);
         expect(paged.map((doc) => doc.seq)).toEqual([...paged.map((doc) => doc.seq)].sort((a, b) => a - b));
       }
     });
 
-    it('a prefix selects exactly the keys that start with it, whatever their characters', () => {
-      const store = harness.make();
+    it('a prefix selects exactly the keys that start with it, whatever their characters', async () => {
+      const store = await harness.make();
       const model = new ModelLog();
-      store.transact((tx) => {
-        AWKWARD_KEYS.forEach((key, index) => {
-          expect(tx.put('keys', key, `v${index}`, dotOf(index + 1))).toEqual(model.put('keys', key, `v${index}`, index + 1));
-        });
+      await store.transact(async (tx) => {
+        for (const [index, key] of AWKWARD_KEYS.entries()) {
+          expect(await tx.put('keys', key, `v${index}`, dotOf(index + 1))).toEqual(model.put('keys', key, `v${index}`, index + 1));
+        }
       });
       for (const prefix of [...AWKWARD_PREFIXES, '']) {
         const expected = keysOf(model.scan(0, prefix));
-        expect(keysOf(store.scan('keys', 0, 1000, prefix)), `prefix ${JSON.stringify(prefix)}`).toEqual(expected);
-        expect(keysOf(pageThrough(store, 'keys', 2, prefix)), `paged prefix ${JSON.stringify(prefix)}`).toEqual(expected);
-        expect(keysOf(store.scan('keys', 10, 1000, prefix))).toEqual(keysOf(model.scan(10, prefix)));
+        expect(keysOf(await store.scan('keys', 0, 1000, prefix)), `prefix ${JSON.stringify(prefix)}`).toEqual(expected);
+        expect(keysOf(await pageThrough(store, 'keys', 2, prefix)), `paged prefix ${JSON.stringify(prefix)}`).toEqual(expected);
+        expect(keysOf(await store.scan('keys', 10, 1000, prefix))).toEqual(keysOf(model.scan(10, prefix)));
       }
-      expect(store.get('keys', '\u{10FFFF}a')?.state).toBe(`v${AWKWARD_KEYS.indexOf('\u{10FFFF}a')}`);
+      expect((await store.get('keys', '\u{10FFFF}a'))?.state).toBe(`v${AWKWARD_KEYS.indexOf('\u{10FFFF}a')}`);
     });
 
-    it('prefix scans stay exact on a large collection, for rare and for common prefixes', () => {
-      const store = harness.make();
+    it('prefix scans stay exact on a large collection, for rare and for common prefixes', async () => {
+      const store = await harness.make();
       const model = new ModelLog();
-      store.transact((tx) => {
+      await store.transact(async (tx) => {
         for (let index = 0; index < 3000; index++) {
           // Most keys are 'user:…'; a few are 'team:…' or start with U+10FFFF (no upper bound);
           // some are rewritten later in the log.
@@ -161,24 +168,24 @@ export function logTests(harness: StoreHarness): void {
                 : index % 3 === 0 && index > 1500
                   ? `user:${index - 1500}`
                   : `user:${index}`;
-          tx.put('big', key, `v${index}`, dotOf(index + 1));
+          await tx.put('big', key, `v${index}`, dotOf(index + 1));
           model.put('big', key, `v${index}`, index + 1);
         }
       });
       for (const prefix of ['team:', 'user:', 'user:1', 'nobody', 'u', '\u{10FFFF}']) {
         for (const afterSeq of [0, 1000, 2990]) {
           const expected = model.scan(afterSeq, prefix);
-          expect(store.scan('big', afterSeq, 50, prefix), `${prefix} after ${afterSeq}`).toEqual(expected.slice(0, 50));
+          expect(await store.scan('big', afterSeq, 50, prefix), `${prefix} after ${afterSeq}`).toEqual(expected.slice(0, 50));
         }
-        expect(pageThrough(store, 'big', 200, prefix)).toEqual(model.scan(0, prefix));
+        expect(await pageThrough(store, 'big', 200, prefix)).toEqual(model.scan(0, prefix));
       }
     });
 
-    it('random transactions, some failing, agree with a reference log', () => {
+    it('random transactions, some failing, agree with a reference log', async () => {
       const seed = Math.floor(Math.random() * 2 ** 31);
       const random = seededRandom(seed);
       const pick = (n: number) => Math.floor(random() * n);
-      const store = harness.make();
+      const store = await harness.make();
       const models = new Map([
         ['a', new ModelLog()],
         ['b', new ModelLog()],
@@ -193,8 +200,8 @@ export function logTests(harness: StoreHarness): void {
           counter: ++counter,
         }));
         try {
-          store.transact((tx) => {
-            for (const write of writes) tx.put(write.collection, write.key, write.state, dotOf(write.counter));
+          await store.transact(async (tx) => {
+            for (const write of writes) await tx.put(write.collection, write.key, write.state, dotOf(write.counter));
             if (fails) throw new Error('abort');
           });
         } catch (error) {
@@ -205,11 +212,11 @@ export function logTests(harness: StoreHarness): void {
       }
       for (const [collection, model] of models) {
         const context = `seed ${seed}, collection ${collection}`;
-        expect(store.head(collection), context).toEqual({ seq: model.hashes.length - 1, hash: model.hashes.at(-1) });
-        expect(pageThrough(store, collection, 1 + pick(9)), context).toEqual(model.scan(0));
-        expect(store.scan(collection, 40, 1000, 'k1'), context).toEqual(model.scan(40, 'k1'));
-        model.hashes.forEach((hash, seq) => expect(store.hashAt(collection, seq), context).toBe(hash));
-        for (const doc of model.docs.values()) expect(store.get(collection, doc.key), context).toEqual(doc);
+        expect(await store.head(collection), context).toEqual({ seq: model.hashes.length - 1, hash: model.hashes.at(-1) });
+        expect(await pageThrough(store, collection, 1 + pick(9)), context).toEqual(model.scan(0));
+        expect(await store.scan(collection, 40, 1000, 'k1'), context).toEqual(model.scan(40, 'k1'));
+        for (const [seq, hash] of model.hashes.entries()) expect(await store.hashAt(collection, seq), context).toBe(hash);
+        for (const doc of model.docs.values()) expect(await store.get(collection, doc.key), context).toEqual(plain([doc])[0]);
       }
     });
   });

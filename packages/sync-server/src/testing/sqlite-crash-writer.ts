@@ -1,6 +1,6 @@
 // A child process for the SQLite durability test, run as
 // `node --import tsx sqlite-crash-writer.ts <database> <transactions>`: it commits transactions
-// in a loop and, after each `transact` returns, writes one line to stdout (synchronously, so the
+// in a loop and, after each `transact` resolves, writes one line to stdout (synchronously, so the
 // line is in the pipe before the next commit starts): `<i> <seq> <hash> <seq> <hash>`. The test
 // kills it with SIGKILL mid-loop and checks that every reported commit survived.
 import { existsSync, realpathSync, writeSync } from 'node:fs';
@@ -18,17 +18,19 @@ export function crashWriterChanges(i: number): { key: string; state: string; dot
   ];
 }
 
-function main(path: string, transactions: number): void {
+async function main(path: string, transactions: number): Promise<void> {
   const store = new SqliteStore(path);
   writeSync(1, `lineage ${store.lineage}\n`);
   for (let i = 1; i <= transactions; i++) {
-    const positions = store.transact((tx) => {
-      tx.noteWrite(CRASH_WRITER_REPLICAS[0], writeHeadOf(i));
-      return crashWriterChanges(i).map((change) => tx.put('log', change.key, change.state, change.dot));
+    const positions = await store.transact(async (tx) => {
+      await tx.noteWrite(CRASH_WRITER_REPLICAS[0], writeHeadOf(i));
+      const out = [];
+      for (const change of crashWriterChanges(i)) out.push(await tx.put('log', change.key, change.state, change.dot));
+      return out;
     });
     writeSync(1, `${i} ${positions.map((position) => `${position.seq} ${position.hash}`).join(' ')}\n`);
   }
-  store.close();
+  await store.close();
 }
 
 const [script, path, transactions] = process.argv.slice(1);
@@ -36,5 +38,5 @@ if (script !== undefined && existsSync(script) && import.meta.url === pathToFile
   if (path === undefined || transactions === undefined) {
     throw new Error('usage: sqlite-crash-writer.ts <database> <transactions>');
   }
-  main(path, Number(transactions));
+  void main(path, Number(transactions));
 }

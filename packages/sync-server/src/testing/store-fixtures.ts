@@ -4,9 +4,13 @@ import type { RelayStore, WriteHead } from '../store/relay-store.js';
 /** How a conformance sub-suite gets stores: every store it opens is closed after each test. */
 export interface StoreHarness {
   /** A fresh, empty store. */
-  make(): RelayStore;
-  /** Opens (creating when missing) the file-backed store at `path`; absent for stores without files. */
-  readonly openFile: ((path: string) => RelayStore) | undefined;
+  make(): Promise<RelayStore>;
+  /** Opens (creating when missing) the store kept at `path`; absent for stores that keep nothing. */
+  readonly openFile: ((path: string) => Promise<RelayStore>) | undefined;
+  /** Deletes everything kept at `path` (the store there is closed). */
+  wipe(path: string): Promise<void>;
+  /** Whether `backup` makes copies (else it must reject with a `ConvergeError`). */
+  readonly backups: boolean;
   /** A path in a fresh directory of this test run, e.g. `tempPath('relay.db')`. */
   tempPath(name: string): string;
 }
@@ -36,23 +40,22 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Everything a store holds for `collections`, for comparing two stores or a store before and after. */
-export function snapshot(store: RelayStore, collections: readonly string[]) {
-  return {
-    lineage: store.lineage,
-    createdAt: store.createdAt,
-    collections: store.collections(),
-    logs: collections.map((collection) => {
-      const head = store.head(collection);
-      const hashes: (string | undefined)[] = [];
-      for (let seq = 0; seq <= head.seq; seq++) hashes.push(store.hashAt(collection, seq));
-      return { collection, head, hashes, docs: store.scan(collection, 0, Number.MAX_SAFE_INTEGER) };
-    }),
-  };
+export async function snapshot(store: RelayStore, collections: readonly string[]) {
+  const logs = [];
+  for (const collection of collections) {
+    const head = await store.head(collection);
+    const hashes: (string | undefined)[] = [];
+    for (let seq = 0; seq <= head.seq; seq++) hashes.push(await store.hashAt(collection, seq));
+    logs.push({ collection, head, hashes, docs: await store.scan(collection, 0, Number.MAX_SAFE_INTEGER) });
+  }
+  return { lineage: store.lineage, createdAt: store.createdAt, collections: await store.collections(), logs };
 }
 
+export type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+
 /** Puts `keys` (one change each, dots counting up from `firstCounter`) in one transaction. */
-export function putAll(store: RelayStore, collection: string, keys: readonly string[], firstCounter = 1, state = 'state'): void {
-  store.transact((tx) => {
-    keys.forEach((key, index) => tx.put(collection, key, `${state}:${key}`, dotOf(firstCounter + index)));
+export async function putAll(store: RelayStore, collection: string, keys: readonly string[], firstCounter = 1, state = 'state'): Promise<void> {
+  await store.transact(async (tx) => {
+    for (const [index, key] of keys.entries()) await tx.put(collection, key, `${state}:${key}`, dotOf(firstCounter + index));
   });
 }

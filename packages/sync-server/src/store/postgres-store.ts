@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import { ConvergeError, WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
+import postgres, { type Sql } from 'postgres';
+import { CHAIN_HASH_ZERO } from './chain-hash.js';
+import { prefixUpperBound } from './key-prefix.js';
+import { checkSchemaName, migratePostgres, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+import { PostgresTx, bytes, text } from './postgres-tx.js';
+import type { Decision, LogPosition, LoggedDoc, RelayStore, RemoteCommit, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
+import { checkName } from './store-arguments.js';
+import { StoreLifecycle } from './store-lifecycle.js';
+
+export interface PostgresStoreOptions {
+  /** The schema the relay's tables live in (created and migrated on open). Default `converge`. */
+  readonly schema?: string;
+  /** Connections in the pool. Default 10. */
+  readonly maxConnections?: number;
+  /** Seconds to wait for a connection. Default 10. */
+  readonly connectTimeoutSeconds?: number;
+  /** `application_name` of its connections (what `pg_stat_activity` shows). Default `converge-relay`. */
+  readonly applicationName?: string;
+  /** The clock for `createdAt` of a new schema; `Date.now` by default. */
+  readonly now?: () => number;
+}
+
+/** How the store is connected, for the relay's start-up log (no password). */
+export interface PostgresStoreInfo {
+  readonly hosts: readonly string[];
+  readonly database: string;
+  readonly schema: string;
+  readonly schemaVersion: number;
+  readonly serverVersion: string;
+}
+
+/** Connection failures: after one, nobody knows whether the commit in flight happened. */
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+/** Conflicts PostgreSQL resolves by aborting one transaction: it is run again. */
+const RETRY_CODES = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 3;
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * PostgreSQL's errors as `ConvergeError`s. A lost connection, a server shutting down or a
+ * read-only server (a standby, after a failover) is `quorum_unavailable`: whatever was in
+ * flight may or may not have committed, nothing is acknowledged, and the writer re-sends. A
+ * full disk is `storage_quota`; anything else `internal`.
+ */
+export function translatePostgresError(error: unknown): unknown {
+  if (error instanceof ConvergeError) return error;
+  const code = codeOf(error);
+  if (code === undefined) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '25006') {
+    return new ConvergeError('quorum_unavailable', `relay database unreachable or not writable (${code}): ${message}; the outcome of the commit is unknown`, {
+      cause: error,
+    });
+  }
+  return new ConvergeError(code === '53100' ? 'storage_quota' : 'internal', `relay database: ${message} (${code})`, { cause: error });
+}
+
+/**
+ * A `RelayStore` in PostgreSQL, shared by any number of relay processes (behind any load
+ * balancer): one pool per store through the `postgres` client; a connection string may name
+ * several hosts with `target_session_attrs=read-write`, so a relay finds the primary after a
+ * failover. The relay creates and migrates its schema (`migratePostgres`).
+ *
+ * Seqs: a transaction locks each collection it reads or writes (its `collections` row) until
+ * it commits, so a collection's commits are serialized across processes and its seqs become
+ * visible in commit order, gap-free, each extending the chain hash. A group commit locks its
+ * collections and reads its keys in one round trip and writes everything with its commit in
+ * another. Each commit announces its collections' new heads (`pg_notify` in the committing
+ * transaction), which other processes hear through `watchCommits`.
+ *
+ * A transaction that loses its connection rejects with `quorum_unavailable` (outcome
+ * unknown); one PostgreSQL aborted to break a deadlock or a serialization conflict is run
+ * again (up to 3 times). `backup()` is refused: use PostgreSQL's own backups.
+ *
+ * @example
+ * ```ts
+ * // In production, e.g. 'postgres://relay@db1,db2/converge?target_session_attrs=read-write'.
+ * const url = process.env.CONVERGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+ * const store = await PostgresStore.open(url, { schema: 'converge_example' });
+ * const relay = createRelay({ store, cursorSecret: 'the same secret on every relay' });
+ * store.closed; // → false
+ * await relay.close(); // the store is closed with it
+ * store.closed; // → true
+ * ```
+ */
+export class PostgresStore implements RelayStore {
+  readonly lineage: string;
+  readonly createdAt: number;
+  readonly #sql: Sql;
+  readonly #schema: string;
+  readonly #info: PostgresStoreInfo;
+  readonly #notice: { readonly channel: string; readonly instance: string };
+  readonly #lifecycle = new StoreLifecycle('the PostgreSQL relay store', { translate: translatePostgresError });
+  readonly #listeners = new Set<(commit: RemoteCommit | undefined) => void>();
+  #listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
+
+  private constructor(sql: Sql, schema: string, identity: { lineage: string; createdAt: number }, info: PostgresStoreInfo) {
+    this.#sql = sql;
+    this.#schema = schema;
+    this.lineage = identity.lineage;
+    this.createdAt = identity.createdAt;
+    this.#info = info;
+    this.#notice = { channel: `converge_${schema}`, instance: randomBytes(9).toString('base64url') };
+  }
+
+  /**
+   * Connects (a pool of `maxConnections`), creates or migrates the schema (once, under an
+   * advisory lock) and reads the database's identity. Rejects with a `ConvergeError` when the
+   * server cannot be reached or the schema is newer than this relay.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    checkName('url', url);
+    const schema = options.schema ?? 'converge';
+    checkSchemaName(schema);
+    const sql = postgres(url, {
+      max: options.maxConnections ?? 10,
+      connect_timeout: options.connectTimeoutSeconds ?? 10,
+      idle_timeout: 60,
+      onnotice: () => undefined,
+      connection: { application_name: options.applicationName ?? 'converge-relay', search_path: schema },
+      // bigint columns as numbers: every seq, counter and write number is a safe integer.
+      types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) } },
+    });
+    try {
+      const identity = await migratePostgres(sql, schema, options.now ?? Date.now);
+      const [version] = await sql<{ server_version: string }[]>`SHOW server_version`;
+      const { host, database } = sql.options;
+      const info = { hosts: host, database: database ?? '', schema, schemaVersion: POSTGRES_SCHEMA_VERSION, serverVersion: version?.server_version ?? '' };
+      return new PostgresStore(sql, schema, identity, info);
+    } catch (error) {
+      await sql.end({ timeout: 1 }).catch(() => undefined);
+      const translated = translatePostgresError(error);
+      if (translated instanceof ConvergeError) throw translated;
+      throw new ConvergeError('internal', `relay database: cannot open: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  }
+
+  get closed(): boolean {
+    return this.#lifecycle.closed;
+  }
+
+  info(): PostgresStoreInfo {
+    this.#lifecycle.check('info');
+    return this.#info;
+  }
+
+  transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
+    return this.#lifecycle.transact(fn, async (body) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await this.#sql.begin(async (sql) => {
+            const tx = new PostgresTx(sql, this.#notice);
+            const result = await body(tx);
+            await tx.flush();
+            return result;
+          })) as T;
+        } catch (error) {
+          if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has(codeOf(error) ?? '')) throw error;
+        }
+      }
+    });
+  }
+
+  get(collection: string, key: string): Promise<StoredDoc | undefined> {
+    return this.#lifecycle.run('get', [collection, key], async () => {
+      const [row] = await this.#sql<
+        { seq: number; state: Buffer }[]
+      >`SELECT seq, state FROM docs WHERE collection = ${bytes(collection)} AND key = ${bytes(key)}`;
+      return row === undefined ? undefined : { key, state: text(row.state), seq: row.seq };
+    });
+  }
+
+  head(collection: string): Promise<LogPosition> {
+    return this.#lifecycle.run('head', [collection], async () => {
+      const [row] = await this.#sql<{ head_seq: number; head_hash: string }[]>`SELECT head_seq, head_hash FROM collections WHERE name = ${bytes(collection)}`;
+      return row === undefined ? { seq: 0, hash: CHAIN_HASH_ZERO } : { seq: row.head_seq, hash: row.head_hash };
+    });
+  }
+
+  decision(collection: string, key: string, dot: Dot): Promise<Decision | undefined> {
+    return this.#lifecycle.run('decision', [collection, key, dot], async () => {
+      const [row] = await this.#sql<{ seq: number | null; content: Buffer | null }[]>`SELECT seq, content FROM decisions
+        WHERE collection = ${bytes(collection)} AND key = ${bytes(key)} AND replica = ${dot[0]} AND counter = ${dot[1]}`;
+      if (row === undefined) return undefined;
+      const content = row.content === null ? {} : { content: text(row.content) };
+      return row.seq === null ? { status: 'rejected' as const, ...content } : { status: 'accepted' as const, seq: row.seq, ...content };
+    });
+  }
+
+  writeHead(replicaId: ReplicaId): Promise<WriteHead> {
+    return this.#lifecycle.run('writeHead', [replicaId], async () => {
+      const [row] = await this.#sql<{ n: number; chain: string }[]>`SELECT n, chain FROM write_numbers WHERE replica = ${replicaId}`;
+      return row === undefined ? { writeNumber: 0, chain: WRITE_CHAIN_ZERO } : { writeNumber: row.n, chain: row.chain };
+    });
+  }
+
+  getMeta(name: string): Promise<string | undefined> {
+    return this.#lifecycle.run('getMeta', [name], async () => {
+      const [row] = await this.#sql<{ value: Buffer }[]>`SELECT value FROM meta WHERE name = ${bytes(name)}`;
+      return row === undefined ? undefined : text(row.value);
+    });
+  }
+
+  setMeta(name: string, value: string | undefined): Promise<void> {
+    return this.transact((tx) => tx.setMeta(name, value));
+  }
+
+  replicaOwner(replicaId: ReplicaId): Promise<string | undefined> {
+    return this.#lifecycle.run('replicaOwner', [replicaId], async () => {
+      const [row] = await this.#sql<{ principal: Buffer }[]>`SELECT principal FROM replica_owners WHERE replica = ${replicaId}`;
+      return row === undefined ? undefined : text(row.principal);
+    });
+  }
+
+  claimReplica(replicaId: ReplicaId, principalId: string): Promise<string> {
+    return this.transact((tx) => tx.claimReplica(replicaId, principalId));
+  }
+
+  scan(collection: string, afterSeq: number, limit: number, prefix?: string): Promise<LoggedDoc[]> {
+    return this.#lifecycle.run('scan', [collection, afterSeq, limit, prefix], async () => {
+      const sql = this.#sql;
+      const name = bytes(collection);
+      type Row = { key: Buffer; seq: number; state: Buffer; hash: string };
+      let rows: Row[];
+      if (prefix === undefined || prefix === '') {
+        rows = await sql<Row[]>`SELECT key, seq, state, hash FROM docs WHERE collection = ${name} AND seq > ${afterSeq} ORDER BY seq LIMIT ${limit}`;
+      } else {
+        // Keys are UTF-8 bytes, whose order is code point order: the prefix is a key range.
+        const upper = prefixUpperBound(prefix);
+        rows =
+          upper === undefined
+            ? await sql<Row[]>`SELECT key, seq, state, hash FROM docs WHERE collection = ${name} AND seq > ${afterSeq}
+                AND key >= ${bytes(prefix)} ORDER BY seq LIMIT ${limit}`
+            : await sql<Row[]>`SELECT key, seq, state, hash FROM docs WHERE collection = ${name} AND seq > ${afterSeq}
+                AND key >= ${bytes(prefix)} AND key < ${bytes(upper)} ORDER BY seq LIMIT ${limit}`;
+      }
+      return rows.map((row) => ({ key: text(row.key), seq: row.seq, state: text(row.state), hash: row.hash }));
+    });
+  }
+
+  hashAt(collection: string, seq: number): Promise<string | undefined> {
+    return this.#lifecycle.run('hashAt', [collection, seq], async () => {
+      if (seq === 0) return CHAIN_HASH_ZERO;
+      const [row] = await this.#sql<{ hash: string }[]>`SELECT hash FROM chain WHERE collection = ${bytes(collection)} AND seq = ${seq}`;
+      return row?.hash;
+    });
+  }
+
+  collections(): Promise<string[]> {
+    return this.#lifecycle.run('collections', [], async () => {
+      const rows = await this.#sql<{ name: Buffer }[]>`SELECT name FROM collections WHERE head_seq > 0`;
+      return rows.map((row) => text(row.name)).sort();
+    });
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.#lifecycle.run('stats', [], async () => {
+      const [rows, [size]] = await Promise.all([
+        this.#sql<{ name: Buffer; keys: number; head_seq: number }[]>`SELECT name, keys, head_seq FROM collections WHERE head_seq > 0`,
+        this.#sql<{ bytes: number }[]>`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::int8 AS bytes FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${this.#schema} AND c.relkind = 'r'`,
+      ]);
+      const collections = rows
+        .map((row) => ({ name: text(row.name), keys: row.keys, seq: row.head_seq }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { collections, bytes: size?.bytes ?? 0 };
+    });
+  }
+
+  /** Refused: back PostgreSQL up with its own tools (pg_dump, base backups, a provider's snapshots). */
+  backup(_destPath: string): Promise<void> {
+    return Promise.reject(
+      this.closed
+        ? new ConvergeError('internal', 'the PostgreSQL relay store is closed: backup() is no longer possible')
+        : new ConvergeError(
+            'internal',
+            "the PostgreSQL relay store has no backup of its own: use PostgreSQL's backups (pg_dump, base backups with WAL archiving, your provider's snapshots)",
+          ),
+    );
+  }
+
+  /**
+   * Listens (one connection of its own, re-established by the client) for the commit notices of
+   * other stores on the same schema; after every (re)connect the listener hears `undefined`,
+   * since notices sent meanwhile are lost.
+   */
+  watchCommits(listener: (commit: RemoteCommit | undefined) => void): () => void {
+    this.#listeners.add(listener);
+    this.#listening ??= this.#sql
+      .listen(
+        this.#notice.channel,
+        (payload) => {
+          const notice = parseNotice(payload);
+          if (notice === undefined || notice.instance === this.#notice.instance) return;
+          for (const each of this.#listeners) each(notice.commit);
+        },
+        () => {
+          for (const each of this.#listeners) each(undefined);
+        },
+      )
+      .then(
+        (request) => request,
+        () => undefined,
+      );
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Waits for running transactions, stops listening and ends the pool. */
+  close(): Promise<void> {
+    return this.#lifecycle.close(async () => {
+      const listening = await this.#listening;
+      await listening?.unlisten().catch(() => undefined);
+      await this.#sql.end({ timeout: 5 });
+    });
+  }
+}
+
+function parseNotice(payload: string): { instance: string; commit: RemoteCommit } | undefined {
+  try {
+    const { i, c, s } = JSON.parse(payload) as { i?: unknown; c?: unknown; s?: unknown };
+    if (typeof i !== 'string' || typeof s !== 'number') return undefined;
+    return { instance: i, commit: { collection: typeof c === 'string' ? c : undefined, seq: s } };
+  } catch {
+    return undefined;
+  }
+}
