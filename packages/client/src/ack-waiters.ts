@@ -1,4 +1,4 @@
-import { AckTimeoutError, ConvergeError, type ErrorCode } from '@converge/conflict';
+import { AckTimeoutError, ConvergeError, QuorumUnavailableError, type ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
 
 const ORDER: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
@@ -30,6 +30,7 @@ export class AckWaiters {
   /** Waits until `writeId` (committed locally) reaches `wanted`. */
   wait(writeId: string, wanted: AckLevel, timeoutMs: number): Promise<AckLevel> {
     const early = this.settled.get(writeId);
+    if (early instanceof QuorumUnavailableError && rank(wanted) <= rank(early.reached as AckLevel)) return Promise.resolve(early.reached as AckLevel);
     if (early instanceof ConvergeError) return Promise.reject(early);
     if (early !== undefined && rank(early) >= rank(wanted)) return Promise.resolve(early);
     if (wanted === 'local') return Promise.resolve('local');
@@ -60,6 +61,27 @@ export class AckWaiters {
         this.reached.delete(id);
         waiter.resolve(level);
       }
+    }
+  }
+
+  /**
+   * The relay's store cannot confirm more than `reached` for these writes: a write waiting for
+   * a higher level rejects with `QuorumUnavailableError` (the write itself is held at `reached`).
+   */
+  unavailable(writeIds: readonly string[], reached: AckLevel): void {
+    for (const id of writeIds) {
+      const waiter = this.waiting.get(id);
+      if (waiter === undefined) {
+        const early = this.settled.get(id);
+        if (!(early instanceof ConvergeError)) this.remember(id, new QuorumUnavailableError(rank(reached) < rank('quorum') ? 'quorum' : 'all', reached));
+        // (a later wait for a level at or below `reached` still resolves: see `wait`)
+        continue;
+      }
+      if (rank(waiter.wanted) <= rank(reached)) continue;
+      clearTimeout(waiter.timer);
+      this.waiting.delete(id);
+      this.reached.delete(id);
+      waiter.reject(new QuorumUnavailableError(waiter.wanted, reached));
     }
   }
 

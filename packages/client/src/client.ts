@@ -262,7 +262,7 @@ export class Client implements ClientCore {
         }
         return;
       case 'acked':
-        this.acked(message.writeIds, message.level);
+        this.acked(message.writeIds, message.level, message.unavailable === true);
         return;
       case 'rejected':
         for (const w of message.writes) {
@@ -316,9 +316,13 @@ export class Client implements ClientCore {
     this.tabs.post({ type: 'status', connection: s.connection, positions: s.positions, error: errorInfo(s.error) });
   }
 
-  /** The relay holds these writes at `level` (heard on this tab's connection or from the leader tab). */
-  private acked(writeIds: readonly string[], level: AckLevel): void {
+  /**
+   * The relay holds these writes at `level` (heard on this tab's connection or from the leader
+   * tab); `unavailable`: its store cannot confirm a higher level, so writes waiting for one fail.
+   */
+  private acked(writeIds: readonly string[], level: AckLevel, unavailable = false): void {
     this.waiters.acked(writeIds, level);
+    if (unavailable) this.waiters.unavailable(writeIds, level);
     this.events.emit('acked', { writeIds, level });
     this.noteLeft(writeIds);
     void this.refreshPending();
@@ -406,9 +410,9 @@ export class Client implements ClientCore {
       rewritten: (writes) => {
         for (const w of writes) this.events.emit('written', { writeId: w.writeId, collection: w.collection, key: w.key, dot: w.dot, version: w.version });
       },
-      acked: (writeIds, level: RelayAckLevel) => {
-        this.acked(writeIds, level);
-        this.tabs.post({ type: 'acked', writeIds, level });
+      acked: (writeIds, level: RelayAckLevel, unavailable = false) => {
+        this.acked(writeIds, level, unavailable);
+        this.tabs.post(unavailable ? { type: 'acked', writeIds, level, unavailable } : { type: 'acked', writeIds, level });
       },
       rejected: (records) => {
         const events = records.map((record) => this.noteRejected(record));

@@ -73,6 +73,25 @@ export class AckTimeoutError extends ConvergeError {
   }
 }
 
+/**
+ * A write whose requested acknowledgement level the relay's store cannot provide (no
+ * synchronous standby for `quorum`, not every configured standby streaming for `all`): the
+ * write is held at `reached` (it is not retried for the level it asked for).
+ */
+export class QuorumUnavailableError extends ConvergeError {
+  override readonly name = 'QuorumUnavailableError';
+  /** The level the write asked for. */
+  readonly wanted: string;
+  /** The highest level the write did reach, e.g. `'relay'`. */
+  readonly reached: string;
+
+  constructor(wanted: string, reached: string, options: ConvergeErrorOptions = {}) {
+    super('quorum_unavailable', `the relay cannot confirm level '${wanted}': no such database replicas (reached '${reached}')`, options);
+    this.wanted = wanted;
+    this.reached = reached;
+  }
+}
+
 /** The outcome of checking untrusted input: the value, or why it was refused. */
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ConvergeError };
 

@@ -1,4 +1,4 @@
-export { ERROR_CODES, ConvergeError, AckTimeoutError, isErrorCode, ok, fail } from './errors.js';
+export { ERROR_CODES, ConvergeError, AckTimeoutError, QuorumUnavailableError, isErrorCode, ok, fail } from './errors.js';
 export type { ErrorCode, ConvergeErrorOptions, Result } from './errors.js';
 
 export { replicaIdFromBytes, replicaIdProblem, isReplicaId, RESERVED_NAMES, MAX_REPLICA_ID_LENGTH } from './replica-id.js';

@@ -3,6 +3,7 @@ import { tooLarge, type JsonObject } from './field-checks.js';
 import { CLIENT_FRAME_TYPES, FRAME_TYPES, RELAY_FRAME_TYPES, type ClientFrame, type Frame, type FrameType, type RelayFrame } from './frame.js';
 import { ackToJson, decodeAck } from './frames/ack.js';
 import { changesToJson, decodeChanges } from './frames/changes.js';
+import { decodeConfirm } from './frames/confirm.js';
 import { decodeCredit } from './frames/credit.js';
 import { decodeError } from './frames/error-frame.js';
 import { decodeHeartbeat } from './frames/heartbeat.js';
@@ -60,6 +61,8 @@ function decodeRelayBody(type: FrameType, json: JsonObject, maxItems: number): R
       return decodeWelcome(json, maxItems);
     case 'ack':
       return decodeAck(json, maxItems);
+    case 'confirm':
+      return decodeConfirm(json);
     case 'read-result':
       return decodeReadResult(json, maxItems);
     case 'changes':

@@ -1,5 +1,6 @@
 import type { AckFrame } from './frames/ack.js';
 import type { ChangesFrame } from './frames/changes.js';
+import type { ConfirmFrame } from './frames/confirm.js';
 import type { CreditFrame } from './frames/credit.js';
 import type { ErrorFrame } from './frames/error-frame.js';
 import type { PingFrame, PongFrame } from './frames/heartbeat.js';
@@ -13,7 +14,7 @@ import type { WelcomeFrame } from './frames/welcome.js';
 /** Frames a client sends to a relay. */
 export type ClientFrame = HelloFrame | SubscribeFrame | PushFrame | ReadFrame | CreditFrame | PingFrame | PongFrame;
 /** Frames a relay sends to a client. */
-export type RelayFrame = WelcomeFrame | ChangesFrame | AckFrame | ReadResultFrame | ErrorFrame | PingFrame | PongFrame;
+export type RelayFrame = WelcomeFrame | ChangesFrame | AckFrame | ConfirmFrame | ReadResultFrame | ErrorFrame | PingFrame | PongFrame;
 /** Every frame of the protocol, discriminated by `type`. */
 export type Frame = ClientFrame | RelayFrame;
 export type FrameType = Frame['type'];
@@ -21,13 +22,23 @@ export type FrameType = Frame['type'];
 export type FrameOf<T extends FrameType> = Extract<Frame, { readonly type: T }>;
 
 export const CLIENT_FRAME_TYPES = ['hello', 'subscribe', 'push', 'read', 'credit', 'ping', 'pong'] as const satisfies readonly ClientFrame['type'][];
-export const RELAY_FRAME_TYPES = ['welcome', 'changes', 'ack', 'read-result', 'error', 'ping', 'pong'] as const satisfies readonly RelayFrame['type'][];
+export const RELAY_FRAME_TYPES = [
+  'welcome',
+  'changes',
+  'ack',
+  'confirm',
+  'read-result',
+  'error',
+  'ping',
+  'pong',
+] as const satisfies readonly RelayFrame['type'][];
 export const FRAME_TYPES = [
   'hello',
   'welcome',
   'subscribe',
   'push',
   'ack',
+  'confirm',
   'read',
   'read-result',
   'changes',

@@ -38,12 +38,14 @@ export type { Frame, FrameType, FrameOf, ClientFrame, RelayFrame } from './frame
 
 export { MAX_TOKEN_LENGTH } from './frames/hello.js';
 export type { HelloFrame } from './frames/hello.js';
-export type { WelcomeFrame } from './frames/welcome.js';
+export type { WelcomeFrame, Replication } from './frames/welcome.js';
 export type { SubscribeFrame } from './frames/subscribe.js';
 export { ACK_LEVELS } from './frames/push.js';
 export type { PushFrame, PushedChange, AckLevel } from './frames/push.js';
 export { RELAY_ACK_LEVELS, MAX_MESSAGE_LENGTH, settledDot } from './frames/ack.js';
 export type { AckFrame, ChangeResult, ChangeName, AcceptedChange, RejectedChange, RelayAckLevel } from './frames/ack.js';
+export { CONFIRM_CODES } from './frames/confirm.js';
+export type { ConfirmFrame, ConfirmCode } from './frames/confirm.js';
 export { READ_CONSISTENCIES } from './frames/read.js';
 export type { ReadFrame, ReadConsistency } from './frames/read.js';
 export type { ReadResultFrame, ReadDoc } from './frames/read-result.js';

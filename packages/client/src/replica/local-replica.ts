@@ -29,6 +29,7 @@ import { docId, loadRecords, type DocChange } from './doc-records.js';
 import type { ReadMemory } from './read-model.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
 import { rewriteEntries, type RewrittenWrite } from './rewrite.js';
+import { recordSettled } from './recent-writes.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
 import { chainAfterResync, chainAfterWrite, relayHeadStanding } from './write-chain.js';
 
@@ -244,6 +245,19 @@ export class LocalReplica {
   /** Merges states from the relay, storing the subscription's cursor in the same transaction. */
   async applyRemote(collection: string, docs: readonly RemoteDoc[], cursor?: { readonly key: string; readonly value: Cursor }): Promise<RemoteApplied> {
     return this.storage.write(async (tx) => applyRemoteDocs(tx, await this.replica(tx), collection, docs, cursor), { durability: 'relaxed' });
+  }
+
+  /** Records that the relay confirmed `level` for writes it accepted earlier (their status climbs; it never goes back). */
+  async raiseLevel(writes: readonly { readonly writeId: string; readonly collection: string; readonly key: string }[], level: RelayAckLevel): Promise<void> {
+    const at = this.options.now();
+    await this.storage.write(
+      (tx) =>
+        recordSettled(
+          tx,
+          writes.map((w) => ({ ...w, status: level, at })),
+        ),
+      { durability: 'relaxed' },
+    );
   }
 
   /** Applies the relay's results for a push, acknowledged at `level`. */

@@ -79,6 +79,7 @@ describe('cursors and credit (a scripted relay)', () => {
       now: Date.now(),
       writeNumber: 0,
       writeChain: '0',
+      replication: { standbys: 0, quorum: 0 },
       limits: DEFAULT_LIMITS,
       collections: { notes: { mode: 'multi-leader', strategy: 'siblings', head: 20 } },
     });

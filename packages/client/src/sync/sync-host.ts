@@ -17,7 +17,8 @@ export interface SyncHost {
   token(refresh: boolean): Promise<string | undefined>;
   /** Records changed by a committed transaction (remote changes, push results, rewrites). */
   committed(changes: readonly DocChange[]): void;
-  acked(writeIds: readonly string[], level: RelayAckLevel): void;
+  /** The relay holds these writes at `level`; `unavailable`: its store cannot confirm a higher level. */
+  acked(writeIds: readonly string[], level: RelayAckLevel, unavailable?: boolean): void;
   rejected(records: readonly RejectedRecord[]): void;
   connection(state: ConnectionState): void;
   /** Last synced positions: collection → seq. */

@@ -3,7 +3,9 @@ import {
   DEFAULT_DECODE_LIMITS,
   settledDot,
   type AckFrame,
+  type AckLevel,
   type ChangesFrame,
+  type ConfirmFrame,
   type Cursor,
   type ErrorFrame,
   type ReadResultFrame,
@@ -56,7 +58,18 @@ interface InFlight {
   readonly resync: boolean;
   /** Some writes of an earlier part stay queued for a transient reason: retry once the answer is complete. */
   retry: boolean;
+  /** The level the push asked for. */
+  readonly wanted: AckLevel;
 }
+
+/** A write the relay accepted, waiting for `confirm` frames to raise its level. */
+interface Confirming {
+  readonly wanted: AckLevel;
+  readonly writes: { readonly writeId: string; readonly collection: string; readonly key: string }[];
+}
+
+const LEVELS: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
+const rank = (level: AckLevel) => LEVELS.indexOf(level);
 
 export interface SessionOptions {
   readonly connectTimeoutMs: number;
@@ -81,6 +94,8 @@ export class SyncSession {
   private helloSentAt = 0;
   private readonly subs = new Map<string, Sub>();
   private inFlight: InFlight | undefined;
+  /** Pushes that asked for more than `relay`, by id: their accepted writes, until `confirm` frames settle their level. */
+  private readonly confirming = new Map<string, Confirming>();
   private resyncQueue: PlannedChange[] = [];
   private outboxEmpty = false;
   /** Writes refused with `clock_skew` were written again in this session (once: after `welcome` set the clock). */
@@ -212,6 +227,8 @@ export class SyncSession {
         return this.changes(frame, bytes);
       case 'ack':
         return this.ack(frame);
+      case 'confirm':
+        return this.confirm(frame);
       case 'read-result':
         return this.readResult(frame);
       case 'error':
@@ -382,7 +399,7 @@ export class SyncSession {
       return this.pushNext();
     }
     if (resync) this.resyncQueue = this.resyncQueue.slice(planned.changes.length);
-    this.inFlight = { id, awaited: new AwaitedResults(planned.changes), resync, retry: false };
+    this.inFlight = { id, awaited: new AwaitedResults(planned.changes), resync, retry: false, wanted: planned.frame.ack };
     this.host.connection('syncing');
     this.conn.send(planned.text);
   }
@@ -416,6 +433,15 @@ export class SyncSession {
       return;
     }
     const settled = matched.map(({ change, result }) => ({ entries: change.entries as Entry[], delta: change.change.delta, result }));
+    if (rank(flight.wanted) > rank(frame.level)) {
+      // The relay confirms higher levels later (`confirm`): remember what this push got accepted.
+      const writes = settled
+        .flatMap((s) => (s.result.status === 'accepted' ? s.entries : []))
+        .map(({ writeId, collection, key }) => ({ writeId, collection, key }));
+      const known = this.confirming.get(frame.id);
+      if (known !== undefined) known.writes.push(...writes);
+      else if (writes.length > 0) this.confirming.set(frame.id, { wanted: flight.wanted, writes });
+    }
     const outcome = await this.settle(settled, frame.level);
     if (outcome === 'identity') return this.replaceIdentity();
     if (outcome === 'clock') {
@@ -435,6 +461,25 @@ export class SyncSession {
       return;
     }
     await this.pushNext();
+  }
+
+  /**
+   * A later level for a push's accepted writes: their status climbs to it; `quorum_unavailable`
+   * (the relay's store cannot confirm the level asked for) makes writes waiting for it fail,
+   * held at the level reached. `ack_timeout` changes nothing: the relay keeps checking.
+   */
+  private async confirm(frame: ConfirmFrame): Promise<void> {
+    const waiting = this.confirming.get(frame.id);
+    if (waiting === undefined) return; // nothing of ours to raise
+    const ids = waiting.writes.map((w) => w.writeId);
+    if (rank(frame.level) > rank('relay')) {
+      await this.host.replica.raiseLevel(waiting.writes, frame.level);
+      this.host.acked(ids, frame.level);
+    }
+    if (frame.code === 'quorum_unavailable') {
+      this.host.acked(ids, frame.level, true);
+      this.confirming.delete(frame.id);
+    } else if (rank(frame.level) >= rank(waiting.wanted)) this.confirming.delete(frame.id);
   }
 
   private async settle(settled: SettledChange[], level: AckFrame['level'] = 'relay'): Promise<'ok' | 'identity' | 'clock' | 'retry'> {

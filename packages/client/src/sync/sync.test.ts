@@ -1,4 +1,4 @@
-import { AckTimeoutError, ConvergeError } from '@converge/conflict';
+import { AckTimeoutError, ConvergeError, QuorumUnavailableError } from '@converge/conflict';
 import type { Cursor } from '@converge/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '../client.js';
@@ -183,10 +183,19 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     a.resume();
     await eventually(() => expect(left).toEqual(['k:relay']));
     expect(await a.writeStatus(writeId)).toMatchObject({ key: 'k', status: 'relay' });
-    const all = await a.collection('notes').put('k2', 2, { ack: 'all' });
-    expect(all.level).toBe('all');
-    expect(await a.writeStatus(all.writeId)).toMatchObject({ status: 'all' });
-    await eventually(() => expect(left).toEqual(['k:relay', 'k2:all']));
+    // A relay without synchronous standbys never claims more than its commit: `all` fails with
+    // quorum_unavailable, naming the level reached, and the write is held at relay.
+    const all = await a
+      .collection('notes')
+      .put('k2', 2, { ack: 'all' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(all).toBeInstanceOf(QuorumUnavailableError);
+    expect(all).toMatchObject({ code: 'quorum_unavailable', wanted: 'all', reached: 'relay' });
+    await eventually(() => expect(left).toEqual(['k:relay', 'k2:relay']));
+    expect(await a.outbox()).toEqual([]);
     stop();
     expect(await a.writeStatus('nobody:1')).toBeUndefined();
     await a.close();

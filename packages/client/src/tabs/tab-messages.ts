@@ -13,8 +13,8 @@ export interface ErrorInfo {
 export type TabMessage =
   /** A tab committed changes to these keys (`outbox`: it wrote, so the leader has something to push). */
   | { readonly type: 'changed'; readonly collection: string; readonly keys: readonly string[]; readonly outbox: boolean }
-  /** Leader → all: the relay now holds these writes at `level`. */
-  | { readonly type: 'acked'; readonly writeIds: readonly string[]; readonly level: AckLevel }
+  /** Leader → all: the relay now holds these writes at `level` (`unavailable`: it cannot confirm a higher one). */
+  | { readonly type: 'acked'; readonly writeIds: readonly string[]; readonly level: AckLevel; readonly unavailable?: true }
   /** Leader → all: the relay refused these writes for good (in the rejected list, or rebased by the leader's `onReject`). */
   | { readonly type: 'rejected'; readonly writes: readonly RejectedEvent[] }
   /** Leader → all: the connection's state (sent on every change and when a tab asks). */

@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../version.js';
  * @example
  * ```json
  * {"type":"welcome","protocol":3,"relayId":"relay-1","lineage":"L9f3kQ2mZx","epoch":0,"now":1767225600000,
- *  "writeNumber":41,"writeChain":"9c1e07b2f4a85d36","limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
+ *  "writeNumber":41,"writeChain":"9c1e07b2f4a85d36","replication":{"standbys":2,"quorum":1},"limits":{"maxFrameBytes":1048576,"maxChangesPerFrame":1000,"maxValueBytes":262144,
  *  "maxStateBytes":516096,"maxClockSkewMs":60000,"maxSiblingsPerKey":100,"catchupWindowBytes":1048576,"heartbeatMs":15000,"idleTimeoutMs":60000},
  *  "collections":{"carts":{"mode":"multi-leader","strategy":"cart","head":1200}}}
  * ```
@@ -34,6 +34,12 @@ export interface WelcomeFrame {
    * client whose own chain at that write number differs went back in time (identity loss).
    */
   readonly writeChain: WriteChain;
+  /**
+   * The database replicas behind the relay: `standbys` it is configured with, of which `quorum`
+   * must confirm a write for `quorum` (0: no synchronous standby, so `quorum` and `all` are
+   * unavailable and a push asking for them is confirmed at `relay` with `quorum_unavailable`).
+   */
+  readonly replication: Replication;
   /** True while the relay's recovery window is open (it lost data and accepts re-pushed states). */
   readonly recovery?: boolean;
   readonly limits: RelayLimits;
@@ -53,8 +59,24 @@ function decodeLimits(json: unknown): Result<RelayLimits> {
   return ok(out as unknown as RelayLimits);
 }
 
+/** What `welcome` says of the relay's database replicas. */
+export interface Replication {
+  readonly standbys: number;
+  readonly quorum: number;
+}
+
+function decodeReplication(json: unknown): Result<Replication> {
+  if (!isJsonObject(json)) return fail('welcome.replication', 'replication must be {standbys, quorum}');
+  const { standbys, quorum } = json;
+  let problem = safeIntegerProblem(standbys, 0);
+  if (problem !== undefined) return fail('welcome.replication.standbys', problem);
+  problem = safeIntegerProblem(quorum, 0, standbys as number);
+  if (problem !== undefined) return fail('welcome.replication.quorum', problem);
+  return ok({ standbys: standbys as number, quorum: quorum as number });
+}
+
 export function decodeWelcome(json: JsonObject, maxItems: number): Result<WelcomeFrame> {
-  const { protocol, relayId, lineage, epoch, now, writeNumber, writeChain, recovery, limits, collections } = json;
+  const { protocol, relayId, lineage, epoch, now, writeNumber, writeChain, replication, recovery, limits, collections } = json;
   let problem = safeIntegerProblem(protocol, 1);
   if (problem === undefined && !SUPPORTED_PROTOCOLS.includes(protocol as number)) {
     problem = `protocol ${protocol as number} is not supported: this client speaks ${PROTOCOL_VERSION}`;
@@ -72,6 +94,8 @@ export function decodeWelcome(json: JsonObject, maxItems: number): Result<Welcom
   if (problem !== undefined) return fail('welcome.writeNumber', problem);
   problem = writeChainProblem(writeChain);
   if (problem !== undefined) return fail('welcome.writeChain', problem);
+  const replicas = decodeReplication(replication);
+  if (!replicas.ok) return replicas;
   if (recovery !== undefined && typeof recovery !== 'boolean') return fail('welcome.recovery', 'must be a boolean');
   const decodedLimits = decodeLimits(limits);
   if (!decodedLimits.ok) return decodedLimits;
@@ -86,6 +110,7 @@ export function decodeWelcome(json: JsonObject, maxItems: number): Result<Welcom
     now: now as number,
     writeNumber: writeNumber as number,
     writeChain: writeChain as string,
+    replication: replicas.value,
     limits: decodedLimits.value,
     collections: infos.value,
   };

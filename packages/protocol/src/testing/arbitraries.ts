@@ -152,6 +152,7 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     now: fc.integer({ min: 0, max: 2 ** 45 }),
     writeNumber: fc.nat(),
     writeChain: arbChain,
+    replication: fc.nat({ max: 5 }).chain((standbys) => fc.nat({ max: standbys }).map((quorum) => ({ standbys, quorum }))),
     limits: fc.constant(LIMITS),
     collections: fc.dictionary(
       arbCollection,
@@ -180,7 +181,10 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
       level: fc.constantFrom('relay' as const, 'quorum' as const, 'all' as const),
       results: fc.array(
         fc.oneof(
-          fc.record({ collection: arbCollection, key: arbKey, dot: arbDot, status: fc.constant('accepted' as const), seq: arbSeq }),
+          fc.record(
+            { collection: arbCollection, key: arbKey, dot: arbDot, status: fc.constant('accepted' as const), seq: arbSeq },
+            { requiredKeys: ['collection', 'key', 'dot', 'status'] },
+          ),
           fc.record(
             {
               collection: arbCollection,
@@ -199,6 +203,15 @@ export const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
       more: fc.constant(true as const),
     },
     { requiredKeys: ['type', 'id', 'level', 'results'] },
+  ),
+  fc.record(
+    {
+      type: fc.constant('confirm' as const),
+      id: arbId,
+      level: fc.constantFrom('relay' as const, 'quorum' as const, 'all' as const),
+      code: fc.constantFrom('quorum_unavailable' as const, 'ack_timeout' as const),
+    },
+    { requiredKeys: ['type', 'id', 'level'] },
   ),
   fc.record({
     type: fc.constant('read' as const),

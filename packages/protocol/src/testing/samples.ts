@@ -114,6 +114,7 @@ export function sampleFrames(): Frame[] {
       now: WALL,
       writeNumber: 41,
       writeChain: '9c1e07b2f4a85d36',
+      replication: { standbys: 2, quorum: 1 },
       limits: LIMITS,
       collections: { carts: { mode: 'multi-leader', strategy: 'cart', head: 1200 }, stock: { mode: 'leader-follower', strategy: 'lww', head: 0 } },
     },
@@ -126,6 +127,7 @@ export function sampleFrames(): Frame[] {
       now: WALL,
       writeNumber: 0,
       writeChain: '0',
+      replication: { standbys: 0, quorum: 0 },
       recovery: true,
       limits: LIMITS,
       collections: {},
@@ -189,6 +191,8 @@ export function sampleFrames(): Frame[] {
     { type: 'error', code: 'bad_message', message: 'push.changes[0].key: key must be a string of 1 to 1024 characters' },
     { type: 'error', code: 'forbidden', message: "no read access to collection 'payroll'", id: 'p-18', collection: 'payroll' },
     // One part of an answer split over several frames: more parts follow.
+    { type: 'confirm', id: 'p-20', level: 'relay', code: 'quorum_unavailable' },
+    { type: 'confirm', id: 'p-21', level: 'quorum' },
     { type: 'ack', id: 'p-19', level: 'relay', results: [{ collection: 'notes', key: 'n-2', dot: [B, 1], status: 'accepted', seq: 1202 }], more: true },
   ];
 }

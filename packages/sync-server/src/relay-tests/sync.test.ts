@@ -42,6 +42,24 @@ describe('multi-leader sync over real WebSockets', () => {
     expect(values(b.state('notes', 'n1'))).toEqual(['merged']);
   });
 
+  it('never claims a level its store did not confirm: a quorum or all push is acked at relay, then confirm quorum_unavailable; welcome says there are no standbys', async () => {
+    relay = await startTestRelay();
+    const a = await client('replicaA');
+    expect(a.welcome!.replication).toEqual({ standbys: 0, quorum: 0 });
+    for (const level of ['quorum', 'all'] as const) {
+      const ack = await a.push([a.blind('notes', `k-${level}`, 1)], level);
+      expect(ack).toMatchObject({ level: 'relay', results: [{ status: 'accepted' }] });
+      expect(await a.next('confirm', (f) => f.id === ack.id)).toEqual({ type: 'confirm', id: ack.id, level: 'relay', code: 'quorum_unavailable' });
+    }
+    // A relay push gets no confirm; nor does a push whose every change was refused (here: another replica's dot).
+    const relayOnly = await a.push([a.blind('notes', 'k-relay', 1)], 'relay');
+    const b = await client('replicaB');
+    const refused = await a.push([b.blind('notes', 'k-forged', 1)], 'quorum');
+    expect(refused.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    await a.push([a.blind('notes', 'k-last', 1)], 'relay'); // frames arrive in order: any confirm of the two would be here by now
+    expect(a.frames.filter((f) => f.type === 'confirm' && (f.id === relayOnly.id || f.id === refused.id))).toEqual([]);
+  });
+
   it('a re-sent push is idempotent: same seq, nothing new in the log', async () => {
     relay = await startTestRelay();
     const a = await client('replicaA');

@@ -57,6 +57,8 @@ export async function welcomeFor(host: SessionHost, frame: HelloFrame, protocol:
     epoch: 0,
     now: host.now(),
     ...writeHeadFields(writeHead),
+    // No store confirms a level beyond its own commit yet: quorum and all are unavailable.
+    replication: { standbys: 0, quorum: 0 },
     ...(recovery ? { recovery: true } : {}),
     limits: host.limits,
     collections,

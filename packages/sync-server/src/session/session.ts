@@ -380,7 +380,12 @@ export class Session implements HostedSession {
         this.failWith(outcome);
         return;
       }
-      this.sendAck({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results: outcome });
+      // The relay's own commit is what it confirms: no store confirms more yet (no synchronous
+      // standbys), so a push asking for quorum or all learns that it is held at relay.
+      this.sendAck({ type: 'ack', id: frame.id, level: 'relay', results: outcome });
+      if ((frame.ack === 'quorum' || frame.ack === 'all') && outcome.some((r) => r.status === 'accepted')) {
+        this.send({ type: 'confirm', id: frame.id, level: 'relay', code: 'quorum_unavailable' });
+      }
       this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
       if (this.pushesInFlight > 0) return;
       if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
