@@ -53,7 +53,11 @@ export class StatusStore {
   private readonly queue: { readonly status: ClientStatus; readonly n: number }[] = [];
   private delivering = false;
 
-  constructor(initial: ClientStatus) {
+  /** @param now the client's clock (`lastSyncedAt`). */
+  constructor(
+    initial: ClientStatus,
+    private readonly now: () => number = () => Date.now(),
+  ) {
     this.current = initial;
   }
 
@@ -95,7 +99,7 @@ export class StatusStore {
     }
     if (!changed) return;
     const next = { ...this.current, ...patch };
-    if (patch.connection === 'synced' && this.current.connection !== 'synced') (next as { lastSyncedAt: number | undefined }).lastSyncedAt = Date.now();
+    if (patch.connection === 'synced' && this.current.connection !== 'synced') (next as { lastSyncedAt: number | undefined }).lastSyncedAt = this.now();
     this.current = next;
     this.queue.push({ status: next, n: ++this.updates });
     if (this.delivering) return;

@@ -1,6 +1,7 @@
 import { contextsEqual, emptyDocState, mergeDocStates, sameDot, type Dot } from '@converge/conflict';
 import type { WireState } from '@converge/protocol';
-import { floorKey, floorsKey, type DocRecord, type OutboxEntry, type StorageReader } from '../storage/storage-adapter.js';
+import type { DocRecord, OutboxEntry, StorageReader } from '../storage/storage-adapter.js';
+import { floorKey, floorsKey } from './meta-keys.js';
 
 /** A document whose record changed in a committed transaction (undefined: the record was removed). */
 export interface DocChange {

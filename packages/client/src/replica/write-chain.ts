@@ -1,6 +1,7 @@
 import { chainMark, chainWrite, sameDot, WRITE_CHAIN_ZERO, type Dot, type WriteChain } from '@converge/conflict';
 import type { WireState } from '@converge/protocol';
-import { META, type OutboxEntry, type ReplicaRecord, type StorageReader, type StorageWriter, type WriteMark } from '../storage/storage-adapter.js';
+import type { OutboxEntry, ReplicaRecord, StorageReader, StorageWriter, WriteMark } from '../storage/storage-adapter.js';
+import { META } from './meta-keys.js';
 
 /**
  * The replica's write chain (see `chainWrite` in @converge/conflict): extended with every write

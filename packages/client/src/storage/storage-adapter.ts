@@ -16,7 +16,7 @@ export interface DocRecord {
   readonly base?: WireState;
   /** Seq of the last relay change merged in (0: none). */
   readonly seq: number;
-  /** Counter floor of the replica for this key when the record was created (see `floorKey`). */
+  /** Counter floor of the replica for this key when the record was created (kept in meta while the key is evicted). */
   readonly floor?: number;
 }
 
@@ -66,7 +66,7 @@ export interface RejectedRecord {
 /**
  * Where a write stands. It only moves forward: `local` (committed here, in the outbox) →
  * `relay` → `quorum` → `all` (the level the relay's ack named), or `rejected` (with the code and
- * message). A write leaves the outbox at its first ack; meta `recent` keeps the statuses of the
+ * message). A write leaves the outbox at its first ack; the replica keeps the statuses of the
  * last writes that left it.
  */
 export interface WriteStatus {
@@ -81,7 +81,7 @@ export interface WriteStatus {
   readonly message?: string;
 }
 
-/** The replica's identity and clocks (meta key `replica`). */
+/** The replica's identity and clocks (one record in meta). */
 export interface ReplicaRecord {
   readonly id: ReplicaId;
   /** Replica-wide write number: bumped in the transaction that allocates each dot. */
@@ -100,36 +100,11 @@ export interface ReplicaRecord {
   readonly retired: readonly ReplicaId[];
 }
 
-/** Meta keys, one place. */
-export const META = {
-  replica: 'replica',
-  /** The last `welcome.limits`, persisted (values are refused at `put` by `maxValueBytes`). */
-  limits: 'limits',
-  /** The last `welcome.collections` (mode and strategy): how to write collections the app did not declare. */
-  collections: 'collections',
-  /** The statuses of the last writes that left the outbox (acknowledged or rejected), oldest first, at most `RECENT_WRITES`. */
-  recent: 'recent',
-  /** The latest write (`WriteMark`) of a push the relay answered: the relay has seen it. */
-  answered: 'answered',
-  /** The write number allocated for the last re-push of full states (`WriteMark`): the relay may have seen it. */
-  resyncWrite: 'resync-write',
-} as const;
-
 /** A write number with the write chain through it. */
 export interface WriteMark {
   readonly writeNumber: number;
   readonly chain: WriteChain;
 }
-
-/** How many settled write statuses meta `recent` keeps. */
-export const RECENT_WRITES = 1000;
-
-/** Meta key of a key's counter floor, written when the document record is evicted. */
-export const floorKey = (collection: string, key: string): string => `floor\u0000${collection}\u0000${key}`;
-/** Meta key set once any key of the collection has a floor in meta (absent: no floor to look up). */
-export const floorsKey = (collection: string): string => `floors\u0000${collection}`;
-/** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
-export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
 
 export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>> | readonly WriteStatus[] | WriteMark;
 

@@ -1,7 +1,6 @@
 import { AckTimeoutError, ConvergeError } from '@converge/conflict';
-import type { Cursor } from '@converge/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '../client.js';
+import { replicaOf, type Client } from '../client.js';
 import type { Transport } from './transport.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
@@ -259,7 +258,7 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     const again = await clients.open(name, { transport: undefined });
     expect((await again.collection('notes').get('synced'))?.value).toBe(1);
     expect((await again.outbox()).map((w) => w.key)).toEqual(['offline']);
-    const cursor = await again.replica.storage.read((tx) => tx.getMeta<Cursor>('cursor\u0000notes\u0000'));
+    const [cursor] = await replicaOf(again).cursors(['notes']);
     expect(cursor?.seq).toBeGreaterThanOrEqual(1);
     await again.close();
     const online = await clients.open(name);

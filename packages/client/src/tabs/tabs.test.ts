@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '../client.js';
+import { replicaOf, type Client } from '../client.js';
 import type { Transport } from '../sync/transport.js';
 import { clientSet, dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
@@ -206,7 +206,7 @@ describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
     await one.whenSynced({ timeoutMs: 5000 });
     await two.whenSynced({ timeoutMs: 5000 });
     const old = one.replicaId;
-    await one.replica.resetIdentity(old); // what identity loss does in tab one
+    await replicaOf(one).resetIdentity(old); // what identity loss does in tab one
     await expect(two.collection('notes').put('after-reset', 1, { ack: 'relay' })).resolves.toMatchObject({ level: 'relay' });
     expect(two.replicaId).not.toBe(old);
     expect(await two.rejected()).toEqual([]);
