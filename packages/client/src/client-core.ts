@@ -12,7 +12,7 @@ import { OutboxViews } from './outbox-views.js';
 import { ReadMemories } from './read-memory.js';
 import { RelayLink } from './relay-link.js';
 import { LocalReplica } from './replica/local-replica.js';
-import { StatusStore } from './status.js';
+import { LiveStatus } from './live-status.js';
 import { StorageFailover } from './storage-failover.js';
 import type { SyncHost } from './sync/sync-host.js';
 import { FollowerReads } from './tabs/follower-reads.js';
@@ -26,7 +26,7 @@ import { TabCoordinator } from './tabs/tab-coordinator.js';
  * of the tab holding the socket), the tab bridge (messages from other tabs), storage failover.
  */
 export class ClientCore {
-  readonly status: StatusStore;
+  readonly status: LiveStatus;
   readonly events = new Emitter<ClientEvents>();
   readonly memories = new ReadMemories();
   readonly replica: LocalReplica;
@@ -62,7 +62,7 @@ export class ClientCore {
       },
       options.tabs,
     );
-    this.status = new StatusStore(
+    this.status = new LiveStatus(
       {
         connection: 'offline',
         pending: 0,

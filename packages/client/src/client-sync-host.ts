@@ -4,7 +4,7 @@ import type { ResolvedClientOptions } from './client-options.js';
 import type { Emitter } from './emitter.js';
 import type { LocalWrites } from './local-writes.js';
 import type { LocalReplica } from './replica/local-replica.js';
-import type { StatusStore } from './status.js';
+import type { LiveStatus } from './live-status.js';
 import type { SyncHost } from './sync/sync-host.js';
 import type { TabCoordinator } from './tabs/tab-coordinator.js';
 import { statusMessage } from './tabs/tab-messages.js';
@@ -12,7 +12,7 @@ import { statusMessage } from './tabs/tab-messages.js';
 export interface SyncHostParts {
   readonly options: Pick<ResolvedClientOptions, 'token' | 'now' | 'random'>;
   readonly replica: LocalReplica;
-  readonly status: StatusStore;
+  readonly status: LiveStatus;
   readonly events: Emitter<ClientEvents>;
   readonly feed: ChangeFeed;
   readonly writes: LocalWrites;

@@ -6,7 +6,7 @@ import type { LocalReplica } from './replica/local-replica.js';
 import type { BatchWriter, PendingWrite, RejectedWrite, WriteReceipt } from './client-types.js';
 import type { Collection } from './collection.js';
 import type { OutboxListener } from './outbox-views.js';
-import type { StatusStore } from './status.js';
+import { statusStoreOf, type StatusStore } from './status.js';
 import type { WriteStatus } from './storage/storage-adapter.js';
 
 export type { OutboxListener } from './outbox-views.js';
@@ -26,7 +26,7 @@ export class Client {
 
   private constructor(core: ClientCore) {
     this.#core = core;
-    this.status = core.status;
+    this.status = statusStoreOf(core.status);
   }
 
   static {
@@ -161,7 +161,7 @@ export class Client {
 
   /** Resolves once the client is `synced`: connected, caught up, and nothing pending. */
   whenSynced(options: { readonly timeoutMs?: number } = {}): Promise<void> {
-    return this.status.when((s) => s.connection === 'synced' && s.pending === 0, options.timeoutMs, 'synced with nothing pending');
+    return this.#core.status.when((s) => s.connection === 'synced' && s.pending === 0, options.timeoutMs, 'synced with nothing pending');
   }
 
   /** Cuts the connection (the app's offline switch); writes go on locally. */

@@ -12,7 +12,7 @@ import { rebaseRequest } from './rebase.js';
 import type { WriteRequest } from './replica/apply-write.js';
 import type { LocalReplica } from './replica/local-replica.js';
 import { RequestBuilder } from './request-builder.js';
-import type { StatusStore } from './status.js';
+import type { LiveStatus } from './live-status.js';
 import type { RejectedRecord } from './storage/storage-adapter.js';
 import { decodeAppValue } from './values.js';
 
@@ -21,7 +21,7 @@ export interface LocalWritesParts {
   readonly memories: ReadMemories;
   readonly feed: ChangeFeed;
   readonly views: OutboxViews;
-  readonly status: StatusStore;
+  readonly status: LiveStatus;
   readonly events: Emitter<ClientEvents>;
   readonly waiters: AckWaiters;
   readonly ackTimeoutMs: number;

@@ -3,7 +3,7 @@ import type { PendingWrite, RejectedWrite, WriteReceipt } from './client-types.j
 import { callListener } from './listener-errors.js';
 import type { WriteRequest } from './replica/apply-write.js';
 import type { LocalReplica } from './replica/local-replica.js';
-import type { StatusStore } from './status.js';
+import type { LiveStatus } from './live-status.js';
 import type { WriteStatus } from './storage/storage-adapter.js';
 import { pendingWriteOf, rejectedWriteOf } from './write-views.js';
 
@@ -30,7 +30,7 @@ export class OutboxViews {
 
   constructor(
     private readonly replica: LocalReplica,
-    private readonly status: StatusStore,
+    private readonly status: LiveStatus,
   ) {}
 
   /** Pending writes in outbox order, each with its status. */

@@ -1,5 +1,5 @@
 import { ConvergeError } from '@converge/conflict';
-import type { StatusStore } from './status.js';
+import type { LiveStatus } from './live-status.js';
 import { SyncEngine, type SyncEngineOptions } from './sync/sync-engine.js';
 import type { SyncHost } from './sync/sync-host.js';
 import type { Transport } from './sync/transport.js';
@@ -17,7 +17,7 @@ export class RelayLink {
   constructor(
     private readonly transport: Transport | undefined,
     private readonly options: SyncEngineOptions & { readonly paused: boolean; readonly readTimeoutMs: number },
-    private readonly status: StatusStore,
+    private readonly status: LiveStatus,
     private readonly followerReads: FollowerReads,
   ) {
     this.#paused = options.paused;

@@ -3,7 +3,7 @@ import type { ClientEvents } from './client-events.js';
 import type { Emitter } from './emitter.js';
 import type { RelayLink } from './relay-link.js';
 import type { LocalReplica } from './replica/local-replica.js';
-import type { StatusStore } from './status.js';
+import type { LiveStatus } from './live-status.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
 
 /**
@@ -17,7 +17,7 @@ export class StorageFailover {
 
   constructor(
     private readonly replica: LocalReplica,
-    private readonly status: StatusStore,
+    private readonly status: LiveStatus,
     private readonly events: Emitter<ClientEvents>,
     private readonly link: RelayLink,
     /** Work a failure started failed: reported, never an unhandled rejection. */

@@ -1,6 +1,7 @@
 import { AckTimeoutError, ConvergeError } from '@converge/conflict';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { replicaOf, type Client } from '../client.js';
+import type { ClientStatus } from '../status.js';
 import type { Transport } from './transport.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
@@ -22,6 +23,16 @@ const failedAttempt = (client: Client) =>
         queueMicrotask(() => stop());
         resolve();
       }
+    });
+  });
+
+/** Resolves once the client's status satisfies `done` (heard through `status.subscribe`, no polling). */
+const statusWhen = (client: Client, done: (s: ClientStatus) => boolean) =>
+  new Promise<void>((resolve) => {
+    const stop = client.status.subscribe((s) => {
+      if (!done(s)) return;
+      queueMicrotask(() => stop());
+      resolve();
     });
   });
 
@@ -456,7 +467,7 @@ describe('refusals and limits (real relay)', () => {
     fakeTimers();
     try {
       const a = await clients.open(dbName('a'), { transport: counting, collections: { carts: { strategy: 'siblings' } } });
-      await a.status.when((s) => s.error !== undefined, undefined, 'refused');
+      await statusWhen(a, (s) => s.error !== undefined);
       expect(a.status.get().error).toBeInstanceOf(ConvergeError);
       expect(a.status.get().error).toMatchObject({ code: 'bad_message' });
       expect(a.status.get().error?.message).toContain('carts');
@@ -496,7 +507,7 @@ describe('refusals and limits (real relay)', () => {
         backoff: { baseMs: 400, maxMs: 400 },
         random: () => 0, // each backoff waits its fixed half: 200 ms
       });
-      await a.status.when((s) => s.error?.code === 'unauthorized', undefined, 'unauthorized');
+      await statusWhen(a, (s) => s.error?.code === 'unauthorized');
       await vi.advanceTimersByTimeAsync(2000);
       const gaps = asked.slice(1).map((t, i) => t - asked[i]!);
       // One retry at once with a fresh token, then one per backoff: 2 s hold 10 of them, never a loop.

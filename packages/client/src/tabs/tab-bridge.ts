@@ -4,7 +4,7 @@ import type { LocalWrites } from '../local-writes.js';
 import type { OutboxViews } from '../outbox-views.js';
 import type { RelayLink } from '../relay-link.js';
 import type { LocalReplica } from '../replica/local-replica.js';
-import type { StatusStore } from '../status.js';
+import type { LiveStatus } from '../live-status.js';
 import type { FollowerReads } from './follower-reads.js';
 import type { TabCoordinator } from './tab-coordinator.js';
 import { errorInfo, statusMessage, TAB_PROTOCOL, type TabMessage } from './tab-messages.js';
@@ -12,7 +12,7 @@ import { errorInfo, statusMessage, TAB_PROTOCOL, type TabMessage } from './tab-m
 export interface TabBridgeParts {
   readonly tabs: TabCoordinator;
   readonly replica: LocalReplica;
-  readonly status: StatusStore;
+  readonly status: LiveStatus;
   readonly feed: ChangeFeed;
   readonly writes: LocalWrites;
   readonly views: OutboxViews;

@@ -1,7 +1,7 @@
 import { isErrorCode, type ConvergeError, type ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
 import type { RejectedEvent } from '../client-events.js';
-import type { ClientStatus } from '../status.js';
+import type { ClientStatus } from '../live-status.js';
 import type { ConnectionState } from '../sync/sync-host.js';
 
 /**
