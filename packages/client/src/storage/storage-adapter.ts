@@ -159,14 +159,17 @@ export interface WriteOptions {
  *   fails, nothing it wrote is kept, and the promise rejects. `storage_quota` (a full disk) is
  *   such a failure and leaves nothing half-written.
  * - **What `run` may await.** Only the promises of its own transaction's methods. Awaiting
- *   anything else (a fetch, a timer, another transaction) lets IndexedDB commit early; later
- *   calls then fail. `run` is otherwise synchronous code: the app's `update` functions run
- *   inside it and must be synchronous.
+ *   anything else (a fetch, a timer, another transaction) lets the transaction commit early
+ *   (IndexedDB does; the memory adapter does the same); later calls then fail and the promise
+ *   rejects. `run` is otherwise synchronous code: the app's `update` functions run inside it
+ *   and must be synchronous.
+ * - **Durability.** `strict` and `relaxed` writes are alike in atomicity, order and
+ *   visibility to later transactions; they differ only in when the commit reaches the disk:
+ *   with `strict` the promise resolves once it is durable.
  * - **Ordering and isolation.** Writes are serialized: two `write` transactions, from this
  *   adapter or another one open on the same database (another tab), never interleave, so
  *   a dot read and bumped in one transaction is never allocated twice. A `read` sees every write
  *   committed before it started and none of any transaction still running.
- * - **Durability.** With `durability: 'strict'` the promise resolves once the commit is durable.
  * - **Values.** Records are stored as they are given (structured clone for IndexedDB, by
  *   reference in memory); callers never mutate a record after handing it over.
  * - **`close()`** ends this handle: later transactions reject; a transaction already running
