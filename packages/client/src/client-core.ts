@@ -16,7 +16,7 @@ import { LiveStatus } from './live-status.js';
 import { StorageFailover } from './storage-failover.js';
 import type { SyncHost } from './sync/sync-host.js';
 import { FollowerReads } from './tabs/follower-reads.js';
-import { TabBridge } from './tabs/tab-bridge.js';
+import { TabBridge } from './tab-bridge.js';
 import { TabCoordinator } from './tabs/tab-coordinator.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ConvergeError, maxCounter, replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
+import { replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
 import type { CollectionDeclaration, Cursor, RelayAckLevel, RelayLimits } from '@converge/protocol';
 import { adoptedSpec, collectionSpec, type CollectionSpec } from '../collection-spec.js';
 import type {
@@ -14,15 +14,15 @@ import type {
   WriteStatus,
 } from '../storage/storage-adapter.js';
 import type { WriteRequest } from './apply-write.js';
-import type { DocChange } from './doc-records.js';
-import { cursorKey, floorKey, floorsKey, META } from './meta-keys.js';
+import { evictRecord, type DocChange } from './doc-records.js';
+import { cursorKey, META } from './meta-keys.js';
 import { readWriteStatuses } from './recent-writes.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
 import { ReplicaClock } from './replica-clock.js';
 import { rewritePending, type Rewrite } from './rewrite.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
 import { learnWelcome, type WelcomeFacts } from './welcome.js';
-import { chainAfterResync } from './write-chain.js';
+import { markResync } from './write-chain.js';
 import { writeRequests, type CommittedWrite } from './write-requests.js';
 
 export type { CommittedWrite } from './write-requests.js';
@@ -199,19 +199,7 @@ export class LocalReplica {
    * @throws ConvergeError `bad_message` while writes to the key are pending.
    */
   async evict(collection: string, key: string): Promise<DocChange | undefined> {
-    return this.#storage.write(async (tx) => {
-      const [rep, record, floor] = await Promise.all([this.#replica(tx), tx.getDoc(collection, key), tx.getMeta<number>(floorKey(collection, key))]);
-      if (record === undefined) return undefined;
-      if (record.base !== undefined)
-        throw new ConvergeError('bad_message', `${collection}/${key} has pending writes: it cannot be evicted until the relay holds them`);
-      const counter = Math.max(floor ?? 0, record.floor ?? 0, maxCounter(record.state.context, rep.id));
-      if (counter > 0) {
-        tx.putMeta(floorKey(collection, key), counter);
-        tx.putMeta(floorsKey(collection), 1);
-      }
-      tx.deleteDoc(collection, key);
-      return { collection, key, record: undefined };
-    });
+    return this.#storage.write(async (tx) => evictRecord(tx, await this.#replica(tx), collection, key));
   }
 
   /** Merges states from the relay, storing the subscription's `cursor` (when given) in the same transaction. */
@@ -285,13 +273,7 @@ export class LocalReplica {
       after = page[page.length - 1]!.key;
     }
     if (records.length === 0) return undefined;
-    const mark = await this.#storage.write(async (tx) => {
-      const rep = await this.#replica(tx);
-      const mark: WriteMark = { writeNumber: rep.writeNumber + 1, chain: chainAfterResync(rep.chain) };
-      tx.putMeta(META.replica, { ...rep, ...mark });
-      tx.putMeta(META.resyncWrite, mark);
-      return mark;
-    });
+    const mark = await this.#storage.write(async (tx) => markResync(tx, await this.#replica(tx)));
     return { records, mark };
   }
 

@@ -27,6 +27,18 @@ export function chainAfterResync(chain: WriteChain | undefined): WriteChain {
   return chainMark(chain ?? WRITE_CHAIN_ZERO, 'resync');
 }
 
+/**
+ * Allocates one write number for a re-push of full states (resync), in the transaction that
+ * read `rep`: the relay learns it as this replica's latest, so it is kept (`META.resyncWrite`)
+ * for the check after `welcome`.
+ */
+export function markResync(tx: StorageWriter, rep: ReplicaRecord): WriteMark {
+  const mark: WriteMark = { writeNumber: rep.writeNumber + 1, chain: chainAfterResync(rep.chain) };
+  tx.putMeta(META.replica, { ...rep, ...mark });
+  tx.putMeta(META.resyncWrite, mark);
+  return mark;
+}
+
 /** Records the latest write of an answered push (the relay noted it), keeping the highest. */
 export async function noteAnswered(tx: StorageWriter, entries: readonly OutboxEntry[]): Promise<void> {
   let latest: OutboxEntry | undefined;

@@ -1,13 +1,13 @@
 import { ConvergeError } from '@converge/conflict';
-import type { ChangeFeed } from '../change-feed.js';
-import type { LocalWrites } from '../local-writes.js';
-import type { OutboxViews } from '../outbox-views.js';
-import type { RelayLink } from '../relay-link.js';
-import type { LocalReplica } from '../replica/local-replica.js';
-import type { LiveStatus } from '../live-status.js';
-import type { FollowerReads } from './follower-reads.js';
-import type { TabCoordinator } from './tab-coordinator.js';
-import { errorInfo, statusMessage, TAB_PROTOCOL, type TabMessage } from './tab-messages.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { LocalWrites } from './local-writes.js';
+import type { OutboxViews } from './outbox-views.js';
+import type { RelayLink } from './relay-link.js';
+import type { LocalReplica } from './replica/local-replica.js';
+import type { LiveStatus } from './live-status.js';
+import type { FollowerReads } from './tabs/follower-reads.js';
+import type { TabCoordinator } from './tabs/tab-coordinator.js';
+import { errorInfo, statusMessage, TAB_PROTOCOL, type TabMessage } from './tabs/tab-messages.js';
 
 export interface TabBridgeParts {
   readonly tabs: TabCoordinator;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { coreFixture } from '../testing/core-fixture.js';
-import { scriptedRelay } from '../testing/scripted-relay.js';
-import { eventually } from '../testing/eventually.js';
-import { TAB_PROTOCOL } from './tab-messages.js';
+import { coreFixture } from './testing/core-fixture.js';
+import { scriptedRelay } from './testing/scripted-relay.js';
+import { eventually } from './testing/eventually.js';
+import { TAB_PROTOCOL } from './tabs/tab-messages.js';
 
 const open = coreFixture();
 
