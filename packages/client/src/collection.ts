@@ -49,12 +49,14 @@ export function openCollection<T>(name: string, core: CollectionCore): Collectio
  */
 export class Collection<T = unknown> {
   readonly #core: CollectionCore;
+  readonly #build: RequestBuilder;
 
   private constructor(
     readonly name: string,
     core: CollectionCore,
   ) {
     this.#core = core;
+    this.#build = new RequestBuilder(name, () => this.spec, core.memories);
   }
 
   static {
@@ -64,10 +66,6 @@ export class Collection<T = unknown> {
   /** How the collection resolves and syncs: as declared, or as the relay's configuration says for an undeclared one. */
   get spec(): CollectionSpec {
     return this.#core.replica.spec(this.name);
-  }
-
-  get #build(): RequestBuilder {
-    return new RequestBuilder(this.spec, this.#core.memories);
   }
 
   async #one(request: () => WriteRequest, ack: AckLevel | undefined): Promise<WriteReceipt> {

@@ -71,17 +71,17 @@ export class LocalWrites {
     const record = (request: WriteRequest) => void requests.push(request);
     fn({
       collection: (name) => {
-        const build = new RequestBuilder(this.parts.replica.spec(name), this.parts.memories);
-        const spec = build.spec;
+        const build = new RequestBuilder(name, () => this.parts.replica.spec(name), this.parts.memories);
+        const spec = () => build.spec;
         return {
           put: (key, value, o) => record(build.put(key, value, { ack, ...(o?.version === undefined ? {} : { version: o.version }) })),
           delete: (key) => record(build.delete(key, { ack })),
           update: (key, f) => record(build.update(key, f, { ack })),
-          increment: (key, itemOrBy, by) => record(build.op(key, incrementOp(spec, itemOrBy, by), { ack })),
-          add: (key, element) => record(build.op(key, addOp(spec, element), { ack })),
-          remove: (key, elementOrItem) => record(build.op(key, removeOp(spec, elementOrItem), { ack })),
-          set: (key, field, value) => record(build.op(key, setOp(spec, field, value), { ack })),
-          clear: (key) => record(build.op(key, clearOp(spec), { ack })),
+          increment: (key, itemOrBy, by) => record(build.op(key, incrementOp(spec(), itemOrBy, by), { ack })),
+          add: (key, element) => record(build.op(key, addOp(spec(), element), { ack })),
+          remove: (key, elementOrItem) => record(build.op(key, removeOp(spec(), elementOrItem), { ack })),
+          set: (key, field, value) => record(build.op(key, setOp(spec(), field, value), { ack })),
+          clear: (key) => record(build.op(key, clearOp(spec()), { ack })),
           apply: (key, op) => record(build.op(key, op, { ack })),
         };
       },

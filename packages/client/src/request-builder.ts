@@ -13,25 +13,35 @@ export interface WriteOptions {
   readonly version?: Version;
 }
 
-/** Builds the write requests of one collection (shared by `Collection` and `client.batch`). */
+/**
+ * Builds the write requests of one collection (shared by `Collection` and `client.batch`). The
+ * collection's spec is asked for only where a request depends on it (CRDT operations, a delete).
+ */
 export class RequestBuilder {
   constructor(
-    readonly spec: CollectionSpec,
+    readonly collection: string,
+    private readonly specOf: () => CollectionSpec,
     private readonly memories: ReadMemories,
   ) {}
 
+  /** How the collection resolves (as declared, or as the relay announced it). */
+  get spec(): CollectionSpec {
+    return this.specOf();
+  }
+
   private base(key: string, options: WriteOptions | undefined) {
-    return { collection: this.spec.name, key, ack: options?.ack ?? 'local' };
+    return { collection: this.collection, key, ack: options?.ack ?? 'local' };
   }
 
   put(key: string, value: unknown, options?: WriteOptions): WriteRequest {
-    const read = this.memories.contextOf(this.spec.name, key, options?.version);
+    const read = this.memories.contextOf(this.collection, key, options?.version);
     return { ...this.base(key, options), kind: 'put', value: encodeAppValue(value), read };
   }
 
   delete(key: string, options?: WriteOptions): WriteRequest {
-    if (this.spec.crdt !== undefined) return this.op(key, clearOp(this.spec), options);
-    return { ...this.base(key, options), kind: 'delete', read: this.memories.contextOf(this.spec.name, key, options?.version) };
+    const spec = this.spec;
+    if (spec.crdt !== undefined) return this.op(key, clearOp(spec), options);
+    return { ...this.base(key, options), kind: 'delete', read: this.memories.contextOf(this.collection, key, options?.version) };
   }
 
   update(key: string, fn: (current: unknown, exists: boolean) => unknown, options?: WriteOptions): WriteRequest {

@@ -171,6 +171,7 @@ export class LocalReplica {
     settledRejections: readonly string[] = [],
   ): Promise<CommittedWrite[]> {
     if (requests.length === 0 && settledRejections.length === 0) return [];
+    const specs = new Map(requests.map((r) => [r.collection, this.spec(r.collection)]));
     const { written, rep, clock } = await this.#storage.write(
       async (tx) => {
         for (const writeId of settledRejections) tx.deleteRejected(writeId);
@@ -181,7 +182,7 @@ export class LocalReplica {
           clock,
           limits,
           preWelcomeMaxValueBytes: this.options.preWelcomeMaxValueBytes,
-          spec: (c: string) => this.spec(c),
+          specs,
           now: this.options.now(),
         };
         return { ...(await writeRequests(tx, requests, context)), clock };

@@ -28,7 +28,8 @@ export interface WriteContext {
   readonly limits: RelayLimits | undefined;
   /** The largest value accepted before the first `welcome`. */
   readonly preWelcomeMaxValueBytes: number;
-  readonly spec: (collection: string) => CollectionSpec;
+  /** The spec of each collection written to. */
+  readonly specs: ReadonlyMap<string, CollectionSpec>;
   readonly now: number;
 }
 
@@ -62,7 +63,7 @@ export async function writeRequests(
   let chain = rep.chain;
   const out: CommittedWrite[] = [];
   for (const request of requests) {
-    const spec = context.spec(request.collection);
+    const spec = context.specs.get(request.collection)!;
     const id = docId(request.collection, request.key);
     const applied = applyWrite(spec, records.get(id)!, request, { replica: rep.id, hlc: clock.tick(), maxValueBytes, maxStateBytes });
     writeNumber++;
