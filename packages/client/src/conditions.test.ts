@@ -1,6 +1,7 @@
 // Ordinary conditions — offline, closed, no answer in time, no usable storage — raise the code
 // docs/ERRORS.md gives each, never `internal` (a bug) or `not_leader` (reserved for clusters).
-import { AckTimeoutError, ConvergeError } from '@converge/conflict';
+import type { ConvergeError } from '@converge/conflict';
+import { AckTimeoutError } from '@converge/conflict';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type Client } from './client.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
@@ -8,13 +9,7 @@ import { dbName, relayClientSet } from './testing/client-set.js';
 import { eventually } from './testing/eventually.js';
 import { scriptedRelay } from './testing/scripted-relay.js';
 import type { Transport } from './sync/transport.js';
-
-/** The code a promise rejects with (undefined if it resolves). */
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => (error instanceof ConvergeError ? error.code : `not a ConvergeError: ${String(error)}`),
-  );
+import { codeOf } from './testing/code-of.js';
 
 const opened: Client[] = [];
 afterEach(async () => {

@@ -1,17 +1,12 @@
-import type { ConvergeError } from '@converge/conflict';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coreFixture } from './testing/core-fixture.js';
 import { eventually } from './testing/eventually.js';
 import { createMemoryLocks } from './testing/memory-locks.js';
 import { scriptedRelay } from './testing/scripted-relay.js';
 import type { Transport } from './sync/transport.js';
+import { codeOf } from './testing/code-of.js';
 
 const open = coreFixture();
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (e: ConvergeError) => e.code,
-  );
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,22 +1,10 @@
 import { PROTOCOL_VERSION, type WelcomeFrame } from '@converge/protocol';
-import { DEFAULT_LIMITS } from '@converge/sync-server';
 import { describe, expect, it } from 'vitest';
+import { welcomeFrame } from '../testing/scripted-relay.js';
 import { sessionHarness } from '../testing/session-harness.js';
 import { Handshake } from './handshake.js';
 
-const welcome = (overrides: Partial<WelcomeFrame> = {}): WelcomeFrame => ({
-  type: 'welcome',
-  protocol: PROTOCOL_VERSION,
-  relayId: 'relay-1',
-  lineage: 'L1',
-  epoch: 0,
-  now: Date.now(),
-  writeNumber: 0,
-  writeChain: '0',
-  limits: DEFAULT_LIMITS,
-  collections: {},
-  ...overrides,
-});
+const welcome = (overrides: Partial<WelcomeFrame> = {}) => welcomeFrame({}, overrides);
 
 describe('Handshake', () => {
   it('hello carries the replica id, the token, a subscription per collection with its stored cursor, and only the declared collections', async () => {

@@ -3,6 +3,7 @@ import type { WireValue } from '@converge/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sessionHarness } from '../testing/session-harness.js';
 import { RelayReads } from './relay-reads.js';
+import { codeOf } from '../testing/code-of.js';
 
 const state = writeDoc<WireValue>(emptyDocState(), {
   dot: ['R', 1],
@@ -10,11 +11,6 @@ const state = writeDoc<WireValue>(emptyDocState(), {
   readContext: EMPTY_CONTEXT,
   value: { json: 'leader' },
 }).state;
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (e: ConvergeError) => e.code,
-  );
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,7 +1,7 @@
 import { EMPTY_CONTEXT, emptyDocState, writeDoc, type Dot } from '@converge/conflict';
-import { PROTOCOL_VERSION, type ChangesFrame, type Cursor, type WelcomeFrame, type WireValue } from '@converge/protocol';
-import { DEFAULT_LIMITS } from '@converge/sync-server';
+import type { ChangesFrame, Cursor, WireValue } from '@converge/protocol';
 import { describe, expect, it } from 'vitest';
+import { welcomeFrame } from '../testing/scripted-relay.js';
 import { sessionHarness } from '../testing/session-harness.js';
 import { PushLoop } from './push-loop.js';
 import { Subscriptions } from './subscriptions.js';
@@ -24,18 +24,7 @@ const changes = (
   cursor: cursor(seq),
   ...extra,
 });
-const welcome = (lineage: string, head: number): WelcomeFrame => ({
-  type: 'welcome',
-  protocol: PROTOCOL_VERSION,
-  relayId: 'r',
-  lineage,
-  epoch: 0,
-  now: Date.now(),
-  writeNumber: 0,
-  writeChain: '0',
-  limits: DEFAULT_LIMITS,
-  collections: { notes: { mode: 'multi-leader', strategy: 'siblings', head } },
-});
+const welcome = (lineage: string, head: number) => welcomeFrame({ notes: head }, { lineage });
 
 async function subscribed(stored: Cursor | null = null) {
   const h = await sessionHarness();

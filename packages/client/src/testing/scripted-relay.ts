@@ -1,6 +1,23 @@
-import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type ClientFrame, type RelayFrame, type RelayLimits, type WelcomeFrame } from '@converge/protocol';
+import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type ClientFrame, type RelayFrame, type WelcomeFrame } from '@converge/protocol';
 import { DEFAULT_LIMITS } from '@converge/sync-server';
 import type { Transport, TransportHandlers } from '../sync/transport.js';
+
+/** A `welcome`: lineage L1, write number 0, the default limits, each of `collections` multi-leader `siblings` at its head. */
+export function welcomeFrame(collections: Record<string, number> = {}, overrides: Partial<WelcomeFrame> = {}): WelcomeFrame {
+  return {
+    type: 'welcome',
+    protocol: PROTOCOL_VERSION,
+    relayId: 'relay-1',
+    lineage: 'L1',
+    epoch: 0,
+    now: Date.now(),
+    writeNumber: 0,
+    writeChain: '0',
+    limits: DEFAULT_LIMITS,
+    collections: Object.fromEntries(Object.entries(collections).map(([name, head]) => [name, { mode: 'multi-leader', strategy: 'siblings', head }])),
+    ...overrides,
+  };
+}
 
 /**
  * A relay a test scripts frame by frame, for one connection at a time: it records what the
@@ -32,21 +49,9 @@ export function scriptedRelay() {
       handlers!.onMessage(text);
       return text;
     },
-    /** A `welcome` for the last `hello` (lineage L1, write number 0, the default limits, `collections` with their heads). */
-    welcome(collections: Record<string, number> = {}, overrides: Partial<WelcomeFrame> & { readonly limits?: RelayLimits } = {}): string {
-      return this.deliver({
-        type: 'welcome',
-        protocol: PROTOCOL_VERSION,
-        relayId: 'relay-1',
-        lineage: 'L1',
-        epoch: 0,
-        now: Date.now(),
-        writeNumber: 0,
-        writeChain: '0',
-        limits: DEFAULT_LIMITS,
-        collections: Object.fromEntries(Object.entries(collections).map(([name, head]) => [name, { mode: 'multi-leader', strategy: 'siblings', head }])),
-        ...overrides,
-      });
+    /** Delivers a `welcome` (see `welcomeFrame`). */
+    welcome(collections: Record<string, number> = {}, overrides: Partial<WelcomeFrame> = {}): string {
+      return this.deliver(welcomeFrame(collections, overrides));
     },
   };
 }
