@@ -11,7 +11,7 @@ import type { DocRecord, MetaValue, OutboxEntry, RejectedRecord, ScanOptions, St
 const nextTask: (run: () => void) => void = ((timeout, immediate) => (run) => {
   timeout(run, 0);
   if (typeof immediate === 'function') immediate(run);
-})(globalThis.setTimeout, globalThis.setImmediate);
+})(globalThis.setTimeout, (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate);
 
 /** Transactions whose code is running, and whether a task is scheduled to expire them. */
 const running = new Set<MemoryTx>();
