@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { bundle, gz, type Bundle } from './bundle.js';
 
 /**
- * The budget, gzipped bytes: just above the size measured after the issue 12 fixes and the
- * `confirm` frame (39,476 B: write chains, named and split acks, the new error codes, level
- * confirmations), so the check passes and fails on growth. The target is ≤ 25 kB gz: lower
- * this constant as the bundle shrinks.
+ * The budget, gzipped bytes: just above the size measured after the client became a façade over
+ * its parts (42,754 B, with write chains, split acks and level confirmations), so the check
+ * passes and fails on growth. The target is ≤ 25 kB gz: lower this constant as the bundle
+ * shrinks.
  */
-export const CLIENT_BUDGET_GZ_BYTES = 39 * 1024 + 256;
+export const CLIENT_BUDGET_GZ_BYTES = 42 * 1024 + 768;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client } from './client.js';
-import type { ClientOptions } from './client-types.js';
+import { createClient, replicaOf, type Client } from './client.js';
+import type { ClientOptions } from './client-options.js';
 import { merge } from './collection-spec.js';
 import { openIndexedDbStorage } from './storage/idb-storage.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
@@ -215,8 +215,8 @@ describe.each(['memory', 'indexeddb'] as const)('collections, local (%s storage)
     const a = await tab(dbName('inspect-a'), { collections: carts });
     const b = await tab(dbName('inspect-b'), { collections: carts });
     const syncAtoB = async () => {
-      const record = await a.replica.storage.read((tx) => tx.getDoc('carts', 'c'));
-      await b.replica.applyRemote('carts', [{ key: 'c', seq: 1, state: record!.state }]);
+      const record = await replicaOf(a).doc('carts', 'c');
+      await replicaOf(b).applyRemote('carts', [{ key: 'c', seq: 1, state: record!.state }]);
     };
     await a.collection('carts').increment('c', 'apple', 2);
     await syncAtoB();

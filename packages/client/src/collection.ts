@@ -1,81 +1,36 @@
 import type { AckLevel } from '@converge/protocol';
+import type { ChangeFeed } from './change-feed.js';
+import type { WriteReceipt } from './client-types.js';
 import type { CollectionSpec } from './collection-spec.js';
 import { addOp, clearOp, incrementOp, removeOp, setOp } from './crdt-ops.js';
+import type { LocalWrites } from './local-writes.js';
+import type { ReadMemories } from './read-memory.js';
+import type { RelayLink } from './relay-link.js';
 import type { CrdtOp, WriteRequest } from './replica/apply-write.js';
-import { inspectRecord, readRecord, type Conflict, type Doc, type Inspection, type ReadMemory, type Version } from './replica/read-model.js';
 import type { LocalReplica } from './replica/local-replica.js';
-import { encodeAppValue } from './values.js';
+import { inspectRecord, type Conflict, type Doc, type Inspection } from './replica/read-model.js';
+import { RequestBuilder, type WriteOptions } from './request-builder.js';
 import type { WatchEvent, WatchTarget } from './watchers.js';
-
-export interface WriteOptions {
-  /** Resolve when the write is durable at this level (default `local`: committed to IndexedDB). */
-  readonly ack?: AckLevel;
-  /** The version the value was derived from (default: what this tab last read for the key). */
-  readonly version?: Version;
-}
-
-/** A write once it reached the level asked for. */
-export interface WriteReceipt {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly level: AckLevel;
-}
 
 export interface ScanOptions {
   readonly prefix?: string;
   readonly limit?: number;
 }
 
-/** What collections and batches need from the client. */
-export interface ClientCore {
+/** The parts of the client a collection uses. */
+export interface CollectionCore {
   readonly replica: LocalReplica;
-  recall(collection: string, key: string): ReadMemory | undefined;
-  remember(collection: string, key: string, memory: ReadMemory): void;
-  /** Commits requests in one transaction and waits for `ack`. */
-  commit(requests: readonly WriteRequest[], ack: AckLevel): Promise<WriteReceipt[]>;
-  /** Reads keys from the relay into the replica (`consistency: 'leader'`). */
-  leaderRead(collection: string, keys: readonly string[]): Promise<void>;
-  watch(collection: string, target: WatchTarget, listener: (events: WatchEvent<unknown>[]) => void): () => void;
+  readonly memories: ReadMemories;
+  readonly writes: LocalWrites;
+  readonly feed: ChangeFeed;
+  readonly link: RelayLink;
 }
 
-/** Builds the write requests of one collection (shared by `Collection` and `client.batch`). */
-export class RequestBuilder {
-  constructor(
-    readonly spec: CollectionSpec,
-    private readonly core: ClientCore,
-  ) {}
+let open: <T>(name: string, core: CollectionCore) => Collection<T>;
 
-  private base(key: string, options: WriteOptions | undefined) {
-    return { collection: this.spec.name, key, ack: options?.ack ?? 'local' };
-  }
-
-  private read(key: string, version: Version | undefined): ReadMemory | undefined {
-    const remembered = this.core.recall(this.spec.name, key);
-    if (version === undefined) return remembered;
-    return { context: version, winner: remembered?.context === version ? remembered.winner : undefined };
-  }
-
-  put(key: string, value: unknown, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'put', value: encodeAppValue(value), read: this.read(key, options?.version) };
-  }
-
-  delete(key: string, options?: WriteOptions): WriteRequest {
-    if (this.spec.crdt !== undefined) return this.op(key, clearOp(this.spec), options);
-    return { ...this.base(key, options), kind: 'delete', read: this.read(key, options?.version) };
-  }
-
-  update(key: string, fn: (current: unknown, exists: boolean) => unknown, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'update', fn };
-  }
-
-  resolve(key: string, value: unknown, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'put', value: encodeAppValue(value), read: 'stored' };
-  }
-
-  op(key: string, op: CrdtOp, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'op', op };
-  }
+/** A collection over the client's parts (`client.collection(name)` is the way in). */
+export function openCollection<T>(name: string, core: CollectionCore): Collection<T> {
+  return open<T>(name, core);
 }
 
 /**
@@ -93,22 +48,28 @@ export class RequestBuilder {
  * ```
  */
 export class Collection<T = unknown> {
-  constructor(
+  readonly #core: CollectionCore;
+  readonly #build: RequestBuilder;
+
+  private constructor(
     readonly name: string,
-    private readonly core: ClientCore,
-  ) {}
+    core: CollectionCore,
+  ) {
+    this.#core = core;
+    this.#build = new RequestBuilder(name, () => this.spec, core.memories);
+  }
+
+  static {
+    open = <T>(name: string, core: CollectionCore) => new Collection<T>(name, core);
+  }
 
   /** How the collection resolves and syncs: as declared, or as the relay's configuration says for an undeclared one. */
   get spec(): CollectionSpec {
-    return this.core.replica.spec(this.name);
+    return this.#core.replica.spec(this.name);
   }
 
-  private get build(): RequestBuilder {
-    return new RequestBuilder(this.spec, this.core);
-  }
-
-  private async one(request: () => WriteRequest, ack: AckLevel | undefined): Promise<WriteReceipt> {
-    const [receipt] = await this.core.commit([request()], ack ?? 'local');
+  async #one(request: () => WriteRequest, ack: AckLevel | undefined): Promise<WriteReceipt> {
+    const [receipt] = await this.#core.writes.commit([request()], ack ?? 'local');
     return receipt!;
   }
 
@@ -117,12 +78,9 @@ export class Collection<T = unknown> {
    * first asks the relay (leader-follower collections: a read that is not behind the leader).
    */
   async get(key: string, options: { readonly consistency?: 'local' | 'leader' } = {}): Promise<Doc<T> | undefined> {
-    if (options.consistency === 'leader') await this.core.leaderRead(this.name, [key]);
-    const record = await this.core.replica.storage.read((tx) => tx.getDoc(this.name, key));
-    if (record === undefined) return undefined;
-    const { doc, memory } = readRecord<T>(this.spec, record);
-    this.core.remember(this.name, key, memory);
-    return doc;
+    if (options.consistency === 'leader') await this.#core.link.read(this.name, [key]);
+    const record = await this.#core.replica.doc(this.name, key);
+    return record === undefined ? undefined : this.#core.memories.read<T>(this.spec, record);
   }
 
   /** Documents in key order; absent (deleted) ones are skipped. */
@@ -132,12 +90,13 @@ export class Collection<T = unknown> {
     if (limit <= 0) return out;
     let after: string | undefined;
     for (;;) {
-      const page = await this.core.replica.storage.read((tx) =>
-        tx.scanDocs(this.name, { ...(options.prefix === undefined ? {} : { prefix: options.prefix }), ...(after === undefined ? {} : { after }), limit: 500 }),
-      );
+      const page = await this.#core.replica.scan(this.name, {
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        ...(after === undefined ? {} : { after }),
+        limit: 500,
+      });
       for (const record of page) {
-        const { doc, memory } = readRecord<T>(this.spec, record);
-        this.core.remember(this.name, record.key, memory);
+        const doc = this.#core.memories.read<T>(this.spec, record);
         if (doc !== undefined) out.push(doc);
         if (out.length >= limit) return out;
       }
@@ -148,12 +107,12 @@ export class Collection<T = unknown> {
 
   /** Writes a value. Its context is `version`, or what this tab last read of the key (nothing read: a blind write). */
   put(key: string, value: T, options?: WriteOptions): Promise<WriteReceipt> {
-    return this.one(() => this.build.put(key, value, options), options?.ack);
+    return this.#one(() => this.#build.put(key, value, options), options?.ack);
   }
 
   /** Deletes (a tombstone; on a CRDT collection, the type's observed-remove clear). */
   delete(key: string, options?: WriteOptions): Promise<WriteReceipt> {
-    return this.one(() => this.build.delete(key, options), options?.ack);
+    return this.#one(() => this.#build.delete(key, options), options?.ack);
   }
 
   /**
@@ -170,12 +129,12 @@ export class Collection<T = unknown> {
    * ```
    */
   update(key: string, fn: (current: T | undefined) => T, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.update(key, (current) => fn(current as T | undefined), options), options?.ack);
+    return this.#one(() => this.#build.update(key, (current) => fn(current as T | undefined), options), options?.ack);
   }
 
   /** Writes `value` over every sibling stored for the key (conflicts included): the app's resolution. */
   resolve(key: string, value: T, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.resolve(key, value, options), options?.ack);
+    return this.#one(() => this.#build.resolve(key, value, options), options?.ack);
   }
 
   /**
@@ -203,32 +162,32 @@ export class Collection<T = unknown> {
 
   /** `increment(key, by)` on a counter; `increment(key, item, by = 1)` on a cart. */
   increment(key: string, itemOrBy: string | number, by?: number, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.op(key, incrementOp(this.spec, itemOrBy, by), options), options?.ack);
+    return this.#one(() => this.#build.op(key, incrementOp(this.spec, itemOrBy, by), options), options?.ack);
   }
 
   /** `add(key, element)` on an OR-set. */
   add(key: string, element: unknown, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.op(key, addOp(this.spec, element), options), options?.ack);
+    return this.#one(() => this.#build.op(key, addOp(this.spec, element), options), options?.ack);
   }
 
   /** Removes an element (OR-set) or an item or field (cart, LWW map) — only what this replica has seen. */
   remove(key: string, elementOrItem: unknown, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.op(key, removeOp(this.spec, elementOrItem), options), options?.ack);
+    return this.#one(() => this.#build.op(key, removeOp(this.spec, elementOrItem), options), options?.ack);
   }
 
   /** Sets one field of an LWW map. */
   set(key: string, field: string, value: unknown, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.op(key, setOp(this.spec, field, value), options), options?.ack);
+    return this.#one(() => this.#build.op(key, setOp(this.spec, field, value), options), options?.ack);
   }
 
   /** Empties a CRDT value (what it has seen; concurrent additions survive). */
   clear(key: string, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.op(key, clearOp(this.spec), options), options?.ack);
+    return this.#one(() => this.#build.op(key, clearOp(this.spec), options), options?.ack);
   }
 
   /** Applies a raw operation of the collection's CRDT type. */
   apply(key: string, op: CrdtOp, options?: Omit<WriteOptions, 'version'>): Promise<WriteReceipt> {
-    return this.one(() => this.build.op(key, op, options), options?.ack);
+    return this.#one(() => this.#build.op(key, op, options), options?.ack);
   }
 
   /**
@@ -251,17 +210,17 @@ export class Collection<T = unknown> {
    * ```
    */
   watch(target: WatchTarget, listener: (events: WatchEvent<T>[]) => void): () => void {
-    return this.core.watch(this.name, target, listener as (events: WatchEvent<unknown>[]) => void);
+    return this.#core.feed.watch(this.name, target, listener as (events: WatchEvent<unknown>[]) => void);
   }
 
   /** Siblings with their dots and HLCs, the causal context, the rule that chose the value, pending writes. */
   async inspect(key: string): Promise<Inspection> {
-    const [record, pending] = await this.core.replica.storage.read((tx) => Promise.all([tx.getDoc(this.name, key), tx.outboxOf(this.name, key)]));
+    const [record, pending] = await this.#core.replica.docWithPending(this.name, key);
     return inspectRecord(this.spec, record, key, pending);
   }
 
   /** Drops the local copy (not a delete); the key's counter floor is kept. Refused while writes to it are pending. */
   async evict(key: string): Promise<void> {
-    await this.core.replica.evict(this.name, key);
+    await this.#core.replica.evict(this.name, key);
   }
 }

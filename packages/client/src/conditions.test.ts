@@ -1,20 +1,15 @@
 // Ordinary conditions — offline, closed, no answer in time, no usable storage — raise the code
 // docs/ERRORS.md gives each, never `internal` (a bug) or `not_leader` (reserved for clusters).
-import { AckTimeoutError, ConvergeError } from '@converge/conflict';
+import type { ConvergeError } from '@converge/conflict';
+import { AckTimeoutError } from '@converge/conflict';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type Client } from './client.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
 import { dbName, relayClientSet } from './testing/client-set.js';
 import { eventually } from './testing/eventually.js';
-import { RelayReads } from './sync/relay-reads.js';
+import { scriptedRelay } from './testing/scripted-relay.js';
 import type { Transport } from './sync/transport.js';
-
-/** The code a promise rejects with (undefined if it resolves). */
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => (error instanceof ConvergeError ? error.code : `not a ConvergeError: ${String(error)}`),
-  );
+import { codeOf } from './testing/code-of.js';
 
 const opened: Client[] = [];
 afterEach(async () => {
@@ -101,8 +96,14 @@ describe('no answer in time: timeout', () => {
     expect(client.status.get().error?.code).toBe('timeout');
   });
 
-  it('a leader read the relay does not answer rejects with timeout', async () => {
-    const reads = new RelayReads(5);
-    expect(await codeOf(reads.wait('r1', () => undefined))).toBe('timeout');
+  it('a leader read the relay does not answer rejects with timeout after readTimeoutMs', async () => {
+    const relay = scriptedRelay();
+    const client = await open({ transport: relay.transport, collections: { notes: {} }, readTimeoutMs: 50 });
+    await eventually(() => expect(relay.sent[0]?.type).toBe('hello'));
+    relay.welcome({ notes: 0 });
+    await eventually(() => expect(client.status.get().connection).not.toBe('connecting'));
+    const read = client.collection('notes').get('k', { consistency: 'leader' });
+    await eventually(() => expect(relay.sent.at(-1)).toMatchObject({ type: 'read', collection: 'notes', keys: ['k'] }));
+    expect(await codeOf(read)).toBe('timeout');
   });
 });

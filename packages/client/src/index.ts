@@ -3,14 +3,16 @@
  * README "Client" is the guide; docs/CLIENT.md the storage layout, sync state machine and
  * multi-tab protocol.
  */
-export { ConvergeError, AckTimeoutError } from '@converge/conflict';
+export { ConvergeError, AckTimeoutError, QuorumUnavailableError } from '@converge/conflict';
 export type { ErrorCode, Hlc, Dot, ReplicaId } from '@converge/conflict';
 
 export { createClient, Client } from './client.js';
-export type { ClientOptions, PendingWrite, RejectedWrite, BatchWriter, BatchCollection } from './client-types.js';
+export type { ClientOptions } from './client-options.js';
+export type { PendingWrite, RejectedWrite, BatchWriter, BatchCollection, WriteReceipt } from './client-types.js';
 export type { ClientEvents, WrittenEvent, ConflictEvent, RejectedEvent } from './client-events.js';
 export { Collection } from './collection.js';
-export type { WriteOptions, WriteReceipt, ScanOptions } from './collection.js';
+export type { ScanOptions } from './collection.js';
+export type { WriteOptions } from './request-builder.js';
 export { merge } from './collection-spec.js';
 export type { CollectionOptions, MergeStrategy, CrdtStrategyName } from './collection-spec.js';
 export type { Doc, Conflict, Version, Inspection, InspectedSibling } from './replica/read-model.js';

@@ -1,5 +1,5 @@
 import { dotKey, EMPTY_CONTEXT, type Dot } from '@converge/conflict';
-import { contextDotKeys, createPrng, OracleReplica, type Prng } from '@converge/conflict/testing';
+import { contextDotKeys, createPrng, OracleReplica, replayCommand, seedsToRun, type Prng } from '@converge/conflict/testing';
 import { describe, expect, it } from 'vitest';
 import type { Client } from './client.js';
 import type { Version } from './replica/read-model.js';
@@ -237,11 +237,10 @@ async function runSimulation(seed: number, steps: number, relay: RelayFixture, c
 describe('seeded simulation: clients (two tabs of one database among them) and the real relay vs the causal-history oracle', () => {
   const clients = relayClientSet();
 
-  const seeds = process.env['CONVERGE_SIM_SEED'] !== undefined ? [Number(process.env['CONVERGE_SIM_SEED'])] : [9, 11, 12, Date.now() % 100_000];
-  it.each(seeds)(
+  it.each(seedsToRun([9, 11, 12, Date.now() % 100_000]))(
     'seed %i: disconnects, stale reads, deletes, reloads, relay restarts and restored backups; agrees with the oracle at every step, converges, and loses no acked write',
     async (seed) => {
-      console.log(`client simulation seed ${seed} (replay: CONVERGE_SIM_SEED=${seed} npx vitest run packages/client/src/simulation.test.ts)`);
+      console.log(`client simulation seed ${seed} (replay: ${replayCommand(seed)})`);
       await runSimulation(seed, 80, await clients.startRelay(), clients);
     },
   );

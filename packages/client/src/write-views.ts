@@ -1,6 +1,5 @@
 import type { AckLevel } from '@converge/protocol';
-import type { PendingWrite, RejectedWrite } from './client-types.js';
-import type { WriteReceipt } from './collection.js';
+import type { PendingWrite, RejectedWrite, WriteReceipt } from './client-types.js';
 import type { WriteRequest } from './replica/apply-write.js';
 import type { OutboxEntry, RejectedRecord } from './storage/storage-adapter.js';
 import { decodeAppValue } from './values.js';

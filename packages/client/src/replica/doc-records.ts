@@ -1,6 +1,7 @@
-import { contextsEqual, emptyDocState, mergeDocStates, sameDot, type Dot } from '@converge/conflict';
+import { contextsEqual, ConvergeError, emptyDocState, maxCounter, mergeDocStates, sameDot, type Dot } from '@converge/conflict';
 import type { WireState } from '@converge/protocol';
-import { floorKey, floorsKey, type DocRecord, type OutboxEntry, type StorageReader } from '../storage/storage-adapter.js';
+import type { DocRecord, OutboxEntry, ReplicaRecord, StorageReader, StorageWriter } from '../storage/storage-adapter.js';
+import { floorKey, floorsKey } from './meta-keys.js';
 
 /** A document whose record changed in a committed transaction (undefined: the record was removed). */
 export interface DocChange {
@@ -64,4 +65,24 @@ export function rebuild(record: DocRecord, base: WireState, pending: readonly Ou
   for (const entry of pending) state = mergeDocStates(state, entry.delta).state;
   const { base: _old, ...rest } = record;
   return pending.length === 0 ? { ...rest, state } : { ...rest, state, base };
+}
+
+/**
+ * Drops the local copy of a document (not a delete: the relay and other replicas keep it),
+ * keeping the key's counter floor in meta, so a later write to the key never reuses a counter.
+ *
+ * @throws ConvergeError `bad_message` while writes to the key are pending.
+ */
+export async function evictRecord(tx: StorageWriter, rep: ReplicaRecord, collection: string, key: string): Promise<DocChange | undefined> {
+  const [record, floor] = await Promise.all([tx.getDoc(collection, key), tx.getMeta<number>(floorKey(collection, key))]);
+  if (record === undefined) return undefined;
+  if (record.base !== undefined)
+    throw new ConvergeError('bad_message', `${collection}/${key} has pending writes: it cannot be evicted until the relay holds them`);
+  const counter = Math.max(floor ?? 0, record.floor ?? 0, maxCounter(record.state.context, rep.id));
+  if (counter > 0) {
+    tx.putMeta(floorKey(collection, key), counter);
+    tx.putMeta(floorsKey(collection), 1);
+  }
+  tx.deleteDoc(collection, key);
+  return { collection, key, record: undefined };
 }

@@ -1,155 +1,168 @@
-import {
-  compareHlc,
-  ConvergeError,
-  createHlcClock,
-  maxCounter,
-  replicaIdFromBytes,
-  WRITE_CHAIN_ZERO,
-  type Dot,
-  type HlcClock,
-  type ReplicaId,
-  type Sibling,
-} from '@converge/conflict';
-import type { CollectionDeclaration, Cursor, RelayAckLevel, RelayLimits, WireValue } from '@converge/protocol';
+import { replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
+import type { CollectionDeclaration, Cursor, RelayAckLevel, RelayLimits } from '@converge/protocol';
 import { adoptedSpec, collectionSpec, type CollectionSpec } from '../collection-spec.js';
-import {
-  floorKey,
-  floorsKey,
-  META,
-  type DocRecord,
-  type OutboxEntry,
-  type ReplicaRecord,
-  type StorageAdapter,
-  type StorageReader,
-  type StorageWriter,
-  type WriteMark,
+import type {
+  DocRecord,
+  OutboxEntry,
+  RejectedRecord,
+  ReplicaRecord,
+  ScanOptions,
+  StorageAdapter,
+  StorageReader,
+  StorageWriter,
+  WriteMark,
+  WriteStatus,
 } from '../storage/storage-adapter.js';
-import { applyWrite, type WriteRequest } from './apply-write.js';
-import { docId, loadRecords, type DocChange } from './doc-records.js';
-import type { ReadMemory } from './read-model.js';
+import type { WriteRequest } from './apply-write.js';
+import { evictRecord, type DocChange } from './doc-records.js';
+import { cursorKey, META } from './meta-keys.js';
+import { readWriteStatuses, recordSettled } from './recent-writes.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
-import { rewriteEntries, type RewrittenWrite } from './rewrite.js';
-import { recordSettled } from './recent-writes.js';
+import { ReplicaClock } from './replica-clock.js';
+import { rewritePending, type Rewrite } from './rewrite.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
-import { chainAfterResync, chainAfterWrite, relayHeadStanding } from './write-chain.js';
+import { learnWelcome, type WelcomeFacts } from './welcome.js';
+import { markResync } from './write-chain.js';
+import { writeRequests, type CommittedWrite } from './write-requests.js';
 
-/** Before the first `welcome`, values up to 1 MiB are accepted locally. */
-const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export type { CommittedWrite } from './write-requests.js';
 
 export function newReplicaId(): ReplicaId {
   return replicaIdFromBytes(globalThis.crypto.getRandomValues(new Uint8Array(12)));
 }
 
-export interface CommittedWrite {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly record: DocRecord;
-  readonly discarded: readonly Sibling<WireValue>[];
-  readonly memory: ReadMemory;
-  readonly dot: Dot;
-}
+/** A pending write as the outbox holds it (with its position). */
+export type PendingEntry = OutboxEntry & { readonly id: number };
 
 export interface ReplicaOptions {
   readonly now: () => number;
+  /** The largest value accepted before the first `welcome` gives the relay's limit. */
+  readonly preWelcomeMaxValueBytes: number;
 }
 
 /**
- * This tab's handle on the replica in storage: every change to it is one storage transaction
- * here or in the modules it calls (remote changes, push results, identity). The replica id,
- * write number and clock are read inside each transaction, so tabs writing the same database
- * never allocate a dot twice.
+ * This tab's handle on the replica in storage, and the only owner of that storage: every
+ * read and every change is one storage transaction here (or in the `replica/` modules it
+ * calls); the rest of the client asks questions. The replica id, write number and clock are
+ * read inside each transaction, so tabs writing the same database never allocate a dot twice;
+ * what this tab keeps in memory (id, clock, adopted collections) follows a transaction only
+ * once it has committed.
  */
 export class LocalReplica {
-  private readonly specs = new Map<string, CollectionSpec>();
-  private hlc: HlcClock | undefined;
-  private id: ReplicaId | undefined;
+  #storage: StorageAdapter;
+  readonly #specs = new Map<string, CollectionSpec>();
+  readonly #clock: ReplicaClock;
+  readonly #failureListeners = new Set<(error: Error) => void>();
+  #unwatch: () => void;
 
   constructor(
-    public storage: StorageAdapter,
+    storage: StorageAdapter,
     specs: Iterable<CollectionSpec>,
-    readonly options: ReplicaOptions,
+    private readonly options: ReplicaOptions,
   ) {
-    for (const spec of specs) this.specs.set(spec.name, spec);
+    this.#storage = storage;
+    this.#unwatch = this.#watch(storage);
+    this.#clock = new ReplicaClock(options.now);
+    for (const spec of specs) this.#specs.set(spec.name, spec);
   }
 
-  /** The replica id as of the last transaction this tab ran. */
+  /** The replica id as of the last transaction this tab committed. */
   get replicaId(): ReplicaId {
-    if (this.id === undefined) throw new ConvergeError('internal', 'the replica is not open yet');
-    return this.id;
+    return this.#clock.id;
   }
+
+  /** The database name (lock and channel names of tab coordination derive from it). */
+  get name(): string {
+    return this.#storage.name;
+  }
+
+  get storageKind(): StorageAdapter['kind'] {
+    return this.#storage.kind;
+  }
+
+  // ── collections ──────────────────────────────────────────────────────────
 
   spec(collection: string): CollectionSpec {
-    let spec = this.specs.get(collection);
-    if (spec === undefined) this.specs.set(collection, (spec = collectionSpec(collection, undefined)));
+    let spec = this.#specs.get(collection);
+    if (spec === undefined) this.#specs.set(collection, (spec = collectionSpec(collection, undefined)));
     return spec;
   }
 
+  collections(): CollectionSpec[] {
+    return [...this.#specs.values()];
+  }
+
   /** Follows the relay's configuration for the collections the app did not declare. */
-  adopt(infos: Readonly<Record<string, CollectionDeclaration>>): void {
+  #adopt(infos: Readonly<Record<string, CollectionDeclaration>>): void {
     for (const [name, info] of Object.entries(infos)) {
-      const current = this.specs.get(name);
+      const current = this.#specs.get(name);
       if (current?.declared === true) continue;
       if (current !== undefined && current.mode === info.mode && current.strategy === (info.strategy === 'merge' ? 'siblings' : info.strategy)) continue;
-      this.specs.set(name, adoptedSpec(name, info));
+      this.#specs.set(name, adoptedSpec(name, info));
     }
   }
 
-  collections(): CollectionSpec[] {
-    return [...this.specs.values()];
+  // ── lifecycle ─────────────────────────────────────────────────────────────
+
+  /** Reads (creating on first use) the replica record, and the collections the relay last announced. */
+  async open(): Promise<ReplicaRecord> {
+    const { rep, known } = await this.#storage.write(async (tx) => {
+      const [rep, known] = await Promise.all([this.#replica(tx), tx.getMeta<Record<string, CollectionDeclaration>>(META.collections)]);
+      return { rep, known };
+    });
+    if (known !== undefined) this.#adopt(known);
+    this.#clock.follow(rep);
+    return rep;
   }
 
-  /** Reads (creating on first use) the replica record. */
-  async open(): Promise<ReplicaRecord> {
-    return this.storage.write(async (tx) => {
-      const known = await tx.getMeta<Record<string, CollectionDeclaration>>(META.collections);
-      if (known !== undefined) this.adopt(known);
-      return this.replica(tx);
+  /** Calls `listener` when the storage in use goes away under the client (see `StorageAdapter.onFailure`). */
+  onStorageFailure(listener: (error: Error) => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
+  }
+
+  #watch(storage: StorageAdapter): () => void {
+    return storage.onFailure((error) => {
+      if (this.#storage !== storage) return;
+      for (const listener of [...this.#failureListeners]) listener(error);
     });
   }
 
-  /** The replica record inside a write transaction, created when missing; syncs this tab's clock with it. */
-  async replica(tx: StorageWriter): Promise<ReplicaRecord> {
+  /** Goes on in `storage` (IndexedDB went away): a new, empty replica there. */
+  async replaceStorage(storage: StorageAdapter): Promise<ReplicaRecord> {
+    this.#unwatch();
+    this.#storage = storage;
+    this.#unwatch = this.#watch(storage);
+    return this.open();
+  }
+
+  close(): void {
+    this.#unwatch();
+    this.#storage.close();
+  }
+
+  /** Closes and deletes the database. */
+  async destroy(): Promise<void> {
+    const storage = this.#storage;
+    this.close();
+    await storage.destroy();
+  }
+
+  // ── transactions ─────────────────────────────────────────────────────────
+
+  /** The replica record inside a write transaction, created when missing (memory follows only after the commit). */
+  async #replica(tx: StorageWriter): Promise<ReplicaRecord> {
     let record = await tx.getMeta<ReplicaRecord>(META.replica);
     if (record === undefined) {
       record = { id: newReplicaId(), writeNumber: 0, retired: [] };
       tx.putMeta(META.replica, record);
     }
-    this.syncClock(record);
     return record;
   }
 
-  /** This tab's clock, following the replica record (another tab may have changed the id, the offset or the last stamp). */
-  clock(): HlcClock {
-    if (this.hlc === undefined) throw new ConvergeError('internal', 'the replica is not open yet');
-    return this.hlc;
-  }
-
-  syncClock(record: ReplicaRecord): void {
-    this.id = record.id;
-    const offsetMs = record.clockOffsetMs ?? this.hlc?.offsetMs() ?? 0;
-    if (this.hlc === undefined || this.hlc.replica !== record.id) {
-      this.hlc = createHlcClock({ replica: record.id, now: this.options.now, offsetMs, ...(record.clock === undefined ? {} : { last: record.clock }) });
-      return;
-    }
-    if (this.hlc.offsetMs() !== offsetMs) this.hlc.setOffsetMs(offsetMs);
-    if (record.clock !== undefined && compareHlc({ ...record.clock, replica: record.id }, this.hlc.last()) > 0) this.hlc.receive(record.clock);
-  }
-
-  /** Starts a fresh clock (after the relay refused a stamp as too far ahead). */
-  resetClock(offsetMs: number): void {
-    this.hlc = createHlcClock({ replica: this.replicaId, now: this.options.now, offsetMs });
-  }
-
-  async limits(tx: StorageReader): Promise<RelayLimits | undefined> {
-    return tx.getMeta<RelayLimits>(META.limits);
-  }
-
   /**
-   * Commits writes in one transaction: reads the records, allocates a dot and a write number
-   * per write, applies it (CRDT operations and `update` functions run on the stored state
-   * here), stores the records and one outbox entry per write. `settledRejections`: rejected
-   * writes these writes replace (a retry, a rebase), removed from the rejected list in the same
+   * Commits writes in one transaction (`writeRequests`). `settledRejections`: rejected writes
+   * these writes replace (a retry, a rebase), removed from the rejected list in the same
    * transaction.
    */
   async write(
@@ -158,66 +171,26 @@ export class LocalReplica {
     settledRejections: readonly string[] = [],
   ): Promise<CommittedWrite[]> {
     if (requests.length === 0 && settledRejections.length === 0) return [];
-    return this.storage.write(
+    const specs = new Map(requests.map((r) => [r.collection, this.spec(r.collection)]));
+    const { written, rep, clock } = await this.#storage.write(
       async (tx) => {
         for (const writeId of settledRejections) tx.deleteRejected(writeId);
-        const [rep, limits] = await Promise.all([this.replica(tx), this.limits(tx)]);
-        const maxValueBytes = limits?.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-        const maxStateBytes = limits?.maxStateBytes ?? Infinity;
-        const byCollection = new Map<string, string[]>();
-        for (const r of requests) {
-          const keys = byCollection.get(r.collection);
-          if (keys === undefined) byCollection.set(r.collection, [r.key]);
-          else keys.push(r.key);
-        }
-        const records = new Map<string, DocRecord>();
-        await Promise.all(
-          [...byCollection].map(async ([collection, keys]) => {
-            for (const [key, record] of await loadRecords(tx, collection, keys)) records.set(docId(collection, key), record);
-          }),
-        );
-        const clock = this.clock();
-        let writeNumber = rep.writeNumber;
-        let chain = rep.chain;
-        const now = this.options.now();
-        const out: CommittedWrite[] = [];
-        for (const request of requests) {
-          const spec = this.spec(request.collection);
-          const id = docId(request.collection, request.key);
-          const applied = applyWrite(spec, records.get(id)!, request, { replica: rep.id, hlc: clock.tick(), maxValueBytes, maxStateBytes });
-          writeNumber++;
-          chain = chainAfterWrite(chain, request.collection, request.key, applied.delta, applied.dot);
-          const writeId = request.writeId ?? `${rep.id}:${writeNumber}`;
-          tx.addOutbox({
-            writeId,
-            collection: request.collection,
-            key: request.key,
-            mode: spec.mode,
-            replica: rep.id,
-            writeNumber,
-            chain,
-            delta: applied.delta,
-            write: applied.intent,
-            ack: request.ack,
-            createdAt: now,
-          });
-          records.set(id, applied.record);
-          out.push({
-            writeId,
-            collection: request.collection,
-            key: request.key,
-            record: applied.record,
-            discarded: applied.discarded,
-            memory: applied.memory,
-            dot: applied.dot,
-          });
-        }
-        for (const id of new Set(requests.map((r) => docId(r.collection, r.key)))) tx.putDoc(records.get(id)!);
-        tx.putMeta(META.replica, { ...rep, writeNumber, ...(chain === undefined ? {} : { chain }), clock: clock.last() });
-        return out.map((w) => ({ ...w, record: records.get(docId(w.collection, w.key))! }));
+        const [rep, limits] = await Promise.all([this.#replica(tx), tx.getMeta<RelayLimits>(META.limits)]);
+        const clock = this.#clock.forTransaction(rep);
+        const context = {
+          rep,
+          clock,
+          limits,
+          preWelcomeMaxValueBytes: this.options.preWelcomeMaxValueBytes,
+          specs,
+          now: this.options.now(),
+        };
+        return { ...(await writeRequests(tx, requests, context)), clock };
       },
       { durability },
     );
+    this.#clock.follow(rep, clock);
+    return written;
   }
 
   /**
@@ -227,30 +200,22 @@ export class LocalReplica {
    * @throws ConvergeError `bad_message` while writes to the key are pending.
    */
   async evict(collection: string, key: string): Promise<DocChange | undefined> {
-    return this.storage.write(async (tx) => {
-      const [rep, record, floor] = await Promise.all([this.replica(tx), tx.getDoc(collection, key), tx.getMeta<number>(floorKey(collection, key))]);
-      if (record === undefined) return undefined;
-      if (record.base !== undefined)
-        throw new ConvergeError('bad_message', `${collection}/${key} has pending writes: it cannot be evicted until the relay holds them`);
-      const counter = Math.max(floor ?? 0, record.floor ?? 0, maxCounter(record.state.context, rep.id));
-      if (counter > 0) {
-        tx.putMeta(floorKey(collection, key), counter);
-        tx.putMeta(floorsKey(collection), 1);
-      }
-      tx.deleteDoc(collection, key);
-      return { collection, key, record: undefined };
-    });
+    return this.#storage.write(async (tx) => evictRecord(tx, await this.#replica(tx), collection, key));
   }
 
-  /** Merges states from the relay, storing the subscription's cursor in the same transaction. */
-  async applyRemote(collection: string, docs: readonly RemoteDoc[], cursor?: { readonly key: string; readonly value: Cursor }): Promise<RemoteApplied> {
-    return this.storage.write(async (tx) => applyRemoteDocs(tx, await this.replica(tx), collection, docs, cursor), { durability: 'relaxed' });
+  /** Merges states from the relay, storing the subscription's `cursor` (when given) in the same transaction. */
+  async applyRemote(collection: string, docs: readonly RemoteDoc[], cursor?: Cursor): Promise<RemoteApplied> {
+    return this.#storage.write(
+      async (tx) =>
+        applyRemoteDocs(tx, await this.#replica(tx), collection, docs, cursor === undefined ? undefined : { key: cursorKey(collection), value: cursor }),
+      { durability: 'relaxed' },
+    );
   }
 
   /** Records that the relay confirmed `level` for writes it accepted earlier (their status climbs; it never goes back). */
   async raiseLevel(writes: readonly { readonly writeId: string; readonly collection: string; readonly key: string }[], level: RelayAckLevel): Promise<void> {
     const at = this.options.now();
-    await this.storage.write(
+    await this.#storage.write(
       (tx) =>
         recordSettled(
           tx,
@@ -262,90 +227,130 @@ export class LocalReplica {
 
   /** Applies the relay's results for a push, acknowledged at `level`. */
   async settle(settled: readonly SettledChange[], level: RelayAckLevel): Promise<Settlement> {
-    return this.storage.write((tx) => settlePush(tx, settled, this.options.now(), level), { durability: 'relaxed' });
+    return this.#storage.write((tx) => settlePush(tx, settled, this.options.now(), level), { durability: 'relaxed' });
   }
 
   /**
-   * After `welcome`: learns the clock offset (dropping a stored stamp that lies too far ahead,
-   * so the next writes are not refused again), persists the relay's limits, and compares the
-   * relay's write number for this replica id with the stored one. Read here, after `welcome`,
-   * the comparison holds even when several tabs sync on their own.
+   * After `welcome`: learns the clock offset and the limits, follows the collections the relay
+   * announced, and compares the relay's write number for this replica id with the stored one
+   * (`learnWelcome`). Read here, after `welcome`, the comparison holds even when several tabs
+   * sync on their own.
    */
-  async afterWelcome(welcome: {
-    readonly replicaId: ReplicaId;
-    readonly writeNumber: number;
-    readonly writeChain: string;
-    readonly now: number;
-    readonly offsetMs: number;
-    readonly limits: RelayLimits;
-    readonly collections: Readonly<Record<string, CollectionDeclaration>>;
-  }): Promise<'ok' | 'identity_lost' | 'id_changed'> {
-    return this.storage.write(async (tx) => {
-      const [rep, limits] = await Promise.all([this.replica(tx), this.limits(tx)]);
-      if (rep.id !== welcome.replicaId) return 'id_changed';
-      if (limits === undefined || JSON.stringify(limits) !== JSON.stringify(welcome.limits)) tx.putMeta(META.limits, welcome.limits);
-      const collections = Object.fromEntries(Object.entries(welcome.collections).map(([name, c]) => [name, { mode: c.mode, strategy: c.strategy }]));
-      tx.putMeta(META.collections, collections);
-      this.adopt(collections);
-      const ahead = rep.clock !== undefined && rep.clock.wall > welcome.now + welcome.limits.maxClockSkewMs / 2;
-      const { clock: _clock, ...rest } = rep;
-      const next: ReplicaRecord = ahead ? { ...rest, clockOffsetMs: welcome.offsetMs } : { ...rep, clockOffsetMs: welcome.offsetMs };
-      tx.putMeta(META.replica, next);
-      if (ahead || this.hlc === undefined) this.resetClock(welcome.offsetMs);
-      this.syncClock(next);
-      const standing = await relayHeadStanding(tx, rep, { writeNumber: welcome.writeNumber, chain: welcome.writeChain });
-      return standing === 'other' ? 'identity_lost' : 'ok';
-    });
+  async afterWelcome(welcome: WelcomeFacts): Promise<'ok' | 'identity_lost' | 'id_changed'> {
+    const learned = await this.#storage.write(async (tx) => learnWelcome(tx, await this.#replica(tx), welcome, this.#clock));
+    if (learned.verdict === 'id_changed') return 'id_changed';
+    this.#adopt(learned.collections);
+    this.#clock.follow(learned.rep, learned.clock);
+    return learned.verdict;
   }
 
   /**
    * Identity loss (a database restored from an old copy, or `replica_reset`): mints a new
-   * replica id and writes every pending write again under it — CRDT operations re-applied,
-   * register values written anew — never re-sending the stored deltas, whose dots collide.
-   * Returns undefined when another tab already replaced `expected`.
+   * replica id and writes every pending write again under it (`rewritePending`). Returns
+   * undefined when another tab already replaced `expected`.
    */
-  async resetIdentity(
-    expected: ReplicaId,
-  ): Promise<{ readonly id: ReplicaId; readonly changes: DocChange[]; readonly rewritten: RewrittenWrite[] } | undefined> {
-    return this.storage.write(async (tx) => {
-      const rep = await this.replica(tx);
+  async resetIdentity(expected: ReplicaId): Promise<(Rewrite & { readonly id: ReplicaId }) | undefined> {
+    const result = await this.#storage.write(async (tx) => {
+      const rep = await this.#replica(tx);
       if (rep.id !== expected) return undefined;
-      const id = newReplicaId();
-      const next: ReplicaRecord = { ...rep, id, retired: [...rep.retired, rep.id] };
-      this.syncClock(next);
-      const entries = (await tx.listOutbox()) as (OutboxEntry & { id: number })[];
-      // A new id starts a new chain: the relay has seen no write of it.
-      const env = { replica: id, clock: this.clock(), spec: (c: string) => this.spec(c), writeNumber: rep.writeNumber, chain: WRITE_CHAIN_ZERO };
-      const { changes, rewritten } = await rewriteEntries(tx, entries, env, true);
-      tx.putMeta(META.replica, { ...next, writeNumber: env.writeNumber, chain: env.chain, clock: this.clock().last() });
-      return { id, changes, rewritten };
+      const next: ReplicaRecord = { ...rep, id: newReplicaId(), retired: [...rep.retired, rep.id] };
+      const clock = this.#clock.forTransaction(next);
+      return { clock, ...(await rewritePending(tx, next, { clock, spec: (c) => this.spec(c), fromBase: true })) };
     });
+    if (result === undefined) return undefined;
+    this.#clock.follow(result.rep, result.clock);
+    return { id: result.rep.id, changes: result.changes, rewritten: result.rewritten };
   }
 
   /** Writes again, with the corrected clock, every write the relay refused with `clock_skew`. */
-  async rewriteSkewed(): Promise<{ readonly changes: DocChange[]; readonly rewritten: RewrittenWrite[] }> {
-    return this.storage.write(async (tx) => {
-      const rep = await this.replica(tx);
-      const entries = (await tx.listOutbox()).filter((e) => e.skewed === true) as (OutboxEntry & { id: number })[];
-      if (entries.length === 0) return { changes: [], rewritten: [] };
-      const env = { replica: rep.id, clock: this.clock(), spec: (c: string) => this.spec(c), writeNumber: rep.writeNumber, chain: rep.chain };
-      const rewrite = await rewriteEntries(tx, entries, env, false);
-      tx.putMeta(META.replica, { ...rep, writeNumber: env.writeNumber, ...(env.chain === undefined ? {} : { chain: env.chain }), clock: this.clock().last() });
-      return rewrite;
+  async rewriteSkewed(): Promise<Rewrite> {
+    const result = await this.#storage.write(async (tx) => {
+      const rep = await this.#replica(tx);
+      const clock = this.#clock.forTransaction(rep);
+      return { clock, ...(await rewritePending(tx, rep, { clock, spec: (c) => this.spec(c), fromBase: false })) };
     });
+    this.#clock.follow(result.rep, result.clock);
+    return { changes: result.changes, rewritten: result.rewritten };
   }
 
   /**
-   * Allocates one write number for a re-push of full states (resync): the relay learns it as
-   * this replica's latest, so it is kept (`META.resyncWrite`) for the check after `welcome`.
+   * This replica's states of a collection's keys for a re-push after the relay lost data, with
+   * one freshly allocated write number: the relay learns it as this replica's latest, so it is
+   * kept (`META.resyncWrite`) for the check after `welcome`. Undefined when there is nothing.
    */
-  async allocateWriteNumber(): Promise<WriteMark> {
-    return this.storage.write(async (tx) => {
-      const rep = await this.replica(tx);
-      const mark: WriteMark = { writeNumber: rep.writeNumber + 1, chain: chainAfterResync(rep.chain) };
-      tx.putMeta(META.replica, { ...rep, ...mark });
-      tx.putMeta(META.resyncWrite, mark);
-      return mark;
+  async resyncStates(collection: string): Promise<{ readonly records: DocRecord[]; readonly mark: WriteMark } | undefined> {
+    const records: DocRecord[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await this.scan(collection, { limit: 500, ...(after === undefined ? {} : { after }) });
+      records.push(...page.filter((r) => r.state.siblings.length > 0));
+      if (page.length < 500) break;
+      after = page[page.length - 1]!.key;
+    }
+    if (records.length === 0) return undefined;
+    const mark = await this.#storage.write(async (tx) => markResync(tx, await this.#replica(tx)));
+    return { records, mark };
+  }
+
+  // ── questions ─────────────────────────────────────────────────────────────
+
+  #read<T>(run: (tx: StorageReader) => Promise<T>): Promise<T> {
+    return this.#storage.read(run);
+  }
+
+  /** The replica record as stored (undefined before the replica was first opened). */
+  record(): Promise<ReplicaRecord | undefined> {
+    return this.#read((tx) => tx.getMeta<ReplicaRecord>(META.replica));
+  }
+
+  doc(collection: string, key: string): Promise<DocRecord | undefined> {
+    return this.#read((tx) => tx.getDoc(collection, key));
+  }
+
+  docs(collection: string, keys: readonly string[]): Promise<(DocRecord | undefined)[]> {
+    return this.#read((tx) => tx.getDocs(collection, keys));
+  }
+
+  scan(collection: string, options: ScanOptions): Promise<DocRecord[]> {
+    return this.#read((tx) => tx.scanDocs(collection, options));
+  }
+
+  /** A key's record and its pending writes, read together. */
+  docWithPending(collection: string, key: string): Promise<[DocRecord | undefined, OutboxEntry[]]> {
+    return this.#read((tx) => Promise.all([tx.getDoc(collection, key), tx.outboxOf(collection, key)]));
+  }
+
+  /** Pending writes in outbox order (the first `limit`). */
+  pendingWrites(limit?: number): Promise<PendingEntry[]> {
+    return this.#read((tx) => tx.listOutbox(limit === undefined ? {} : { limit })) as Promise<PendingEntry[]>;
+  }
+
+  pendingCount(): Promise<number> {
+    return this.#read((tx) => tx.countOutbox());
+  }
+
+  /** Where each write stands, in the order asked (`readWriteStatuses`). */
+  writeStatuses(writeIds: readonly string[]): Promise<(WriteStatus | undefined)[]> {
+    return this.#read((tx) => readWriteStatuses(tx, writeIds));
+  }
+
+  /** The pending writes and where each of `writeIds` stands, in one read. */
+  pendingWithStatuses(writeIds: readonly string[]): Promise<{ readonly pending: OutboxEntry[]; readonly statuses: (WriteStatus | undefined)[] }> {
+    return this.#read(async (tx) => {
+      const pending = await tx.listOutbox();
+      return { pending, statuses: await readWriteStatuses(tx, writeIds, pending) };
     });
+  }
+
+  rejectedWrites(): Promise<RejectedRecord[]> {
+    return this.#read((tx) => tx.listRejected());
+  }
+
+  async discardRejected(writeId: string): Promise<void> {
+    await this.#storage.write(async (tx) => tx.deleteRejected(writeId));
+  }
+
+  /** The stored cursor of each collection's subscription (null: none yet). */
+  cursors(collections: readonly string[]): Promise<(Cursor | null)[]> {
+    return this.#read(async (tx) => (await Promise.all(collections.map((c) => tx.getMeta<Cursor>(cursorKey(c))))).map((c) => c ?? null));
   }
 }

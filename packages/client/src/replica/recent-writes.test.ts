@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStorage } from '../storage/memory-storage.js';
-import { RECENT_WRITES, type WriteStatus } from '../storage/storage-adapter.js';
+import type { WriteStatus } from '../storage/storage-adapter.js';
+import { RECENT_WRITES } from './meta-keys.js';
 import { readWriteStatuses, recordSettled } from './recent-writes.js';
 
 const status = (writeId: string, s: WriteStatus['status']): WriteStatus => ({ writeId, collection: 'c', key: writeId, status: s, at: 0 });

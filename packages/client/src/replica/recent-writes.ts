@@ -1,4 +1,5 @@
-import { META, RECENT_WRITES, type OutboxEntry, type StorageReader, type StorageWriter, type WriteStatus } from '../storage/storage-adapter.js';
+import type { OutboxEntry, StorageReader, StorageWriter, WriteStatus } from '../storage/storage-adapter.js';
+import { META, RECENT_WRITES } from './meta-keys.js';
 
 const ORDER: readonly WriteStatus['status'][] = ['local', 'relay', 'quorum', 'all'];
 

@@ -1,9 +1,10 @@
-import { addDot, contextHas, dotKey, type CausalContext, type Dot, type HlcClock, type ReplicaId, type WriteChain } from '@converge/conflict';
+import { addDot, contextHas, dotKey, WRITE_CHAIN_ZERO, type CausalContext, type Dot, type HlcClock, type ReplicaId, type WriteChain } from '@converge/conflict';
 import type { CollectionSpec } from '../collection-spec.js';
-import type { OutboxEntry, StorageWriter, WriteIntent } from '../storage/storage-adapter.js';
+import type { OutboxEntry, ReplicaRecord, StorageWriter, WriteIntent } from '../storage/storage-adapter.js';
 import { applyWrite, type WriteRequest } from './apply-write.js';
 import { removeDots } from './context-ops.js';
 import { docId, entryDot, type DocChange } from './doc-records.js';
+import { META } from './meta-keys.js';
 import { chainAfterWrite } from './write-chain.js';
 
 type Entry = OutboxEntry & { readonly id: number };
@@ -18,6 +19,21 @@ export interface RewriteEnv {
   chain: WriteChain | undefined;
 }
 
+/** A pending write written again: its new dot and version (what it was derived from, plus the dot). */
+export interface RewrittenWrite {
+  readonly writeId: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly dot: Dot;
+  readonly version: CausalContext;
+}
+
+/** What a rewrite changed: the records, and each write's new dot. */
+export interface Rewrite {
+  readonly changes: DocChange[];
+  readonly rewritten: RewrittenWrite[];
+}
+
 function requestOf(entry: Entry, write: WriteIntent, readContext: CausalContext | undefined): WriteRequest {
   const base = { collection: entry.collection, key: entry.key, ack: entry.ack, writeId: entry.writeId };
   if (write.kind === 'op') return { ...base, kind: 'op', op: write.op };
@@ -29,7 +45,7 @@ function requestOf(entry: Entry, write: WriteIntent, readContext: CausalContext 
  * Writes pending entries again as new writes: each gets a new dot (under `env.replica`), a new
  * stamp from `env.clock` and a new write number, keeping its write id and its place in the
  * outbox. CRDT operations are re-applied to the current state; register values are written
- * anew with their read context, where `mapContext` translates it.
+ * anew with their read context, adjusted as follows.
  *
  * - After identity loss (`fromBase`): the state restarts from what the relay confirmed, and
  *   read contexts drop the old dots of pending writes, replaced by their new dots, so nothing
@@ -37,21 +53,7 @@ function requestOf(entry: Entry, write: WriteIntent, readContext: CausalContext 
  * - After `clock_skew` (`!fromBase`): the refused write stays in the state and the new write's
  *   context covers it, so the refused dot is superseded, never re-stamped.
  */
-/** A pending write written again: its new dot and version (what it was derived from, plus the dot). */
-export interface RewrittenWrite {
-  readonly writeId: string;
-  readonly collection: string;
-  readonly key: string;
-  readonly dot: Dot;
-  readonly version: CausalContext;
-}
-
-export async function rewriteEntries(
-  tx: StorageWriter,
-  entries: readonly Entry[],
-  env: RewriteEnv,
-  fromBase: boolean,
-): Promise<{ changes: DocChange[]; rewritten: RewrittenWrite[] }> {
+export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[], env: RewriteEnv, fromBase: boolean): Promise<Rewrite> {
   const groups = new Map<string, Entry[]>();
   for (const entry of entries) {
     const id = docId(entry.collection, entry.key);
@@ -99,4 +101,32 @@ export async function rewriteEntries(
     changes.push({ collection, key, record: next });
   }
   return { changes, rewritten };
+}
+
+/**
+ * Writes pending writes again in one transaction and stores the replica record that results
+ * (`rep` is the record to write them under). `fromBase`: every pending write, under a new
+ * replica id (identity loss; the new id's write chain starts afresh); otherwise only the writes
+ * refused with `clock_skew`.
+ */
+export async function rewritePending(
+  tx: StorageWriter,
+  rep: ReplicaRecord,
+  options: { readonly clock: HlcClock; readonly spec: (collection: string) => CollectionSpec; readonly fromBase: boolean },
+): Promise<Rewrite & { readonly rep: ReplicaRecord }> {
+  const listed = (await tx.listOutbox()) as Entry[];
+  const entries = options.fromBase ? listed : listed.filter((e) => e.skewed === true);
+  if (!options.fromBase && entries.length === 0) return { rep, changes: [], rewritten: [] };
+  // A new id starts a new chain: the relay has seen no write of it.
+  const env: RewriteEnv = {
+    replica: rep.id,
+    clock: options.clock,
+    spec: options.spec,
+    writeNumber: rep.writeNumber,
+    chain: options.fromBase ? WRITE_CHAIN_ZERO : rep.chain,
+  };
+  const { changes, rewritten } = await rewriteEntries(tx, entries, env, options.fromBase);
+  const next: ReplicaRecord = { ...rep, writeNumber: env.writeNumber, ...(env.chain === undefined ? {} : { chain: env.chain }), clock: options.clock.last() };
+  tx.putMeta(META.replica, next);
+  return { rep: next, changes, rewritten };
 }

@@ -1,6 +1,7 @@
 import { chainMark, chainWrite, sameDot, WRITE_CHAIN_ZERO, type Dot, type WriteChain } from '@converge/conflict';
 import type { WireState } from '@converge/protocol';
-import { META, type OutboxEntry, type ReplicaRecord, type StorageReader, type StorageWriter, type WriteMark } from '../storage/storage-adapter.js';
+import type { OutboxEntry, ReplicaRecord, StorageReader, StorageWriter, WriteMark } from '../storage/storage-adapter.js';
+import { META } from './meta-keys.js';
 
 /**
  * The replica's write chain (see `chainWrite` in @converge/conflict): extended with every write
@@ -24,6 +25,18 @@ export function chainAfterWrite(chain: WriteChain | undefined, collection: strin
 /** The chain after a write number allocated for a re-push of full states. */
 export function chainAfterResync(chain: WriteChain | undefined): WriteChain {
   return chainMark(chain ?? WRITE_CHAIN_ZERO, 'resync');
+}
+
+/**
+ * Allocates one write number for a re-push of full states (resync), in the transaction that
+ * read `rep`: the relay learns it as this replica's latest, so it is kept (`META.resyncWrite`)
+ * for the check after `welcome`.
+ */
+export function markResync(tx: StorageWriter, rep: ReplicaRecord): WriteMark {
+  const mark: WriteMark = { writeNumber: rep.writeNumber + 1, chain: chainAfterResync(rep.chain) };
+  tx.putMeta(META.replica, { ...rep, ...mark });
+  tx.putMeta(META.resyncWrite, mark);
+  return mark;
 }
 
 /** Records the latest write of an answered push (the relay noted it), keeping the highest. */

@@ -1,11 +1,10 @@
 import 'fake-indexeddb/auto';
 import { ConvergeError } from '@converge/conflict';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient, type Client } from '../client.js';
+import { createClient, replicaOf, type Client } from '../client.js';
 import { dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
 import { openIndexedDbStorage } from './idb-storage.js';
-import type { ReplicaRecord } from './storage-adapter.js';
 
 const open: Client[] = [];
 afterEach(async () => {
@@ -39,8 +38,7 @@ describe('IndexedDB failures', () => {
     }
     expect(await client.collection('notes').get('k')).toBeUndefined();
     expect((await client.outbox()).map((w) => w.key)).toEqual(['before']);
-    const rep = await client.replica.storage.read((tx) => tx.getMeta<ReplicaRecord>('replica'));
-    expect(rep?.writeNumber).toBe(1);
+    expect((await replicaOf(client).record())?.writeNumber).toBe(1);
     await client.collection('notes').put('after', 2);
     expect((await client.outbox()).map((w) => w.key)).toEqual(['before', 'after']);
   });

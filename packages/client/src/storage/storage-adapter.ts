@@ -16,7 +16,7 @@ export interface DocRecord {
   readonly base?: WireState;
   /** Seq of the last relay change merged in (0: none). */
   readonly seq: number;
-  /** Counter floor of the replica for this key when the record was created (see `floorKey`). */
+  /** Counter floor of the replica for this key when the record was created (kept in meta while the key is evicted). */
   readonly floor?: number;
 }
 
@@ -66,7 +66,7 @@ export interface RejectedRecord {
 /**
  * Where a write stands. It only moves forward: `local` (committed here, in the outbox) →
  * `relay` → `quorum` → `all` (the level the relay's ack named), or `rejected` (with the code and
- * message). A write leaves the outbox at its first ack; meta `recent` keeps the statuses of the
+ * message). A write leaves the outbox at its first ack; the replica keeps the statuses of the
  * last writes that left it.
  */
 export interface WriteStatus {
@@ -81,7 +81,7 @@ export interface WriteStatus {
   readonly message?: string;
 }
 
-/** The replica's identity and clocks (meta key `replica`). */
+/** The replica's identity and clocks (one record in meta). */
 export interface ReplicaRecord {
   readonly id: ReplicaId;
   /** Replica-wide write number: bumped in the transaction that allocates each dot. */
@@ -100,36 +100,11 @@ export interface ReplicaRecord {
   readonly retired: readonly ReplicaId[];
 }
 
-/** Meta keys, one place. */
-export const META = {
-  replica: 'replica',
-  /** The last `welcome.limits`, persisted (values are refused at `put` by `maxValueBytes`). */
-  limits: 'limits',
-  /** The last `welcome.collections` (mode and strategy): how to write collections the app did not declare. */
-  collections: 'collections',
-  /** The statuses of the last writes that left the outbox (acknowledged or rejected), oldest first, at most `RECENT_WRITES`. */
-  recent: 'recent',
-  /** The latest write (`WriteMark`) of a push the relay answered: the relay has seen it. */
-  answered: 'answered',
-  /** The write number allocated for the last re-push of full states (`WriteMark`): the relay may have seen it. */
-  resyncWrite: 'resync-write',
-} as const;
-
 /** A write number with the write chain through it. */
 export interface WriteMark {
   readonly writeNumber: number;
   readonly chain: WriteChain;
 }
-
-/** How many settled write statuses meta `recent` keeps. */
-export const RECENT_WRITES = 1000;
-
-/** Meta key of a key's counter floor, written when the document record is evicted. */
-export const floorKey = (collection: string, key: string): string => `floor\u0000${collection}\u0000${key}`;
-/** Meta key set once any key of the collection has a floor in meta (absent: no floor to look up). */
-export const floorsKey = (collection: string): string => `floors\u0000${collection}`;
-/** Meta key of a subscription's cursor (one log id per collection and filter; the cursor carries the lineage). */
-export const cursorKey = (collection: string, prefix = ''): string => `cursor\u0000${collection}\u0000${prefix}`;
 
 export type MetaValue = ReplicaRecord | RelayLimits | Cursor | number | Readonly<Record<string, CollectionDeclaration>> | readonly WriteStatus[] | WriteMark;
 
@@ -184,14 +159,17 @@ export interface WriteOptions {
  *   fails, nothing it wrote is kept, and the promise rejects. `storage_quota` (a full disk) is
  *   such a failure and leaves nothing half-written.
  * - **What `run` may await.** Only the promises of its own transaction's methods. Awaiting
- *   anything else (a fetch, a timer, another transaction) lets IndexedDB commit early; later
- *   calls then fail. `run` is otherwise synchronous code: the app's `update` functions run
- *   inside it and must be synchronous.
+ *   anything else (a fetch, a timer, another transaction) lets the transaction commit early
+ *   (IndexedDB does; the memory adapter does the same); later calls then fail and the promise
+ *   rejects. `run` is otherwise synchronous code: the app's `update` functions run inside it
+ *   and must be synchronous.
+ * - **Durability.** `strict` and `relaxed` writes are alike in atomicity, order and
+ *   visibility to later transactions; they differ only in when the commit reaches the disk:
+ *   with `strict` the promise resolves once it is durable.
  * - **Ordering and isolation.** Writes are serialized: two `write` transactions, from this
  *   adapter or another one open on the same database (another tab), never interleave, so
  *   a dot read and bumped in one transaction is never allocated twice. A `read` sees every write
  *   committed before it started and none of any transaction still running.
- * - **Durability.** With `durability: 'strict'` the promise resolves once the commit is durable.
  * - **Values.** Records are stored as they are given (structured clone for IndexedDB, by
  *   reference in memory); callers never mutate a record after handing it over.
  * - **`close()`** ends this handle: later transactions reject; a transaction already running

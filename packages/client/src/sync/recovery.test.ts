@@ -116,7 +116,9 @@ describe('a reused dot the relay covers but no longer holds (issue 12 §1)', () 
 
     // A fresh database that kept only the replica id: its counters and write number restart.
     const wiped = new MemoryDatabase(dbName('a-wiped'));
-    wiped.meta.set('replica', { id: oldId, writeNumber: 0, retired: [] });
+    const setup = createMemoryStorage(wiped);
+    await setup.write(async (tx) => tx.putMeta('replica', { id: oldId, writeNumber: 0, retired: [] }));
+    setup.close();
     const offline = await clients.open(wiped.name, { storage: createMemoryStorage(wiped), transport: undefined });
     await offline.collection('notes').put('k', 'again'); // a blind write: A:1 once more
     expect((await offline.collection('notes').inspect('k')).siblings.map((s) => s.dot)).toEqual([[oldId, 1]]);

@@ -1,48 +1,61 @@
 import { ConvergeError } from '@converge/conflict';
-import type { DocRecord } from '../storage/storage-adapter.js';
+import type { ReadResultFrame } from '@converge/protocol';
+import type { SessionContext } from './session-context.js';
 
-/** Leader reads waiting for their `read-result`, each with a deadline. */
+interface Waiting {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The session's leader reads (`get(key, { consistency: 'leader' })`): a `read` frame each,
+ * waiting for its `read-result` (merged into the replica before the read resolves) or an
+ * `error` naming it, within `readTimeoutMs`; all rejected with `offline` when the session ends.
+ */
 export class RelayReads {
-  private readonly waiting = new Map<string, { resolve(records: DocRecord[]): void; reject(error: Error): void }>();
+  readonly #waiting = new Map<string, Waiting>();
+  #count = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private readonly ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>) {}
 
-  /** Registers read `id`; `send` sends its frame. */
-  wait(id: string, send: () => void): Promise<DocRecord[]> {
-    return new Promise<DocRecord[]>((resolve, reject) => {
+  /** Resolves once the relay's state of `keys` is merged into the replica. */
+  read(collection: string, keys: readonly string[]): Promise<void> {
+    if (!this.ctx.open) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
+    const id = `r${++this.#count}`;
+    const timeoutMs = this.ctx.options.readTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new ConvergeError('timeout', `the relay did not answer read ${id} in time`));
-      }, this.timeoutMs);
-      this.waiting.set(id, {
-        resolve: (records) => {
-          clearTimeout(timer);
-          resolve(records);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      send();
+        this.#waiting.delete(id);
+        reject(new ConvergeError('timeout', `the relay did not answer read ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      this.#waiting.set(id, { resolve: () => settle(), reject: settle });
+      this.ctx.send({ type: 'read', id, collection, keys, consistency: 'leader' });
     });
   }
 
-  has(id: string): boolean {
-    return this.waiting.has(id);
+  /** The relay's answer: merged into the replica (watchers hear of what changed), then the read resolves. */
+  async answer(frame: ReadResultFrame): Promise<void> {
+    if (!this.#waiting.has(frame.id)) return;
+    const docs = frame.docs.flatMap((d) => (d.state === null ? [] : [{ key: d.key, seq: d.seq, state: d.state }]));
+    const applied = await this.ctx.host.replica.applyRemote(frame.collection, docs);
+    if (applied.changes.length > 0) this.ctx.host.committed(applied.changes);
+    this.#waiting.get(frame.id)?.resolve();
   }
 
-  resolve(id: string, records: DocRecord[]): void {
-    this.waiting.get(id)?.resolve(records);
-    this.waiting.delete(id);
-  }
-
-  reject(id: string, error: Error): void {
-    this.waiting.get(id)?.reject(error);
-    this.waiting.delete(id);
+  /** An `error` frame naming a read: that read rejects. False when it names none. */
+  refused(id: string | undefined, error: Error): boolean {
+    const waiting = id === undefined ? undefined : this.#waiting.get(id);
+    waiting?.reject(error);
+    return waiting !== undefined;
   }
 
   rejectAll(error: Error): void {
-    for (const id of [...this.waiting.keys()]) this.reject(id, error);
+    for (const waiting of [...this.#waiting.values()]) waiting.reject(error);
   }
 }

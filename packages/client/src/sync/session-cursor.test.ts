@@ -1,43 +1,11 @@
 import { EMPTY_CONTEXT, emptyDocState, writeDoc } from '@converge/conflict';
-import { decodeFrame, encodeFrame, utf8ByteLength, type ClientFrame, type Cursor, type RelayFrame, type WireValue } from '@converge/protocol';
-import { DEFAULT_LIMITS } from '@converge/sync-server';
+import { utf8ByteLength, type Cursor, type WireValue } from '@converge/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client } from '../client.js';
+import { createClient, replicaOf, type Client } from '../client.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
-import { cursorKey } from '../storage/storage-adapter.js';
 import { dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
-import type { Transport, TransportHandlers } from './transport.js';
-
-/** A relay the test scripts frame by frame; it records what the client sends. */
-function scriptedRelay() {
-  const sent: ClientFrame[] = [];
-  let handlers: TransportHandlers | undefined;
-  const transport: Transport = {
-    open(h) {
-      handlers = h;
-      queueMicrotask(() => h.onOpen());
-      return {
-        send: (text) => {
-          const decoded = decodeFrame(text);
-          if (!decoded.ok) throw decoded.error;
-          sent.push(decoded.value as ClientFrame);
-        },
-        close: () => undefined,
-      };
-    },
-  };
-  return {
-    transport,
-    sent,
-    /** Delivers a frame; returns its text. */
-    deliver(frame: RelayFrame): string {
-      const text = encodeFrame(frame);
-      handlers!.onMessage(text);
-      return text;
-    },
-  };
-}
+import { scriptedRelay } from '../testing/scripted-relay.js';
 
 const cursor = (seq: number, lineage = 'L1'): Cursor => ({ lineage, seq, hash: `h${seq}`, mac: `m${seq}` });
 const doc = (key: string, seq: number, value: string) => ({
@@ -68,21 +36,9 @@ describe('cursors and credit (a scripted relay)', () => {
       collections: { notes: {} },
     });
     const c = client;
-    const stored = () => c.replica.storage.read((tx) => tx.getMeta<Cursor>(cursorKey('notes')));
+    const stored = async () => (await replicaOf(c).cursors(['notes']))[0];
     await eventually(() => expect(relay.sent[0]).toMatchObject({ type: 'hello', subscriptions: [{ collection: 'notes', cursor: null }] }));
-    relay.deliver({
-      type: 'welcome',
-      protocol: (relay.sent[0] as { protocol: number }).protocol,
-      relayId: 'relay-1',
-      lineage: 'L1',
-      epoch: 0,
-      now: Date.now(),
-      writeNumber: 0,
-      writeChain: '0',
-      replication: { standbys: 0, quorum: 0 },
-      limits: DEFAULT_LIMITS,
-      collections: { notes: { mode: 'multi-leader', strategy: 'siblings', head: 20 } },
-    });
+    relay.welcome({ notes: 20 });
     const first = relay.deliver({ type: 'changes', collection: 'notes', phase: 'catchup', docs: [doc('k1', 3, 'one')], watermark: 5, cursor: cursor(5) });
     await eventually(async () => expect((await stored())?.seq).toBe(5));
     await eventually(() => expect(relay.sent).toContainEqual({ type: 'credit', collection: 'notes', bytes: utf8ByteLength(first) }));

@@ -1,15 +1,12 @@
 import { ConvergeError } from '@converge/conflict';
-import type { DocRecord } from '../storage/storage-adapter.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { SessionOptions } from './session-context.js';
 import type { SyncHost } from './sync-host.js';
 import { SyncSession, type SessionEnd } from './sync-session.js';
 import type { Transport } from './transport.js';
 
-export interface SyncEngineOptions {
-  readonly backoff?: BackoffOptions;
-  /** How long to wait for the socket to open and `welcome` to arrive. */
-  readonly connectTimeoutMs?: number;
-  readonly readTimeoutMs?: number;
+export interface SyncEngineOptions extends Omit<SessionOptions, 'maxChangesPerPush'> {
+  readonly backoff: BackoffOptions;
 }
 
 /**
@@ -35,7 +32,7 @@ export class SyncEngine {
   constructor(
     private readonly host: SyncHost,
     private readonly transport: Transport,
-    private readonly options: SyncEngineOptions = {},
+    private readonly options: SyncEngineOptions,
   ) {
     const target = globalThis as {
       addEventListener?: (type: string, listener: () => void) => void;
@@ -87,7 +84,7 @@ export class SyncEngine {
     this.session?.subscribe(collection);
   }
 
-  read(collection: string, keys: readonly string[]): Promise<DocRecord[]> {
+  read(collection: string, keys: readonly string[]): Promise<void> {
     if (this.session === undefined) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
     return this.session.read(collection, keys);
   }
@@ -124,12 +121,13 @@ export class SyncEngine {
             this.attempt = 0;
             this.authRefreshed = false;
           }
-          if (state === 'synced' && this.pushSize < Infinity) this.pushSize = this.pushSize >= 500 ? Infinity : this.pushSize * 2;
+          if (state === 'synced' && this.pushSize < Infinity)
+            this.pushSize = this.pushSize >= this.options.sync.pushSizeCeiling / 2 ? Infinity : this.pushSize * 2;
           if (this.session === session) this.host.connection(state);
         },
       },
       this.transport,
-      { connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000, readTimeoutMs: this.options.readTimeoutMs ?? 10_000, maxChangesPerPush: this.pushSize },
+      { ...this.options, maxChangesPerPush: this.pushSize },
     );
     this.session = session;
     void session.ended.then((end) => this.ended(session, end));
@@ -146,17 +144,18 @@ export class SyncEngine {
       return;
     }
     if (end.kind === 'auth') this.refreshToken = true;
-    if (end.error?.code === 'rate_limited') this.pushSize = Math.max(1, Math.floor(Math.min(this.pushSize, 1000) / 2));
+    if (end.error?.code === 'rate_limited') this.pushSize = Math.max(1, Math.floor(Math.min(this.pushSize, this.options.sync.pushSizeCeiling) / 2));
     // A new replica id, a clock correction, or the first fresh token: reconnect at once, a few times in a row at most.
     const atOnce = end.kind === 'now' || (end.kind === 'auth' && !this.authRefreshed);
     if (end.kind === 'auth') this.authRefreshed = true;
     let delay: number;
-    if (atOnce && this.immediate < 3) {
+    if (atOnce && this.immediate < this.options.sync.atOnceInARow) {
       this.immediate++;
       delay = 0;
     } else {
       this.immediate = 0;
-      delay = backoffDelay(end.kind === 'slow' ? this.attempt + 3 : this.attempt, () => this.host.random(), this.options.backoff ?? DEFAULT_BACKOFF);
+      const attempt = end.kind === 'slow' ? this.attempt + this.options.sync.slowBackoffSteps : this.attempt;
+      delay = backoffDelay(attempt, () => this.host.random(), this.options.backoff);
       this.attempt++;
     }
     if (this.networkDown) return; // `online` reconnects

@@ -1,7 +1,7 @@
 import { AckTimeoutError, ConvergeError, QuorumUnavailableError } from '@converge/conflict';
-import type { Cursor } from '@converge/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '../client.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { replicaOf, type Client } from '../client.js';
+import type { ClientStatus } from '../status.js';
 import type { Transport } from './transport.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
@@ -12,6 +12,33 @@ const COLLECTIONS = {
   carts: { mode: 'multi-leader', strategy: 'cart' },
   stock: { mode: 'leader-follower', strategy: 'lww' },
 } as const;
+
+/** Resolves once the client's next connection attempt has failed: `connecting`, then `offline`. */
+const failedAttempt = (client: Client) =>
+  new Promise<void>((resolve) => {
+    let connecting = false;
+    const stop = client.status.subscribe((s) => {
+      if (s.connection === 'connecting') connecting = true;
+      else if (connecting && s.connection === 'offline') {
+        queueMicrotask(() => stop());
+        resolve();
+      }
+    });
+  });
+
+/** Resolves once the client's status satisfies `done` (heard through `status.subscribe`, no polling). */
+const statusWhen = (client: Client, done: (s: ClientStatus) => boolean) =>
+  new Promise<void>((resolve) => {
+    const stop = client.status.subscribe((s) => {
+      if (!done(s)) return;
+      queueMicrotask(() => stop());
+      resolve();
+    });
+  });
+
+/** Timers under the test's control (the relay's group commit runs on setImmediate, left real). */
+const fakeTimers = (withDate = false) =>
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', ...(withDate ? (['Date'] as const) : [])] });
 
 const values = async (client: Client, collection: string, key: string) => {
   const doc = await client.collection(collection).get(key);
@@ -97,7 +124,7 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     let resolved = false;
     const write = a.collection('notes').put('durable', 'yes', { ack: 'relay' });
     void write.then(() => (resolved = true));
-    await new Promise((r) => setTimeout(r, 300));
+    await failedAttempt(a); // the client tried the relay again after the write: it is not there
     expect(resolved).toBe(false);
     expect((await a.outbox()).map((w) => w.key)).toEqual(['durable']);
     await relay.start();
@@ -268,7 +295,7 @@ describe.each(['memory', 'ws'] as const)('sync with a real relay (%s transport, 
     const again = await clients.open(name, { transport: undefined });
     expect((await again.collection('notes').get('synced'))?.value).toBe(1);
     expect((await again.outbox()).map((w) => w.key)).toEqual(['offline']);
-    const cursor = await again.replica.storage.read((tx) => tx.getMeta<Cursor>('cursor\u0000notes\u0000'));
+    const [cursor] = await replicaOf(again).cursors(['notes']);
     expect(cursor?.seq).toBeGreaterThanOrEqual(1);
     await again.close();
     const online = await clients.open(name);
@@ -426,24 +453,39 @@ describe('refusals and limits (real relay)', () => {
     const fixture = await clients.startRelay();
     let opened = 0;
     const counting: Transport = { open: (handlers) => (opened++, fixture.memory.open(handlers)) };
-    const a = await clients.open(dbName('paused'), { transport: counting, paused: true });
-    await a.collection('notes').put('offline', 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(opened).toBe(0);
-    expect(a.status.get()).toMatchObject({ connection: 'offline', paused: true, pending: 1 });
+    fakeTimers();
+    let a: Client;
+    try {
+      a = await clients.open(dbName('paused'), { transport: counting, paused: true });
+      await a.collection('notes').put('offline', 1);
+      await vi.advanceTimersByTimeAsync(120_000); // longer than any backoff a connection attempt would wait for
+      expect(opened).toBe(0);
+      expect(a.status.get()).toMatchObject({ connection: 'offline', paused: true, pending: 1 });
+    } finally {
+      vi.useRealTimers();
+    }
     a.resume();
     await a.whenSynced({ timeoutMs: 5000 });
     expect(opened).toBe(1);
   });
 
   it('a collection declared differently from the relay is a typed error at connect, with no reconnect loop', async () => {
-    await clients.startRelay({ collections: COLLECTIONS });
-    const a = await clients.open(dbName('a'), { collections: { carts: { strategy: 'siblings' } } });
-    await eventually(() => expect(a.status.get().error).toBeInstanceOf(ConvergeError));
-    expect(a.status.get().error).toMatchObject({ code: 'bad_message' });
-    expect(a.status.get().error?.message).toContain('carts');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(a.status.get().connection).toBe('offline');
+    const fixture = await clients.startRelay({ collections: COLLECTIONS });
+    let opened = 0;
+    const counting: Transport = { open: (handlers) => (opened++, fixture.memory.open(handlers)) };
+    fakeTimers();
+    try {
+      const a = await clients.open(dbName('a'), { transport: counting, collections: { carts: { strategy: 'siblings' } } });
+      await statusWhen(a, (s) => s.error !== undefined);
+      expect(a.status.get().error).toBeInstanceOf(ConvergeError);
+      expect(a.status.get().error).toMatchObject({ code: 'bad_message' });
+      expect(a.status.get().error?.message).toContain('carts');
+      await vi.advanceTimersByTimeAsync(120_000); // longer than any backoff
+      expect(opened).toBe(1);
+      expect(a.status.get().connection).toBe('offline');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('unauthorized: the auth function is asked for a fresh token once, then the client connects', async () => {
@@ -463,17 +505,26 @@ describe('refusals and limits (real relay)', () => {
 
   it('unauthorized with no valid token: the error is in status and the client retries with backoff, not in a loop', async () => {
     await clients.startRelay({ auth: { anonymous: false, authenticate: async () => undefined, authorize: () => true } });
-    let asked = 0;
-    const a = await clients.open(dbName('a'), {
-      auth: () => {
-        asked++;
-        return 'bad';
-      },
-      backoff: { baseMs: 400, maxMs: 400 },
-    });
-    await eventually(() => expect(a.status.get().error?.code).toBe('unauthorized'));
-    await new Promise((r) => setTimeout(r, 500));
-    expect(asked).toBeGreaterThanOrEqual(2);
-    expect(asked).toBeLessThanOrEqual(5);
+    fakeTimers(true);
+    try {
+      const asked: number[] = [];
+      const a = await clients.open(dbName('a'), {
+        auth: () => {
+          asked.push(Date.now());
+          return 'bad';
+        },
+        backoff: { baseMs: 400, maxMs: 400 },
+        random: () => 0, // each backoff waits its fixed half: 200 ms
+      });
+      await statusWhen(a, (s) => s.error?.code === 'unauthorized');
+      await vi.advanceTimersByTimeAsync(2000);
+      const gaps = asked.slice(1).map((t, i) => t - asked[i]!);
+      // One retry at once with a fresh token, then one per backoff: 2 s hold 10 of them, never a loop.
+      expect(gaps[0]).toBe(0);
+      expect(gaps.slice(1)).toEqual(gaps.slice(1).map(() => 200));
+      expect(asked).toHaveLength(12);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { TabMessage } from './tab-messages.js';
+import { envelope, readTabMessage, TAB_PROTOCOL, type TabMessage } from './tab-messages.js';
 
 /** The part of the Web Locks API used here (`navigator.locks`). */
 export interface LockManagerLike {
@@ -37,6 +37,8 @@ export interface TabHandlers {
   /** This tab stops syncing at once (the page is being frozen): close the socket; the lock is released after. */
   stepDown(): void;
   message(message: TabMessage): void;
+  /** Data on the channel this tab cannot read: another build's message (`version`), or a malformed one. It was not acted on. */
+  refused(problem: string, version: number | undefined): void;
 }
 
 function defaultLocks(): LockManagerLike | null {
@@ -63,9 +65,11 @@ function defaultChannel(): ((name: string) => BroadcastChannelLike) | null {
 
 /**
  * One tab's part in coordinating the tabs of a database: the tab holding the Web Lock
- * `converge:<db>:leader` runs the sync engine; every tab hears the others on the
+ * `converge:<db>:leader:<TAB_PROTOCOL>` runs the sync engine; every tab hears the others on the
  * BroadcastChannel `converge:<db>`. The names include the database name, so several clients
- * in one page stay independent. Closing the leader tab releases the lock and the next waiting
+ * in one page stay independent; the lock's includes the tab protocol, so tabs of two builds
+ * that cannot read each other's messages each elect their own leader (as without Web Locks)
+ * and refuse each other's messages. Closing the leader tab releases the lock and the next waiting
  * tab takes over. A page being frozen (`freeze`, or `pagehide` into the back/forward cache)
  * steps down at once — socket closed, lock released, a waiting request withdrawn, since a lock
  * granted to a frozen page would be held by nobody — and asks again as a follower on `resume`
@@ -100,7 +104,10 @@ export class TabCoordinator {
     this.channel = open === null ? null : open(`converge:${database}`);
     if (this.channel !== null) {
       this.channel.onmessage = (event) => {
-        if (!this.closed) this.handlers.message(event.data as TabMessage);
+        if (this.closed) return;
+        const heard = readTabMessage(event.data);
+        if (heard.ok) this.handlers.message(heard.message);
+        else this.handlers.refused(heard.problem, heard.version);
       };
       // Node's BroadcastChannel keeps the process alive; a tab's channel must not.
       (this.channel as { unref?: () => void }).unref?.();
@@ -127,7 +134,7 @@ export class TabCoordinator {
     const request = new AbortController();
     this.request = request;
     this.locks
-      .request(`converge:${this.database}:leader`, { signal: request.signal }, async () => {
+      .request(`converge:${this.database}:leader:${TAB_PROTOCOL}`, { signal: request.signal }, async () => {
         // Granted after the page froze or closed (the callback runs on resume): let the lock go.
         if (this.closed || this.frozen || request.signal.aborted) return;
         this.role = 'leader';
@@ -163,7 +170,7 @@ export class TabCoordinator {
   post(message: TabMessage): void {
     if (this.closed || this.channel === null) return;
     try {
-      this.channel.postMessage(message);
+      this.channel.postMessage(envelope(message));
     } catch {
       // a closed channel (page unloading)
     }

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '../client.js';
+import { replicaOf, type Client } from '../client.js';
 import type { Transport } from '../sync/transport.js';
 import { clientSet, dbName } from '../testing/client-set.js';
 import { eventually } from '../testing/eventually.js';
 import { createMemoryLocks } from '../testing/memory-locks.js';
 import { startRelayFixture, type RelayFixture } from '../testing/relay-fixture.js';
-import type { LockManagerLike } from './tab-coordinator.js';
+import type { BroadcastChannelLike, LockManagerLike } from './tab-coordinator.js';
+import { TAB_PROTOCOL } from './tab-messages.js';
 
 let relay: RelayFixture;
 let locks: LockManagerLike;
@@ -206,9 +207,52 @@ describe('tabs of one database (Web Locks leader, BroadcastChannel)', () => {
     await one.whenSynced({ timeoutMs: 5000 });
     await two.whenSynced({ timeoutMs: 5000 });
     const old = one.replicaId;
-    await one.replica.resetIdentity(old); // what identity loss does in tab one
+    await replicaOf(one).resetIdentity(old); // what identity loss does in tab one
     await expect(two.collection('notes').put('after-reset', 1, { ack: 'relay' })).resolves.toMatchObject({ level: 'relay' });
     expect(two.replicaId).not.toBe(old);
     expect(await two.rejected()).toEqual([]);
+  });
+
+  it('tabs of two builds of the app (after a deploy) refuse each other’s messages, say so once, and each build syncs on its own', async () => {
+    // The second tab runs a build whose tab protocol is one higher: its messages carry that
+    // version on the channel, and it reads only that version (here: the same code with the
+    // versions swapped at its channel); its leader lock is that version's.
+    const next = TAB_PROTOCOL + 1;
+    const swap = (data: unknown) => {
+      const v = (data as { v?: unknown }).v;
+      return { ...(data as object), v: v === TAB_PROTOCOL ? next : v === next ? TAB_PROTOCOL : v };
+    };
+    const otherBuild = (name: string): BroadcastChannelLike => {
+      const channel = new BroadcastChannel(name);
+      const wrapped: BroadcastChannelLike = {
+        postMessage: (data) => channel.postMessage(swap(data)),
+        close: () => channel.close(),
+        onmessage: null,
+      };
+      channel.onmessage = (event) => wrapped.onmessage?.({ data: swap(event.data) });
+      (channel as { unref?: () => void }).unref?.();
+      return wrapped;
+    };
+    const otherLocks: LockManagerLike = { request: (name, options, callback) => locks.request(name.replace(/:\d+$/, `:${next}`), options, callback) };
+    const name = dbName('builds');
+    const refusals = new Map<Client, Set<Error>>();
+    const watch = (tab: Client) =>
+      tab.status.subscribe((s) => {
+        if (s.error?.code === 'bad_message' && s.error.message.includes('another build')) refusals.set(tab, (refusals.get(tab) ?? new Set()).add(s.error));
+      });
+    const oldTab = await clients.open(name);
+    watch(oldTab);
+    const newTab = await clients.open(name, { tabs: { locks: otherLocks, channel: otherBuild } });
+    watch(newTab);
+    await eventually(() => expect([oldTab.status.get().role, newTab.status.get().role]).toEqual(['leader', 'leader']));
+    const [fromOld, fromNew] = await Promise.all([
+      oldTab.collection('notes').put('old', 1, { ack: 'relay' }),
+      newTab.collection('notes').put('new', 2, { ack: 'relay' }),
+    ]);
+    expect([fromOld.level, fromNew.level]).toEqual(['relay', 'relay']);
+    await eventually(() => expect([refusals.get(oldTab)?.size, refusals.get(newTab)?.size]).toEqual([1, 1])); // said once each, not per message
+    expect(connections).toBe(2);
+    const other = await clients.open(dbName('other'));
+    await eventually(async () => expect((await other.collection('notes').scan()).map((d) => d.value)).toEqual([2, 1]));
   });
 });

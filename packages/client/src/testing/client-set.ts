@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { createClient, type Client } from '../client.js';
-import type { ClientOptions } from '../client-types.js';
+import type { ClientOptions } from '../client-options.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import type { Transport } from '../sync/transport.js';
 import { startRelayFixture, type RelayFixture, type RelayFixtureOptions } from './relay-fixture.js';

@@ -322,6 +322,90 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
     },
   },
   {
+    name: 'a transaction that awaits anything but its own requests fails, as IndexedDB does: its next call throws and the write rejects',
+    async run(make, name) {
+      const s = await make(name);
+      const error = await rejects(
+        s.write(async (tx) => {
+          tx.putMeta('before', 1);
+          await new Promise((resolve) => setTimeout(resolve, 0)); // not a request of this transaction
+          tx.putMeta('after', 2);
+        }),
+        'a write that awaited a timer',
+      );
+      equal(error instanceof Error || error instanceof DOMException, true, 'an error');
+      equal(await s.read((tx) => tx.getMeta('after')), undefined, 'nothing of what followed the await');
+      const readError = await rejects(
+        s.read(async (tx) => {
+          await tx.getMeta('before');
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          return tx.getMeta('before');
+        }),
+        'a read that awaited a timer',
+      );
+      equal(readError instanceof Error || readError instanceof DOMException, true, 'an error');
+      await s.write(async (tx) => tx.putMeta('after', 3));
+      equal(await s.read((tx) => tx.getMeta('after')), 3, 'the next transaction works');
+      s.close();
+    },
+  },
+  {
+    name: 'relaxed and strict writes: each atomic, in the order asked, seen by every later transaction of any handle',
+    async run(make, name) {
+      const one = await make(name);
+      const two = await make(name);
+      const writes = [
+        one.write(async (tx) => tx.putMeta('n', 1), { durability: 'relaxed' }),
+        two.write(async (tx) => tx.putMeta('n', 2), { durability: 'strict' }),
+        one.write(async (tx) => tx.putMeta('n', 3)), // strict by default
+        two.write(
+          async (tx) => {
+            equal(await tx.getMeta('n'), 3, 'a relaxed write sees the strict one before it');
+            tx.putMeta('n', 4);
+          },
+          { durability: 'relaxed' },
+        ),
+      ];
+      await Promise.all(writes);
+      equal(await one.read((tx) => tx.getMeta('n')), 4, 'the last write wins, whatever its durability');
+      await rejects(
+        one.write(
+          async (tx) => {
+            tx.putMeta('n', 5);
+            throw new Error('app failure');
+          },
+          { durability: 'relaxed' },
+        ),
+        'a relaxed write that throws',
+      );
+      equal(await two.read((tx) => tx.getMeta('n')), 4, 'a relaxed write that throws keeps nothing');
+      one.close();
+      two.close();
+    },
+  },
+  {
+    name: 'onFailure: when another handle deletes the database, each listener hears it once and later transactions reject',
+    async run(make, name) {
+      const one = await make(name);
+      const two = await make(name);
+      await two.write(async (tx) => tx.putMeta('n', 1));
+      const heard: Error[] = [];
+      let removedHeard = 0;
+      two.onFailure((error) => heard.push(error));
+      const stop = two.onFailure(() => removedHeard++);
+      stop();
+      await one.destroy(); // resolves once the database is gone, so after the other handle let go of it
+      equal(heard.length, 1, 'listener calls');
+      equal(heard[0] instanceof Error, true, 'the reason is an Error');
+      equal(removedHeard, 0, 'a removed listener is not called');
+      await rejects(
+        two.read((tx) => tx.getMeta('n')),
+        'a read after the failure',
+      );
+      two.close();
+    },
+  },
+  {
     name: 'write transactions never interleave, across two handles on one database (two tabs)',
     async run(make, name) {
       const one = await make(name);

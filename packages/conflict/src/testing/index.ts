@@ -8,6 +8,7 @@ export { runRegisterHistory, runCartHistory } from './histories.js';
 export type { HistoryOptions, CartState } from './histories.js';
 export { arbHistoryStates, arbHistoryOptions, arbJunk } from './arbitraries.js';
 export { propertyOptions, replayCommand } from './property-options.js';
+export { envSeed, seedsToRun } from './seeds.js';
 export type { PropertyOptions } from './property-options.js';
 export { mergeLawProperties, groupingsAgree } from './merge-laws.js';
 export type { StateTransform } from './merge-laws.js';

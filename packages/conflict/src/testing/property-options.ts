@@ -1,9 +1,5 @@
 import fc from 'fast-check';
-
-/** Reads an environment variable where there is one (Node); this module also loads in browsers. */
-function env(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
+import { env, envSeed } from './seeds.js';
 
 /** The test running now, as vitest's global `expect` knows it (absent outside vitest). */
 interface TestIdentity {
@@ -52,10 +48,10 @@ export interface PropertyOptions<T> extends fc.Parameters<T> {
 export function propertyOptions<T>(overrides: PropertyOptions<T> = {}): fc.Parameters<T> {
   const { share = 1, ...rest } = overrides;
   const runs = Number(env('CONVERGE_PROPERTY_RUNS') ?? 1000);
-  const seed = env('CONVERGE_SEED');
+  const seed = envSeed();
   const params: fc.Parameters<T> = {
     numRuns: Math.max(1, Math.round(runs * share)),
-    ...(seed === undefined || seed === '' ? {} : { seed: Number(seed) }),
+    ...(seed === undefined ? {} : { seed }),
     reporter: (details) => {
       if (!details.failed) return;
       const report = fc.defaultReportMessage(details) ?? `property failed (seed ${details.seed})`;

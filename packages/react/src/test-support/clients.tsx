@@ -67,7 +67,18 @@ export function countSubscriptions(client: Client): { live(): number; opened(): 
       };
     };
   const c = client as unknown as Record<string, (...args: never[]) => () => void>;
-  for (const method of ['watch', 'on', 'watchOutbox'] as const) c[method] = counted(c[method]!.bind(client));
+  for (const method of ['on', 'watchOutbox'] as const) c[method] = counted(c[method]!.bind(client));
+  // Watches are each collection's (one object per name): counted on every collection handed out.
+  const collection = client.collection.bind(client);
+  const watched = new WeakSet<object>();
+  client.collection = <T,>(name: string) => {
+    const found = collection<T>(name);
+    if (!watched.has(found)) {
+      watched.add(found);
+      found.watch = counted(found.watch.bind(found));
+    }
+    return found;
+  };
   const status = client.status as unknown as { subscribe: (listener: never) => () => void };
   status.subscribe = counted(status.subscribe.bind(client.status));
   return { live: () => live, opened: () => opened };

@@ -1,9 +1,8 @@
 // The browser side of the client's Chromium tests: bundled by esbuild and driven through
 // `window.converge` with page.evaluate.
 import { ConvergeError } from '@converge/conflict';
-import { createClient, type Client } from '../../client.js';
+import { createClient, replicaOf, type Client } from '../../client.js';
 import { openIndexedDbStorage } from '../../storage/idb-storage.js';
-import { META, type ReplicaRecord } from '../../storage/storage-adapter.js';
 import { storageAdapterChecks } from '../storage-adapter-checks.js';
 
 const clients = new Map<string, Client>();
@@ -65,7 +64,7 @@ const api = {
     return (await client(name).outbox()).map((w) => ({ writeId: w.writeId, key: w.key }));
   },
   async writeNumber(name: string): Promise<number | undefined> {
-    return (await client(name).replica.storage.read((tx) => tx.getMeta<ReplicaRecord>(META.replica)))?.writeNumber;
+    return (await replicaOf(client(name)).record())?.writeNumber;
   },
   pause(name: string): void {
     client(name).pause();

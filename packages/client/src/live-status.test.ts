@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from './client.js';
-import { StatusStore, type ClientStatus } from './status.js';
+import { LiveStatus, type ClientStatus } from './live-status.js';
 import { dbName, relayClientSet } from './testing/client-set.js';
 
 const initial: ClientStatus = {
@@ -27,10 +27,10 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-describe('StatusStore', () => {
+describe('LiveStatus (client.status)', () => {
   it('a listener that throws is reported; the update goes through and later listeners hear it', () => {
     const reported = collectReported();
-    const store = new StatusStore(initial);
+    const store = new LiveStatus(initial);
     const heard: string[] = [];
     store.subscribe((s) => {
       if (s.connection === 'syncing') throw new Error('listener bug');
@@ -43,7 +43,7 @@ describe('StatusStore', () => {
   });
 
   it('an update made by a listener is queued: every listener hears every status in order, and last the current one', () => {
-    const store = new StatusStore(initial);
+    const store = new LiveStatus(initial);
     const first: string[] = [];
     const later: string[] = [];
     store.subscribe((s) => {

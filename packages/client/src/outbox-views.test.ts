@@ -1,0 +1,79 @@
+import type { RelayAckLevel } from '@converge/protocol';
+import { describe, expect, it } from 'vitest';
+import type { ClientCore } from './client-core.js';
+import type { WriteStatus } from './storage/storage-adapter.js';
+import { coreFixture } from './testing/core-fixture.js';
+import { eventually } from './testing/eventually.js';
+import { encodeAppValue } from './values.js';
+
+const open = coreFixture();
+const put = (key: string) => ({ collection: 'notes', key, ack: 'local' as const, kind: 'put' as const, value: encodeAppValue(key), read: undefined });
+
+/** What the tab holding the socket does with an ack: settles the writes in the replica, then tells the local writes. */
+async function accept(core: ClientCore, writeIds: readonly string[], level: RelayAckLevel): Promise<void> {
+  const entries = (await core.replica.pendingWrites()).filter((e) => writeIds.includes(e.writeId));
+  const settled = entries.map((entry) => ({
+    entries: [entry],
+    delta: entry.delta,
+    result: { collection: entry.collection, key: entry.key, dot: entry.delta.siblings.at(-1)!.dot, status: 'accepted' as const, seq: 1 },
+  }));
+  await core.replica.settle(settled, level);
+  core.writes.acked(writeIds, level);
+}
+
+describe('OutboxViews', () => {
+  it("a watcher's first call is one snapshot: the pending writes, and where each write it names stands; later calls report what left since", async () => {
+    const { core } = await open();
+    const [settled, pending] = await core.writes.commit([put('settled'), put('pending')], 'local');
+    await accept(core, [settled!.writeId], 'relay');
+    const calls: string[][] = [];
+    const show = (writes: { key: string }[], left: WriteStatus[]) => [...writes.map((w) => `${w.key}:pending`), ...left.map((s) => `${s.key}:${s.status}`)];
+    const stop = core.views.watch((writes, left) => calls.push(show(writes, left)), [settled!.writeId, pending!.writeId, 'never-made']);
+    await eventually(() => expect(calls).toEqual([['pending:pending', 'settled:relay']]));
+    await accept(core, [pending!.writeId], 'quorum');
+    await eventually(() => expect(calls.at(-1)).toEqual(['pending:quorum']));
+    stop();
+    expect(core.status.get().pending).toBe(0);
+  });
+
+  it('status.pending counts every pending write, re-read after each change of the outbox', async () => {
+    const { core } = await open();
+    await core.writes.commit([put('a'), put('b')], 'local');
+    expect(core.status.get().pending).toBe(2);
+    const [a] = await core.replica.pendingWrites();
+    await accept(core, [a!.writeId], 'relay');
+    await eventually(() => expect(core.status.get().pending).toBe(1));
+  });
+
+  it('rejected() lists refused writes with retry (written again, off the list) and discard', async () => {
+    const { core } = await open();
+    await core.writes.commit([put('r1'), put('r2')], 'local');
+    const answered = (await core.replica.pendingWrites()).map((entry) => ({
+      entries: [entry],
+      delta: entry.delta,
+      result: {
+        collection: entry.collection,
+        key: entry.key,
+        dot: entry.delta.siblings.at(-1)!.dot,
+        status: 'rejected' as const,
+        code: 'forbidden' as const,
+        message: 'no',
+      },
+    }));
+    await core.replica.settle(answered, 'relay');
+    const retried: string[] = [];
+    const list = await core.views.rejected(async (request, ack, replaces) => {
+      retried.push(`${request.key}:${ack}:${replaces}`);
+      return (await core.writes.commit([request], ack, [replaces]))[0]!;
+    });
+    expect(list.map((r) => [r.key, r.code, r.value])).toEqual([
+      ['r1', 'forbidden', 'r1'],
+      ['r2', 'forbidden', 'r2'],
+    ]);
+    await list[0]!.retry({ ack: 'local' });
+    await list[1]!.discard();
+    expect(retried).toEqual([`r1:local:${list[0]!.writeId}`]);
+    expect(await core.views.rejected(async () => Promise.reject(new Error('unused')))).toEqual([]);
+    expect((await core.views.outbox()).map((w) => w.key)).toEqual(['r1']);
+  });
+});

@@ -1,0 +1,219 @@
+import { ConvergeError } from '@converge/conflict';
+import { settledDot, type AckFrame, type AckLevel, type ConfirmFrame, type RelayAckLevel } from '@converge/protocol';
+import type { PendingEntry } from '../replica/local-replica.js';
+import type { SettledChange } from '../replica/settle.js';
+import { AwaitedResults } from './ack-results.js';
+import { planPush, squash, type PlannedChange } from './push-builder.js';
+import type { SessionContext } from './session-context.js';
+
+interface InFlight {
+  readonly id: string;
+  /** The changes still waiting for their result (the answer may come in parts). */
+  readonly awaited: AwaitedResults;
+  /** A re-push of full states after the relay lost data (results are not outbox writes). */
+  readonly resync: boolean;
+  /** Some writes of an earlier part stay queued for a transient reason: retry once the answer is complete. */
+  retry: boolean;
+  /** The level the push asked for. */
+  readonly wanted: AckLevel;
+}
+
+/** What a push that asked for more than `relay` got accepted, waiting for `confirm` frames to raise its level. */
+interface Confirming {
+  readonly wanted: AckLevel;
+  readonly writes: { readonly writeId: string; readonly collection: string; readonly key: string }[];
+}
+
+const LEVELS: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
+const rank = (level: AckLevel) => LEVELS.indexOf(level);
+
+/**
+ * The session's pushes, one in flight: resync states first, then the outbox in order, squashed
+ * and split to the relay's limits; writes refused for their clock are written again first (once
+ * a session, after `welcome` set the clock). Each `ack` part settles the changes it names.
+ */
+export class PushLoop {
+  #inFlight: InFlight | undefined;
+  #resyncQueue: PlannedChange[] = [];
+  #outboxEmpty = false;
+  #skewRewritten = false;
+  #pushes = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Pushes that asked for more than `relay`, by id, until `confirm` frames settle their level. */
+  readonly #confirming = new Map<string, Confirming>();
+
+  constructor(private readonly ctx: SessionContext) {}
+
+  /** Nothing left to push: the outbox read empty, no push in flight, no resync states queued. */
+  get idle(): boolean {
+    return this.#outboxEmpty && this.#inFlight === undefined && this.#resyncQueue.length === 0;
+  }
+
+  /** The session ended: no retry after it. */
+  stop(): void {
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+  }
+
+  /** After the relay lost data: re-push this replica's states of the collection, marked `resync`. */
+  async queueResync(collection: string): Promise<void> {
+    const states = await this.ctx.host.replica.resyncStates(collection);
+    if (states === undefined) return;
+    const { writeNumber, chain } = states.mark;
+    for (const r of states.records) {
+      this.#resyncQueue.push({ change: { collection: r.collection, key: r.key, delta: r.state, writeNumber, chain, resync: true }, entries: [] });
+    }
+  }
+
+  /** The changes of the next push: resync states first, else the outbox (undefined: the session moved on). */
+  async #nextChanges(perPush: number): Promise<{ changes: PlannedChange[]; resync: boolean } | undefined> {
+    if (this.#resyncQueue.length > 0) return { changes: this.#resyncQueue, resync: true };
+    const { ctx } = this;
+    const entries = await ctx.host.replica.pendingWrites(perPush);
+    if (!ctx.open || this.#inFlight !== undefined) return undefined;
+    if (entries.some((e) => e.replica !== ctx.helloId)) {
+      ctx.close({ kind: 'now' }); // another tab gave the replica a new id: this connection speaks for the old one
+      return undefined;
+    }
+    const firstSkewed = entries.findIndex((e) => e.skewed === true);
+    if (firstSkewed >= 0 && !this.#skewRewritten) {
+      // Refused for their clock (in an earlier session): written again with this session's corrected clock, then listed anew.
+      this.#skewRewritten = true;
+      const { changes, rewritten } = await ctx.host.replica.rewriteSkewed();
+      if (changes.length > 0) ctx.host.committed(changes);
+      ctx.host.rewritten(rewritten);
+      return this.#nextChanges(perPush);
+    }
+    this.#outboxEmpty = entries.length === 0;
+    return { changes: squash(firstSkewed < 0 ? entries : entries.slice(0, firstSkewed)), resync: false };
+  }
+
+  /** Sends the next push when none is in flight (and no retry is waiting). */
+  async next(): Promise<void> {
+    const { ctx } = this;
+    if (!ctx.open || this.#inFlight !== undefined || this.#retryTimer !== undefined) return;
+    const perPush = Math.min(ctx.limits.maxChangesPerFrame, ctx.options.maxChangesPerPush);
+    const next = await this.#nextChanges(perPush);
+    if (next === undefined) return;
+    const { changes, resync } = next;
+    if (changes.length === 0) {
+      ctx.updateSynced();
+      return;
+    }
+    const id = `p${++this.#pushes}`;
+    const planned = planPush(changes, { ...ctx.limits, maxChangesPerFrame: perPush }, id);
+    if ('tooLarge' in planned) {
+      if (resync) this.#resyncQueue = this.#resyncQueue.filter((c) => c !== planned.tooLarge);
+      else await this.#settle([this.#refusedTooLarge(planned.tooLarge)]);
+      return this.next();
+    }
+    if (resync) this.#resyncQueue = this.#resyncQueue.slice(planned.changes.length);
+    this.#inFlight = { id, awaited: new AwaitedResults(planned.changes), resync, retry: false, wanted: planned.frame.ack };
+    ctx.host.connection('syncing');
+    ctx.sendText(planned.text);
+  }
+
+  /** A write no frame can carry: refused here as the relay would (`payload_too_large`), so the writes behind it go on. */
+  #refusedTooLarge(tooLarge: PlannedChange): SettledChange {
+    const { change, entries } = tooLarge;
+    return {
+      entries: entries as PendingEntry[],
+      delta: change.delta,
+      result: {
+        collection: change.collection,
+        key: change.key,
+        dot: settledDot(change.delta),
+        status: 'rejected',
+        code: 'payload_too_large',
+        message: `the write does not fit in a frame of ${this.ctx.limits.maxFrameBytes} bytes`,
+      },
+    };
+  }
+
+  /**
+   * One `ack` (or one part of the answer): each result settles the change it names. A result
+   * that names no change still waiting, or an answer that leaves one without a result, is a bad
+   * frame: the session reconnects and nothing of that frame leaves the outbox.
+   */
+  async ack(frame: AckFrame): Promise<void> {
+    const { ctx } = this;
+    const flight = this.#inFlight;
+    const matched = flight === undefined || flight.id !== frame.id ? `ack ${frame.id} answers no push in flight` : flight.awaited.match(frame);
+    if (typeof matched === 'string' || flight === undefined) {
+      ctx.close({ kind: 'retry', error: new ConvergeError('bad_message', `the relay sent a bad ack: ${matched as string}`) });
+      return;
+    }
+    const complete = flight.awaited.done;
+    if (complete) this.#inFlight = undefined;
+    if (flight.resync) {
+      const refused = matched.find((m) => m.result.status === 'rejected')?.result;
+      if (refused !== undefined && refused.status === 'rejected') {
+        ctx.host.error(new ConvergeError(refused.code, `re-pushing ${refused.collection}/${refused.key} after the relay lost data: ${refused.message}`));
+      }
+      if (complete) await this.next();
+      return;
+    }
+    const settled = matched.map(({ change, result }) => ({ entries: change.entries as PendingEntry[], delta: change.change.delta, result }));
+    if (rank(flight.wanted) > rank(frame.level)) this.#awaitConfirm(frame.id, flight.wanted, settled);
+    const outcome = await this.#settle(settled, frame.level);
+    if (outcome === 'identity') return ctx.replaceIdentity();
+    if (outcome === 'clock') {
+      ctx.close({ kind: 'now', error: new ConvergeError('clock_skew', 'the relay refused a write stamped too far ahead: reconnecting for its clock') });
+      return;
+    }
+    if (outcome === 'retry') flight.retry = true;
+    if (!complete) return;
+    if (flight.retry) {
+      const { minMs, jitterMs } = ctx.options.sync.transientRetry;
+      this.#retryTimer = setTimeout(
+        () => {
+          this.#retryTimer = undefined;
+          ctx.enqueue(() => this.next());
+        },
+        minMs + ctx.host.random() * jitterMs,
+      );
+      return;
+    }
+    await this.next();
+  }
+
+  /** The relay confirms levels beyond its ack later (`confirm`): what this part of the answer got accepted waits for them. */
+  #awaitConfirm(id: string, wanted: AckLevel, settled: readonly SettledChange[]): void {
+    const writes = settled
+      .flatMap((s) => (s.result.status === 'accepted' ? s.entries : []))
+      .map(({ writeId, collection, key }) => ({ writeId, collection, key }));
+    const known = this.#confirming.get(id);
+    if (known !== undefined) known.writes.push(...writes);
+    else if (writes.length > 0) this.#confirming.set(id, { wanted, writes });
+  }
+
+  /**
+   * A later level for a push's accepted writes: their status climbs to it; `quorum_unavailable`
+   * (the relay's store cannot confirm the level asked for) makes writes waiting for it fail,
+   * held at the level reached. `ack_timeout` changes nothing: the relay keeps checking.
+   */
+  async confirm(frame: ConfirmFrame): Promise<void> {
+    const { host } = this.ctx;
+    const waiting = this.#confirming.get(frame.id);
+    if (waiting === undefined) return; // nothing of ours to raise
+    const ids = waiting.writes.map((w) => w.writeId);
+    if (rank(frame.level) > rank('relay')) {
+      await host.replica.raiseLevel(waiting.writes, frame.level);
+      host.acked(ids, frame.level);
+    }
+    if (frame.code === 'quorum_unavailable') {
+      host.acked(ids, frame.level, true);
+      this.#confirming.delete(frame.id);
+    } else if (rank(frame.level) >= rank(waiting.wanted)) this.#confirming.delete(frame.id);
+  }
+
+  async #settle(settled: SettledChange[], level: RelayAckLevel = 'relay'): Promise<'ok' | 'identity' | 'clock' | 'retry'> {
+    const { host } = this.ctx;
+    const result = await host.replica.settle(settled, level);
+    if (result.changes.length > 0) host.committed(result.changes);
+    if (result.accepted.length > 0) host.acked(result.accepted, level);
+    if (result.rejected.length > 0) host.rejected(result.rejected);
+    if (result.identityLost) return 'identity';
+    if (result.clockSkew) return 'clock';
+    return result.retry ? 'retry' : 'ok';
+  }
+}
