@@ -106,6 +106,17 @@ class IdbTx implements StorageWriter {
     return quiet(this.tx.objectStore('rejected').get(writeId));
   }
 
+  listDocs(options: { readonly after?: readonly [string, string]; readonly limit?: number } = {}): Promise<DocRecord[]> {
+    const range = options.after === undefined ? undefined : IDBKeyRange.lowerBound([...options.after], true);
+    return quiet(this.tx.objectStore('docs').getAll(range, options.limit));
+  }
+
+  async listMeta(): Promise<[string, MetaValue][]> {
+    const store = this.tx.objectStore('meta');
+    const [keys, values] = await quiet(Promise.all([store.getAllKeys(), store.getAll()]));
+    return keys.map((key, i) => [key, values[i]!]);
+  }
+
   // Writes are native requests, not awaited: a failed request aborts the transaction, and `tx.done` rejects.
   putDoc(record: DocRecord): void {
     this.native('docs').put(record);

@@ -227,6 +227,33 @@ export class MemoryTx implements StorageWriter {
     return staged === undefined ? this.db.rejected.get(writeId) : (staged ?? undefined);
   }
 
+  async listDocs(options: { readonly after?: readonly [string, string]; readonly limit?: number } = {}): Promise<DocRecord[]> {
+    this.live();
+    const { after, limit = Infinity } = options;
+    const collections = new Set(this.db.docs.keys());
+    for (const s of this.staged) collections.add(s.collection);
+    const out: DocRecord[] = [];
+    for (const collection of [...collections].sort(compareKeys)) {
+      if (out.length >= limit) break;
+      if (after !== undefined && collection < after[0]) continue;
+      const from = after !== undefined && collection === after[0] ? { after: after[1] } : {};
+      out.push(...(await this.scanDocs(collection, { ...from, limit: limit - out.length })));
+    }
+    return out;
+  }
+
+  async listMeta(): Promise<[string, MetaValue][]> {
+    this.live();
+    const keys = [...new Set([...this.db.meta.keys(), ...this.meta.keys()])].sort(compareKeys);
+    const out: [string, MetaValue][] = [];
+    for (const key of keys) {
+      const staged = this.meta.get(key);
+      const value = staged === undefined ? this.db.meta.get(key) : staged;
+      if (value != null) out.push([key, value]);
+    }
+    return out;
+  }
+
   putDoc(record: DocRecord): void {
     this.mustWrite();
     this.stage(record.collection, record.key, record);

@@ -130,6 +130,10 @@ export interface StorageReader {
   countOutbox(): Promise<number>;
   listRejected(): Promise<RejectedRecord[]>;
   getRejected(writeId: string): Promise<RejectedRecord | undefined>;
+  /** Documents of every collection in (collection, key) order, from `after` (exclusive): how an export pages through them. */
+  listDocs(options?: { readonly after?: readonly [collection: string, key: string]; readonly limit?: number }): Promise<DocRecord[]>;
+  /** Every meta entry as `[key, value]`, in key order. */
+  listMeta(): Promise<[string, MetaValue][]>;
 }
 
 /** Reads and writes inside one readwrite transaction. Writes are seen by later reads of the same transaction. */

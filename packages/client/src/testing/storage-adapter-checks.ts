@@ -122,6 +122,63 @@ export const storageAdapterChecks: readonly StorageCheck[] = [
     },
   },
   {
+    name: 'listDocs and listMeta: every collection in (collection, key) order, after and limit, staged writes seen',
+    async run(make, name) {
+      const s = await make(name);
+      await s.write(async (tx) => {
+        for (const [c, k] of [
+          ['c', 'b'],
+          ['c2', 'a'],
+          ['b', 'zz'],
+          ['c', 'a\uffff'],
+          ['c', 'a'],
+        ] as const)
+          tx.putDoc(doc(c, k));
+        tx.putMeta('z', 1);
+        tx.putMeta('a\u0000x', 2);
+        tx.putMeta('a', 3);
+      });
+      const list = async (options?: { after?: readonly [string, string]; limit?: number }) =>
+        (await s.read((tx) => tx.listDocs(options))).map((d) => `${d.collection}/${d.key}`);
+      equal(await list(), ['b/zz', 'c/a', 'c/a\uffff', 'c/b', 'c2/a'], 'all documents in order');
+      equal(await list({ after: ['c', 'a'], limit: 2 }), ['c/a\uffff', 'c/b'], 'after and limit');
+      equal(await list({ after: ['c', 'b'] }), ['c2/a'], 'after the last key of a collection');
+      equal(await list({ after: ['bb', ''] }), ['c/a', 'c/a\uffff', 'c/b', 'c2/a'], 'after a collection that holds nothing');
+      equal(await list({ after: ['c2', 'a'] }), [], 'after the last document');
+      equal(
+        await s.read((tx) => tx.listMeta()),
+        [
+          ['a', 3],
+          ['a\u0000x', 2],
+          ['z', 1],
+        ],
+        'listMeta in key order',
+      );
+      await s.write(async (tx) => {
+        tx.putDoc(doc('a', 'k'));
+        tx.deleteDoc('c', 'b');
+        tx.putMeta('m', 4);
+        tx.deleteMeta('z');
+        equal(
+          (await tx.listDocs({ limit: 3 })).map((d) => `${d.collection}/${d.key}`),
+          ['a/k', 'b/zz', 'c/a'],
+          'listDocs sees the staged put',
+        );
+        equal(
+          (await tx.listDocs({ after: ['c', 'a\uffff'] })).map((d) => `${d.collection}/${d.key}`),
+          ['c2/a'],
+          'listDocs skips the staged delete',
+        );
+        equal(
+          (await tx.listMeta()).map(([k]) => k),
+          ['a', 'a\u0000x', 'm'],
+          'listMeta sees staged puts and deletes',
+        );
+      });
+      s.close();
+    },
+  },
+  {
     name: 'a transaction reads its own writes; nobody else sees them before commit',
     async run(make, name) {
       const s = await make(name);
