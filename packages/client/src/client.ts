@@ -8,6 +8,8 @@ import type { Collection } from './collection.js';
 import type { OutboxListener } from './outbox-views.js';
 import { statusStoreOf, type StatusStore } from './status.js';
 import type { WriteStatus } from './storage/storage-adapter.js';
+import { exportLines, importInto, type ImportSummary } from './transfer/data-transfer.js';
+import type { ExportSource } from './transfer/export-source.js';
 
 export type { OutboxListener } from './outbox-views.js';
 
@@ -162,6 +164,42 @@ export class Client {
   /** Resolves once the client is `synced`: connected, caught up, and nothing pending. */
   whenSynced(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     return this.#core.status.when((s) => s.connection === 'synced' && s.pending === 0, options.timeoutMs, 'synced with nothing pending');
+  }
+
+  /**
+   * The client's database — documents with their states, pending and rejected writes, meta — as
+   * lines of JSON, each ending with a newline: a backup, a copy for support, a move to another
+   * browser. Read lazily, page by page, as the lines are iterated. Join them with
+   * `exportToText`, collect them with `exportToBlob`, or hand them to `importData`.
+   *
+   * @example
+   * ```ts
+   * const source = await createClient({ name: 'example-export', storage: 'memory' });
+   * await source.collection('notes').put('a', { due: new Date(0) });
+   * const target = await createClient({ name: 'example-import', storage: 'memory' });
+   * const summary = await target.importData(source.exportData());
+   * summary.documents; // → 1
+   * (await target.collection('notes').get('a'))?.value; // → { due: new Date(0) }
+   * target.replicaId === source.replicaId; // → false
+   * await source.close();
+   * await target.close();
+   * ```
+   */
+  exportData(): AsyncIterable<string> {
+    return exportLines(this.#core);
+  }
+
+  /**
+   * Loads an export (`exportData`) into this client, which must hold nothing yet. The whole export
+   * is read and checked first, then stored in one transaction, so a refused export changes
+   * nothing. The copy takes a new replica id at once, and its pending writes are written again
+   * under it: importing one export twice, or the original going on, never reuses a dot.
+   *
+   * @throws ConvergeError `bad_message`: another format or version, a malformed or missing line
+   * (named), a client that is not empty, a collection declared with another CRDT type.
+   */
+  importData(source: ExportSource): Promise<ImportSummary> {
+    return importInto(this.#core, source);
   }
 
   /** Cuts the connection (the app's offline switch); writes go on locally. */

@@ -22,6 +22,9 @@ export type { WatchEvent, WatchTarget } from './watchers.js';
 export { StatusStore } from './status.js';
 export type { ClientStatus, ConnectionState } from './status.js';
 export type { StorageChoice } from './open-storage.js';
+export { exportToText, exportToBlob } from './transfer/export-source.js';
+export type { ExportSource } from './transfer/export-source.js';
+export type { ImportSummary } from './transfer/data-transfer.js';
 
 export type {
   StorageAdapter,

@@ -1,4 +1,4 @@
-import { replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
+import { ConvergeError, replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
 import type { CollectionDeclaration, Cursor, RelayAckLevel, RelayLimits } from '@converge/protocol';
 import { adoptedSpec, collectionSpec, type CollectionSpec } from '../collection-spec.js';
 import type {
@@ -20,6 +20,8 @@ import { readWriteStatuses, recordSettled } from './recent-writes.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
 import { ReplicaClock } from './replica-clock.js';
 import { rewritePending, type Rewrite } from './rewrite.js';
+import { exportSnapshot, type ExportSnapshot } from './replica-export.js';
+import { declarationProblem, importRecords, type ImportedData, type ImportResult } from './replica-import.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
 import { learnWelcome, type WelcomeFacts } from './welcome.js';
 import { markResync } from './write-chain.js';
@@ -289,6 +291,35 @@ export class LocalReplica {
     if (records.length === 0) return undefined;
     const mark = await this.#storage.write(async (tx) => markResync(tx, await this.#replica(tx)));
     return { records, mark };
+  }
+
+  // ── export and import ────────────────────────────────────────────────────
+
+  /** Everything this replica stores, for an export (`exportSnapshot`); undefined before the replica was first opened. */
+  exportSnapshot(): Promise<ExportSnapshot | undefined> {
+    return exportSnapshot((run) => this.#read(run));
+  }
+
+  /**
+   * Loads an export into this replica, which must be empty, under a new replica id, in one
+   * transaction (`importRecords`). `collections`: each collection as the exporter ran it; those
+   * the app did not declare are followed that way here too.
+   *
+   * @throws ConvergeError `bad_message` when the replica is not empty, or the app declares a
+   * collection with another CRDT type than the export's (nothing is written).
+   */
+  async importData(data: ImportedData, collections: Readonly<Record<string, CollectionDeclaration>>): Promise<ImportResult> {
+    const problem = declarationProblem(this.collections(), collections);
+    if (problem !== undefined) throw new ConvergeError('bad_message', problem);
+    const spec = (name: string) => {
+      const own = this.#specs.get(name);
+      const exported = collections[name];
+      return own?.declared !== true && exported !== undefined ? adoptedSpec(name, exported) : (own ?? collectionSpec(name, undefined));
+    };
+    const result = await this.#storage.write((tx) => importRecords(tx, data, { clocks: this.#clock, spec, newId: newReplicaId, collections }));
+    this.#adopt(collections);
+    this.#clock.follow(result.rep, result.clock);
+    return result;
   }
 
   // ── questions ─────────────────────────────────────────────────────────────
