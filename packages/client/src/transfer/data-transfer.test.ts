@@ -125,6 +125,22 @@ describe('export and import on the memory adapter', () => {
     expect(dotsOf(atRelay.get('a'))[0]![0]).toBe(sourceId); // the exported id's confirmed writes stay its own
   });
 
+  it('a client that is connected when it imports reconnects at once under the new id, and pushes the imported pending writes', async () => {
+    await clients.startRelay({ collections: COLLECTIONS });
+    const { text, source } = await sampleExport(); // written offline: the relay has none of it
+    const target = await clients.open(dbName('connected'), { collections: COLLECTIONS });
+    target.collection('notes');
+    await target.whenSynced();
+    const { replicaId } = await target.importData(text);
+    await target.whenSynced({ timeoutMs: 10_000 });
+    const observer = await clients.open(dbName('observer'), { collections: COLLECTIONS });
+    await expect
+      .poll(async () => (await observer.collection('notes').inspect('a')).siblings.map((s) => [s.dot[0], s.value]))
+      .toEqual([[replicaId, { title: 'first' }]]);
+    expect((await observer.collection('carts').get('cart'))?.value).toEqual(new Map([['apple', 1]]));
+    expect(replicaId).not.toBe(source.replicaId);
+  });
+
   it('the same export imported into two clients that both write offline: no dot is reused, and every write is a sibling at the relay and at an observer', async () => {
     const relay = await clients.startRelay({ collections: COLLECTIONS });
     const source = await clients.open(dbName('source'), { collections: COLLECTIONS });
@@ -229,7 +245,7 @@ describe('importData refuses, and changes nothing', () => {
     [
       'a line lost in the middle',
       (t) => replaceLine(t, /"key":"limits"|"key":"recent"|"type":"rejected"|"key":"a"/, () => undefined),
-      /end.lines: says \d+ lines came before it/,
+      /lines: the end line counts \d+ lines before it; there are \d+/,
     ],
     ['lines after the end line', (t) => `${t}{"type":"meta","key":"limits","value":{}}\n`, /goes on after its end line/],
     [
@@ -239,10 +255,10 @@ describe('importData refuses, and changes nothing', () => {
           replaceLine(t, /"type":"doc".*"key":"cart"/, () => undefined),
           -1,
         ),
-      /pending write [^:]+:\d+: its document carts\/cart is missing/,
+      /pending [^ ]+: its document carts\/cart is missing/,
     ],
-    ['the replica record twice', (t) => replaceLine(t, /"key":"replica"/, (old) => `${old}\n${old}`), /the replica record appears twice|end.lines/],
-    ['an empty export', () => '', /the export is empty/],
+    ['the replica record twice', (t) => replaceLine(t, /"key":"replica"/, (old) => `${old}\n${old}`), /meta: "replica" appears twice/],
+    ['an empty export', () => '', /the export cannot be imported: export: it is empty/],
   ];
 
   for (const [what, corrupt, message] of corruptions) {
