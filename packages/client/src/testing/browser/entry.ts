@@ -3,6 +3,7 @@
 import { ConvergeError } from '@converge/conflict';
 import { createClient, replicaOf, type Client } from '../../client.js';
 import { openIndexedDbStorage } from '../../storage/idb-storage.js';
+import { exportToBlob } from '../../transfer/export-source.js';
 import { storageAdapterChecks } from '../storage-adapter-checks.js';
 
 const clients = new Map<string, Client>();
@@ -28,10 +29,11 @@ const api = {
     }
     return out;
   },
-  async open(name: string, options: { readonly offline?: boolean } = {}): Promise<string> {
+  async open(name: string, options: { readonly offline?: boolean; readonly paused?: boolean } = {}): Promise<string> {
     const c = await createClient({
       name,
       ...(options.offline === true ? {} : { url: relayUrl }),
+      ...(options.paused === true ? { paused: true } : {}),
       collections: { carts: { strategy: 'cart' } },
       backoff: { baseMs: 100, maxMs: 1000 },
     });
@@ -65,6 +67,22 @@ const api = {
   },
   async writeNumber(name: string): Promise<number | undefined> {
     return (await replicaOf(client(name)).record())?.writeNumber;
+  },
+  /** `exportData` collected into a Blob (as an app saves it), read back as text to leave the page. */
+  async exportBlobText(name: string): Promise<string> {
+    return (await exportToBlob(client(name).exportData())).text();
+  },
+  /** `importData` from a Blob (as from a file the user picked). */
+  async importBlob(name: string, text: string): Promise<{ replicaId: string; documents: number; pending: number; rejected: number }> {
+    return { ...(await client(name).importData(new Blob([text], { type: 'application/x-ndjson' }))) };
+  },
+  async record(name: string): Promise<{ id: string; retired: readonly string[] } | undefined> {
+    const rep = await replicaOf(client(name)).record();
+    return rep === undefined ? undefined : { id: rep.id, retired: rep.retired };
+  },
+  /** The replica id each pending write is written under. */
+  async pendingReplicas(name: string): Promise<string[]> {
+    return (await replicaOf(client(name)).pendingWrites()).map((e) => e.replica);
   },
   pause(name: string): void {
     client(name).pause();
