@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { replicaOf, type Client } from '../client.js';
 import { createMemoryStorage, MemoryDatabase } from '../storage/memory-storage.js';
 import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
+import { coreFixture } from '../testing/core-fixture.js';
+import { importInto } from './data-transfer.js';
 import { exportToBlob, exportToText } from './export-source.js';
 
 const COLLECTIONS = {
@@ -14,6 +16,7 @@ const COLLECTIONS = {
 
 const clients = relayClientSet();
 const offline = clientSet(() => ({}));
+const openCore = coreFixture();
 
 /** A client without a relay (its writes stay pending), declaring the test's collections. */
 const openOffline = (label: string) => offline.open(dbName(label), { collections: COLLECTIONS });
@@ -359,6 +362,20 @@ describe('what an export carries', () => {
     await other.collection('notes').put('b', 'from the other handle');
     expect((await other.collection('notes').inspect('b')).siblings.map((s) => s.dot)).toEqual([[replicaId, 1]]);
     expect(other.replicaId).toBe(replicaId);
+  });
+
+  it('the other tabs of the database hear of it: the imported keys changed (with writes to push), and the replica id', async () => {
+    const { text } = await sampleExport();
+    const { core, channel } = await openCore({ collections: COLLECTIONS });
+    const { replicaId } = await importInto(core, text);
+    expect(channel.posted).toEqual(
+      expect.arrayContaining([
+        { type: 'changed', collection: 'notes', keys: ['a'], outbox: true },
+        { type: 'changed', collection: 'carts', keys: ['cart'], outbox: true },
+        { type: 'replica' },
+      ]),
+    );
+    expect(core.status.get()).toMatchObject({ replicaId, pending: 2 });
   });
 
   it('reads an export from a Blob, and from UTF-8 byte chunks cut anywhere (a multi-byte character and CRLF line ends included)', async () => {
