@@ -1,7 +1,7 @@
 import { dotKey, type Dot } from '@converge/conflict';
 import type { ReadResultFrame, WireState } from '@converge/protocol';
 import { ProtocolClient } from '@converge/sync-server/testing';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { replicaOf, type Client } from '../client.js';
 import { createMemoryStorage, MemoryDatabase } from '../storage/memory-storage.js';
 import { clientSet, dbName, relayClientSet } from '../testing/client-set.js';
@@ -17,6 +17,7 @@ const COLLECTIONS = {
 const clients = relayClientSet();
 const offline = clientSet(() => ({}));
 const openCore = coreFixture();
+afterEach(() => offline.closeAll());
 
 /** A client without a relay (its writes stay pending), declaring the test's collections. */
 const openOffline = (label: string) => offline.open(dbName(label), { collections: COLLECTIONS });
