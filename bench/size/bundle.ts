@@ -1,6 +1,9 @@
 // One bundle as an app ships it: esbuild, minified, ESM for the browser, every dependency
-// inlined; its size minified and gzipped (level 9), the minified bytes each package puts in it
-// (esbuild's metafile), and any asset it emits (a .wasm module) with its own gzipped size.
+// inlined, code reached only through `import()` split into chunks of its own (as Vite and other
+// bundlers do); the size of what a page loads at start (the entry and the chunks it imports
+// statically) minified and gzipped (level 9), the minified bytes each package puts in it
+// (esbuild's metafile), the lazily loaded chunks' size apart, and any asset it emits (a .wasm
+// module) with its own gzipped size.
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
 
@@ -12,8 +15,10 @@ export interface Bundle {
   readonly assets: Readonly<Record<string, { readonly bytes: number; readonly gzBytes: number }>>;
   /** Package → minified bytes it contributes to the JavaScript. */
   readonly packages: Readonly<Record<string, number>>;
-  /** JavaScript and assets, gzipped. */
+  /** JavaScript loaded at start and assets, gzipped. */
   readonly totalGzBytes: number;
+  /** Chunks loaded only through `import()` (on first use of what they hold), gzipped each and added up. */
+  readonly lazyGzBytes: number;
 }
 
 export interface BundleRequest {
@@ -49,6 +54,7 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     target: 'es2022',
     write: false,
     metafile: true,
+    splitting: true,
     outdir: '/bundle-size', // nothing is written; emitted assets need a directory to be named in
     loader: { '.wasm': 'file' },
     external: [...(request.external ?? [])],
@@ -57,19 +63,36 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     logLevel: 'silent',
   };
   const result = await build(options);
+  const outputs = result.metafile!.outputs;
+  const entry = Object.keys(outputs).find((path) => path.endsWith('.js') && outputs[path]!.entryPoint !== undefined);
+  if (entry === undefined) throw new Error('no JavaScript entry in the bundle');
+  // What a page loads at start: the entry and, transitively, the chunks it imports statically.
+  const initial = new Set<string>();
+  const visit = (path: string) => {
+    if (initial.has(path)) return;
+    initial.add(path);
+    for (const imported of outputs[path]?.imports ?? []) if (imported.kind === 'import-statement' && outputs[imported.path] !== undefined) visit(imported.path);
+  };
+  visit(entry);
+  const nameOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+  const initialNames = new Set([...initial].map(nameOf));
   const js = result.outputFiles!.filter((f) => f.path.endsWith('.js'));
-  if (js.length !== 1) throw new Error(`expected one JavaScript output, got ${js.length}`);
-  const text = js[0]!.text;
+  const text = js
+    .filter((f) => initialNames.has(nameOf(f.path)))
+    .map((f) => f.text)
+    .join('\n');
+  const lazyGzBytes = js.filter((f) => !initialNames.has(nameOf(f.path))).reduce((n, f) => n + gz(f.text), 0);
   const assets: Record<string, { bytes: number; gzBytes: number }> = {};
   for (const file of result.outputFiles!) {
     if (file.path.endsWith('.js')) continue;
-    assets[file.path.slice(file.path.lastIndexOf('/') + 1)] = { bytes: file.contents.length, gzBytes: gz(file.contents) };
+    assets[nameOf(file.path)] = { bytes: file.contents.length, gzBytes: gz(file.contents) };
   }
-  const output = Object.entries(result.metafile!.outputs).find(([path]) => path.endsWith('.js'))![1];
   const packages: Record<string, number> = {};
-  for (const [path, info] of Object.entries(output.inputs)) {
-    const name = packageOf(path);
-    packages[name] = (packages[name] ?? 0) + info.bytesInOutput;
+  for (const path of initial) {
+    for (const [input, info] of Object.entries(outputs[path]!.inputs)) {
+      const name = packageOf(input);
+      packages[name] = (packages[name] ?? 0) + info.bytesInOutput;
+    }
   }
   const gzBytes = gz(text);
   return {
@@ -78,5 +101,6 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     assets,
     packages,
     totalGzBytes: gzBytes + Object.values(assets).reduce((n, a) => n + a.gzBytes, 0),
+    lazyGzBytes,
   };
 }

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { bundle, gz, type Bundle } from './bundle.js';
 
 /**
- * The budget, gzipped bytes: just above the size measured after the client became a façade over
- * its parts (42,754 B, with write chains, split acks and level confirmations), so the check
- * passes and fails on growth. The target is ≤ 25 kB gz: lower this constant as the bundle
- * shrinks.
+ * The budget, gzipped bytes of what a page loads at start (code reached only through `import()`,
+ * such as `exportData`/`importData`, is a chunk of its own): just above the size measured after
+ * export and import were added (45,004 B), so the check passes and fails on growth. The target
+ * is ≤ 25 kB gz: lower this constant as the bundle shrinks.
  */
-export const CLIENT_BUDGET_GZ_BYTES = 42 * 1024 + 768;
+export const CLIENT_BUDGET_GZ_BYTES = 44 * 1024;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -8,7 +8,7 @@ import type { Collection } from './collection.js';
 import type { OutboxListener } from './outbox-views.js';
 import { statusStoreOf, type StatusStore } from './status.js';
 import type { WriteStatus } from './storage/storage-adapter.js';
-import { exportLines, importInto, type ImportSummary } from './transfer/data-transfer.js';
+import type { ImportSummary } from './transfer/data-transfer.js';
 import type { ExportSource } from './transfer/export-source.js';
 
 export type { OutboxListener } from './outbox-views.js';
@@ -185,8 +185,10 @@ export class Client {
    * await target.close();
    * ```
    */
-  exportData(): AsyncIterable<string> {
-    return exportLines(this.#core);
+  async *exportData(): AsyncIterable<string> {
+    // Loaded on first use: an app that never exports does not ship the code (a chunk of its own).
+    const { exportLines } = await import('./transfer/data-transfer.js');
+    yield* exportLines(this.#core);
   }
 
   /**
@@ -198,7 +200,8 @@ export class Client {
    * @throws ConvergeError `bad_message`: another format or version, a malformed or missing line
    * (named), a client that is not empty, a collection declared with another CRDT type.
    */
-  importData(source: ExportSource): Promise<ImportSummary> {
+  async importData(source: ExportSource): Promise<ImportSummary> {
+    const { importInto } = await import('./transfer/data-transfer.js');
     return importInto(this.#core, source);
   }
 
