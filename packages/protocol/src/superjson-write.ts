@@ -42,15 +42,17 @@ function transform(value: unknown): [TypeName, unknown] | undefined {
     case 'bigint':
       return ['bigint', value.toString()];
     case 'number':
-      if (Number.isNaN(value)) return ['number', 'NaN'];
-      if (value === Infinity || value === -Infinity) return ['number', value > 0 ? 'Infinity' : '-Infinity'];
-      return value === 0 && 1 / value < 0 ? ['number', '-0'] : undefined;
+      if (!Number.isFinite(value)) return ['number', String(value)]; // NaN, Infinity, -Infinity
+      return Object.is(value, -0) ? ['number', '-0'] : undefined;
     case 'object':
       if (ArrayBuffer.isView(value) && !(value instanceof DataView))
         return [['typed-array', value.constructor.name], [...(value as unknown as Iterable<unknown>)]];
       if (value instanceof Date) return Number.isNaN(value.valueOf()) ? undefined : ['Date', value.toISOString()];
-      if (value instanceof Error)
-        return ['Error', 'cause' in value ? { name: value.name, message: value.message, cause: value.cause } : { name: value.name, message: value.message }];
+      if (value instanceof Error) {
+        const error: Record<string, unknown> = { name: value.name, message: value.message };
+        if ('cause' in value) error['cause'] = value.cause;
+        return ['Error', error];
+      }
       if (value instanceof RegExp) return ['regexp', String(value)];
       if (value instanceof Set) return ['set', [...value]];
       if (value instanceof Map) return ['map', [...value]];
@@ -70,7 +72,8 @@ function isDeep(value: unknown): value is object {
  * `{json, meta?}` as superjson writes it for `value`. What superjson cannot write comes back as
  * it is (a function, a class instance, a symbol) for the caller's JSON check to refuse.
  *
- * @throws Error for a key named `__proto__`, `constructor` or `prototype`, as superjson does.
+ * @throws Error for a key named `__proto__`, `constructor` or `prototype`, as superjson does
+ * (in its own words).
  */
 export function writeSuperjson(value: unknown): { json: unknown; meta?: SuperjsonMeta } {
   /** Where each object (and NaN, bigint) was met; more than one path: a shared reference. */
@@ -100,7 +103,7 @@ export function writeSuperjson(value: unknown): { json: unknown; meta?: Superjso
       let annotated = false;
       ancestors.push(node);
       for (const [key, child] of Object.entries(t === undefined ? node : (t[1] as object))) {
-        if (RESERVED_NAMES.has(key)) throw new Error(`Detected property ${key}. This is a prototype pollution risk, please remove it from your object.`);
+        if (RESERVED_NAMES.has(key)) throw new Error(`key '${key}' is reserved`);
         const sub = walk(child, [...path, key]);
         json[key] = sub.json;
         const a = sub.annotation;
