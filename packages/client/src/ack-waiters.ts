@@ -1,8 +1,6 @@
 import { AckTimeoutError, ConvergeError, QuorumUnavailableError, type ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
-
-const ORDER: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
-const rank = (level: AckLevel) => ORDER.indexOf(level);
+import { levelRank as rank } from './ack-levels.js';
 
 interface Waiter {
   readonly wanted: AckLevel;

@@ -57,7 +57,7 @@ const arbValue = fc.letrec((tie) => ({
     .tuple(tie('node'), fc.nat(2))
     .map(([node, where]) => (where === 0 ? [node, node] : where === 1 ? { a: node, b: [node] } : new Map([[node, node]]))),
   cyclic: fc.tuple(tie('object'), key).map(([object, k]) => {
-    const holder: Record<string, unknown> = { ...object };
+    const holder: Record<string, unknown> = { ...(object as Record<string, unknown>) };
     holder[k === '__proto__' ? 'self' : k] = holder;
     return { holder, list: [holder] };
   }),

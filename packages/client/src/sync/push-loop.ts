@@ -1,5 +1,6 @@
 import { ConvergeError } from '@converge/conflict';
 import { settledDot, type AckFrame, type AckLevel, type ConfirmFrame, type RelayAckLevel } from '@converge/protocol';
+import { levelRank as rank } from '../ack-levels.js';
 import type { PendingEntry } from '../replica/local-replica.js';
 import type { SettledChange } from '../replica/settle.js';
 import { AwaitedResults } from './ack-results.js';
@@ -23,9 +24,6 @@ interface Confirming {
   readonly wanted: AckLevel;
   readonly writes: { readonly writeId: string; readonly collection: string; readonly key: string }[];
 }
-
-const LEVELS: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
-const rank = (level: AckLevel) => LEVELS.indexOf(level);
 
 /**
  * The session's pushes, one in flight: resync states first, then the outbox in order, squashed
