@@ -40,7 +40,10 @@ export class PushLoop {
   /** Pushes that asked for more than `relay`, by id, until `confirm` frames settle their level. */
   readonly #confirming = new Map<string, Confirming>();
 
-  constructor(private readonly ctx: SessionContext) {}
+  readonly #ctx: SessionContext;
+  constructor(ctx: SessionContext) {
+    this.#ctx = ctx;
+  }
 
   /** Nothing left to push: the outbox read empty, no push in flight, no resync states queued. */
   get idle(): boolean {
@@ -54,7 +57,7 @@ export class PushLoop {
 
   /** After the relay lost data: re-push this replica's states of the collection, marked `resync`. */
   async queueResync(collection: string): Promise<void> {
-    const states = await this.ctx.host.replica.resyncStates(collection);
+    const states = await this.#ctx.host.replica.resyncStates(collection);
     if (states === undefined) return;
     const { writeNumber, chain } = states.mark;
     for (const r of states.records) {
@@ -65,7 +68,7 @@ export class PushLoop {
   /** The changes of the next push: resync states first, else the outbox (undefined: the session moved on). */
   async #nextChanges(perPush: number): Promise<{ changes: PlannedChange[]; resync: boolean } | undefined> {
     if (this.#resyncQueue.length > 0) return { changes: this.#resyncQueue, resync: true };
-    const { ctx } = this;
+    const ctx = this.#ctx;
     const entries = await ctx.host.replica.pendingWrites(perPush);
     if (!ctx.open || this.#inFlight !== undefined) return undefined;
     if (entries.some((e) => e.replica !== ctx.helloId)) {
@@ -87,7 +90,7 @@ export class PushLoop {
 
   /** Sends the next push when none is in flight (and no retry is waiting). */
   async next(): Promise<void> {
-    const { ctx } = this;
+    const ctx = this.#ctx;
     if (!ctx.open || this.#inFlight !== undefined || this.#retryTimer !== undefined) return;
     const perPush = Math.min(ctx.limits.maxChangesPerFrame, ctx.options.maxChangesPerPush);
     const next = await this.#nextChanges(perPush);
@@ -122,7 +125,7 @@ export class PushLoop {
         dot: settledDot(change.delta),
         status: 'rejected',
         code: 'payload_too_large',
-        message: `the write does not fit in a frame of ${this.ctx.limits.maxFrameBytes} bytes`,
+        message: `the write does not fit in a frame of ${this.#ctx.limits.maxFrameBytes} bytes`,
       },
     };
   }
@@ -133,7 +136,7 @@ export class PushLoop {
    * frame: the session reconnects and nothing of that frame leaves the outbox.
    */
   async ack(frame: AckFrame): Promise<void> {
-    const { ctx } = this;
+    const ctx = this.#ctx;
     const flight = this.#inFlight;
     const matched = flight === undefined || flight.id !== frame.id ? `ack ${frame.id} answers no push in flight` : flight.awaited.match(frame);
     if (typeof matched === 'string' || flight === undefined) {
@@ -190,7 +193,7 @@ export class PushLoop {
    * held at the level reached. `ack_timeout` changes nothing: the relay keeps checking.
    */
   async confirm(frame: ConfirmFrame): Promise<void> {
-    const { host } = this.ctx;
+    const { host } = this.#ctx;
     const waiting = this.#confirming.get(frame.id);
     if (waiting === undefined) return; // nothing of ours to raise
     const ids = waiting.writes.map((w) => w.writeId);
@@ -205,7 +208,7 @@ export class PushLoop {
   }
 
   async #settle(settled: SettledChange[], level: RelayAckLevel = 'relay'): Promise<'ok' | 'identity' | 'clock' | 'retry'> {
-    const { host } = this.ctx;
+    const { host } = this.#ctx;
     const result = await host.replica.settle(settled, level);
     if (result.changes.length > 0) host.committed(result.changes);
     if (result.accepted.length > 0) host.acked(result.accepted, level);

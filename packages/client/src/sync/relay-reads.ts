@@ -16,13 +16,16 @@ export class RelayReads {
   readonly #waiting = new Map<string, Waiting>();
   #count = 0;
 
-  constructor(private readonly ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>) {}
+  readonly #ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>;
+  constructor(ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>) {
+    this.#ctx = ctx;
+  }
 
   /** Resolves once the relay's state of `keys` is merged into the replica. */
   read(collection: string, keys: readonly string[]): Promise<void> {
-    if (!this.ctx.open) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
+    if (!this.#ctx.open) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
     const id = `r${++this.#count}`;
-    const timeoutMs = this.ctx.options.readTimeoutMs;
+    const timeoutMs = this.#ctx.options.readTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
@@ -35,7 +38,7 @@ export class RelayReads {
         else reject(error);
       };
       this.#waiting.set(id, { resolve: () => settle(), reject: settle });
-      this.ctx.send({ type: 'read', id, collection, keys, consistency: 'leader' });
+      this.#ctx.send({ type: 'read', id, collection, keys, consistency: 'leader' });
     });
   }
 
@@ -43,8 +46,8 @@ export class RelayReads {
   async answer(frame: ReadResultFrame): Promise<void> {
     if (!this.#waiting.has(frame.id)) return;
     const docs = frame.docs.flatMap((d) => (d.state === null ? [] : [{ key: d.key, seq: d.seq, state: d.state }]));
-    const applied = await this.ctx.host.replica.applyRemote(frame.collection, docs);
-    if (applied.changes.length > 0) this.ctx.host.committed(applied.changes);
+    const applied = await this.#ctx.host.replica.applyRemote(frame.collection, docs);
+    if (applied.changes.length > 0) this.#ctx.host.committed(applied.changes);
     this.#waiting.get(frame.id)?.resolve();
   }
 
