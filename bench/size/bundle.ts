@@ -2,7 +2,7 @@
 // inlined; its size minified and gzipped (level 9), the minified bytes each package puts in it
 // (esbuild's metafile), and any asset it emits (a .wasm module) with its own gzipped size.
 import { gzipSync } from 'node:zlib';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 export interface Bundle {
   /** The JavaScript, minified. */
@@ -12,6 +12,8 @@ export interface Bundle {
   readonly assets: Readonly<Record<string, { readonly bytes: number; readonly gzBytes: number }>>;
   /** Package → minified bytes it contributes to the JavaScript. */
   readonly packages: Readonly<Record<string, number>>;
+  /** Input file (as esbuild names it) → minified bytes it contributes to the JavaScript. */
+  readonly files: Readonly<Record<string, number>>;
   /** JavaScript and assets, gzipped. */
   readonly totalGzBytes: number;
 }
@@ -23,6 +25,8 @@ export interface BundleRequest {
   readonly resolveDir: string;
   readonly external?: readonly string[];
   readonly alias?: Readonly<Record<string, string>>;
+  /** Files left out as if they were packages: imports whose resolved path matches stay imports. */
+  readonly externalFiles?: RegExp;
 }
 
 export const gz = (data: string | Uint8Array): number => gzipSync(data, { level: 9 }).length;
@@ -55,6 +59,7 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     alias: { ...(request.alias ?? {}) },
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
     logLevel: 'silent',
+    plugins: request.externalFiles === undefined ? [] : [leaveOut(request.externalFiles)],
   };
   const result = await build(options);
   const js = result.outputFiles!.filter((f) => f.path.endsWith('.js'));
@@ -67,9 +72,11 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
   }
   const output = Object.entries(result.metafile!.outputs).find(([path]) => path.endsWith('.js'))![1];
   const packages: Record<string, number> = {};
+  const files: Record<string, number> = {};
   for (const [path, info] of Object.entries(output.inputs)) {
     const name = packageOf(path);
     packages[name] = (packages[name] ?? 0) + info.bytesInOutput;
+    files[path] = info.bytesInOutput;
   }
   const gzBytes = gz(text);
   return {
@@ -77,6 +84,17 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     gzBytes,
     assets,
     packages,
+    files,
     totalGzBytes: gzBytes + Object.values(assets).reduce((n, a) => n + a.gzBytes, 0),
+  };
+}
+
+/** Leaves the files whose path (relative, as imported: `./superjson-read.js`) matches `files` out of the bundle. */
+function leaveOut(files: RegExp): Plugin {
+  return {
+    name: 'leave-out-files',
+    setup(build) {
+      build.onResolve({ filter: files }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }));
+    },
   };
 }
