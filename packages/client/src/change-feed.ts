@@ -19,6 +19,7 @@ export class ChangeFeed {
   readonly #memories: ReadMemories;
   readonly #tabs: TabCoordinator;
   readonly #link: RelayLink;
+
   constructor(replica: LocalReplica, memories: ReadMemories, tabs: TabCoordinator, link: RelayLink) {
     this.#replica = replica;
     this.#memories = memories;

@@ -37,6 +37,7 @@ export class LocalWrites {
   #closed = false;
 
   readonly #parts: LocalWritesParts;
+
   constructor(parts: LocalWritesParts) {
     this.#parts = parts;
   }

@@ -30,6 +30,7 @@ export class OutboxViews {
 
   readonly #replica: LocalReplica;
   readonly #status: LiveStatus;
+
   constructor(replica: LocalReplica, status: LiveStatus) {
     this.#replica = replica;
     this.#status = status;

@@ -18,6 +18,7 @@ export class RelayLink {
   readonly #options: SyncEngineOptions & { readonly paused: boolean; readonly readTimeoutMs: number };
   readonly #status: LiveStatus;
   readonly #followerReads: FollowerReads;
+
   constructor(
     transport: Transport | undefined,
     options: SyncEngineOptions & { readonly paused: boolean; readonly readTimeoutMs: number },

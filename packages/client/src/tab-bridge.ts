@@ -34,6 +34,7 @@ export class TabBridge {
   readonly #refusedVersions = new Set<number | undefined>();
 
   readonly #parts: TabBridgeParts;
+
   constructor(parts: TabBridgeParts) {
     this.#parts = parts;
   }

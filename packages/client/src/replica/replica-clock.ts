@@ -16,6 +16,7 @@ export class ReplicaClock {
   #id: ReplicaId | undefined;
 
   readonly #now: () => number;
+
   constructor(now: () => number) {
     this.#now = now;
   }

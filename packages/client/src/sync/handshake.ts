@@ -37,6 +37,7 @@ export class Handshake {
   #sentAt = 0;
 
   readonly #ctx: SessionContext;
+
   constructor(ctx: SessionContext) {
     this.#ctx = ctx;
   }

@@ -41,6 +41,7 @@ export class PushLoop {
   readonly #confirming = new Map<string, Confirming>();
 
   readonly #ctx: SessionContext;
+
   constructor(ctx: SessionContext) {
     this.#ctx = ctx;
   }

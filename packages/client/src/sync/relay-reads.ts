@@ -13,6 +13,7 @@ export class RelayReads {
   #count = 0;
 
   readonly #ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>;
+
   constructor(ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>) {
     this.#ctx = ctx;
   }

@@ -22,6 +22,7 @@ export class Subscriptions {
 
   readonly #ctx: SessionContext;
   readonly #push: PushLoop;
+
   constructor(ctx: SessionContext, push: PushLoop) {
     this.#ctx = ctx;
     this.#push = push;

@@ -32,6 +32,7 @@ export class SyncEngine {
   readonly #host: SyncHost;
   readonly #transport: Transport;
   readonly #options: SyncEngineOptions;
+
   constructor(host: SyncHost, transport: Transport, options: SyncEngineOptions) {
     this.#host = host;
     this.#transport = transport;

@@ -93,6 +93,7 @@ export class TabCoordinator {
   };
 
   readonly #handlers: TabHandlers;
+
   constructor(
     readonly database: string,
     handlers: TabHandlers,
