@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { bundle, gz, packageOf, type Bundle } from './bundle.js';
 
 /**
- * The budget, gzipped bytes: just above the size measured after the client became a façade over
- * its parts (42,754 B, with write chains, split acks and level confirmations), so the check
- * passes and fails on growth. The target is ≤ 25 kB gz: lower this constant as the bundle
- * shrinks.
+ * The budget, gzipped bytes: just above the size measured after the bundle work of issue 15 §3
+ * (39,835 B, down from 42,754 B: superjson replaced by protocol's own codec of its form, relay-
+ * only frame tables left out, `#private` members, repeated helpers folded), so the check passes
+ * and fails on growth. The target is ≤ 25 kB gz (not met: see RESULTS.md, "Size"): lower this
+ * constant as the bundle shrinks.
  */
-export const CLIENT_BUDGET_GZ_BYTES = 42 * 1024 + 768;
+export const CLIENT_BUDGET_GZ_BYTES = 39 * 1024 + 256;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
