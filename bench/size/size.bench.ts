@@ -108,7 +108,8 @@ export async function runSizeBench(): Promise<string> {
     systems.push({ ...peer, bundle: await bundle({ contents: peer.entry, resolveDir: PEERS_DIR }) });
   }
   const results: SizeResults = { ...run.end(), systems, client, budgetGzBytes: CLIENT_BUDGET_GZ_BYTES, peerVersions: await peerVersions() };
-  saveSuiteResults('size', results);
+  // Bytes per bundled file serve the breakdown; bench/results keeps the totals only.
+  saveSuiteResults('size', JSON.parse(JSON.stringify(results, (key: string, value: unknown) => (key === 'files' ? undefined : value))));
   const markdown = sizeMarkdown(results);
   await rewriteSection('size', 'Size (W5)', markdown);
   return markdown;
