@@ -16,7 +16,7 @@ const GROUPS: readonly [string, (name: string, url: string) => boolean][] = [
   ['garbage collection', (name) => name === '(garbage collector)'],
   ['idle', (name) => name === '(idle)'],
   ['JSON.parse of frames', (name, url) => name === 'parse' && url.includes('/protocol/')],
-  ['value decode (superjson, copy-anything)', (_, url) => url.includes('superjson') || url.includes('copy-anything')],
+  ['value decode (superjson form, value codec)', (_, url) => url.includes('superjson') || url.includes('value-codec')],
   ['merge into local state', (name, url) => /merge|join/i.test(name) && (url.includes('/conflict/') || url.includes('peers/converge'))],
   ['frame validation and state decode (protocol, conflict)', (_, url) => url.includes('/protocol/') || url.includes('/conflict/')],
   ['WebSocket receive and send (ws, node streams)', (_, url) => url.includes('/ws/') || url.startsWith('node:')],

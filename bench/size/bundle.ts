@@ -5,7 +5,7 @@
 // (esbuild's metafile), the lazily loaded chunks' size apart, and any asset it emits (a .wasm
 // module) with its own gzipped size.
 import { gzipSync } from 'node:zlib';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 export interface Bundle {
   /** The JavaScript, minified. */
@@ -15,6 +15,8 @@ export interface Bundle {
   readonly assets: Readonly<Record<string, { readonly bytes: number; readonly gzBytes: number }>>;
   /** Package → minified bytes it contributes to the JavaScript. */
   readonly packages: Readonly<Record<string, number>>;
+  /** Input file (as esbuild names it) → minified bytes it contributes to the JavaScript loaded at start. */
+  readonly files: Readonly<Record<string, number>>;
   /** JavaScript loaded at start and assets, gzipped. */
   readonly totalGzBytes: number;
   /** Chunks loaded only through `import()` (on first use of what they hold), gzipped each and added up. */
@@ -28,6 +30,8 @@ export interface BundleRequest {
   readonly resolveDir: string;
   readonly external?: readonly string[];
   readonly alias?: Readonly<Record<string, string>>;
+  /** Files left out as if they were packages: imports whose resolved path matches stay imports. */
+  readonly externalFiles?: RegExp;
 }
 
 export const gz = (data: string | Uint8Array): number => gzipSync(data, { level: 9 }).length;
@@ -61,6 +65,7 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     alias: { ...(request.alias ?? {}) },
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
     logLevel: 'silent',
+    plugins: request.externalFiles === undefined ? [] : [leaveOut(request.externalFiles)],
   };
   const result = await build(options);
   const outputs = result.metafile!.outputs;
@@ -88,10 +93,12 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     assets[nameOf(file.path)] = { bytes: file.contents.length, gzBytes: gz(file.contents) };
   }
   const packages: Record<string, number> = {};
+  const files: Record<string, number> = {};
   for (const path of initial) {
     for (const [input, info] of Object.entries(outputs[path]!.inputs)) {
       const name = packageOf(input);
       packages[name] = (packages[name] ?? 0) + info.bytesInOutput;
+      files[input] = (files[input] ?? 0) + info.bytesInOutput;
     }
   }
   const gzBytes = gz(text);
@@ -100,7 +107,18 @@ export async function bundle(request: BundleRequest): Promise<Bundle> {
     gzBytes,
     assets,
     packages,
+    files,
     totalGzBytes: gzBytes + Object.values(assets).reduce((n, a) => n + a.gzBytes, 0),
     lazyGzBytes,
+  };
+}
+
+/** Leaves the files whose path (relative, as imported: `./superjson-read.js`) matches `files` out of the bundle. */
+function leaveOut(files: RegExp): Plugin {
+  return {
+    name: 'leave-out-files',
+    setup(build) {
+      build.onResolve({ filter: files }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }));
+    },
   };
 }

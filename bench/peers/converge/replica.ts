@@ -130,7 +130,7 @@ export class WireReplica {
     });
   }
 
-  /** Every live value of `key`, decoded as an app reads it (superjson). */
+  /** Every live value of `key`, decoded as an app reads it (`decodeValue`). */
   read(key: string): unknown[] {
     const state = this.states.get(key);
     if (state === undefined) return [];

@@ -1,8 +1,6 @@
 import { AckTimeoutError, ConvergeError, QuorumUnavailableError, type ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
-
-const ORDER: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
-const rank = (level: AckLevel) => ORDER.indexOf(level);
+import { levelRank as rank } from './ack-levels.js';
 
 interface Waiter {
   readonly wanted: AckLevel;
@@ -21,44 +19,44 @@ const closedBefore = (wanted: AckLevel, reached: AckLevel) =>
  * time rejects with `AckTimeoutError` naming the level reached; the write itself stays queued.
  */
 export class AckWaiters {
-  private readonly waiting = new Map<string, Waiter>();
+  readonly #waiting = new Map<string, Waiter>();
   /** Outcomes seen before anyone waited (another tab's ack can race a write's own commit). */
-  private readonly settled = new Map<string, AckLevel | ConvergeError>();
-  private readonly reached = new Map<string, AckLevel>();
-  private closed = false;
+  readonly #settled = new Map<string, AckLevel | ConvergeError>();
+  readonly #reached = new Map<string, AckLevel>();
+  #closed = false;
 
   /** Waits until `writeId` (committed locally) reaches `wanted`. */
   wait(writeId: string, wanted: AckLevel, timeoutMs: number): Promise<AckLevel> {
-    const early = this.settled.get(writeId);
+    const early = this.#settled.get(writeId);
     if (early instanceof QuorumUnavailableError && rank(wanted) <= rank(early.reached as AckLevel)) return Promise.resolve(early.reached as AckLevel);
     if (early instanceof ConvergeError) return Promise.reject(early);
     if (early !== undefined && rank(early) >= rank(wanted)) return Promise.resolve(early);
     if (wanted === 'local') return Promise.resolve('local');
     // A write committed as the client closed: no ack can come any more.
-    if (this.closed) return Promise.reject(closedBefore(wanted, early ?? 'local'));
+    if (this.#closed) return Promise.reject(closedBefore(wanted, early ?? 'local'));
     return new Promise<AckLevel>((resolve, reject) => {
       const waiter: Waiter = { wanted, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
-        this.waiting.delete(writeId);
-        reject(new AckTimeoutError(wanted, this.reached.get(writeId) ?? early ?? 'local'));
+        this.#waiting.delete(writeId);
+        reject(new AckTimeoutError(wanted, this.#reached.get(writeId) ?? early ?? 'local'));
       }, timeoutMs);
-      this.waiting.set(writeId, waiter);
+      this.#waiting.set(writeId, waiter);
     });
   }
 
   /** Writes now held at `level`. */
   acked(writeIds: readonly string[], level: AckLevel): void {
     for (const id of writeIds) {
-      const waiter = this.waiting.get(id);
+      const waiter = this.#waiting.get(id);
       if (waiter === undefined) {
-        this.remember(id, level);
+        this.#remember(id, level);
         continue;
       }
-      this.reached.set(id, level);
+      this.#reached.set(id, level);
       if (rank(level) >= rank(waiter.wanted)) {
         clearTimeout(waiter.timer);
-        this.waiting.delete(id);
-        this.reached.delete(id);
+        this.#waiting.delete(id);
+        this.#reached.delete(id);
         waiter.resolve(level);
       }
     }
@@ -70,17 +68,17 @@ export class AckWaiters {
    */
   unavailable(writeIds: readonly string[], reached: AckLevel): void {
     for (const id of writeIds) {
-      const waiter = this.waiting.get(id);
+      const waiter = this.#waiting.get(id);
       if (waiter === undefined) {
-        const early = this.settled.get(id);
-        if (!(early instanceof ConvergeError)) this.remember(id, new QuorumUnavailableError(rank(reached) < rank('quorum') ? 'quorum' : 'all', reached));
+        const early = this.#settled.get(id);
+        if (!(early instanceof ConvergeError)) this.#remember(id, new QuorumUnavailableError(rank(reached) < rank('quorum') ? 'quorum' : 'all', reached));
         // (a later wait for a level at or below `reached` still resolves: see `wait`)
         continue;
       }
       if (rank(waiter.wanted) <= rank(reached)) continue;
       clearTimeout(waiter.timer);
-      this.waiting.delete(id);
-      this.reached.delete(id);
+      this.#waiting.delete(id);
+      this.#reached.delete(id);
       waiter.reject(new QuorumUnavailableError(waiter.wanted, reached));
     }
   }
@@ -88,29 +86,29 @@ export class AckWaiters {
   /** A write the relay refused for good: its promise rejects with the refusal's code. */
   rejected(writeId: string, code: ErrorCode, message: string): void {
     const error = new ConvergeError(code, message);
-    const waiter = this.waiting.get(writeId);
+    const waiter = this.#waiting.get(writeId);
     if (waiter === undefined) {
-      this.remember(writeId, error);
+      this.#remember(writeId, error);
       return;
     }
     clearTimeout(waiter.timer);
-    this.waiting.delete(writeId);
-    this.reached.delete(writeId);
+    this.#waiting.delete(writeId);
+    this.#reached.delete(writeId);
     waiter.reject(error);
   }
 
   /** Stops waiting (client closed): each write rejects with the level it reached. */
   close(): void {
-    this.closed = true;
-    for (const [id, waiter] of this.waiting) {
+    this.#closed = true;
+    for (const [id, waiter] of this.#waiting) {
       clearTimeout(waiter.timer);
-      waiter.reject(closedBefore(waiter.wanted, this.reached.get(id) ?? 'local'));
+      waiter.reject(closedBefore(waiter.wanted, this.#reached.get(id) ?? 'local'));
     }
-    this.waiting.clear();
+    this.#waiting.clear();
   }
 
-  private remember(id: string, outcome: AckLevel | ConvergeError): void {
-    this.settled.set(id, outcome);
-    if (this.settled.size > 10_000) this.settled.delete(this.settled.keys().next().value!);
+  #remember(id: string, outcome: AckLevel | ConvergeError): void {
+    this.#settled.set(id, outcome);
+    if (this.#settled.size > 10_000) this.#settled.delete(this.#settled.keys().next().value!);
   }
 }

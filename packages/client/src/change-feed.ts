@@ -15,12 +15,17 @@ import { Watchers, type WatchEvent, type WatchTarget } from './watchers.js';
 export class ChangeFeed {
   readonly #watchers = new Watchers();
 
-  constructor(
-    private readonly replica: LocalReplica,
-    private readonly memories: ReadMemories,
-    private readonly tabs: TabCoordinator,
-    private readonly link: RelayLink,
-  ) {}
+  readonly #replica: LocalReplica;
+  readonly #memories: ReadMemories;
+  readonly #tabs: TabCoordinator;
+  readonly #link: RelayLink;
+
+  constructor(replica: LocalReplica, memories: ReadMemories, tabs: TabCoordinator, link: RelayLink) {
+    this.#replica = replica;
+    this.#memories = memories;
+    this.#tabs = tabs;
+    this.#link = link;
+  }
 
   watch(collection: string, target: WatchTarget, listener: (events: WatchEvent<unknown>[]) => void): () => void {
     return this.#watchers.add(collection, target, listener);
@@ -30,21 +35,21 @@ export class ChangeFeed {
   committed(changes: readonly DocChange[], wrote: boolean): void {
     if (changes.length === 0) return;
     this.#watchers.deliver(changes, (c) => this.#event(c));
-    if (wrote) this.link.kick();
-    if (!this.tabs.shared) return;
+    if (wrote) this.#link.kick();
+    if (!this.#tabs.shared) return;
     const byCollection = new Map<string, string[]>();
     for (const c of changes) {
       const keys = byCollection.get(c.collection);
       if (keys === undefined) byCollection.set(c.collection, [c.key]);
       else keys.push(c.key);
     }
-    for (const [collection, keys] of byCollection) this.tabs.post({ type: 'changed', collection, keys, outbox: wrote });
+    for (const [collection, keys] of byCollection) this.#tabs.post({ type: 'changed', collection, keys, outbox: wrote });
   }
 
   /** Another tab committed changes to these keys: re-read them for this tab's watchers. */
   async changedElsewhere(collection: string, keys: readonly string[]): Promise<void> {
     if (!this.#watchers.watches(collection)) return;
-    const records = await this.replica.docs(collection, keys);
+    const records = await this.#replica.docs(collection, keys);
     this.#watchers.deliver(
       keys.map((key, i) => ({ collection, key, record: records[i] })),
       (c) => this.#event(c),
@@ -53,6 +58,6 @@ export class ChangeFeed {
 
   #event(change: DocChange): WatchEvent<unknown> {
     if (change.record === undefined) return { key: change.key, doc: undefined };
-    return { key: change.key, doc: this.memories.read(this.replica.spec(change.collection), change.record) };
+    return { key: change.key, doc: this.#memories.read(this.#replica.spec(change.collection), change.record) };
   }
 }

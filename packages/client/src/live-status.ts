@@ -34,32 +34,32 @@ export interface ClientStatus {
  * and the other listeners hear it.
  */
 export class LiveStatus {
-  private current: ClientStatus;
+  #current: ClientStatus;
   /** How many updates were made: a status's number. */
-  private updates = 0;
+  #updates = 0;
   /** Each listener with the number of the last status it heard (it never hears an older one). */
-  private readonly listeners = new Map<(status: ClientStatus) => void, number>();
+  readonly #listeners = new Map<(status: ClientStatus) => void, number>();
   /** Statuses not yet delivered, with their numbers; delivered by the outermost `update`. */
-  private readonly queue: { readonly status: ClientStatus; readonly n: number }[] = [];
-  private delivering = false;
+  readonly #queue: { readonly status: ClientStatus; readonly n: number }[] = [];
+  #delivering = false;
+
+  readonly #now: () => number;
 
   /** @param now the client's clock (`lastSyncedAt`). */
-  constructor(
-    initial: ClientStatus,
-    private readonly now: () => number = () => Date.now(),
-  ) {
-    this.current = initial;
+  constructor(initial: ClientStatus, now: () => number = () => Date.now()) {
+    this.#now = now;
+    this.#current = initial;
   }
 
   get(): ClientStatus {
-    return this.current;
+    return this.#current;
   }
 
   /** Calls `listener` now and on every change; returns the unsubscribe function. */
   subscribe(listener: (status: ClientStatus) => void): () => void {
-    this.listeners.set(listener, this.updates);
-    callListener(listener, this.current);
-    return () => this.listeners.delete(listener);
+    this.#listeners.set(listener, this.#updates);
+    callListener(listener, this.#current);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Resolves once `done(status)` holds; rejects with `timeout` after `timeoutMs` (when given). */
@@ -76,7 +76,7 @@ export class LiveStatus {
       if (timeoutMs === undefined || pending.settled === true) return;
       pending.timer = setTimeout(() => {
         unsubscribe();
-        const s = this.current;
+        const s = this.#current;
         reject(new ConvergeError('timeout', `not ${what} within ${timeoutMs} ms (${s.connection}, ${s.pending} pending)`));
       }, timeoutMs);
     });
@@ -85,25 +85,25 @@ export class LiveStatus {
   update(patch: Partial<ClientStatus>): void {
     let changed = false;
     for (const key of Object.keys(patch) as (keyof ClientStatus)[]) {
-      if (this.current[key] !== patch[key]) changed = true;
+      if (this.#current[key] !== patch[key]) changed = true;
     }
     if (!changed) return;
-    const next = { ...this.current, ...patch };
-    if (patch.connection === 'synced' && this.current.connection !== 'synced') (next as { lastSyncedAt: number | undefined }).lastSyncedAt = this.now();
-    this.current = next;
-    this.queue.push({ status: next, n: ++this.updates });
-    if (this.delivering) return;
-    this.delivering = true;
+    const next = { ...this.#current, ...patch };
+    if (patch.connection === 'synced' && this.#current.connection !== 'synced') (next as { lastSyncedAt: number | undefined }).lastSyncedAt = this.#now();
+    this.#current = next;
+    this.#queue.push({ status: next, n: ++this.#updates });
+    if (this.#delivering) return;
+    this.#delivering = true;
     try {
-      for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
-        for (const [listener, heard] of [...this.listeners]) {
-          if (heard >= item.n || !this.listeners.has(listener)) continue;
-          this.listeners.set(listener, item.n);
+      for (let item = this.#queue.shift(); item !== undefined; item = this.#queue.shift()) {
+        for (const [listener, heard] of [...this.#listeners]) {
+          if (heard >= item.n || !this.#listeners.has(listener)) continue;
+          this.#listeners.set(listener, item.n);
           callListener(listener, item.status);
         }
       }
     } finally {
-      this.delivering = false;
+      this.#delivering = false;
     }
   }
 }

@@ -36,12 +36,16 @@ export interface LocalWritesParts {
 export class LocalWrites {
   #closed = false;
 
-  constructor(private readonly parts: LocalWritesParts) {}
+  readonly #parts: LocalWritesParts;
+
+  constructor(parts: LocalWritesParts) {
+    this.#parts = parts;
+  }
 
   /** Commits `requests` in one transaction and waits until each reached `ack`. `replaces`: rejected writes they take the place of. */
   async commit(requests: readonly WriteRequest[], ack: AckLevel, replaces: readonly string[] = []): Promise<WriteReceipt[]> {
     if (this.#closed) throw new ConvergeError('closed', 'the client is closed');
-    const { replica, memories, feed, views, status, events, waiters } = this.parts;
+    const { replica, memories, feed, views, status, events, waiters } = this.#parts;
     const written = await replica.write(requests, 'strict', replaces);
     for (const w of written) memories.remember(w.collection, w.key, w.memory);
     status.update({ pending: status.get().pending + written.length });
@@ -61,7 +65,7 @@ export class LocalWrites {
       }));
       events.emit('conflict', { collection: w.collection, key: w.key, writeId: w.writeId, discarded });
     }
-    const levels = await Promise.all(written.map((w) => waiters.wait(w.writeId, ack, this.parts.ackTimeoutMs)));
+    const levels = await Promise.all(written.map((w) => waiters.wait(w.writeId, ack, this.#parts.ackTimeoutMs)));
     return written.map((w, i) => ({ writeId: w.writeId, collection: w.collection, key: w.key, level: levels[i]! }));
   }
 
@@ -71,7 +75,7 @@ export class LocalWrites {
     const record = (request: WriteRequest) => void requests.push(request);
     fn({
       collection: (name) => {
-        const build = new RequestBuilder(name, () => this.parts.replica.spec(name), this.parts.memories);
+        const build = new RequestBuilder(name, () => this.#parts.replica.spec(name), this.#parts.memories);
         const spec = () => build.spec;
         return {
           put: (key, value, o) => record(build.put(key, value, { ack, ...(o?.version === undefined ? {} : { version: o.version }) })),
@@ -94,17 +98,17 @@ export class LocalWrites {
    * tab); `unavailable`: its store cannot confirm a higher level, so writes waiting for one fail.
    */
   acked(writeIds: readonly string[], level: AckLevel, unavailable = false): void {
-    this.parts.waiters.acked(writeIds, level);
-    if (unavailable) this.parts.waiters.unavailable(writeIds, level);
-    this.parts.events.emit('acked', { writeIds, level });
-    this.parts.views.left(writeIds);
+    this.#parts.waiters.acked(writeIds, level);
+    if (unavailable) this.#parts.waiters.unavailable(writeIds, level);
+    this.#parts.events.emit('acked', { writeIds, level });
+    this.#parts.views.left(writeIds);
   }
 
   /** Writes the relay refused on this tab's connection; returns what the other tabs are told. */
   rejected(records: readonly RejectedRecord[]): RejectedEvent[] {
     const events = records.map((record) => {
-      this.parts.waiters.rejected(record.writeId, record.code, record.message);
-      const request = rebaseRequest(this.parts.replica.spec(record.collection), record);
+      this.#parts.waiters.rejected(record.writeId, record.code, record.message);
+      const request = rebaseRequest(this.#parts.replica.spec(record.collection), record);
       const event: RejectedEvent = {
         writeId: record.writeId,
         collection: record.collection,
@@ -113,26 +117,26 @@ export class LocalWrites {
         message: record.message,
         rebased: request !== undefined,
       };
-      this.parts.events.emit('rejected', event);
-      if (request !== undefined) void this.commit([request], 'local', [record.writeId]).catch((error: ConvergeError) => this.parts.status.update({ error }));
+      this.#parts.events.emit('rejected', event);
+      if (request !== undefined) void this.commit([request], 'local', [record.writeId]).catch((error: ConvergeError) => this.#parts.status.update({ error }));
       return event;
     });
-    this.parts.views.left(records.map((r) => r.writeId));
+    this.#parts.views.left(records.map((r) => r.writeId));
     return events;
   }
 
   /** Refusals the leader tab heard (and rebased where the collection asked for it). */
   rejectedElsewhere(events: readonly RejectedEvent[]): void {
     for (const event of events) {
-      this.parts.waiters.rejected(event.writeId, event.code, event.message);
-      this.parts.events.emit('rejected', event);
+      this.#parts.waiters.rejected(event.writeId, event.code, event.message);
+      this.#parts.events.emit('rejected', event);
     }
-    this.parts.views.left(events.map((e) => e.writeId));
+    this.#parts.views.left(events.map((e) => e.writeId));
   }
 
   /** No more writes; those still waiting for a level reject with the level they reached (cause `closed`). */
   close(): void {
     this.#closed = true;
-    this.parts.waiters.close();
+    this.#parts.waiters.close();
   }
 }

@@ -28,14 +28,17 @@ export class OutboxViews {
   #refreshing: Promise<void> | undefined;
   #again = false;
 
-  constructor(
-    private readonly replica: LocalReplica,
-    private readonly status: LiveStatus,
-  ) {}
+  readonly #replica: LocalReplica;
+  readonly #status: LiveStatus;
+
+  constructor(replica: LocalReplica, status: LiveStatus) {
+    this.#replica = replica;
+    this.#status = status;
+  }
 
   /** Pending writes in outbox order, each with its status. */
   async outbox(): Promise<PendingWrite[]> {
-    return (await this.replica.pendingWrites()).map(pendingWriteOf);
+    return (await this.#replica.pendingWrites()).map(pendingWriteOf);
   }
 
   /** See `Client.watchOutbox`. */
@@ -61,15 +64,15 @@ export class OutboxViews {
   }
 
   writeStatuses(writeIds: readonly string[]): Promise<(WriteStatus | undefined)[]> {
-    return this.replica.writeStatuses(writeIds);
+    return this.#replica.writeStatuses(writeIds);
   }
 
   /** Writes the relay refused for good, with `retry()` (through `retry`) and `discard()`. */
   async rejected(retry: Retry): Promise<RejectedWrite[]> {
-    return (await this.replica.rejectedWrites()).map((r) =>
+    return (await this.#replica.rejectedWrites()).map((r) =>
       rejectedWriteOf(r, {
         retry: (request, ack) => retry(request, ack, r.writeId),
-        discard: () => this.replica.discardRejected(r.writeId),
+        discard: () => this.#replica.discardRejected(r.writeId),
       }),
     );
   }
@@ -100,15 +103,15 @@ export class OutboxViews {
 
   async #read(): Promise<void> {
     if (this.#listeners.size === 0) {
-      this.status.update({ pending: await this.replica.pendingCount() });
+      this.#status.update({ pending: await this.#replica.pendingCount() });
       return;
     }
     const left = this.#left.splice(0);
     const first = new Map(this.#firstCalls);
     this.#firstCalls.clear();
     const asked = [...new Set([...left, ...[...first.values()].flat()])];
-    const { pending, statuses } = await this.replica.pendingWithStatuses(asked);
-    this.status.update({ pending: pending.length });
+    const { pending, statuses } = await this.#replica.pendingWithStatuses(asked);
+    this.#status.update({ pending: pending.length });
     const byId = new Map(asked.map((id, i) => [id, statuses[i]]));
     const settled = (ids: readonly string[]) => ids.flatMap((id) => byId.get(id) ?? []).filter((s) => s.status !== 'local');
     const writes = pending.map(pendingWriteOf);

@@ -14,12 +14,21 @@ export class RelayLink {
   #engine: SyncEngine | undefined;
   #paused: boolean;
 
+  readonly #transport: Transport | undefined;
+  readonly #options: SyncEngineOptions & { readonly paused: boolean; readonly readTimeoutMs: number };
+  readonly #status: LiveStatus;
+  readonly #followerReads: FollowerReads;
+
   constructor(
-    private readonly transport: Transport | undefined,
-    private readonly options: SyncEngineOptions & { readonly paused: boolean; readonly readTimeoutMs: number },
-    private readonly status: LiveStatus,
-    private readonly followerReads: FollowerReads,
+    transport: Transport | undefined,
+    options: SyncEngineOptions & { readonly paused: boolean; readonly readTimeoutMs: number },
+    status: LiveStatus,
+    followerReads: FollowerReads,
   ) {
+    this.#transport = transport;
+    this.#options = options;
+    this.#status = status;
+    this.#followerReads = followerReads;
     this.#paused = options.paused;
   }
 
@@ -30,8 +39,8 @@ export class RelayLink {
 
   /** This tab now holds the socket: sync through `host` (unless paused). */
   lead(host: SyncHost): void {
-    if (this.transport === undefined || this.#engine !== undefined) return;
-    this.#engine = new SyncEngine(host, this.transport, this.options);
+    if (this.#transport === undefined || this.#engine !== undefined) return;
+    this.#engine = new SyncEngine(host, this.#transport, this.#options);
     if (!this.#paused) this.#engine.start();
   }
 
@@ -45,12 +54,12 @@ export class RelayLink {
   pause(): void {
     this.#paused = true;
     this.#engine?.stop();
-    this.status.update({ paused: true, connection: 'offline' });
+    this.#status.update({ paused: true, connection: 'offline' });
   }
 
   resume(): void {
     this.#paused = false;
-    this.status.update({ paused: false });
+    this.#status.update({ paused: false });
     this.#engine?.start();
   }
 
@@ -75,7 +84,7 @@ export class RelayLink {
   /** Reads keys from the relay into the replica (`consistency: 'leader'`): through the socket, or asks the leader tab. */
   async read(collection: string, keys: readonly string[]): Promise<void> {
     if (this.#engine !== undefined) return this.#engine.read(collection, keys);
-    if (this.transport === undefined) throw new ConvergeError('offline', 'this client has no relay to read from');
-    return this.followerReads.read(collection, keys, this.options.readTimeoutMs);
+    if (this.#transport === undefined) throw new ConvergeError('offline', 'this client has no relay to read from');
+    return this.#followerReads.read(collection, keys, this.#options.readTimeoutMs);
   }
 }

@@ -18,41 +18,47 @@ export interface WriteOptions {
  * collection's spec is asked for only where a request depends on it (CRDT operations, a delete).
  */
 export class RequestBuilder {
+  readonly #specOf: () => CollectionSpec;
+  readonly #memories: ReadMemories;
+
   constructor(
     readonly collection: string,
-    private readonly specOf: () => CollectionSpec,
-    private readonly memories: ReadMemories,
-  ) {}
+    specOf: () => CollectionSpec,
+    memories: ReadMemories,
+  ) {
+    this.#specOf = specOf;
+    this.#memories = memories;
+  }
 
   /** How the collection resolves (as declared, or as the relay announced it). */
   get spec(): CollectionSpec {
-    return this.specOf();
+    return this.#specOf();
   }
 
-  private base(key: string, options: WriteOptions | undefined) {
+  #base(key: string, options: WriteOptions | undefined) {
     return { collection: this.collection, key, ack: options?.ack ?? 'local' };
   }
 
   put(key: string, value: unknown, options?: WriteOptions): WriteRequest {
-    const read = this.memories.contextOf(this.collection, key, options?.version);
-    return { ...this.base(key, options), kind: 'put', value: encodeAppValue(value), read };
+    const read = this.#memories.contextOf(this.collection, key, options?.version);
+    return { ...this.#base(key, options), kind: 'put', value: encodeAppValue(value), read };
   }
 
   delete(key: string, options?: WriteOptions): WriteRequest {
     const spec = this.spec;
     if (spec.crdt !== undefined) return this.op(key, clearOp(spec), options);
-    return { ...this.base(key, options), kind: 'delete', read: this.memories.contextOf(this.collection, key, options?.version) };
+    return { ...this.#base(key, options), kind: 'delete', read: this.#memories.contextOf(this.collection, key, options?.version) };
   }
 
   update(key: string, fn: (current: unknown, exists: boolean) => unknown, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'update', fn };
+    return { ...this.#base(key, options), kind: 'update', fn };
   }
 
   resolve(key: string, value: unknown, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'put', value: encodeAppValue(value), read: 'stored' };
+    return { ...this.#base(key, options), kind: 'put', value: encodeAppValue(value), read: 'stored' };
   }
 
   op(key: string, op: CrdtOp, options?: WriteOptions): WriteRequest {
-    return { ...this.base(key, options), kind: 'op', op };
+    return { ...this.#base(key, options), kind: 'op', op };
   }
 }

@@ -15,21 +15,27 @@ import { createMemoryStorage } from './storage/memory-storage.js';
 export class StorageFailover {
   #stop: (() => void) | undefined;
 
-  constructor(
-    private readonly replica: LocalReplica,
-    private readonly status: LiveStatus,
-    private readonly events: Emitter<ClientEvents>,
-    private readonly link: RelayLink,
-    /** Work a failure started failed: reported, never an unhandled rejection. */
-    private readonly failed: (error: unknown) => void,
-  ) {}
+  readonly #replica: LocalReplica;
+  readonly #status: LiveStatus;
+  readonly #events: Emitter<ClientEvents>;
+  readonly #link: RelayLink;
+  /** Work a failure started failed: reported, never an unhandled rejection. */
+  readonly #failed: (error: unknown) => void;
+
+  constructor(replica: LocalReplica, status: LiveStatus, events: Emitter<ClientEvents>, link: RelayLink, failed: (error: unknown) => void) {
+    this.#replica = replica;
+    this.#status = status;
+    this.#events = events;
+    this.#link = link;
+    this.#failed = failed;
+  }
 
   /** Follows the storage in use; `openFailure`: IndexedDB could not be opened (the client started in memory). */
   start(openFailure: ConvergeError | undefined): void {
     if (openFailure !== undefined) this.#report(openFailure);
-    this.#stop = this.replica.onStorageFailure((error) => {
+    this.#stop = this.#replica.onStorageFailure((error) => {
       const failure = new ConvergeError('storage_unavailable', `storage failed: ${error.message}; working in memory`, { cause: error });
-      this.#fallBack(failure).catch(this.failed);
+      this.#fallBack(failure).catch(this.#failed);
     });
   }
 
@@ -38,14 +44,14 @@ export class StorageFailover {
   }
 
   async #fallBack(error: ConvergeError): Promise<void> {
-    const rep = await this.replica.replaceStorage(createMemoryStorage());
+    const rep = await this.#replica.replaceStorage(createMemoryStorage());
     this.#report(error);
-    this.status.update({ replicaId: rep.id, pending: 0 });
-    this.link.restart();
+    this.#status.update({ replicaId: rep.id, pending: 0 });
+    this.#link.restart();
   }
 
   #report(error: ConvergeError): void {
-    this.status.update({ storage: 'memory', storageFailed: true, error });
-    this.events.emit('storageFailure', error);
+    this.#status.update({ storage: 'memory', storageFailed: true, error });
+    this.#events.emit('storageFailure', error);
   }
 }

@@ -33,16 +33,20 @@ export interface TabBridgeParts {
 export class TabBridge {
   readonly #refusedVersions = new Set<number | undefined>();
 
-  constructor(private readonly parts: TabBridgeParts) {}
+  readonly #parts: TabBridgeParts;
+
+  constructor(parts: TabBridgeParts) {
+    this.#parts = parts;
+  }
 
   /** This tab waits for the lock: mirror the leader's status (ask for it now). */
   follow(): void {
-    this.parts.status.update({ role: this.parts.tabs.role });
-    this.parts.tabs.post({ type: 'status?' });
+    this.#parts.status.update({ role: this.#parts.tabs.role });
+    this.#parts.tabs.post({ type: 'status?' });
   }
 
   message(message: TabMessage): void {
-    const { tabs, replica, status, feed, writes, views, link } = this.parts;
+    const { tabs, replica, status, feed, writes, views, link } = this.#parts;
     const leader = link.leading;
     switch (message.type) {
       case 'changed':
@@ -76,7 +80,7 @@ export class TabBridge {
         }
         return;
       case 'read-done':
-        this.parts.followerReads.done(message.id, message.error);
+        this.#parts.followerReads.done(message.id, message.error);
         return;
       case 'collection':
         if (leader) {
@@ -85,11 +89,11 @@ export class TabBridge {
         }
         return;
       case 'replica':
-        replica.open().then((rep) => status.update({ replicaId: rep.id }), this.parts.failed);
+        replica.open().then((rep) => status.update({ replicaId: rep.id }), this.#parts.failed);
         link.kick(); // a session still speaking for the old id reconnects
         return;
       case 'destroyed':
-        this.parts.close().catch(this.parts.failed);
+        this.#parts.close().catch(this.#parts.failed);
         return;
     }
   }
@@ -102,6 +106,6 @@ export class TabBridge {
       version === TAB_PROTOCOL
         ? `a malformed message from another tab was ignored (${problem})`
         : `a message from another tab was ignored (${problem}): a tab of another build of this app is open; tabs of different builds sync on their own until it is reloaded`;
-    this.parts.status.update({ error: new ConvergeError('bad_message', message) });
+    this.#parts.status.update({ error: new ConvergeError('bad_message', message) });
   }
 }

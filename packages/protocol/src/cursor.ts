@@ -1,5 +1,5 @@
 import { fail, ok, type Result } from '@converge/conflict';
-import { isJsonObject, safeIntegerProblem } from './field-checks.js';
+import { firstProblem, isJsonObject, safeIntegerProblem } from './field-checks.js';
 import { idProblem } from './names.js';
 
 /**
@@ -26,13 +26,11 @@ function digestProblem(value: unknown): string | undefined {
 export function decodeCursor(json: unknown, path: string): Result<Cursor> {
   if (!isJsonObject(json)) return fail(path, 'cursor must be {lineage, seq, hash, mac}');
   const { lineage, seq, hash, mac } = json;
-  let problem = idProblem(lineage);
-  if (problem !== undefined) return fail(`${path}.lineage`, problem);
-  problem = safeIntegerProblem(seq, 0);
-  if (problem !== undefined) return fail(`${path}.seq`, problem);
-  problem = digestProblem(hash);
-  if (problem !== undefined) return fail(`${path}.hash`, problem);
-  problem = digestProblem(mac);
-  if (problem !== undefined) return fail(`${path}.mac`, problem);
-  return ok({ lineage: lineage as string, seq: seq as number, hash: hash as string, mac: mac as string });
+  const refused = firstProblem<Cursor>(path, {
+    lineage: idProblem(lineage),
+    seq: safeIntegerProblem(seq, 0),
+    hash: digestProblem(hash),
+    mac: digestProblem(mac),
+  });
+  return refused ?? ok({ lineage: lineage as string, seq: seq as number, hash: hash as string, mac: mac as string });
 }

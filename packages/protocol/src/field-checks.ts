@@ -1,4 +1,4 @@
-import { ConvergeError, type Result } from '@converge/conflict';
+import { ConvergeError, fail, type Result } from '@converge/conflict';
 
 /**
  * Small checks of untrusted fields. Each returns why a value is refused, or `undefined`:
@@ -42,4 +42,17 @@ export function listProblem(value: unknown, maxItems: number, minItems = 0): { c
 /** `listProblem` as a refusal. */
 export function refuseList<T = never>(path: string, problem: { code: 'bad_message' | 'payload_too_large'; message: string }): Result<T> {
   return { ok: false, error: new ConvergeError(problem.code, problem.message, { path }) };
+}
+
+/**
+ * The first field of `checks` with a problem (fields in the order written, each with its
+ * problem or undefined), refused with `bad_message` at `at.field`; undefined when none has one.
+ * One call checks a frame's plain fields: `firstProblem('ack', { id: idProblem(id), level: … })`.
+ */
+export function firstProblem<T = never>(at: string, checks: Readonly<Record<string, string | undefined>>): Result<T> | undefined {
+  for (const field in checks) {
+    const problem = checks[field];
+    if (problem !== undefined) return fail(`${at}.${field}`, problem);
+  }
+  return undefined;
 }

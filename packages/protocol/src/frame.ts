@@ -48,8 +48,9 @@ export const FRAME_TYPES = [
   'error',
 ] as const satisfies readonly FrameType[];
 
-const clientTypes: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES);
-const relayTypes: ReadonlySet<string> = new Set(RELAY_FRAME_TYPES);
+// Marked pure: a bundle that never asks (a client) leaves the sets out.
+const clientTypes: ReadonlySet<string> = /* @__PURE__ */ new Set(CLIENT_FRAME_TYPES);
+const relayTypes: ReadonlySet<string> = /* @__PURE__ */ new Set(RELAY_FRAME_TYPES);
 
 export function isClientFrame(frame: Frame): frame is ClientFrame {
   return clientTypes.has(frame.type);

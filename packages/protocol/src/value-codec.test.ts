@@ -63,6 +63,15 @@ describe('encodeValue / decodeValue', () => {
     expect(back.list[0]).toBe(back.list[1]);
   });
 
+  it('read back a value that never went through JSON text (memory storage and IndexedDB keep its shared objects shared)', () => {
+    const shared = { pattern: /a+/g, at: new Date(1), tags: new Set(['x']) };
+    const value = { left: shared, right: [shared] };
+    const back = decodeValue(structuredClone(encodeValue(value)));
+    expect(back.ok && back.value).toStrictEqual(value);
+    const same = back.ok ? (back.value as typeof value) : undefined;
+    expect(same?.right[0]).toBe(same?.left);
+  });
+
   it('omit meta when JSON says everything', () => {
     expect(encodeValue({ a: [1, 'x', null] })).toEqual({ json: { a: [1, 'x', null] } });
     expect(isEncodedValue(encodeValue(new Date(0)))).toBe(true);

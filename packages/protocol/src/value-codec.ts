@@ -1,8 +1,9 @@
 import { ConvergeError, fail, ok, RESERVED_NAMES, type Result } from '@converge/conflict';
-import { deserialize, serialize, type SuperJSONResult, type SuperJSONValue } from 'superjson';
 import { isJsonObject } from './field-checks.js';
 import { jsonShapeProblem, type JsonValue } from './json-shape.js';
 import { MAX_VALUE_DEPTH } from './limits.js';
+import { readSuperjson } from './superjson-read.js';
+import { writeSuperjson } from './superjson-write.js';
 
 /**
  * A register value as its writer serialized it, once, in superjson's form: `json` is plain
@@ -34,9 +35,9 @@ export function encodeValue(value: unknown): EncodedValue {
   // Plain JSON (most app values) is what superjson would write as it is: copied, no superjson pass.
   const plain = typeof value === 'object' && value !== null ? plainCopy(value, new Set(), MAX_VALUE_DEPTH - 1) : plainLeaf(value);
   if (plain !== NOT_PLAIN) return { json: plain };
-  let result: SuperJSONResult;
+  let result: ReturnType<typeof writeSuperjson>;
   try {
-    result = serialize(value as SuperJSONValue);
+    result = writeSuperjson(value);
   } catch (cause) {
     throw new ConvergeError('bad_message', `value cannot be encoded: ${(cause as Error).message}`, { path: 'value', cause });
   }
@@ -127,7 +128,7 @@ export function decodeValue(encoded: unknown): Result<unknown> {
   const shape = jsonShapeProblem(encoded, MAX_VALUE_DEPTH, 'value');
   if (shape !== undefined) return fail(shape.path, shape.message);
   try {
-    return ok(deserialize({ json, meta } as SuperJSONResult));
+    return ok(readSuperjson(copyJson(json), meta));
   } catch (cause) {
     return { ok: false, error: new ConvergeError('bad_message', `value cannot be decoded: ${(cause as Error).message}`, { path: 'value.meta', cause }) };
   }

@@ -1,13 +1,12 @@
+import { levelRank } from '../ack-levels.js';
 import type { OutboxEntry, StorageReader, StorageWriter, WriteStatus } from '../storage/storage-adapter.js';
 import { META, RECENT_WRITES } from './meta-keys.js';
-
-const ORDER: readonly WriteStatus['status'][] = ['local', 'relay', 'quorum', 'all'];
 
 /** True when `next` is a step forward from `current` (`rejected` ends a write that no relay accepted). */
 function movesForward(current: WriteStatus['status'], next: WriteStatus['status']): boolean {
   if (current === 'rejected') return false;
   if (next === 'rejected') return current === 'local';
-  return ORDER.indexOf(next) > ORDER.indexOf(current);
+  return levelRank(next) > levelRank(current);
 }
 
 /**

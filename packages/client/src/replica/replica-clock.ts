@@ -15,7 +15,11 @@ export class ReplicaClock {
   #hlc: HlcClock | undefined;
   #id: ReplicaId | undefined;
 
-  constructor(private readonly now: () => number) {}
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   /** The replica id as of the last committed transaction this tab ran. */
   get id(): ReplicaId {
@@ -38,7 +42,7 @@ export class ReplicaClock {
     const stored = record.clock === undefined ? undefined : { ...record.clock, replica: record.id };
     const last = mine === undefined ? stored : stored === undefined || compareHlc(mine, stored) >= 0 ? mine : stored;
     const offsetMs = options.offsetMs ?? record.clockOffsetMs ?? this.#hlc?.offsetMs() ?? 0;
-    return createHlcClock({ replica: record.id, now: this.now, offsetMs, ...(last === undefined ? {} : { last }) });
+    return createHlcClock({ replica: record.id, now: this.#now, offsetMs, ...(last === undefined ? {} : { last }) });
   }
 
   /** After a commit: `record` is what storage now holds, `clock` the transaction's clock (if it stamped anything). */

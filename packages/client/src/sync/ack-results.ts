@@ -18,18 +18,18 @@ export interface MatchedResult {
  * `more` when none is left, is a bad frame, and nothing of that part is settled.
  */
 export class AwaitedResults {
-  private readonly waiting = new Map<string, PlannedChange>();
+  readonly #waiting = new Map<string, PlannedChange>();
 
   constructor(changes: readonly PlannedChange[]) {
     for (const change of changes) {
       const { collection, key, delta } = change.change;
-      this.waiting.set(nameOf(collection, key, settledDot(delta)), change);
+      this.#waiting.set(nameOf(collection, key, settledDot(delta)), change);
     }
   }
 
   /** True once every change has its result. */
   get done(): boolean {
-    return this.waiting.size === 0;
+    return this.#waiting.size === 0;
   }
 
   /** The changes one part of the answer settles, or why the part is a bad frame (then nothing changes). */
@@ -38,17 +38,17 @@ export class AwaitedResults {
     const names = new Set<string>();
     for (const result of frame.results) {
       const name = nameOf(result.collection, result.key, result.dot);
-      const change = this.waiting.get(name);
+      const change = this.#waiting.get(name);
       if (change === undefined || names.has(name)) {
         return `result for ${result.collection}/${result.key} at ${dotKey(result.dot)} names no change of push ${frame.id} still waiting for one`;
       }
       names.add(name);
       matched.push({ change, result });
     }
-    const left = this.waiting.size - matched.length;
+    const left = this.#waiting.size - matched.length;
     if (frame.more !== true && left > 0) return `the answer to push ${frame.id} ended with ${left} change${left === 1 ? '' : 's'} still without a result`;
     if (frame.more === true && left === 0) return `a part of the answer to push ${frame.id} says more follow, but every change has its result`;
-    for (const name of names) this.waiting.delete(name);
+    for (const name of names) this.#waiting.delete(name);
     return matched;
   }
 }

@@ -36,14 +36,18 @@ function declarationConflict(specs: readonly CollectionSpec[], frame: WelcomeFra
 export class Handshake {
   #sentAt = 0;
 
-  constructor(private readonly ctx: SessionContext) {}
+  readonly #ctx: SessionContext;
+
+  constructor(ctx: SessionContext) {
+    this.#ctx = ctx;
+  }
 
   /**
    * Builds `hello` (the token is asked for here, on each connect). Undefined when the session
    * ended meanwhile or the app's auth function failed (then the session is closed, `unauthorized`).
    */
   async hello(): Promise<{ readonly frame: HelloFrame; readonly sent: HelloSent } | undefined> {
-    const { host } = this.ctx;
+    const { host } = this.#ctx;
     const specs = host.collections();
     let token: string | undefined;
     try {
@@ -51,12 +55,12 @@ export class Handshake {
     } catch (error) {
       // The app's auth function failed (its token service unreachable, say): no identity to connect with.
       const message = `the auth function failed: ${error instanceof Error ? error.message : String(error)}`;
-      this.ctx.close({ kind: 'retry', error: new ConvergeError('unauthorized', message, { cause: error }) });
+      this.#ctx.close({ kind: 'retry', error: new ConvergeError('unauthorized', message, { cause: error }) });
       return undefined;
     }
     const [record, cursors] = await Promise.all([host.replica.record(), host.replica.cursors(specs.map((s) => s.name))]);
     const replicaId = record?.id ?? (await host.replica.open()).id;
-    if (this.ctx.closed) return undefined;
+    if (this.#ctx.closed) return undefined;
     const subscriptions = specs.map((spec, i) => ({ collection: spec.name, cursor: cursors[i] ?? null }));
     const declared = specs.filter((s) => s.declared);
     this.#sentAt = host.now();
@@ -76,15 +80,15 @@ export class Handshake {
    * it has been closed (a fatal declaration, another tab's new id) or a new id is being minted.
    */
   async welcome(frame: WelcomeFrame): Promise<'open' | 'ended'> {
-    const { host } = this.ctx;
+    const { host } = this.#ctx;
     const conflict = declarationConflict(host.collections(), frame);
     if (conflict !== undefined) {
-      this.ctx.close({ kind: 'fatal', error: conflict });
+      this.#ctx.close({ kind: 'fatal', error: conflict });
       return 'ended';
     }
     const offsetMs = frame.now - Math.round((this.#sentAt + host.now()) / 2);
     const verdict = await host.replica.afterWelcome({
-      replicaId: this.ctx.helloId,
+      replicaId: this.#ctx.helloId,
       writeNumber: frame.writeNumber,
       writeChain: frame.writeChain,
       now: frame.now,
@@ -93,11 +97,11 @@ export class Handshake {
       collections: frame.collections,
     });
     if (verdict === 'id_changed') {
-      this.ctx.close({ kind: 'now' }); // another tab gave the replica a new id: hello again with it
+      this.#ctx.close({ kind: 'now' }); // another tab gave the replica a new id: hello again with it
       return 'ended';
     }
     if (verdict === 'identity_lost') {
-      await this.ctx.replaceIdentity();
+      await this.#ctx.replaceIdentity();
       return 'ended';
     }
     return 'open';

@@ -3,33 +3,36 @@
  * that the connection is dead (a half-open socket, a frozen relay) and `dead(quietMs)` is called.
  */
 export class Heartbeat {
-  private lastHeard: number;
-  private pinged = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  #lastHeard: number;
+  #pinged = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(
-    private readonly now: () => number,
-    private readonly ping: () => void,
-    private readonly dead: (quietMs: number) => void,
-  ) {
-    this.lastHeard = now();
+  readonly #now: () => number;
+  readonly #ping: () => void;
+  readonly #dead: (quietMs: number) => void;
+
+  constructor(now: () => number, ping: () => void, dead: (quietMs: number) => void) {
+    this.#now = now;
+    this.#ping = ping;
+    this.#dead = dead;
+    this.#lastHeard = now();
   }
 
   /** A frame arrived. */
   heard(): void {
-    this.lastHeard = this.now();
-    this.pinged = false;
+    this.#lastHeard = this.#now();
+    this.#pinged = false;
   }
 
   start(everyMs: number): void {
     this.stop();
-    this.timer = setInterval(
+    this.#timer = setInterval(
       () => {
-        const quiet = this.now() - this.lastHeard;
-        if (quiet >= 2 * everyMs) this.dead(quiet);
-        else if (quiet >= everyMs && !this.pinged) {
-          this.pinged = true;
-          this.ping();
+        const quiet = this.#now() - this.#lastHeard;
+        if (quiet >= 2 * everyMs) this.#dead(quiet);
+        else if (quiet >= everyMs && !this.#pinged) {
+          this.#pinged = true;
+          this.#ping();
         }
       },
       Math.max(50, Math.floor(everyMs / 2)),
@@ -37,7 +40,7 @@ export class Heartbeat {
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { containsContext, contextHas, mergeDocStates, WRITE_CHAIN_ZERO } from '@converge/conflict';
-import type { AckLevel, PushedChange, PushFrame, RelayLimits, WireState } from '@converge/protocol';
+import type { PushedChange, PushFrame, RelayLimits, WireState } from '@converge/protocol';
+import { ACK_LEVELS, levelRank } from '../ack-levels.js';
 import type { OutboxEntry } from '../storage/storage-adapter.js';
 import { encodedBytes, encodeClientFrame } from './wire.js';
 
@@ -16,8 +17,6 @@ export interface PlannedPush {
   readonly text: string;
   readonly changes: readonly PlannedChange[];
 }
-
-const LEVELS: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
 
 /**
  * The join of a key's squashed delta `a` with the delta `b` of a later write to it. When `b`'s
@@ -81,8 +80,8 @@ export function planPush(
   let count = Math.min(changes.length, limits.maxChangesPerFrame);
   for (;;) {
     const chosen = changes.slice(0, count);
-    const wanted = chosen.flatMap((c) => c.entries.map((e) => LEVELS.indexOf(e.ack))).reduce((a, b) => Math.max(a, b), 1);
-    const frame: PushFrame = { type: 'push', id, ack: LEVELS[wanted]!, changes: chosen.map((c) => c.change) };
+    const wanted = chosen.flatMap((c) => c.entries.map((e) => levelRank(e.ack))).reduce((a, b) => Math.max(a, b), 1);
+    const frame: PushFrame = { type: 'push', id, ack: ACK_LEVELS[wanted]!, changes: chosen.map((c) => c.change) };
     const text = encodeClientFrame(frame);
     if (encodedBytes(text) <= limits.maxFrameBytes) return { frame, text, changes: chosen };
     if (count === 1) return { tooLarge: changes[0]! };

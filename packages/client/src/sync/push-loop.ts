@@ -1,5 +1,6 @@
 import { ConvergeError } from '@converge/conflict';
 import { settledDot, type AckFrame, type AckLevel, type ConfirmFrame, type RelayAckLevel } from '@converge/protocol';
+import { levelRank as rank } from '../ack-levels.js';
 import type { PendingEntry } from '../replica/local-replica.js';
 import type { SettledChange } from '../replica/settle.js';
 import { AwaitedResults } from './ack-results.js';
@@ -24,9 +25,6 @@ interface Confirming {
   readonly writes: { readonly writeId: string; readonly collection: string; readonly key: string }[];
 }
 
-const LEVELS: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
-const rank = (level: AckLevel) => LEVELS.indexOf(level);
-
 /**
  * The session's pushes, one in flight: resync states first, then the outbox in order, squashed
  * and split to the relay's limits; writes refused for their clock are written again first (once
@@ -42,7 +40,11 @@ export class PushLoop {
   /** Pushes that asked for more than `relay`, by id, until `confirm` frames settle their level. */
   readonly #confirming = new Map<string, Confirming>();
 
-  constructor(private readonly ctx: SessionContext) {}
+  readonly #ctx: SessionContext;
+
+  constructor(ctx: SessionContext) {
+    this.#ctx = ctx;
+  }
 
   /** Nothing left to push: the outbox read empty, no push in flight, no resync states queued. */
   get idle(): boolean {
@@ -56,7 +58,7 @@ export class PushLoop {
 
   /** After the relay lost data: re-push this replica's states of the collection, marked `resync`. */
   async queueResync(collection: string): Promise<void> {
-    const states = await this.ctx.host.replica.resyncStates(collection);
+    const states = await this.#ctx.host.replica.resyncStates(collection);
     if (states === undefined) return;
     const { writeNumber, chain } = states.mark;
     for (const r of states.records) {
@@ -67,7 +69,7 @@ export class PushLoop {
   /** The changes of the next push: resync states first, else the outbox (undefined: the session moved on). */
   async #nextChanges(perPush: number): Promise<{ changes: PlannedChange[]; resync: boolean } | undefined> {
     if (this.#resyncQueue.length > 0) return { changes: this.#resyncQueue, resync: true };
-    const { ctx } = this;
+    const ctx = this.#ctx;
     const entries = await ctx.host.replica.pendingWrites(perPush);
     if (!ctx.open || this.#inFlight !== undefined) return undefined;
     if (entries.some((e) => e.replica !== ctx.helloId)) {
@@ -89,7 +91,7 @@ export class PushLoop {
 
   /** Sends the next push when none is in flight (and no retry is waiting). */
   async next(): Promise<void> {
-    const { ctx } = this;
+    const ctx = this.#ctx;
     if (!ctx.open || this.#inFlight !== undefined || this.#retryTimer !== undefined) return;
     const perPush = Math.min(ctx.limits.maxChangesPerFrame, ctx.options.maxChangesPerPush);
     const next = await this.#nextChanges(perPush);
@@ -124,7 +126,7 @@ export class PushLoop {
         dot: settledDot(change.delta),
         status: 'rejected',
         code: 'payload_too_large',
-        message: `the write does not fit in a frame of ${this.ctx.limits.maxFrameBytes} bytes`,
+        message: `the write does not fit in a frame of ${this.#ctx.limits.maxFrameBytes} bytes`,
       },
     };
   }
@@ -135,7 +137,7 @@ export class PushLoop {
    * frame: the session reconnects and nothing of that frame leaves the outbox.
    */
   async ack(frame: AckFrame): Promise<void> {
-    const { ctx } = this;
+    const ctx = this.#ctx;
     const flight = this.#inFlight;
     const matched = flight === undefined || flight.id !== frame.id ? `ack ${frame.id} answers no push in flight` : flight.awaited.match(frame);
     if (typeof matched === 'string' || flight === undefined) {
@@ -192,7 +194,7 @@ export class PushLoop {
    * held at the level reached. `ack_timeout` changes nothing: the relay keeps checking.
    */
   async confirm(frame: ConfirmFrame): Promise<void> {
-    const { host } = this.ctx;
+    const { host } = this.#ctx;
     const waiting = this.#confirming.get(frame.id);
     if (waiting === undefined) return; // nothing of ours to raise
     const ids = waiting.writes.map((w) => w.writeId);
@@ -207,7 +209,7 @@ export class PushLoop {
   }
 
   async #settle(settled: SettledChange[], level: RelayAckLevel = 'relay'): Promise<'ok' | 'identity' | 'clock' | 'retry'> {
-    const { host } = this.ctx;
+    const { host } = this.#ctx;
     const result = await host.replica.settle(settled, level);
     if (result.changes.length > 0) host.committed(result.changes);
     if (result.accepted.length > 0) host.acked(result.accepted, level);

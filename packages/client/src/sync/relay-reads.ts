@@ -1,11 +1,7 @@
 import { ConvergeError } from '@converge/conflict';
 import type { ReadResultFrame } from '@converge/protocol';
+import { PendingReplies } from '../pending-replies.js';
 import type { SessionContext } from './session-context.js';
-
-interface Waiting {
-  resolve(): void;
-  reject(error: Error): void;
-}
 
 /**
  * The session's leader reads (`get(key, { consistency: 'leader' })`): a `read` frame each,
@@ -13,49 +9,40 @@ interface Waiting {
  * `error` naming it, within `readTimeoutMs`; all rejected with `offline` when the session ends.
  */
 export class RelayReads {
-  readonly #waiting = new Map<string, Waiting>();
+  readonly #waiting = new PendingReplies();
   #count = 0;
 
-  constructor(private readonly ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>) {}
+  readonly #ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>;
+
+  constructor(ctx: Pick<SessionContext, 'host' | 'options' | 'open' | 'send'>) {
+    this.#ctx = ctx;
+  }
 
   /** Resolves once the relay's state of `keys` is merged into the replica. */
   read(collection: string, keys: readonly string[]): Promise<void> {
-    if (!this.ctx.open) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
+    if (!this.#ctx.open) return Promise.reject(new ConvergeError('offline', 'no connection to the relay: a leader read needs one'));
     const id = `r${++this.#count}`;
-    const timeoutMs = this.ctx.options.readTimeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(new ConvergeError('timeout', `the relay did not answer read ${id} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const settle = (error?: Error) => {
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      this.#waiting.set(id, { resolve: () => settle(), reject: settle });
-      this.ctx.send({ type: 'read', id, collection, keys, consistency: 'leader' });
-    });
+    const timeoutMs = this.#ctx.options.readTimeoutMs;
+    const answered = this.#waiting.wait(id, timeoutMs, `the relay did not answer read ${id} within ${timeoutMs} ms`);
+    this.#ctx.send({ type: 'read', id, collection, keys, consistency: 'leader' });
+    return answered;
   }
 
   /** The relay's answer: merged into the replica (watchers hear of what changed), then the read resolves. */
   async answer(frame: ReadResultFrame): Promise<void> {
     if (!this.#waiting.has(frame.id)) return;
     const docs = frame.docs.flatMap((d) => (d.state === null ? [] : [{ key: d.key, seq: d.seq, state: d.state }]));
-    const applied = await this.ctx.host.replica.applyRemote(frame.collection, docs);
-    if (applied.changes.length > 0) this.ctx.host.committed(applied.changes);
-    this.#waiting.get(frame.id)?.resolve();
+    const applied = await this.#ctx.host.replica.applyRemote(frame.collection, docs);
+    if (applied.changes.length > 0) this.#ctx.host.committed(applied.changes);
+    this.#waiting.settle(frame.id);
   }
 
   /** An `error` frame naming a read: that read rejects. False when it names none. */
   refused(id: string | undefined, error: Error): boolean {
-    const waiting = id === undefined ? undefined : this.#waiting.get(id);
-    waiting?.reject(error);
-    return waiting !== undefined;
+    return id !== undefined && this.#waiting.settle(id, error);
   }
 
   rejectAll(error: Error): void {
-    for (const waiting of [...this.#waiting.values()]) waiting.reject(error);
+    this.#waiting.settleAll(error);
   }
 }

@@ -20,10 +20,13 @@ interface Subscription {
 export class Subscriptions {
   readonly #subs = new Map<string, Subscription>();
 
-  constructor(
-    private readonly ctx: SessionContext,
-    private readonly push: PushLoop,
-  ) {}
+  readonly #ctx: SessionContext;
+  readonly #push: PushLoop;
+
+  constructor(ctx: SessionContext, push: PushLoop) {
+    this.#ctx = ctx;
+    this.#push = push;
+  }
 
   /** The subscriptions `hello` asked for. */
   begin(subscriptions: readonly { readonly collection: string; readonly cursor: Cursor | null }[]): void {
@@ -53,7 +56,7 @@ export class Subscriptions {
 
   /** A `changes` frame: applied with its cursor in one transaction, credit granted back for catch-up. */
   async changes(frame: ChangesFrame, bytes: number): Promise<void> {
-    const { ctx } = this;
+    const ctx = this.#ctx;
     const sub = this.#subs.get(frame.collection);
     if (!ctx.open || sub === undefined) return;
     if (frame.resync === true) sub.resync = true;
@@ -76,7 +79,7 @@ export class Subscriptions {
       sub.caughtUp = true;
       if (sub.resync) {
         sub.resync = false;
-        await this.push.queueResync(sub.collection);
+        await this.#push.queueResync(sub.collection);
       }
     }
     ctx.host.positions(this.positions());
@@ -93,9 +96,9 @@ export class Subscriptions {
   /** Follows one more collection (one the app started using after `hello`): its cursor, then `subscribe`. */
   async add(collection: string): Promise<void> {
     if (this.#subs.has(collection)) return;
-    const [cursor] = await this.ctx.host.replica.cursors([collection]);
-    if (this.ctx.closed || this.#subs.has(collection)) return;
+    const [cursor] = await this.#ctx.host.replica.cursors([collection]);
+    if (this.#ctx.closed || this.#subs.has(collection)) return;
     this.#subs.set(collection, { collection, cursor: cursor ?? null, caughtUp: false, resync: false });
-    this.ctx.send({ type: 'subscribe', subscriptions: [{ collection, cursor: cursor ?? null }] });
+    this.#ctx.send({ type: 'subscribe', subscriptions: [{ collection, cursor: cursor ?? null }] });
   }
 }

@@ -77,114 +77,117 @@ function defaultChannel(): ((name: string) => BroadcastChannelLike) | null {
  */
 export class TabCoordinator {
   role: TabRole;
-  private readonly channel: BroadcastChannelLike | null;
-  private readonly locks: LockManagerLike | null;
-  private readonly lifecycle: LifecycleTarget | null;
+  readonly #channel: BroadcastChannelLike | null;
+  readonly #locks: LockManagerLike | null;
+  readonly #lifecycle: LifecycleTarget | null;
   /** The lock request of the current turn (aborted when the page freezes or the client closes). */
-  private request: AbortController | undefined;
-  private release: (() => void) | undefined;
-  private frozen = false;
-  private closed = false;
-  private readonly onFreeze = (event: unknown) => {
-    if ((event as { persisted?: boolean }).persisted !== false) this.freeze();
+  #request: AbortController | undefined;
+  #release: (() => void) | undefined;
+  #frozen = false;
+  #closed = false;
+  readonly #onFreeze = (event: unknown) => {
+    if ((event as { persisted?: boolean }).persisted !== false) this.#freeze();
   };
-  private readonly onResume = (event: unknown) => {
-    if ((event as { persisted?: boolean }).persisted !== false) this.resume();
+  readonly #onResume = (event: unknown) => {
+    if ((event as { persisted?: boolean }).persisted !== false) this.#resume();
   };
+
+  readonly #handlers: TabHandlers;
 
   constructor(
     readonly database: string,
-    private readonly handlers: TabHandlers,
+    handlers: TabHandlers,
     options: TabOptions = {},
   ) {
-    this.locks = options.locks === undefined ? defaultLocks() : options.locks;
-    this.lifecycle = options.lifecycle === undefined ? defaultLifecycle() : options.lifecycle;
-    this.role = this.locks === null ? 'solo' : 'follower';
+    this.#handlers = handlers;
+    this.#locks = options.locks === undefined ? defaultLocks() : options.locks;
+    this.#lifecycle = options.lifecycle === undefined ? defaultLifecycle() : options.lifecycle;
+    this.role = this.#locks === null ? 'solo' : 'follower';
     const open = options.channel === undefined ? defaultChannel() : options.channel;
-    this.channel = open === null ? null : open(`converge:${database}`);
-    if (this.channel !== null) {
-      this.channel.onmessage = (event) => {
-        if (this.closed) return;
+    this.#channel = open === null ? null : open(`converge:${database}`);
+    if (this.#channel !== null) {
+      this.#channel.onmessage = (event) => {
+        if (this.#closed) return;
         const heard = readTabMessage(event.data);
-        if (heard.ok) this.handlers.message(heard.message);
-        else this.handlers.refused(heard.problem, heard.version);
+        if (heard.ok) this.#handlers.message(heard.message);
+        else this.#handlers.refused(heard.problem, heard.version);
       };
       // Node's BroadcastChannel keeps the process alive; a tab's channel must not.
-      (this.channel as { unref?: () => void }).unref?.();
+      (this.#channel as { unref?: () => void }).unref?.();
     }
   }
 
   start(): void {
     // `freeze`/`resume` carry no `persisted`; `pagehide`/`pageshow` count only into and out of the back/forward cache.
-    this.lifecycle?.addEventListener('freeze', this.onFreeze);
-    this.lifecycle?.addEventListener('resume', this.onResume);
-    this.lifecycle?.addEventListener('pagehide', this.onFreeze);
-    this.lifecycle?.addEventListener('pageshow', this.onResume);
-    this.join();
+    this.#lifecycle?.addEventListener('freeze', this.#onFreeze);
+    this.#lifecycle?.addEventListener('resume', this.#onResume);
+    this.#lifecycle?.addEventListener('pagehide', this.#onFreeze);
+    this.#lifecycle?.addEventListener('pageshow', this.#onResume);
+    this.#join();
   }
 
   /** Takes this tab's turn: leads at once without locks, else waits for the lock as a follower. */
-  private join(): void {
-    if (this.locks === null) {
-      this.handlers.lead();
+  #join(): void {
+    if (this.#locks === null) {
+      this.#handlers.lead();
       return;
     }
     this.role = 'follower';
-    this.handlers.follow();
+    this.#handlers.follow();
     const request = new AbortController();
-    this.request = request;
-    this.locks
+    this.#request = request;
+    this.#locks
       .request(`converge:${this.database}:leader:${TAB_PROTOCOL}`, { signal: request.signal }, async () => {
         // Granted after the page froze or closed (the callback runs on resume): let the lock go.
-        if (this.closed || this.frozen || request.signal.aborted) return;
+        if (this.#closed || this.#frozen || request.signal.aborted) return;
         this.role = 'leader';
-        this.handlers.lead();
-        await new Promise<void>((resolve) => (this.release = resolve));
+        this.#handlers.lead();
+        await new Promise<void>((resolve) => (this.#release = resolve));
       })
       .catch(() => undefined); // aborted while waiting
   }
 
   /** The page is being frozen: nothing may stay held that only this page can let go of. */
-  private freeze(): void {
-    if (this.closed || this.frozen) return;
-    this.frozen = true;
-    this.request?.abort();
+  #freeze(): void {
+    if (this.#closed || this.#frozen) return;
+    this.#frozen = true;
+    this.#request?.abort();
     const held = this.role !== 'follower';
     if (this.role === 'leader') this.role = 'follower';
-    if (held) this.handlers.stepDown();
-    this.release?.();
-    this.release = undefined;
+    if (held) this.#handlers.stepDown();
+    this.#release?.();
+    this.#release = undefined;
   }
 
-  private resume(): void {
-    if (this.closed || !this.frozen) return;
-    this.frozen = false;
-    this.join();
+  #resume(): void {
+    if (this.#closed || !this.#frozen) return;
+    this.#frozen = false;
+    this.#join();
   }
 
   /** Other tabs can hear this one (a BroadcastChannel is open). */
   get shared(): boolean {
-    return this.channel !== null && !this.closed;
+    return this.#channel !== null && !this.#closed;
   }
 
   post(message: TabMessage): void {
-    if (this.closed || this.channel === null) return;
+    if (this.#closed || this.#channel === null) return;
     try {
-      this.channel.postMessage(envelope(message));
+      this.#channel.postMessage(envelope(message));
     } catch {
       // a closed channel (page unloading)
     }
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.lifecycle?.removeEventListener('freeze', this.onFreeze);
-    this.lifecycle?.removeEventListener('resume', this.onResume);
-    this.lifecycle?.removeEventListener('pagehide', this.onFreeze);
-    this.lifecycle?.removeEventListener('pageshow', this.onResume);
-    this.request?.abort();
-    this.release?.();
-    this.channel?.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#lifecycle?.removeEventListener('freeze', this.#onFreeze);
+    this.#lifecycle?.removeEventListener('resume', this.#onResume);
+    this.#lifecycle?.removeEventListener('pagehide', this.#onFreeze);
+    this.#lifecycle?.removeEventListener('pageshow', this.#onResume);
+    this.#request?.abort();
+    this.#release?.();
+    this.#channel?.close();
   }
 }

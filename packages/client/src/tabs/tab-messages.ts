@@ -1,5 +1,6 @@
 import { isErrorCode, type ConvergeError, type ErrorCode } from '@converge/conflict';
 import type { AckLevel } from '@converge/protocol';
+import { ACK_LEVELS } from '../ack-levels.js';
 import type { RejectedEvent } from '../client-events.js';
 import type { ClientStatus } from '../live-status.js';
 import type { ConnectionState } from '../sync/sync-host.js';
@@ -63,7 +64,6 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
 const isErrorInfo = (v: unknown): boolean =>
   v === undefined || (typeof v === 'object' && v !== null && isErrorCode((v as Fields)['code']) && isString((v as Fields)['message']));
-const LEVELS: readonly unknown[] = ['local', 'relay', 'quorum', 'all'];
 const CONNECTIONS: readonly unknown[] = ['offline', 'connecting', 'syncing', 'synced'];
 const isPositions = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0);
@@ -83,7 +83,8 @@ const isRefusal = (v: unknown): boolean => {
 /** Each message type's fields, checked. */
 const SHAPES: Readonly<Record<TabMessage['type'], (m: Fields) => boolean>> = {
   changed: (m) => isString(m['collection']) && isStrings(m['keys']) && typeof m['outbox'] === 'boolean',
-  acked: (m) => isStrings(m['writeIds']) && LEVELS.includes(m['level']) && (m['unavailable'] === undefined || m['unavailable'] === true),
+  acked: (m) =>
+    isStrings(m['writeIds']) && (ACK_LEVELS as readonly unknown[]).includes(m['level']) && (m['unavailable'] === undefined || m['unavailable'] === true),
   rejected: (m) => Array.isArray(m['writes']) && m['writes'].every(isRefusal),
   status: (m) => CONNECTIONS.includes(m['connection']) && isPositions(m['positions']) && isErrorInfo(m['error']),
   'status?': () => true,

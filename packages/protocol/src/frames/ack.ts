@@ -1,5 +1,5 @@
 import { ConvergeError, dotProblem, fail, ok, type Dot, type ErrorCode, type Result } from '@converge/conflict';
-import { isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, stringProblem, type JsonObject } from '../field-checks.js';
+import { firstProblem, isJsonObject, listProblem, oneOfProblem, refuseList, safeIntegerProblem, stringProblem, type JsonObject } from '../field-checks.js';
 import { WIRE_ERROR_CODES } from '../error-codes.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
 import { stateFromJson, stateToJson } from '../state-json.js';
@@ -88,24 +88,16 @@ export interface AckFrame {
 function decodeResult(json: unknown, path: string): Result<ChangeResult> {
   if (!isJsonObject(json)) return fail(path, 'result must be {collection, key, status, …}');
   const { collection, key, dot, status, seq, code, message, current } = json;
-  let problem = collectionNameProblem(collection);
-  if (problem !== undefined) return fail(`${path}.collection`, problem);
-  problem = documentKeyProblem(key);
-  if (problem !== undefined) return fail(`${path}.key`, problem);
-  problem = dotProblem(dot);
-  if (problem !== undefined) return fail(`${path}.dot`, problem);
+  const refused = firstProblem<ChangeResult>(path, { collection: collectionNameProblem(collection), key: documentKeyProblem(key), dot: dotProblem(dot) });
+  if (refused !== undefined) return refused;
   const name = { collection: collection as string, key: key as string, dot: [(dot as Dot)[0], (dot as Dot)[1]] as const };
   if (status === 'accepted') {
     if (seq === undefined) return ok({ ...name, status });
-    problem = safeIntegerProblem(seq, 1);
-    if (problem !== undefined) return fail(`${path}.seq`, problem);
-    return ok({ ...name, status, seq: seq as number });
+    return firstProblem(path, { seq: safeIntegerProblem(seq, 1) }) ?? ok({ ...name, status, seq: seq as number });
   }
   if (status !== 'rejected') return fail(`${path}.status`, "status must be 'accepted' or 'rejected'");
-  problem = oneOfProblem(code, WIRE_ERROR_CODES);
-  if (problem !== undefined) return fail(`${path}.code`, problem);
-  problem = stringProblem(message, 0, MAX_MESSAGE_LENGTH);
-  if (problem !== undefined) return fail(`${path}.message`, problem);
+  const bad = firstProblem<ChangeResult>(path, { code: oneOfProblem(code, WIRE_ERROR_CODES), message: stringProblem(message, 0, MAX_MESSAGE_LENGTH) });
+  if (bad !== undefined) return bad;
   const rejected: RejectedChange = { ...name, status, code: code as ErrorCode, message: message as string };
   if (current === undefined) return ok(rejected);
   const state = stateFromJson(current, `${path}.current`);
@@ -114,10 +106,8 @@ function decodeResult(json: unknown, path: string): Result<ChangeResult> {
 
 export function decodeAck(json: JsonObject, maxItems: number): Result<AckFrame> {
   const { id, level, results, more } = json;
-  let problem = idProblem(id);
-  if (problem !== undefined) return fail('ack.id', problem);
-  problem = oneOfProblem(level, RELAY_ACK_LEVELS);
-  if (problem !== undefined) return fail('ack.level', problem);
+  const refused = firstProblem<AckFrame>('ack', { id: idProblem(id), level: oneOfProblem(level, RELAY_ACK_LEVELS) });
+  if (refused !== undefined) return refused;
   if (more !== undefined && more !== true) return fail('ack.more', 'more must be true when present');
   const listIssue = listProblem(results, maxItems, 1);
   if (listIssue !== undefined) return refuseList('ack.results', listIssue);

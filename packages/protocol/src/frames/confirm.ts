@@ -1,5 +1,5 @@
-import { fail, ok, type Result } from '@converge/conflict';
-import { oneOfProblem, type JsonObject } from '../field-checks.js';
+import { ok, type Result } from '@converge/conflict';
+import { firstProblem, oneOfProblem, type JsonObject } from '../field-checks.js';
 import { idProblem } from '../names.js';
 import { RELAY_ACK_LEVELS, type RelayAckLevel } from './ack.js';
 
@@ -37,13 +37,12 @@ export interface ConfirmFrame {
 
 export function decodeConfirm(json: JsonObject): Result<ConfirmFrame> {
   const { id, level, code } = json;
-  let problem = idProblem(id);
-  if (problem !== undefined) return fail('confirm.id', problem);
-  problem = oneOfProblem(level, RELAY_ACK_LEVELS);
-  if (problem !== undefined) return fail('confirm.level', problem);
+  const refused = firstProblem<ConfirmFrame>('confirm', {
+    id: idProblem(id),
+    level: oneOfProblem(level, RELAY_ACK_LEVELS),
+    code: code === undefined ? undefined : oneOfProblem(code, CONFIRM_CODES),
+  });
+  if (refused !== undefined) return refused;
   const frame: ConfirmFrame = { type: 'confirm', id: id as string, level: level as RelayAckLevel };
-  if (code === undefined) return ok(frame);
-  problem = oneOfProblem(code, CONFIRM_CODES);
-  if (problem !== undefined) return fail('confirm.code', problem);
-  return ok({ ...frame, code: code as ConfirmCode });
+  return ok(code === undefined ? frame : { ...frame, code: code as ConfirmCode });
 }

@@ -1,6 +1,6 @@
-import { fail, ok, type ErrorCode, type Result } from '@converge/conflict';
+import { ok, type ErrorCode, type Result } from '@converge/conflict';
 import { WIRE_ERROR_CODES } from '../error-codes.js';
-import { oneOfProblem, stringProblem, type JsonObject } from '../field-checks.js';
+import { firstProblem, oneOfProblem, stringProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, idProblem } from '../names.js';
 import { MAX_MESSAGE_LENGTH } from './ack.js';
 
@@ -24,20 +24,15 @@ export interface ErrorFrame {
 
 export function decodeError(json: JsonObject): Result<ErrorFrame> {
   const { code, message, id, collection } = json;
-  let problem = oneOfProblem(code, WIRE_ERROR_CODES);
-  if (problem !== undefined) return fail('error.code', problem);
-  problem = stringProblem(message, 0, MAX_MESSAGE_LENGTH);
-  if (problem !== undefined) return fail('error.message', problem);
+  const refused = firstProblem<ErrorFrame>('error', {
+    code: oneOfProblem(code, WIRE_ERROR_CODES),
+    message: stringProblem(message, 0, MAX_MESSAGE_LENGTH),
+    id: id === undefined ? undefined : idProblem(id),
+    collection: collection === undefined ? undefined : collectionNameProblem(collection),
+  });
+  if (refused !== undefined) return refused;
   let frame: ErrorFrame = { type: 'error', code: code as ErrorCode, message: message as string };
-  if (id !== undefined) {
-    problem = idProblem(id);
-    if (problem !== undefined) return fail('error.id', problem);
-    frame = { ...frame, id: id as string };
-  }
-  if (collection !== undefined) {
-    problem = collectionNameProblem(collection);
-    if (problem !== undefined) return fail('error.collection', problem);
-    frame = { ...frame, collection: collection as string };
-  }
+  if (id !== undefined) frame = { ...frame, id: id as string };
+  if (collection !== undefined) frame = { ...frame, collection: collection as string };
   return ok(frame);
 }

@@ -1,5 +1,5 @@
 import { fail, ok, type Result } from '@converge/conflict';
-import { isJsonObject, listProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { firstProblem, isJsonObject, listProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { collectionNameProblem, documentKeyProblem, idProblem } from '../names.js';
 import { stateFromJson, stateToJson } from '../state-json.js';
 import type { WireState } from '../wire-state.js';
@@ -31,10 +31,8 @@ export interface ReadResultFrame {
 function decodeDoc(json: unknown, path: string): Result<ReadDoc> {
   if (!isJsonObject(json)) return fail(path, 'doc must be {key, seq, state}');
   const { key, seq, state } = json;
-  let problem = documentKeyProblem(key);
-  if (problem !== undefined) return fail(`${path}.key`, problem);
-  problem = safeIntegerProblem(seq, 0);
-  if (problem !== undefined) return fail(`${path}.seq`, problem);
+  const refused = firstProblem<ReadDoc>(path, { key: documentKeyProblem(key), seq: safeIntegerProblem(seq, 0) });
+  if (refused !== undefined) return refused;
   if (state === null) return ok({ key: key as string, seq: seq as number, state: null });
   const decoded = stateFromJson(state, `${path}.state`);
   return decoded.ok ? ok({ key: key as string, seq: seq as number, state: decoded.value }) : decoded;
@@ -42,10 +40,8 @@ function decodeDoc(json: unknown, path: string): Result<ReadDoc> {
 
 export function decodeReadResult(json: JsonObject, maxItems: number): Result<ReadResultFrame> {
   const { id, collection, docs } = json;
-  let problem = idProblem(id);
-  if (problem !== undefined) return fail('read-result.id', problem);
-  problem = collectionNameProblem(collection);
-  if (problem !== undefined) return fail('read-result.collection', problem);
+  const refused = firstProblem<ReadResultFrame>('read-result', { id: idProblem(id), collection: collectionNameProblem(collection) });
+  if (refused !== undefined) return refused;
   const listIssue = listProblem(docs, maxItems);
   if (listIssue !== undefined) return refuseList('read-result.docs', listIssue);
   const list = docs as unknown[];

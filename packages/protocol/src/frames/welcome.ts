@@ -1,6 +1,6 @@
 import { fail, MAX_WALL, ok, writeChainProblem, type Result, type WriteChain } from '@converge/conflict';
 import { decodeCollectionMap, type CollectionInfo } from '../collection-config.js';
-import { isJsonObject, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { firstProblem, isJsonObject, safeIntegerProblem, type JsonObject } from '../field-checks.js';
 import { RELAY_LIMIT_NAMES, type RelayLimits } from '../limits.js';
 import { idProblem } from '../names.js';
 import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../version.js';
@@ -68,32 +68,28 @@ export interface Replication {
 function decodeReplication(json: unknown): Result<Replication> {
   if (!isJsonObject(json)) return fail('welcome.replication', 'replication must be {standbys, quorum}');
   const { standbys, quorum } = json;
-  let problem = safeIntegerProblem(standbys, 0);
-  if (problem !== undefined) return fail('welcome.replication.standbys', problem);
-  problem = safeIntegerProblem(quorum, 0, standbys as number);
-  if (problem !== undefined) return fail('welcome.replication.quorum', problem);
-  return ok({ standbys: standbys as number, quorum: quorum as number });
+  return (
+    firstProblem('welcome.replication', { standbys: safeIntegerProblem(standbys, 0), quorum: safeIntegerProblem(quorum, 0, standbys as number) }) ??
+    ok({ standbys: standbys as number, quorum: quorum as number })
+  );
 }
 
 export function decodeWelcome(json: JsonObject, maxItems: number): Result<WelcomeFrame> {
   const { protocol, relayId, lineage, epoch, now, writeNumber, writeChain, replication, recovery, limits, collections } = json;
-  let problem = safeIntegerProblem(protocol, 1);
-  if (problem === undefined && !SUPPORTED_PROTOCOLS.includes(protocol as number)) {
-    problem = `protocol ${protocol as number} is not supported: this client speaks ${PROTOCOL_VERSION}`;
-  }
-  if (problem !== undefined) return fail('welcome.protocol', problem);
-  problem = idProblem(relayId);
-  if (problem !== undefined) return fail('welcome.relayId', problem);
-  problem = idProblem(lineage);
-  if (problem !== undefined) return fail('welcome.lineage', problem);
-  problem = safeIntegerProblem(epoch, 0);
-  if (problem !== undefined) return fail('welcome.epoch', problem);
-  problem = safeIntegerProblem(now, 0, MAX_WALL);
-  if (problem !== undefined) return fail('welcome.now', problem);
-  problem = safeIntegerProblem(writeNumber, 0);
-  if (problem !== undefined) return fail('welcome.writeNumber', problem);
-  problem = writeChainProblem(writeChain);
-  if (problem !== undefined) return fail('welcome.writeChain', problem);
+  const refused = firstProblem<WelcomeFrame>('welcome', {
+    protocol:
+      safeIntegerProblem(protocol, 1) ??
+      (SUPPORTED_PROTOCOLS.includes(protocol as number)
+        ? undefined
+        : `protocol ${protocol as number} is not supported: this client speaks ${PROTOCOL_VERSION}`),
+    relayId: idProblem(relayId),
+    lineage: idProblem(lineage),
+    epoch: safeIntegerProblem(epoch, 0),
+    now: safeIntegerProblem(now, 0, MAX_WALL),
+    writeNumber: safeIntegerProblem(writeNumber, 0),
+    writeChain: writeChainProblem(writeChain),
+  });
+  if (refused !== undefined) return refused;
   const replicas = decodeReplication(replication);
   if (!replicas.ok) return replicas;
   if (recovery !== undefined && typeof recovery !== 'boolean') return fail('welcome.recovery', 'must be a boolean');
