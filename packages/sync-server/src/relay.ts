@@ -6,7 +6,6 @@ import { CollectionRegistry } from './collections.js';
 import { FanOut } from './fan-out.js';
 import { handleHealthRequest, handleMetricsRequest, metricsTokenDigest, pathOf, refuseUpgrade, type HttpStatusSource } from './http.js';
 import { Ingest } from './ingest.js';
-import type { Push, PushOutcome } from './judge-push.js';
 import { RelayMetrics } from './metrics.js';
 import { extendRecoveryWindow, recoveryWindowEnd } from './recovery-window.js';
 import { resolveRelayOptions, type RelayOptions } from './relay-options.js';
@@ -105,38 +104,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const principalBuckets = new Map<string, TokenBucket>();
 
   const fanOut = new FanOut(store, () => sessions, { batchSize: options.catchupBatchSize, headCheckMs: options.headCheckMs, log });
-  let acceptedSinceSummary = 0;
-  const recordOutcome = (push: Push, { results, counts, committed }: PushOutcome) => {
-    // Counted per push (one counter update per collection and result), not per change.
-    let accepted = 0;
-    let collection: string | undefined;
-    const flush = () => {
-      if (accepted > 0) metrics.changes.inc({ collection: collection!, result: 'accepted' }, accepted);
-      acceptedSinceSummary += accepted;
-      accepted = 0;
-    };
-    for (const result of results) {
-      if (result.collection !== collection) flush();
-      collection = result.collection;
-      if (result.status === 'accepted') accepted++;
-      else {
-        metrics.changes.inc({ collection, result: result.status });
-        metrics.rejects.inc({ code: result.code });
-      }
-    }
-    flush();
-    if (counts.siblingsCreated > 0) metrics.siblingsCreated.inc(counts.siblingsCreated);
-    if (counts.siblingWarnings > 0) metrics.siblingWarnings.inc(counts.siblingWarnings);
-    if (counts.repairs > 0) {
-      metrics.recoveryRepairs.inc(counts.repairs);
-      log.warn(
-        { replicaId: push.replicaId, principal: push.principal.id, repairs: counts.repairs },
-        "accepted re-pushed states carrying other replicas' dots (recovery window)",
-      );
-    }
-    fanOut.add(committed);
-  };
-  const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), recordOutcome);
+  const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), { metrics, fanOut, log });
 
   const host: SessionHost = {
     store,
@@ -230,16 +198,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
 
   // A summary line now and then, so an operator sees that the relay is doing something.
   let summaryFrom = now();
+  let acceptedBefore = 0;
   const summary =
     options.summaryIntervalMs > 0
       ? setInterval(() => {
           const at = now();
-          const changesPerSecond = Math.round((acceptedSinceSummary * 1000) / Math.max(1, at - summaryFrom));
+          const changes = metrics.acceptedChanges();
+          const changesPerSecond = Math.round(((changes - acceptedBefore) * 1000) / Math.max(1, at - summaryFrom));
           log.info(
             { connections: sessions.size, sockets: accepted.size, changesPerSecond },
             `relay: ${sessions.size} connections, ${changesPerSecond} changes/s`,
           );
-          acceptedSinceSummary = 0;
+          acceptedBefore = changes;
           summaryFrom = at;
         }, options.summaryIntervalMs).unref()
       : undefined;
