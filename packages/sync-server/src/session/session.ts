@@ -59,10 +59,10 @@ export class Session implements HostedSession {
     private readonly conn: RelayConnection,
   ) {
     const { rateLimit } = host.options;
-    this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.now());
-    this.window = new CatchupWindow(host.limits.catchupWindowBytes);
+    this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.options.now());
+    this.window = new CatchupWindow(host.options.limits.catchupWindowBytes);
     this.subscriptionOwner = this.ownerView();
-    this.lastHeard = host.now();
+    this.lastHeard = host.options.now();
     conn.onMessage((text, binary) => this.receive(text, binary));
     conn.onClose(() => this.closed());
     this.timers.push(
@@ -70,7 +70,7 @@ export class Session implements HostedSession {
         if (this.phase === 'hello') this.fail('bad_message', `hello must be the first frame, within ${host.options.helloTimeoutMs} ms`);
       }, host.options.helloTimeoutMs),
     );
-    const beat = setInterval(() => this.heartbeat(), host.limits.heartbeatMs);
+    const beat = setInterval(() => this.heartbeat(), host.options.limits.heartbeatMs);
     this.timers.push(beat);
   }
 
@@ -90,12 +90,12 @@ export class Session implements HostedSession {
     this.phase = 'closed';
     for (const timer of this.timers) clearTimeout(timer);
     this.window.stop();
-    this.host.unregister(this);
+    this.host.roster.unregister(this);
   }
 
   private heartbeat(): void {
-    const now = this.host.now();
-    if (now - this.lastHeard > this.host.limits.idleTimeoutMs) {
+    const now = this.host.options.now();
+    if (now - this.lastHeard > this.host.options.limits.idleTimeoutMs) {
       this.host.metrics.rejects.inc({ code: 'idle' });
       this.close(CLOSE.goingAway, 'idle timeout');
       return;
@@ -122,7 +122,7 @@ export class Session implements HostedSession {
    */
   private send(frame: RelayFrame, done?: (error?: Error) => void): void {
     const text = encodeFrame(frame);
-    if (Buffer.byteLength(text) > this.host.limits.maxFrameBytes) {
+    if (Buffer.byteLength(text) > this.host.options.limits.maxFrameBytes) {
       this.host.log.error({ type: frame.type, replicaId: this.replicaId }, 'refusing to send a frame above maxFrameBytes');
       this.fail('internal', `the relay's ${frame.type} frame would exceed maxFrameBytes`);
       return;
@@ -159,12 +159,12 @@ export class Session implements HostedSession {
 
   private receive(text: string, binary = false): void {
     if (this.phase === 'closed' || this.phase === 'draining') return;
-    this.lastHeard = this.host.now();
+    this.lastHeard = this.host.options.now();
     if (binary) {
       this.fail('bad_message', 'binary frames are not part of the protocol: send JSON text frames', CLOSE.unsupported);
       return;
     }
-    const decoded = decodeClientFrame(text, this.host.limits);
+    const decoded = decodeClientFrame(text, this.host.options.limits);
     if (!decoded.ok) {
       this.fail(decoded.error.code, decoded.error.message);
       return;
@@ -183,8 +183,8 @@ export class Session implements HostedSession {
     if (this.phase === 'auth') {
       const bytes = Buffer.byteLength(text);
       this.earlyBytes += bytes;
-      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.limits.maxFrameBytes) {
-        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
+      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.options.limits.maxFrameBytes) {
+        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.options.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
         return;
       }
       this.early.push({ frame, bytes });
@@ -252,7 +252,7 @@ export class Session implements HostedSession {
     const { principal, protocol } = handshake;
     this.principal = principal;
     this.replicaId = frame.replicaId;
-    if (!this.host.register(this)) {
+    if (!this.host.roster.register(this)) {
       this.fail('rate_limited', `principal ${principal.id} has too many connections`);
       return;
     }
@@ -356,24 +356,24 @@ export class Session implements HostedSession {
    */
   private spend(n: number): boolean {
     // Anonymous connections share no identity, so they are limited per connection only.
-    const principalOk = this.host.auth.anonymous || this.host.principalBucket(this.principal!.id).take(n);
+    const principalOk = this.host.auth.anonymous || this.host.roster.principalBucket(this.principal!.id).take(n);
     if (this.bucket.take(n) && principalOk) return true;
     this.fail('rate_limited', 'too many changes and reads: slow down');
     return false;
   }
 
   private push(frame: PushFrame, frameBytes: number): void {
-    const received = this.host.now();
+    const received = this.host.options.now();
     if (!this.spend(frame.changes.length)) return;
     // Refused before anything is stored: an answer that no frame could carry (tiny frame limits only).
-    const noRoom = ackRoomProblem(frame.id, frame.changes, this.host.limits.maxFrameBytes);
+    const noRoom = ackRoomProblem(frame.id, frame.changes, this.host.options.limits.maxFrameBytes);
     if (noRoom !== undefined) {
       this.fail('payload_too_large', noRoom);
       return;
     }
     this.pushesInFlight++;
     const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes };
-    this.host.submit(push, (outcome) => {
+    this.host.ingest.submit(push, (outcome) => {
       this.pushesInFlight--;
       if (this.phase === 'closed') return;
       if (outcome instanceof Error) {
@@ -381,7 +381,7 @@ export class Session implements HostedSession {
         return;
       }
       this.sendAck({ type: 'ack', id: frame.id, level: frame.ack === 'local' ? 'relay' : frame.ack, results: outcome });
-      this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
+      this.host.metrics.ackLatency.observe((this.host.options.now() - received) / 1000);
       if (this.pushesInFlight > 0) return;
       if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
       else for (const read of this.readsAfterPush.splice(0)) this.read(read);
@@ -403,12 +403,12 @@ export class Session implements HostedSession {
    * frame, several parts (`ackFrames`: states refusals carry are left out first).
    */
   private sendAck(ack: AckFrame): void {
-    for (const text of ackFrames(ack, this.host.limits.maxFrameBytes)) this.sendText(text, 'ack');
+    for (const text of ackFrames(ack, this.host.options.limits.maxFrameBytes)) this.sendText(text, 'ack');
   }
 
   private read(frame: ReadFrame): void {
     this.guard(
-      answerRead(this.host.store, this.host.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
+      answerRead(this.host.store, this.host.options.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
         if (this.phase !== 'open') return;
         if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
         this.send(answer);
