@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CommittedChange } from './judge-push.js';
+import type { CommittedChange } from './push.js';
 import { storedText } from './stored-state.js';
 import type { LogPosition, RelayStore, RemoteCommit } from './store/relay-store.js';
 

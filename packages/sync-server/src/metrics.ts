@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PushOutcome } from './judge-push.js';
+import type { PushOutcome } from './push.js';
 import type { RelayStore } from './store/relay-store.js';
 
 /** The relay's Prometheus metrics, in a registry of its own (several relays can share a process). */

@@ -1,6 +1,6 @@
 import { ChangesFrameBuilder, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
 import type { LiveRound } from '../fan-out.js';
-import type { CommittedChange } from '../judge-push.js';
+import type { CommittedChange } from '../push.js';
 import { storedText } from '../stored-state.js';
 import { CHAIN_HASH_ZERO } from '../store/chain-hash.js';
 import type { LoggedDoc } from '../store/relay-store.js';
