@@ -8,10 +8,10 @@ import { RelayMetrics } from './metrics.js';
 import { RecoveryWindow } from './recovery-window.js';
 import { resolveRelayOptions, type RelayOptions } from './relay-options.js';
 import { writeAsRelay, type RelayWrite } from './relay-write.js';
-import type { RelayConnection } from './session/connection.js';
+import { CLOSE, type RelayConnection } from './session/connection.js';
 import type { SessionHost } from './session/session-host.js';
 import { SessionRegistry } from './session/session-registry.js';
-import { CLOSE, Session } from './session/session.js';
+import { Session } from './session/session.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
 /** `running` until `close()` is called, `closing` while it runs, `closed` once it resolved. */

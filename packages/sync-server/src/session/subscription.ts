@@ -216,12 +216,13 @@ export class Subscription {
   }
 
   /**
-   * Sends the live changes of one fan-out round: the subscription's visible changes in frames
-   * within `maxFrameBytes`, each with the seq of its last change as watermark, the last with
-   * the round's head. Subscribers of the same log that see the same changes get the same
+   * The live changes of one fan-out round as `changes` frames, for the session to send: the
+   * subscription's visible changes in frames within `maxFrameBytes`, each with the seq of its
+   * last change as watermark, the last with the round's head. The watermark moves once every
+   * frame was taken: a session that stops taking them (it closed) leaves it where it was. Subscribers of the same log that see the same changes get the same
    * frame text: `round.frames` caches it, so it is encoded (and its cursor signed) once.
    */
-  deliver(round: LiveRound): void {
+  *liveFrames(round: LiveRound): Generator<string, void, undefined> {
     if (this.phase !== 'live') return;
     const { collection, prefix } = this.log;
     const changes = round.changes.get(collection);
@@ -254,7 +255,7 @@ export class Subscription {
       this.host.options.limits.maxChangesPerFrame,
     )) {
       if ('oversized' in packed) this.skipOversized(packed.oversized.key);
-      else if (!this.owner.sendChanges(packed.text)) return;
+      else yield packed.text;
     }
     this.watermark = head.seq;
     this.watermarkHash = head.hash;
