@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { addDot, contextHas, mergeDocStates, siblingContent } from '@converge/conflict';
 import type { PushedChange, RelayLimits, WireState } from '@converge/protocol';
 import { Refusal, storable } from './judge-change.js';
-import type { CommittedChange } from './push.js';
+import type { CommittedChange, JudgeTx } from './push.js';
 import { serializeState } from './stored-state.js';
-import type { StoreTx, StoredDoc } from './store/relay-store.js';
+import type { StoredDoc } from './store/relay-store.js';
 
 /** A short fingerprint of a sibling's content (dot excluded), recorded with each leader decision. */
 function fingerprint(sibling: WireState['siblings'][number]): string {
@@ -19,7 +19,7 @@ function fingerprint(sibling: WireState['siblings'][number]): string {
  */
 export async function decideAsLeader(
   limits: RelayLimits,
-  tx: StoreTx,
+  tx: JudgeTx,
   change: PushedChange,
   stored: StoredDoc | undefined,
   current: WireState,

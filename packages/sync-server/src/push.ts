@@ -2,6 +2,7 @@ import type { ReplicaId } from '@converge/conflict';
 import type { ChangeResult, PushedChange, RelayLimits } from '@converge/protocol';
 import type { Principal, RelayAuth } from './auth/auth.js';
 import type { CollectionRegistry } from './collections.js';
+import type { DirectStoreTx, StoreTx } from './store/relay-store.js';
 
 /** A push as a session hands it over: the changes of one `push` frame and who sent them. */
 export interface Push {
@@ -54,3 +55,9 @@ export interface JudgeCounts {
   siblingsCreated: number;
   siblingWarnings: number;
 }
+
+/**
+ * The transaction a push is judged in: `StoreTx` (answers in promises) or, for a store in the
+ * relay's process, its `direct` view (answers at once).
+ */
+export type JudgeTx = StoreTx | DirectStoreTx;

@@ -4,7 +4,7 @@ import type { Decision, DecisionRef, LogPosition, StoreTx, WriteHead } from './r
 
 /** A `StoreTx` as an engine implements it: each method may answer at once or with a promise. */
 export type EngineTx = {
-  [K in keyof StoreTx]: StoreTx[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R | Promise<R> : never;
+  [K in Exclude<keyof StoreTx, 'direct'>]-?: StoreTx[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R | Promise<R> : never;
 };
 
 /** A key's state as the running transaction last wrote it. */
