@@ -17,7 +17,14 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.{ts,tsx}', 'packaging/*.test.ts', 'bench/**/*.test.ts', 'demo-app/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.{ts,tsx}',
+      'tests/*.test.ts',
+      'packaging/*.test.ts',
+      'bench/**/*.test.ts',
+      'demo-app/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
   },

@@ -1,7 +1,7 @@
 import { ConvergeError, mergeDocStates } from '@converge/conflict';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeFrame, decodeRelayFrame, encodeFrame, validateFrame } from './codec.js';
-import { FRAME_TYPES, isPushFrame, type Frame } from './frame.js';
+import { FRAME_TYPES, type Frame, type FrameOf } from './frame.js';
 import type { PushFrame } from './frames/push.js';
 import { MAX_FRAME_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
 import { A, B, CURSOR, registerDelta, RICH_VALUE, sampleFrames, WALL } from './testing/samples.js';
@@ -30,7 +30,7 @@ describe('round trip', () => {
   });
 
   it('a pushed value keeps Date, Map, Set, BigInt, undefined, RegExp, NaN and -0 end to end', () => {
-    const push = sampleFrames().find(isPushFrame)!;
+    const push = sampleFrames().find((f): f is FrameOf<'push'> => f.type === 'push')!;
     const received = decoded(encodeFrame(push)) as PushFrame;
     const sibling = received.changes[0]!.delta.siblings[0]!;
     expect(sibling.deleted).toBeUndefined();
@@ -45,7 +45,7 @@ describe('round trip', () => {
 
   it('states arrive canonical and keep siblings, tombstones, clouds and write numbers', () => {
     const frames = sampleFrames();
-    const text = encodeFrame(frames.find(isPushFrame)!);
+    const text = encodeFrame(frames.find((f): f is FrameOf<'push'> => f.type === 'push')!);
     const push = decoded(text) as PushFrame;
     expect(push.changes.map((c) => c.writeNumber)).toEqual([57, 58, 59]);
     expect(push.changes.map((c) => c.resync)).toEqual([undefined, undefined, true]);
@@ -197,7 +197,7 @@ describe('frame-level refusals', () => {
 describe('direction', () => {
   it('a relay refuses relay frames from a client, a client refuses client frames from a relay', () => {
     const welcome = encodeFrame(sampleFrames().find((f) => f.type === 'welcome')!);
-    const push = encodeFrame(sampleFrames().find(isPushFrame)!);
+    const push = encodeFrame(sampleFrames().find((f): f is FrameOf<'push'> => f.type === 'push')!);
     const fromClient = decodeClientFrame(welcome);
     expect(!fromClient.ok && fromClient.error.path).toBe('frame.type');
     expect(decodeClientFrame(push).ok).toBe(true);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CommittedChange } from './judge-push.js';
+import type { CommittedChange } from './push.js';
 import { storedText } from './stored-state.js';
 import type { LogPosition, RelayStore, RemoteCommit } from './store/relay-store.js';
 
@@ -47,7 +47,8 @@ export class FanOut {
 
   constructor(
     private readonly store: RelayStore,
-    private readonly receivers: () => Iterable<LiveReceiver>,
+    /** Who takes live rounds: the relay's sessions past `hello`, as they are at each round. */
+    private readonly receivers: Iterable<LiveReceiver>,
     private readonly options: FanOutOptions,
   ) {
     if (store.watchCommits !== undefined) {
@@ -175,6 +176,6 @@ export class FanOut {
     if (changes.size === 0 || this.store.closed) return;
     for (const [collection, list] of changes) this.through.set(collection, list.at(-1)!.seq);
     const live: LiveRound = { changes, head: (collection) => changes.get(collection)!.at(-1)!, frames: new Map() };
-    for (const receiver of this.receivers()) receiver.deliverLive(live);
+    for (const receiver of this.receivers) receiver.deliverLive(live);
   }
 }

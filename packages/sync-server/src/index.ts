@@ -10,7 +10,7 @@ export { anonymousAuth, jwtAuth, authorizeByClaims } from './auth/auth.js';
 export type { Access, Principal, RelayAuth, JwtAuthOptions } from './auth/auth.js';
 export { wsConnection } from './session/connection.js';
 export type { RelayConnection } from './session/connection.js';
-export { CLOSE } from './session/session.js';
+export { CLOSE } from './session/connection.js';
 export type { RelayMetrics } from './metrics.js';
 export { checkRelayConfig, loadRelayConfig } from './relay-config.js';
 export { SqliteStore } from './store/sqlite-store.js';

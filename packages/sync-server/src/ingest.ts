@@ -1,6 +1,10 @@
 import { ConvergeError } from '@converge/conflict';
 import type { ChangeResult } from '@converge/protocol';
-import { judgePush, readsOf, type Push, type PushOutcome, type PushRules } from './judge-push.js';
+import type { Logger } from 'pino';
+import type { FanOut } from './fan-out.js';
+import { judgePush, readsOf } from './judge-push.js';
+import type { Push, PushOutcome, PushRules } from './push.js';
+import type { RelayMetrics } from './metrics.js';
 import { recoveryWindowEnd } from './recovery-window.js';
 import type { RelayStore } from './store/relay-store.js';
 
@@ -9,6 +13,13 @@ export type PushDone = (outcome: ChangeResult[] | Error) => void;
 
 /** The rules of one commit, but for the recovery window, which the commit reads in its own transaction. */
 export type CommitRules = Omit<PushRules, 'recoveryOpen'>;
+
+/** Where a committed push goes: counted by the metrics, its changes handed to live fan-out. */
+export interface IngestOutlets {
+  readonly metrics: Pick<RelayMetrics, 'record'>;
+  readonly fanOut: Pick<FanOut, 'add'>;
+  readonly log: Logger;
+}
 
 /**
  * An error after which nobody knows whether the commit happened (the store lost its
@@ -25,8 +36,8 @@ function outcomeUnknown(error: unknown): boolean {
  * batches rather than more transactions. The transaction reads everything its pushes need in
  * one `prefetch`. If it fails, each push is retried alone, so only the culprit fails — unless
  * the store cannot tell whether it committed (`quorum_unavailable`): then every push of the
- * batch gets that error, and its sender re-sends. `committed` hears each push that was
- * committed (for metrics and fan-out) before its sender gets the results.
+ * batch gets that error, and its sender re-sends. Each committed push is counted and its
+ * changes handed to fan-out before its sender gets the results.
  */
 export class Ingest {
   private queue: { push: Push; done: PushDone }[] = [];
@@ -36,7 +47,7 @@ export class Ingest {
     private readonly store: RelayStore,
     /** The rules of the next commit: the clock is read once per commit. */
     private readonly rules: () => CommitRules,
-    private readonly committed: (push: Push, outcome: PushOutcome) => void,
+    private readonly outlets: IngestOutlets,
   ) {}
 
   /** Queues a push for the next group commit. */
@@ -72,8 +83,13 @@ export class Ingest {
         const pushes = items.map((item) => item.push);
         const [windowEnd] = await Promise.all([recoveryWindowEnd(tx), tx.prefetch(readsOf(pushes, rules.collections))]);
         const pushRules: PushRules = { ...rules, recoveryOpen: rules.now < windowEnd };
+        // A store in this process answers at once: the pushes are judged without a promise per change.
+        const judging = tx.direct ?? tx;
         const outcomes: PushOutcome[] = [];
-        for (const push of pushes) outcomes.push(await judgePush(pushRules, tx, push));
+        for (const push of pushes) {
+          const outcome = judgePush(pushRules, judging, push);
+          outcomes.push(outcome instanceof Promise ? await outcome : outcome);
+        }
         return outcomes;
       });
     let outcomes: (PushOutcome | Error)[];
@@ -97,5 +113,17 @@ export class Ingest {
       if (!(outcome instanceof Error)) this.committed(push, outcome);
       done(outcome instanceof Error ? outcome : outcome.results);
     });
+  }
+
+  private committed(push: Push, outcome: PushOutcome): void {
+    const { metrics, fanOut, log } = this.outlets;
+    metrics.record(outcome);
+    if (outcome.counts.repairs > 0) {
+      log.warn(
+        { replicaId: push.replicaId, principal: push.principal.id, repairs: outcome.counts.repairs },
+        "accepted re-pushed states carrying other replicas' dots (recovery window)",
+      );
+    }
+    fanOut.add(outcome.committed);
   }
 }

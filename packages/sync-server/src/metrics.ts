@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PushOutcome } from './push.js';
 import type { RelayStore } from './store/relay-store.js';
 
 /** The relay's Prometheus metrics, in a registry of its own (several relays can share a process). */
@@ -53,6 +54,9 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  /** Changes accepted since the relay started (the summary line's rate). */
+  private accepted = 0;
+
   constructor(store: RelayStore) {
     // Node's own metrics: converge_process_cpu_user_seconds_total, converge_nodejs_heap_size_used_bytes, …
     collectDefaultMetrics({ register: this.registry, prefix: 'converge_' });
@@ -84,5 +88,38 @@ export class RelayMetrics {
         for (const c of (await store.stats()).collections) this.set({ collection: c.name }, c.seq);
       },
     });
+  }
+
+  /** Changes accepted since the relay started. */
+  acceptedChanges(): number {
+    return this.accepted;
+  }
+
+  /**
+   * Counts a committed push: its changes by collection and result (one counter update per run
+   * of a collection's accepted changes, not per change), its refusals by code, the keys it left
+   * with siblings, and the repairs it made inside a recovery window.
+   */
+  record({ results, counts }: PushOutcome): void {
+    let accepted = 0;
+    let collection: string | undefined;
+    const flush = () => {
+      if (accepted > 0) this.changes.inc({ collection: collection!, result: 'accepted' }, accepted);
+      this.accepted += accepted;
+      accepted = 0;
+    };
+    for (const result of results) {
+      if (result.collection !== collection) flush();
+      collection = result.collection;
+      if (result.status === 'accepted') accepted++;
+      else {
+        this.changes.inc({ collection, result: result.status });
+        this.rejects.inc({ code: result.code });
+      }
+    }
+    flush();
+    if (counts.siblingsCreated > 0) this.siblingsCreated.inc(counts.siblingsCreated);
+    if (counts.siblingWarnings > 0) this.siblingWarnings.inc(counts.siblingWarnings);
+    if (counts.repairs > 0) this.recoveryRepairs.inc(counts.repairs);
   }
 }

@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import type { RelayMetrics } from './metrics.js';
 import type { RelayStore, StoreReads } from './store/relay-store.js';
 
 /** The meta value holding when the recovery window closes, in ms since the epoch. */
@@ -20,4 +22,45 @@ export function extendRecoveryWindow(store: RelayStore, until: number): Promise<
     if (until > current) await tx.setMeta(RECOVERY_META, String(until));
     return Math.max(current, until);
   });
+}
+
+export interface RecoveryWindowSettings {
+  /** How long a window stays open once opened, ms. */
+  readonly recoveryWindowMs: number;
+  /** Open one at start (the operator's flag), before any session is welcomed. */
+  readonly openRecoveryWindow: boolean;
+  readonly now: () => number;
+}
+
+/**
+ * The relay's recovery window, kept in the store: only evidence opens it (a signed cursor
+ * proving lost data, or the operator's flag); a new database opens none by itself, having
+ * nothing to recover. Each opening is counted and logged.
+ */
+export class RecoveryWindow {
+  /** The operator's opening at start; every question waits for it. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly store: RelayStore,
+    private readonly settings: RecoveryWindowSettings,
+    private readonly metrics: Pick<RelayMetrics, 'recoveryWindowOpens'>,
+    private readonly log: Logger,
+  ) {
+    this.ready = settings.openRecoveryWindow ? this.open('operator_flag', {}) : Promise.resolve();
+    this.ready.catch((error: unknown) => log.error({ err: error }, 'opening the recovery window failed'));
+  }
+
+  /** Opens (or extends) the window for `recoveryWindowMs` from now. */
+  async open(reason: string, details: Record<string, unknown>): Promise<void> {
+    const until = await extendRecoveryWindow(this.store, this.settings.now() + this.settings.recoveryWindowMs);
+    this.metrics.recoveryWindowOpens.inc({ reason });
+    this.log.warn({ reason, ...details, until: new Date(until).toISOString() }, 'recovery window opened: the relay lost data and accepts re-pushed states');
+  }
+
+  /** Whether the window is open now (read from the store). */
+  async isOpen(): Promise<boolean> {
+    await this.ready;
+    return this.settings.now() < (await recoveryWindowEnd(this.store));
+  }
 }

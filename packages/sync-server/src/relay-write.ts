@@ -2,7 +2,7 @@ import { applyCrdtOp, ConvergeError, nextDot, writeDoc, type HlcClock, type Repl
 import { collectionNameProblem, documentKeyProblem, encodeValue, type RelayLimits, type WireState } from '@converge/protocol';
 import { crdtTypeOf, type CollectionRegistry } from './collections.js';
 import { crdtDocFromWire, crdtDocToWire } from './crdt-wire.js';
-import type { CommittedChange } from './judge-push.js';
+import type { CommittedChange } from './push.js';
 import { parseStored, serializeState } from './stored-state.js';
 import type { RelayStore } from './store/relay-store.js';
 

@@ -1,20 +1,18 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { createHlcClock, type ReplicaId } from '@converge/conflict';
-import { WebSocketServer } from 'ws';
 import { CollectionRegistry } from './collections.js';
 import { FanOut } from './fan-out.js';
-import { handleHealthRequest, handleMetricsRequest, metricsTokenDigest, pathOf, refuseUpgrade, type HttpStatusSource } from './http.js';
+import { handleHealthRequest, handleMetricsRequest, metricsTokenDigest, type HttpStatusSource } from './http.js';
 import { Ingest } from './ingest.js';
-import type { Push, PushOutcome } from './judge-push.js';
 import { RelayMetrics } from './metrics.js';
-import { extendRecoveryWindow, recoveryWindowEnd } from './recovery-window.js';
+import { RecoveryWindow } from './recovery-window.js';
 import { resolveRelayOptions, type RelayOptions } from './relay-options.js';
 import { writeAsRelay, type RelayWrite } from './relay-write.js';
-import { wsConnection, type RelayConnection } from './session/connection.js';
-import type { HostedSession, SessionHost } from './session/session-host.js';
-import { CLOSE, Session } from './session/session.js';
-import { TokenBucket } from './session/token-bucket.js';
+import { CLOSE, type RelayConnection } from './session/connection.js';
+import type { SessionHost } from './session/session-host.js';
+import { SessionRegistry } from './session/session-registry.js';
+import { Session } from './session/session.js';
+import { UpgradeGate } from './upgrade-gate.js';
 
 /** `running` until `close()` is called, `closing` while it runs, `closed` once it resolved. */
 export type RelayState = 'running' | 'closing' | 'closed';
@@ -84,162 +82,38 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const clock = createHlcClock({ replica: relayId, now });
   let state: RelayState = 'running';
 
-  const openRecoveryWindow = async (reason: string, details: Record<string, unknown>) => {
-    const until = await extendRecoveryWindow(store, now() + options.recoveryWindowMs);
-    metrics.recoveryWindowOpens.inc({ reason });
-    log.warn({ reason, ...details, until: new Date(until).toISOString() }, 'recovery window opened: the relay lost data and accepts re-pushed states');
-  };
-  // Open before any session is welcomed (every push comes after a welcome, which waits for it).
-  const ready = options.openRecoveryWindow ? openRecoveryWindow('operator_flag', {}) : Promise.resolve();
-  ready.catch((error: unknown) => log.error({ err: error }, 'opening the recovery window failed'));
-  // Only evidence opens a window: a new database opens none by itself (it has nothing to recover).
-  const recoveryOpen = async () => {
-    await ready;
-    return now() < (await recoveryWindowEnd(store));
-  };
+  // Opened before any session is welcomed when the operator asks (every push comes after a welcome, which waits for it).
+  const recovery = new RecoveryWindow(store, options, metrics, log);
+  const sessions = new SessionRegistry({ ...options, anonymous: auth.anonymous }, metrics);
+  const fanOut = new FanOut(store, sessions.live, { batchSize: options.catchupBatchSize, headCheckMs: options.headCheckMs, log });
+  const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), { metrics, fanOut, log });
+  const host: SessionHost = { options, store, collections, auth, log, metrics, recovery, roster: sessions, ingest, fanOut };
 
-  /** Sessions past `hello`, and every accepted connection's session (before `hello` too). */
-  const sessions = new Set<HostedSession>();
-  const accepted = new Map<RelayConnection, Session>();
-  const perPrincipal = new Map<string, number>();
-  const principalBuckets = new Map<string, TokenBucket>();
-
-  const fanOut = new FanOut(store, () => sessions, { batchSize: options.catchupBatchSize, headCheckMs: options.headCheckMs, log });
-  let acceptedSinceSummary = 0;
-  const recordOutcome = (push: Push, { results, counts, committed }: PushOutcome) => {
-    // Counted per push (one counter update per collection and result), not per change.
-    let accepted = 0;
-    let collection: string | undefined;
-    const flush = () => {
-      if (accepted > 0) metrics.changes.inc({ collection: collection!, result: 'accepted' }, accepted);
-      acceptedSinceSummary += accepted;
-      accepted = 0;
-    };
-    for (const result of results) {
-      if (result.collection !== collection) flush();
-      collection = result.collection;
-      if (result.status === 'accepted') accepted++;
-      else {
-        metrics.changes.inc({ collection, result: result.status });
-        metrics.rejects.inc({ code: result.code });
-      }
-    }
-    flush();
-    if (counts.siblingsCreated > 0) metrics.siblingsCreated.inc(counts.siblingsCreated);
-    if (counts.siblingWarnings > 0) metrics.siblingWarnings.inc(counts.siblingWarnings);
-    if (counts.repairs > 0) {
-      metrics.recoveryRepairs.inc(counts.repairs);
-      log.warn(
-        { replicaId: push.replicaId, principal: push.principal.id, repairs: counts.repairs },
-        "accepted re-pushed states carrying other replicas' dots (recovery window)",
-      );
-    }
-    fanOut.add(committed);
-  };
-  const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), recordOutcome);
-
-  const host: SessionHost = {
-    store,
-    collections,
-    auth,
-    limits,
-    options,
-    log,
-    metrics,
-    relayId,
-    cursorSecret: options.cursorSecret,
-    now,
-    recoveryOpen,
-    openRecoveryWindow,
-    goLive: (collection, seq) => fanOut.goLive(collection, seq),
-    register(session) {
-      const id = session.principalId!;
-      const count = perPrincipal.get(id) ?? 0;
-      if (!auth.anonymous && count >= options.maxConnectionsPerPrincipal) return false;
-      perPrincipal.set(id, count + 1);
-      sessions.add(session);
-      metrics.connections.set(sessions.size);
-      return true;
-    },
-    unregister(session) {
-      if (!sessions.delete(session)) return;
-      const id = session.principalId!;
-      const count = (perPrincipal.get(id) ?? 1) - 1;
-      if (count <= 0) perPrincipal.delete(id);
-      else perPrincipal.set(id, count);
-      metrics.connections.set(sessions.size);
-    },
-    principalBucket(id) {
-      let bucket = principalBuckets.get(id);
-      if (bucket === undefined) {
-        bucket = new TokenBucket(options.principalRateLimit.burst, options.principalRateLimit.changesPerSecond, now);
-        principalBuckets.set(id, bucket);
-      }
-      return bucket;
-    },
-    submit: (push, done) => ingest.submit(push, done),
-  };
-
-  let drained: (() => void) | undefined;
   const accept = (connection: RelayConnection) => {
     if (state !== 'running') {
       connection.close(CLOSE.goingAway, 'relay shutting down');
       return;
     }
-    accepted.set(connection, new Session(host, connection));
-    connection.onClose(() => {
-      accepted.delete(connection);
-      if (accepted.size === 0) drained?.();
-    });
+    sessions.track(connection, new Session(host, connection));
   };
-
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes + 64 * 1024, perMessageDeflate: false });
-  let upgrading = 0;
-  /** Why an upgrade is refused (HTTP status, metric code), or undefined to let it through. */
-  const refusalOf = (request: IncomingMessage): { status: number; code: string; message?: string } | undefined => {
-    if (state !== 'running') return { status: 503, code: 'shutting_down' };
-    const origin = request.headers.origin;
-    if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) return { status: 403, code: 'origin' };
-    if (accepted.size + upgrading >= options.maxConnections) return { status: 503, code: 'max_connections' };
-    return undefined;
-  };
-  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    let refusal = refusalOf(request);
-    if (refusal === undefined && options.verifyUpgrade !== undefined) {
-      upgrading++;
-      try {
-        const verdict = await options.verifyUpgrade(request);
-        if (verdict !== true)
-          refusal = {
-            status: verdict === false ? 401 : verdict.status,
-            code: 'verify_upgrade',
-            ...(verdict === false || verdict.message === undefined ? {} : { message: verdict.message }),
-          };
-      } finally {
-        upgrading--;
-      }
-      refusal ??= refusalOf(request);
-    }
-    if (refusal !== undefined) {
-      metrics.rejects.inc({ code: refusal.code });
-      refuseUpgrade(socket, refusal.status, refusal.message);
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(wsConnection(ws)));
-  };
+  const gate = new UpgradeGate(
+    { ...options, maxPayload: limits.maxFrameBytes + 64 * 1024, log },
+    { running: () => state === 'running', connections: () => sessions.sockets, accept },
+    metrics,
+  );
 
   // A summary line now and then, so an operator sees that the relay is doing something.
   let summaryFrom = now();
+  let acceptedBefore = 0;
   const summary =
     options.summaryIntervalMs > 0
       ? setInterval(() => {
           const at = now();
-          const changesPerSecond = Math.round((acceptedSinceSummary * 1000) / Math.max(1, at - summaryFrom));
-          log.info(
-            { connections: sessions.size, sockets: accepted.size, changesPerSecond },
-            `relay: ${sessions.size} connections, ${changesPerSecond} changes/s`,
-          );
-          acceptedSinceSummary = 0;
+          const changes = metrics.acceptedChanges();
+          const changesPerSecond = Math.round(((changes - acceptedBefore) * 1000) / Math.max(1, at - summaryFrom));
+          const connections = sessions.live.size;
+          log.info({ connections, sockets: sessions.sockets, changesPerSecond }, `relay: ${connections} connections, ${changesPerSecond} changes/s`);
+          acceptedBefore = changes;
           summaryFrom = at;
         }, options.summaryIntervalMs).unref()
       : undefined;
@@ -251,17 +125,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const close = async () => {
     state = 'closing';
     clearInterval(summary);
-    await ready.catch(() => undefined);
+    await recovery.ready.catch(() => undefined);
     await ingest.flush();
-    for (const session of [...accepted.values()]) session.close(CLOSE.goingAway, 'relay shutting down');
-    if (accepted.size > 0) {
-      const timer = setTimeout(() => {
-        for (const connection of accepted.keys()) connection.terminate?.();
-      }, options.closeTimeoutMs);
-      await new Promise<void>((resolve) => (drained = resolve));
-      clearTimeout(timer);
-    }
-    wss.close();
+    await sessions.closeAll(CLOSE.goingAway, 'relay shutting down', options.closeTimeoutMs);
+    gate.close();
     fanOut.close();
     await store.close();
     state = 'closed';
@@ -273,22 +140,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     get state() {
       return state;
     },
-    attach(server, { path = '/' } = {}) {
-      const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-        socket.on('error', () => socket.destroy());
-        if (pathOf(request) !== path) {
-          // Another listener may serve this path; alone on the server, the relay refuses it so the socket does not hang.
-          if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404);
-          return;
-        }
-        upgrade(request, socket, head).catch((error: unknown) => {
-          log.error({ err: error }, 'upgrade failed');
-          refuseUpgrade(socket, 500);
-        });
-      };
-      server.on('upgrade', onUpgrade);
-      return () => void server.off('upgrade', onUpgrade);
-    },
+    attach: (server, { path = '/' } = {}) => gate.attach(server, path),
     handleRequest: (request, response) =>
       handleHealthRequest(status, request, response) || (metricsToken !== undefined && handleMetricsRequest(status, metricsToken, request, response)),
     handleMetricsRequest: (request, response) => handleMetricsRequest(status, metricsToken, request, response),
@@ -299,7 +151,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       fanOut.add([committed]);
       return committed.seq;
     },
-    connections: () => sessions.size,
+    connections: () => sessions.live.size,
     close: () => (closing ??= close()),
   };
 }

@@ -3,9 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli.js';
@@ -13,6 +11,7 @@ import { RELAY_SETTING_NAMES } from '../relay-config.js';
 import { TEST_DATABASE_URL } from '../testing/postgres-fixture.js';
 import { ProtocolClient } from '../testing/protocol-client.js';
 import { startTestRelay, type TestRelay } from '../testing/test-relay.js';
+import { logSink, says } from './harness.js';
 import { spawnRelay, stopped, type RelayProcess } from './relay-process.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -242,22 +241,15 @@ describe('what an operator sees', () => {
   });
 
   it('one info line per connection (principal, replica, collections) and a periodic summary', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    relay = await startTestRelay({ logger: pino({ level: 'info' }, sink), summaryIntervalMs: 20 });
+    const log = logSink();
+    relay = await startTestRelay({ logger: log.logger, summaryIntervalMs: 20 });
     const c = await ProtocolClient.connect(relay.url, { replicaId: 'replicaA', subscriptions: [{ collection: 'notes', cursor: null }] });
     clients.push(c);
     await c.push([c.blind('notes', 'k', 1)]);
-    const deadline = Date.now() + 5000;
-    while (!lines.some((l) => l['connections'] === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(lines.filter((l) => String(l['msg']).startsWith('client connected'))).toEqual([
+    const summary = await log.next((l) => l['connections'] === 1);
+    expect(log.lines.filter(says('client connected'))).toEqual([
       expect.objectContaining({ level: 30, principal: 'anonymous', replicaId: 'replicaA', collections: ['notes'] }),
     ]);
-    expect(lines.find((l) => l['connections'] === 1)).toMatchObject({ level: 30, changesPerSecond: expect.any(Number) });
+    expect(summary).toMatchObject({ level: 30, changesPerSecond: expect.any(Number) });
   });
 });

@@ -42,23 +42,29 @@ describe('failures stay inside one session', () => {
   });
 });
 
-/** A store that fails any transaction writing the key `poison`, as a bug in one change would. */
+/**
+ * The transaction with `put` of the key `poison` failing, as a bug in one change would: with
+ * a rejection, or (`direct`, the view that answers at once) a throw.
+ */
+function poisoned<T extends object>(tx: T, direct: boolean): T {
+  return new Proxy(tx, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (name === 'direct' && value !== undefined) return poisoned(value as object, true);
+      if (name !== 'put' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (collection: string, key: string, ...rest: unknown[]) => {
+        if (key !== 'poison') return (value as (...args: unknown[]) => unknown).call(target, collection, key, ...rest);
+        if (direct) throw new Error('poisoned change');
+        return Promise.reject(new Error('poisoned change'));
+      };
+    },
+  });
+}
+
+/** A store that fails any transaction writing the key `poison`. */
 class PoisonStore extends MemoryStore {
   override transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
-    return super.transact((tx) =>
-      fn(
-        new Proxy(tx, {
-          get(target, name, receiver) {
-            const value: unknown = Reflect.get(target, name, receiver);
-            if (name !== 'put' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-            return (collection: string, key: string, ...rest: unknown[]) => {
-              if (key === 'poison') return Promise.reject(new Error('poisoned change'));
-              return (value as (...args: unknown[]) => unknown).call(target, collection, key, ...rest);
-            };
-          },
-        }),
-      ),
-    );
+    return super.transact((tx) => fn(poisoned(tx, false)));
   }
 }
 

@@ -2,8 +2,9 @@ import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { jwtAuth } from '../auth/auth.js';
+import { memoryConnectionPair } from '../testing/memory-connection.js';
 import type { ProtocolClientOptions } from '../testing/protocol-client.js';
-import { relayHarness } from './harness.js';
+import { logSink, relayHarness, says } from './harness.js';
 
 const harness = relayHarness();
 const client = (replicaId: string, extra: Partial<ProtocolClientOptions> = {}) => harness.client(replicaId, extra);
@@ -120,15 +121,18 @@ describe('every limit triggers its code', () => {
     expect(ack.results[0]).toMatchObject({ status: 'accepted' });
   });
 
-  it('maxConnections refuses the upgrade with 503; a disallowed Origin gets 403', async () => {
-    const relay = await harness.start({ maxConnections: 1, allowedOrigins: ['https://app.example'] });
+  it('maxConnections refuses the upgrade with 503, counting connections over any transport; a disallowed Origin gets 403', async () => {
+    const relay = await harness.start({ maxConnections: 2, allowedOrigins: ['https://app.example'] });
     const a = await client('replicaA', { origin: 'https://app.example' });
     await a.next('welcome');
+    // An in-process connection takes the second place.
+    const { relayEnd, clientEnd } = memoryConnectionPair();
+    relay.relay.accept(relayEnd);
+    const released = new Promise((resolve) => clientEnd.onClose(resolve));
     expect(await upgradeStatus(relay.url, { origin: 'https://app.example' })).toBe(503);
-    a.close();
-    await a.closed;
-    await new Promise((r) => setTimeout(r, 50));
     expect(await upgradeStatus(relay.url, { origin: 'https://evil.example' })).toBe(403);
+    clientEnd.close();
+    await released; // the relay's end heard the close first: its place is free
     expect(await upgradeStatus(relay.url)).toBe(101); // no Origin (not a browser) is accepted
   });
 
@@ -179,13 +183,13 @@ describe('every limit triggers its code', () => {
   });
 
   it('a socket that answers no ping is cut within two heartbeats and counted as missed_pong', async () => {
-    const relay = await harness.start({ limits: { heartbeatMs: 50, idleTimeoutMs: 60_000 } });
+    const log = logSink();
+    const relay = await harness.start({ limits: { heartbeatMs: 50, idleTimeoutMs: 60_000 }, logger: log.logger });
     const deaf = await client('deaf');
     await deaf.next('welcome');
     // Not reading the socket: the relay's ping is never seen, so never answered.
     deaf.ws.pause();
-    const deadline = Date.now() + 10_000;
-    while (relay.relay.connections() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await log.next(says('closing session: no pong'));
     expect(relay.relay.connections()).toBe(0);
     expect(await relay.relay.metrics.registry.getSingleMetricAsString('converge_rejects_total')).toMatch(/code="missed_pong"\} 1/);
     deaf.ws.resume();

@@ -1,5 +1,8 @@
 import type { WebSocket } from 'ws';
 
+/** WebSocket close codes the relay uses. */
+export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
+
 /**
  * What a session needs from a socket. `ws` sockets are adapted by `wsConnection`; tests and
  * in-process clients can pass any object with this shape (an in-memory pair).

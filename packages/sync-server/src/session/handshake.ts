@@ -44,7 +44,7 @@ export async function welcomeFor(host: SessionHost, frame: HelloFrame, protocol:
   const [heads, writeHead, recovery] = await Promise.all([
     Promise.all(names.map(async (name) => (host.auth.authorize(principal, name, undefined, 'read') ? (await store.head(name)).seq : 0))),
     store.writeHead(frame.replicaId),
-    host.recoveryOpen(),
+    host.recovery.isOpen(),
   ]);
   names.forEach((name, i) => {
     collections[name] = { ...host.collections.get(name), head: heads[i]! };
@@ -52,15 +52,15 @@ export async function welcomeFor(host: SessionHost, frame: HelloFrame, protocol:
   return {
     type: 'welcome',
     protocol,
-    relayId: host.relayId,
+    relayId: host.options.relayId,
     lineage: store.lineage,
     epoch: 0,
-    now: host.now(),
+    now: host.options.now(),
     ...writeHeadFields(writeHead),
     // No store confirms a level beyond its own commit yet: quorum and all are unavailable.
     replication: { standbys: 0, quorum: 0 },
     ...(recovery ? { recovery: true } : {}),
-    limits: host.limits,
+    limits: host.options.limits,
     collections,
   };
 }

@@ -11,7 +11,7 @@ import { docEnvelopeBytes } from './frame-packing.js';
  * the limit is ever built.
  */
 export async function answerRead(
-  store: StoreReads,
+  store: Pick<StoreReads, 'get'>,
   limits: RelayLimits,
   frame: ReadFrame,
   readable: (key: string) => boolean,

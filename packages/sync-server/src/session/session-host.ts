@@ -2,15 +2,17 @@ import type { RelayLimits } from '@converge/protocol';
 import type { Logger } from 'pino';
 import type { RelayAuth } from '../auth/auth.js';
 import type { CollectionRegistry } from '../collections.js';
-import type { LiveReceiver } from '../fan-out.js';
-import type { PushDone } from '../ingest.js';
-import type { Push } from '../judge-push.js';
+import type { FanOut, LiveReceiver } from '../fan-out.js';
+import type { Ingest } from '../ingest.js';
 import type { RelayMetrics } from '../metrics.js';
+import type { RecoveryWindow } from '../recovery-window.js';
 import type { RateLimit } from '../relay-options.js';
 import type { RelayStore } from '../store/relay-store.js';
 import type { TokenBucket } from './token-bucket.js';
 
+/** The settings a session reads: a part of the relay's resolved options. */
 export interface SessionOptions {
+  readonly limits: RelayLimits;
   /** `hello` must arrive within this many ms. */
   readonly helloTimeoutMs: number;
   /** A live subscriber whose unsent bytes exceed this is disconnected (it catches up later). */
@@ -21,7 +23,14 @@ export interface SessionOptions {
   readonly maxSubscriptions: number;
   /** Changes and read keys per second per connection (token bucket). */
   readonly rateLimit: RateLimit;
+  readonly relayId: string;
+  /** The key cursors are signed with. */
+  readonly cursorSecret: Buffer;
+  readonly now: () => number;
 }
+
+/** What a session reads of the store; it never writes (its pushes go to `Ingest`). */
+export type SessionStore = Pick<RelayStore, 'lineage' | 'get' | 'head' | 'hashAt' | 'scan' | 'writeHead' | 'claimReplica'>;
 
 /** A session as the relay holds it: counted per principal, fed live rounds, closed at shutdown. */
 export interface HostedSession extends LiveReceiver {
@@ -30,27 +39,27 @@ export interface HostedSession extends LiveReceiver {
   close(code: number, reason: string): void;
 }
 
-/** What the relay provides to each session. */
-export interface SessionHost {
-  readonly store: RelayStore;
-  readonly collections: CollectionRegistry;
-  readonly auth: RelayAuth;
-  readonly limits: RelayLimits;
-  readonly options: SessionOptions;
-  readonly log: Logger;
-  readonly metrics: RelayMetrics;
-  readonly relayId: string;
-  readonly cursorSecret: Buffer;
-  now(): number;
-  /** Whether the recovery window is open now (read from the store). */
-  recoveryOpen(): Promise<boolean>;
-  openRecoveryWindow(reason: string, details: Record<string, unknown>): Promise<void>;
-  /** Whether a subscription caught up through `seq` may go live now (`FanOut.goLive`). */
-  goLive(collection: string, seq: number): boolean;
+/** The relay's sessions as one of them sees them: counted per principal, which share a token bucket. */
+export interface SessionRoster {
   /** Counts the session against its principal's connection limit; false when over it. */
   register(session: HostedSession): boolean;
   unregister(session: HostedSession): void;
   principalBucket(principalId: string): TokenBucket;
-  /** Queues a push for the next group commit (see `Ingest`). */
-  submit(push: Push, done: PushDone): void;
+}
+
+/** What the relay provides to each session. */
+export interface SessionHost {
+  readonly options: SessionOptions;
+  readonly store: SessionStore;
+  readonly collections: CollectionRegistry;
+  readonly auth: RelayAuth;
+  readonly log: Logger;
+  readonly metrics: RelayMetrics;
+  /** Whether the recovery window is open; opened on evidence of lost data. */
+  readonly recovery: Pick<RecoveryWindow, 'isOpen' | 'open'>;
+  readonly roster: SessionRoster;
+  /** The group commit pushes are queued for. */
+  readonly ingest: Pick<Ingest, 'submit'>;
+  /** Live fan-out, which a caught-up subscription joins (`goLive`). */
+  readonly fanOut: Pick<FanOut, 'goLive'>;
 }

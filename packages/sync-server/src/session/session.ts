@@ -9,26 +9,18 @@ import {
   type PushFrame,
   type ReadFrame,
   type RelayFrame,
-  type Subscription as SubscriptionRequest,
 } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
 import { ackFrames, ackRoomProblem } from './ack-parts.js';
-import type { RelayConnection } from './connection.js';
+import { CLOSE, type RelayConnection } from './connection.js';
 import { shakeHands, welcomeFor } from './handshake.js';
-import { CatchupWindow } from './catchup-window.js';
+import { Heartbeat } from './heartbeat.js';
 import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
 import type { LiveRound } from '../fan-out.js';
-import { Subscription, type SubscriptionOwner } from './subscription.js';
+import { SubscriptionSet } from './subscription-set.js';
+import { Subscription } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
-
-/** WebSocket close codes the relay uses. */
-export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
-
-const subKey = (collection: string, prefix: string | undefined) => `${collection}\u0000${prefix ?? ''}`;
-
-/** Whether two key-prefix filters of one collection select a common key (no prefix selects every key). */
-const prefixesOverlap = (a: string | undefined, b: string | undefined) => a === undefined || b === undefined || a.startsWith(b) || b.startsWith(a);
 
 /** Frames a client may send before `welcome` (pipelined behind `hello`) that wait for it; more is a flood. */
 const EARLY_FRAMES = 32;
@@ -43,14 +35,10 @@ export class Session implements HostedSession {
   private earlyBytes = 0;
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
-  private readonly subs = new Map<string, Subscription>();
-  /** Catch-up credit and turn, shared by every subscription of this connection. */
-  private readonly window: CatchupWindow;
-  private readonly subscriptionOwner: SubscriptionOwner;
+  private readonly subscriptions: SubscriptionSet;
   private readonly bucket: TokenBucket;
-  private lastHeard: number;
-  private awaitingPong = false;
-  private readonly timers: ReturnType<typeof setTimeout>[] = [];
+  private readonly heartbeat: Heartbeat;
+  private readonly helloTimer: ReturnType<typeof setTimeout>;
   private pushesInFlight = 0;
   private readonly readsAfterPush: ReadFrame[] = [];
 
@@ -59,19 +47,30 @@ export class Session implements HostedSession {
     private readonly conn: RelayConnection,
   ) {
     const { rateLimit } = host.options;
-    this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.now());
-    this.window = new CatchupWindow(host.limits.catchupWindowBytes);
-    this.subscriptionOwner = this.ownerView();
-    this.lastHeard = host.now();
+    this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.options.now());
+    this.subscriptions = new SubscriptionSet(host, {
+      isClosed: () => this.phase === 'closed' || this.phase === 'draining',
+      readable: (collection, key) => this.readable(collection, key),
+      sendChanges: (text) => this.sendChanges(text),
+      warn: (frame) => this.send(frame),
+    });
     conn.onMessage((text, binary) => this.receive(text, binary));
     conn.onClose(() => this.closed());
-    this.timers.push(
-      setTimeout(() => {
-        if (this.phase === 'hello') this.fail('bad_message', `hello must be the first frame, within ${host.options.helloTimeoutMs} ms`);
-      }, host.options.helloTimeoutMs),
-    );
-    const beat = setInterval(() => this.heartbeat(), host.limits.heartbeatMs);
-    this.timers.push(beat);
+    this.helloTimer = setTimeout(() => {
+      if (this.phase === 'hello') this.fail('bad_message', `hello must be the first frame, within ${host.options.helloTimeoutMs} ms`);
+    }, host.options.helloTimeoutMs);
+    this.heartbeat = new Heartbeat(conn, host.options.limits, host.options.now, {
+      idle: () => {
+        host.metrics.rejects.inc({ code: 'idle' });
+        this.close(CLOSE.goingAway, 'idle timeout');
+      },
+      missedPong: () => {
+        host.metrics.rejects.inc({ code: 'missed_pong' });
+        host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: no pong since the last heartbeat');
+        conn.terminate?.();
+        this.closed();
+      },
+    });
   }
 
   get principalId(): string | undefined {
@@ -88,32 +87,10 @@ export class Session implements HostedSession {
   private closed(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
-    for (const timer of this.timers) clearTimeout(timer);
-    this.window.stop();
-    this.host.unregister(this);
-  }
-
-  private heartbeat(): void {
-    const now = this.host.now();
-    if (now - this.lastHeard > this.host.limits.idleTimeoutMs) {
-      this.host.metrics.rejects.inc({ code: 'idle' });
-      this.close(CLOSE.goingAway, 'idle timeout');
-      return;
-    }
-    if (this.conn.ping === undefined) return;
-    if (this.awaitingPong) {
-      // No pong since the last beat: the peer is gone without a close, or does not read its
-      // socket (the ping waits behind the bytes it has not read).
-      this.host.metrics.rejects.inc({ code: 'missed_pong' });
-      this.host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: no pong since the last heartbeat');
-      this.conn.terminate?.();
-      this.closed();
-      return;
-    }
-    this.awaitingPong = true;
-    this.conn.ping(() => {
-      this.awaitingPong = false;
-    });
+    clearTimeout(this.helloTimer);
+    this.heartbeat.stop();
+    this.subscriptions.stop();
+    this.host.roster.unregister(this);
   }
 
   /**
@@ -122,7 +99,7 @@ export class Session implements HostedSession {
    */
   private send(frame: RelayFrame, done?: (error?: Error) => void): void {
     const text = encodeFrame(frame);
-    if (Buffer.byteLength(text) > this.host.limits.maxFrameBytes) {
+    if (Buffer.byteLength(text) > this.host.options.limits.maxFrameBytes) {
       this.host.log.error({ type: frame.type, replicaId: this.replicaId }, 'refusing to send a frame above maxFrameBytes');
       this.fail('internal', `the relay's ${frame.type} frame would exceed maxFrameBytes`);
       return;
@@ -159,12 +136,12 @@ export class Session implements HostedSession {
 
   private receive(text: string, binary = false): void {
     if (this.phase === 'closed' || this.phase === 'draining') return;
-    this.lastHeard = this.host.now();
+    this.heartbeat.heard();
     if (binary) {
       this.fail('bad_message', 'binary frames are not part of the protocol: send JSON text frames', CLOSE.unsupported);
       return;
     }
-    const decoded = decodeClientFrame(text, this.host.limits);
+    const decoded = decodeClientFrame(text, this.host.options.limits);
     if (!decoded.ok) {
       this.fail(decoded.error.code, decoded.error.message);
       return;
@@ -183,8 +160,8 @@ export class Session implements HostedSession {
     if (this.phase === 'auth') {
       const bytes = Buffer.byteLength(text);
       this.earlyBytes += bytes;
-      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.limits.maxFrameBytes) {
-        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
+      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.options.limits.maxFrameBytes) {
+        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.options.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
         return;
       }
       this.early.push({ frame, bytes });
@@ -212,7 +189,7 @@ export class Session implements HostedSession {
           this.fail('bad_message', 'hello was already received');
           return;
         case 'subscribe':
-          for (const request of frame.subscriptions) this.begin(this.admit(request));
+          for (const request of frame.subscriptions) this.begin(this.subscriptions.admit(this.principal!, request));
           return;
         case 'push':
           this.push(frame, bytes);
@@ -228,8 +205,7 @@ export class Session implements HostedSession {
           else this.read(frame);
           return;
         case 'credit':
-          // One window per connection: credit for any of its subscriptions refills it.
-          if (frame.collection === undefined || [...this.subs.values()].some((sub) => sub.log.collection === frame.collection)) this.window.grant(frame.bytes);
+          this.subscriptions.grant(frame.collection, frame.bytes);
           return;
         case 'ping':
           this.send({ type: 'pong', t: frame.t });
@@ -252,13 +228,13 @@ export class Session implements HostedSession {
     const { principal, protocol } = handshake;
     this.principal = principal;
     this.replicaId = frame.replicaId;
-    if (!this.host.register(this)) {
+    if (!this.host.roster.register(this)) {
       this.fail('rate_limited', `principal ${principal.id} has too many connections`);
       return;
     }
     // Subscriptions are admitted, their cursors judged, before `welcome`: a cursor that proves
     // lost data opens the recovery window, and `welcome.recovery` says so.
-    const admitted = frame.subscriptions.map((request) => this.admit(request));
+    const admitted = frame.subscriptions.map((request) => this.subscriptions.admit(this.principal!, request));
     await Promise.all(admitted.map((subscription) => (subscription instanceof Subscription ? subscription.judgeCursor() : undefined)));
     const welcome = await welcomeFor(this.host, frame, protocol, principal);
     // Closed meanwhile (TypeScript keeps the narrowing across the awaits).
@@ -273,48 +249,10 @@ export class Session implements HostedSession {
     for (const { frame: early, bytes } of this.early.splice(0)) this.dispatch(early, bytes);
   }
 
-  /** A subscription the principal may open (its cursor judged), the refusal to send, or nothing for a repeat. */
-  private admit(request: SubscriptionRequest): Subscription | ErrorFrame | undefined {
-    const { collection } = request;
-    if (!this.host.auth.authorize(this.principal!, collection, undefined, 'read')) {
-      this.host.metrics.rejects.inc({ code: 'forbidden' });
-      return { type: 'error', code: 'forbidden', message: `principal ${this.principal!.id} may not read ${collection}`, collection };
-    }
-    const prefix = request.filter?.prefix;
-    const key = subKey(collection, prefix);
-    if (this.subs.has(key)) return undefined;
-    // Two subscriptions that select the same keys would read and send each of them twice.
-    const overlapping = [...this.subs.values()].find((sub) => sub.log.collection === collection && prefixesOverlap(sub.log.prefix, prefix));
-    if (overlapping !== undefined) {
-      this.host.metrics.rejects.inc({ code: 'bad_message' });
-      const described = (p: string | undefined) => (p === undefined ? 'the whole collection' : `prefix '${p}'`);
-      const message = `a subscription to ${collection} with ${described(prefix)} overlaps this connection's subscription with ${described(overlapping.log.prefix)}`;
-      return { type: 'error', code: 'bad_message', message: message.slice(0, 1024), collection };
-    }
-    if (this.subs.size >= this.host.options.maxSubscriptions) {
-      this.host.metrics.rejects.inc({ code: 'rate_limited' });
-      return { type: 'error', code: 'rate_limited', message: `at most ${this.host.options.maxSubscriptions} subscriptions per connection`, collection };
-    }
-    const subscription = new Subscription(this.host, this.subscriptionOwner, request);
-    this.subs.set(key, subscription);
-    return subscription;
-  }
-
   /** Starts an admitted subscription's catch-up, or sends its refusal. */
   private begin(admitted: Subscription | ErrorFrame | undefined): void {
     if (admitted instanceof Subscription) this.guard(admitted.start());
     else if (admitted !== undefined) this.send(admitted);
-  }
-
-  /** What this session's subscriptions see of it. */
-  private ownerView(): SubscriptionOwner {
-    return {
-      isClosed: () => this.phase === 'closed' || this.phase === 'draining',
-      readable: (collection: string, key: string) => this.readable(collection, key),
-      window: this.window,
-      sendChanges: (text: string) => this.sendChanges(text),
-      warn: (frame: Extract<RelayFrame, { type: 'error' }>) => this.send(frame),
-    };
   }
 
   private readable(collection: string, key: string): boolean {
@@ -324,10 +262,7 @@ export class Session implements HostedSession {
   /** Sends the live changes of one fan-out round to every live subscription of this session. */
   deliverLive(round: LiveRound): void {
     if (this.phase !== 'open' || this.overCap()) return;
-    for (const sub of this.subs.values()) {
-      sub.deliver(round);
-      if (this.phase !== 'open') return;
-    }
+    for (const text of this.subscriptions.liveFrames(round)) if (!this.sendChanges(text)) return;
   }
 
   /**
@@ -356,24 +291,24 @@ export class Session implements HostedSession {
    */
   private spend(n: number): boolean {
     // Anonymous connections share no identity, so they are limited per connection only.
-    const principalOk = this.host.auth.anonymous || this.host.principalBucket(this.principal!.id).take(n);
+    const principalOk = this.host.auth.anonymous || this.host.roster.principalBucket(this.principal!.id).take(n);
     if (this.bucket.take(n) && principalOk) return true;
     this.fail('rate_limited', 'too many changes and reads: slow down');
     return false;
   }
 
   private push(frame: PushFrame, frameBytes: number): void {
-    const received = this.host.now();
+    const received = this.host.options.now();
     if (!this.spend(frame.changes.length)) return;
     // Refused before anything is stored: an answer that no frame could carry (tiny frame limits only).
-    const noRoom = ackRoomProblem(frame.id, frame.changes, this.host.limits.maxFrameBytes);
+    const noRoom = ackRoomProblem(frame.id, frame.changes, this.host.options.limits.maxFrameBytes);
     if (noRoom !== undefined) {
       this.fail('payload_too_large', noRoom);
       return;
     }
     this.pushesInFlight++;
     const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes };
-    this.host.submit(push, (outcome) => {
+    this.host.ingest.submit(push, (outcome) => {
       this.pushesInFlight--;
       if (this.phase === 'closed') return;
       if (outcome instanceof Error) {
@@ -386,7 +321,7 @@ export class Session implements HostedSession {
       if ((frame.ack === 'quorum' || frame.ack === 'all') && outcome.some((r) => r.status === 'accepted')) {
         this.send({ type: 'confirm', id: frame.id, level: 'relay', code: 'quorum_unavailable' });
       }
-      this.host.metrics.ackLatency.observe((this.host.now() - received) / 1000);
+      this.host.metrics.ackLatency.observe((this.host.options.now() - received) / 1000);
       if (this.pushesInFlight > 0) return;
       if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
       else for (const read of this.readsAfterPush.splice(0)) this.read(read);
@@ -408,12 +343,12 @@ export class Session implements HostedSession {
    * frame, several parts (`ackFrames`: states refusals carry are left out first).
    */
   private sendAck(ack: AckFrame): void {
-    for (const text of ackFrames(ack, this.host.limits.maxFrameBytes)) this.sendText(text, 'ack');
+    for (const text of ackFrames(ack, this.host.options.limits.maxFrameBytes)) this.sendText(text, 'ack');
   }
 
   private read(frame: ReadFrame): void {
     this.guard(
-      answerRead(this.host.store, this.host.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
+      answerRead(this.host.store, this.host.options.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
         if (this.phase !== 'open') return;
         if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
         this.send(answer);

@@ -1,6 +1,6 @@
 import { ChangesFrameBuilder, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
 import type { LiveRound } from '../fan-out.js';
-import type { CommittedChange } from '../judge-push.js';
+import type { CommittedChange } from '../push.js';
 import { storedText } from '../stored-state.js';
 import { CHAIN_HASH_ZERO } from '../store/chain-hash.js';
 import type { LoggedDoc } from '../store/relay-store.js';
@@ -55,7 +55,7 @@ export class Subscription {
     private readonly request: SubscriptionRequest,
   ) {
     this.log = { collection: request.collection, prefix: request.filter?.prefix };
-    this.started = host.now();
+    this.started = host.options.now();
   }
 
   /** Judges the request's cursor (once): evidence of lost data opens the recovery window, before `welcome` is sent when awaited first. */
@@ -85,25 +85,25 @@ export class Subscription {
     const restart = { afterSeq: 0, hash: CHAIN_HASH_ZERO };
     if (cursor === null) return { ...restart, resync: false };
     const { store } = this.host;
-    if (!verifyCursor(this.host.cursorSecret, this.log, cursor)) return { ...restart, resync: true };
+    if (!verifyCursor(this.host.options.cursorSecret, this.log, cursor)) return { ...restart, resync: true };
     if (cursor.lineage !== store.lineage) {
-      await this.host.openRecoveryWindow('lineage_changed', { collection: this.log.collection, lineage: cursor.lineage });
+      await this.host.recovery.open('lineage_changed', { collection: this.log.collection, lineage: cursor.lineage });
       return { ...restart, resync: true };
     }
     const head = await store.head(this.log.collection);
     if (cursor.seq > head.seq) {
-      await this.host.openRecoveryWindow('cursor_beyond_head', { collection: this.log.collection, cursor: cursor.seq, head: head.seq });
+      await this.host.recovery.open('cursor_beyond_head', { collection: this.log.collection, cursor: cursor.seq, head: head.seq });
       return { ...restart, resync: true };
     }
     if ((await store.hashAt(this.log.collection, cursor.seq)) !== cursor.hash) {
-      await this.host.openRecoveryWindow('chain_hash_mismatch', { collection: this.log.collection, cursor: cursor.seq });
+      await this.host.recovery.open('chain_hash_mismatch', { collection: this.log.collection, cursor: cursor.seq });
       return { ...restart, resync: true };
     }
     return { afterSeq: cursor.seq, hash: cursor.hash, resync: false };
   }
 
   private cursorAt(seq: number, hash: string) {
-    return signCursor(this.host.cursorSecret, this.log, this.host.store.lineage, seq, hash);
+    return signCursor(this.host.options.cursorSecret, this.log, this.host.store.lineage, seq, hash);
   }
 
   /** A state too large for any frame (stored before the limits were lowered) is skipped with an error naming it. */
@@ -135,9 +135,9 @@ export class Subscription {
       if (batch === 'closed') return;
       if (batch.finished) break;
       first = first && !batch.sent;
-      limit = Math.max(1, Math.min(batchSize, Math.floor(this.host.limits.maxFrameBytes / Math.max(1, batch.bytesPerKey))));
+      limit = Math.max(1, Math.min(batchSize, Math.floor(this.host.options.limits.maxFrameBytes / Math.max(1, batch.bytesPerKey))));
     }
-    this.host.metrics.catchupDuration.observe((this.host.now() - this.started) / 1000);
+    this.host.metrics.catchupDuration.observe((this.host.options.now() - this.started) / 1000);
   }
 
   /**
@@ -148,7 +148,8 @@ export class Subscription {
    */
   private async sendBatch(limit: number, resync: boolean): Promise<'closed' | { finished: boolean; sent: boolean; bytesPerKey: number }> {
     const { collection, prefix } = this.log;
-    const { store, limits } = this.host;
+    const { store } = this.host;
+    const { limits } = this.host.options;
     const { window } = this.owner;
     if (this.owner.isClosed()) return 'closed';
     const head = await store.head(collection);
@@ -167,7 +168,7 @@ export class Subscription {
     let encoded = { watermark: this.watermark, hash: this.watermarkHash, last: false };
     const encode = (slice: readonly { doc: LoggedDoc; readable: boolean }[], rest: number) => {
       const end = rest === 0 && exhausted ? reach : slice.length > 0 ? slice.at(-1)!.doc : { seq: this.watermark, hash: this.watermarkHash };
-      const last = rest === 0 && exhausted && this.host.goLive(collection, end.seq);
+      const last = rest === 0 && exhausted && this.host.fanOut.goLive(collection, end.seq);
       encoded = { watermark: end.seq, hash: end.hash, last };
       // Built from the stored texts: no state is parsed or encoded again.
       const builder = new ChangesFrameBuilder();
@@ -215,12 +216,13 @@ export class Subscription {
   }
 
   /**
-   * Sends the live changes of one fan-out round: the subscription's visible changes in frames
-   * within `maxFrameBytes`, each with the seq of its last change as watermark, the last with
-   * the round's head. Subscribers of the same log that see the same changes get the same
+   * The live changes of one fan-out round as `changes` frames, for the session to send: the
+   * subscription's visible changes in frames within `maxFrameBytes`, each with the seq of its
+   * last change as watermark, the last with the round's head. The watermark moves once every
+   * frame was taken: a session that stops taking them (it closed) leaves it where it was. Subscribers of the same log that see the same changes get the same
    * frame text: `round.frames` caches it, so it is encoded (and its cursor signed) once.
    */
-  deliver(round: LiveRound): void {
+  *liveFrames(round: LiveRound): Generator<string, void, undefined> {
     if (this.phase !== 'live') return;
     const { collection, prefix } = this.log;
     const changes = round.changes.get(collection);
@@ -249,11 +251,11 @@ export class Subscription {
       docs,
       (d) => d.bytes + docEnvelopeBytes(d.key),
       encode,
-      this.host.limits.maxFrameBytes,
-      this.host.limits.maxChangesPerFrame,
+      this.host.options.limits.maxFrameBytes,
+      this.host.options.limits.maxChangesPerFrame,
     )) {
       if ('oversized' in packed) this.skipOversized(packed.oversized.key);
-      else if (!this.owner.sendChanges(packed.text)) return;
+      else yield packed.text;
     }
     this.watermark = head.seq;
     this.watermarkHash = head.hash;

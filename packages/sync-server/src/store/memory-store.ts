@@ -100,7 +100,7 @@ export class MemoryStore implements RelayStore {
   readonly lineage: string = newLineage();
   readonly createdAt: number;
   readonly #data = new MemoryData();
-  readonly #lifecycle = new StoreLifecycle('the memory relay store', { serial: true });
+  readonly #lifecycle = new StoreLifecycle('the memory relay store', { inProcess: true });
 
   constructor(options: MemoryStoreOptions = {}) {
     this.createdAt = (options.now ?? Date.now)();

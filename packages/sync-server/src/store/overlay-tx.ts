@@ -71,7 +71,8 @@ export class OverlayTx implements EngineTx {
   }
 
   put(collection: string, key: string, state: string, dot: Dot): LogPosition {
-    return this.writes.put(collection, key, state, dot, this.head(collection), !this.#holds(collection, key));
+    const previous = this.writes.heads.get(collection) ?? this.#committed.head(collection);
+    return this.writes.put(collection, key, state, dot, previous, !this.#holds(collection, key));
   }
 
   /** Whether the key exists, counting this transaction's writes. */

@@ -219,7 +219,7 @@ export class PostgresTx implements EngineTx {
     const { docs, chain, heads, decisions, writeHeads, meta } = this.writes;
     const statements: Promise<unknown>[] = [];
     if (chain.length > 0) {
-      const rows = [...docs].flatMap(([collection, byKey]) => [...byKey].map(([key, doc]) => ({ collection, key, ...doc })));
+      const rows = [...docs.values()].flatMap((byKey) => [...byKey].map(([key, doc]) => ({ key, ...doc })));
       statements.push(
         sql`INSERT INTO docs (collection, key, seq, state, hash)
           SELECT decode(c, 'hex'), decode(k, 'hex'), s, decode(v, 'hex'), h

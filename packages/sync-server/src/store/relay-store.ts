@@ -126,7 +126,20 @@ export interface StoreTx extends StoreReads {
    * owner: `principalId`, or the principal it was bound to before (the binding never changes).
    */
   claimReplica(replicaId: ReplicaId, principalId: string): Promise<string>;
+  /**
+   * The same transaction answering at once, where the store runs in the relay's process
+   * (`SqliteStore`, `MemoryStore`); `undefined` where answers cross a network
+   * (`PostgresStore`). Its methods check their arguments and doom the transaction on error
+   * exactly as the ones above do, but return their answer (or throw) instead of a promise, so a
+   * caller judging many changes needs no promise per call. Valid only inside the callback too.
+   */
+  readonly direct?: DirectStoreTx | undefined;
 }
+
+/** `StoreTx` answering at once: each method returns (or throws) what `StoreTx`'s promises resolve to (or reject with). */
+export type DirectStoreTx = {
+  readonly [K in Exclude<keyof StoreTx, 'direct'>]-?: StoreTx[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+};
 
 /** A commit another process made to a shared store: the collection and its new head seq. */
 export interface RemoteCommit {

@@ -59,7 +59,7 @@ export class SqliteStore implements RelayStore {
   readonly #db: Database.Database;
   readonly #queries: SqliteQueries;
   readonly #commit: Database.Transaction<(writes: TxWrites) => void>;
-  readonly #lifecycle = new StoreLifecycle('the SQLite relay store', { translate: translateSqliteError, serial: true });
+  readonly #lifecycle = new StoreLifecycle('the SQLite relay store', { translate: translateSqliteError, inProcess: true });
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     checkName('path', path);

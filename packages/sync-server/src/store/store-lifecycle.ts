@@ -1,132 +1,31 @@
-import { ConvergeError, type Dot, type ReplicaId } from '@converge/conflict';
-import type { Decision, LogPosition, Prefetch, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
+import { ConvergeError } from '@converge/conflict';
+import { GuardedTx } from './guarded-tx.js';
+import type { StoreTx } from './relay-store.js';
 import { STORE_ARGUMENTS, type CheckedOperation } from './store-arguments.js';
 import type { EngineTx } from './tx-writes.js';
-
-/**
- * The `StoreTx` handed to `transact`'s callback: checks arguments, forwards to the engine's
- * transaction, remembers the first error any method raised (so the transaction is doomed even
- * if the callback caught it), and refuses every call once the callback has ended. Answers the
- * engine gives at once come back as resolved promises: one promise per call, nothing more.
- */
-class GuardedTx implements StoreTx {
-  readonly #inner: EngineTx;
-  readonly #translate: (error: unknown) => unknown;
-  #ended = false;
-  #failure: { readonly error: unknown } | undefined;
-
-  constructor(inner: EngineTx, translate: (error: unknown) => unknown) {
-    this.#inner = inner;
-    this.#translate = translate;
-  }
-
-  get failure(): { readonly error: unknown } | undefined {
-    return this.#failure;
-  }
-
-  end(): void {
-    this.#ended = true;
-  }
-
-  #endedError(): Promise<never> {
-    return Promise.reject(new ConvergeError('internal', 'this transaction has ended: use a StoreTx only inside its transact() callback'));
-  }
-
-  #fail(caught: unknown): unknown {
-    const error = this.#translate(caught);
-    this.#failure ??= { error };
-    return error;
-  }
-
-  #settle<R>(result: R | Promise<R>): Promise<R> {
-    if (result instanceof Promise) {
-      return result.then(undefined, (caught: unknown) => {
-        throw this.#fail(caught);
-      });
-    }
-    return Promise.resolve(result);
-  }
-
-  #run<Op extends CheckedOperation, R>(name: Op, args: Parameters<(typeof STORE_ARGUMENTS)[Op]>, operation: () => R | Promise<R>): Promise<R> {
-    if (this.#ended) return this.#endedError();
-    try {
-      (STORE_ARGUMENTS[name] as (...values: unknown[]) => void)(...args);
-      return this.#settle(operation());
-    } catch (caught) {
-      return Promise.reject(this.#fail(caught));
-    }
-  }
-
-  // `get` and `put` run once per pushed change: written out, without the closure and argument
-  // array of `#run`.
-  get(collection: string, key: string): Promise<StoredDoc | undefined> {
-    if (this.#ended) return this.#endedError();
-    try {
-      STORE_ARGUMENTS.get(collection, key);
-      return this.#settle(this.#inner.get(collection, key));
-    } catch (caught) {
-      return Promise.reject(this.#fail(caught));
-    }
-  }
-  put(collection: string, key: string, state: string, dot: Dot): Promise<LogPosition> {
-    if (this.#ended) return this.#endedError();
-    try {
-      STORE_ARGUMENTS.put(collection, key, state, dot);
-      return this.#settle(this.#inner.put(collection, key, state, dot));
-    } catch (caught) {
-      return Promise.reject(this.#fail(caught));
-    }
-  }
-  prefetch(reads: Prefetch): Promise<void> {
-    return this.#run('prefetch', [reads], () => this.#inner.prefetch(reads));
-  }
-  head(collection: string): Promise<LogPosition> {
-    return this.#run('head', [collection], () => this.#inner.head(collection));
-  }
-  decision(collection: string, key: string, dot: Dot): Promise<Decision | undefined> {
-    return this.#run('decision', [collection, key, dot], () => this.#inner.decision(collection, key, dot));
-  }
-  writeHead(replicaId: ReplicaId): Promise<WriteHead> {
-    return this.#run('writeHead', [replicaId], () => this.#inner.writeHead(replicaId));
-  }
-  getMeta(name: string): Promise<string | undefined> {
-    return this.#run('getMeta', [name], () => this.#inner.getMeta(name));
-  }
-  replicaOwner(replicaId: ReplicaId): Promise<string | undefined> {
-    return this.#run('replicaOwner', [replicaId], () => this.#inner.replicaOwner(replicaId));
-  }
-  claimReplica(replicaId: ReplicaId, principalId: string): Promise<string> {
-    return this.#run('claimReplica', [replicaId, principalId], () => this.#inner.claimReplica(replicaId, principalId));
-  }
-  recordDecision(collection: string, key: string, dot: Dot, decision: Decision): Promise<void> {
-    return this.#run('recordDecision', [collection, key, dot, decision], () => this.#inner.recordDecision(collection, key, dot, decision));
-  }
-  noteWrite(replicaId: ReplicaId, head: WriteHead): Promise<void> {
-    return this.#run('noteWrite', [replicaId, head], () => this.#inner.noteWrite(replicaId, head));
-  }
-  setMeta(name: string, value: string | undefined): Promise<void> {
-    return this.#run('setMeta', [name, value], () => this.#inner.setMeta(name, value));
-  }
-}
 
 export interface StoreLifecycleOptions {
   /** Turns the engine's own errors into `ConvergeError`s. */
   readonly translate?: (error: unknown) => unknown;
-  /** One transaction at a time (in-process engines): a transaction waits for the one before to end. */
-  readonly serial?: boolean;
+  /**
+   * An engine in the relay's process (SQLite, memory): its transaction answers at once, so
+   * transactions offer `StoreTx.direct`, and they run one at a time (a transaction waits for
+   * the one before to end).
+   */
+  readonly inProcess?: boolean;
 }
 
 /**
  * What every store does the same way: checking the arguments of every call, refusing calls
  * after `close()`, running a transaction callback by the contract of `RelayStore.transact`
- * (in-process engines one at a time), waiting for running transactions on `close()`, and
+ * (in-process engines one at a time, with `direct`), waiting for running transactions on `close()`, and
  * turning the engine's own errors into `ConvergeError`s (`translate`, applied to errors from
  * the store's methods and from commit, never to errors the callback throws itself).
  */
 export class StoreLifecycle {
   readonly #label: string;
   readonly #translate: (error: unknown) => unknown;
-  readonly #serial: boolean;
+  readonly #inProcess: boolean;
   /** Transactions begun and not yet ended (waiting for their turn included). */
   readonly #running = new Set<Promise<unknown>>();
   /** The end of the last transaction queued (serial engines). */
@@ -136,7 +35,7 @@ export class StoreLifecycle {
   constructor(label: string, options: StoreLifecycleOptions = {}) {
     this.#label = label;
     this.#translate = options.translate ?? ((error) => error);
-    this.#serial = options.serial ?? false;
+    this.#inProcess = options.inProcess ?? false;
   }
 
   get closed(): boolean {
@@ -181,12 +80,12 @@ export class StoreLifecycle {
     } catch (error) {
       return Promise.reject(error);
     }
-    const run = this.#serial ? this.#tail.then(() => this.#transactNow(fn, atomically)) : this.#transactNow(fn, atomically);
+    const run = this.#inProcess ? this.#tail.then(() => this.#transactNow(fn, atomically)) : this.#transactNow(fn, atomically);
     const settled = run.then(
       () => undefined,
       () => undefined,
     );
-    if (this.#serial) this.#tail = settled;
+    if (this.#inProcess) this.#tail = settled;
     this.#running.add(settled);
     void settled.then(() => this.#running.delete(settled));
     return run;
@@ -197,7 +96,7 @@ export class StoreLifecycle {
     let bodyFailed = false;
     try {
       return await atomically(async (inner) => {
-        const tx = new GuardedTx(inner, this.#translate);
+        const tx = new GuardedTx(inner, this.#translate, this.#inProcess);
         let result: T;
         try {
           result = await fn(tx);

@@ -4,15 +4,12 @@ import type { Decision, DecisionRef, LogPosition, StoreTx, WriteHead } from './r
 
 /** A `StoreTx` as an engine implements it: each method may answer at once or with a promise. */
 export type EngineTx = {
-  [K in keyof StoreTx]: StoreTx[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R | Promise<R> : never;
+  [K in Exclude<keyof StoreTx, 'direct'>]-?: StoreTx[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R | Promise<R> : never;
 };
 
-/** A key's state as the running transaction last wrote it. */
-export interface PendingDoc {
-  readonly seq: number;
+/** A key's state as the running transaction last wrote it: also the link of the chain its change made. */
+export interface PendingDoc extends ChainLink {
   readonly state: string;
-  /** The chain hash through `seq`. */
-  readonly hash: string;
 }
 
 /** A collection's head as the running transaction moved it, with the keys it added. */
@@ -25,6 +22,7 @@ export interface MovedHead {
 export interface ChainLink {
   readonly collection: string;
   readonly seq: number;
+  /** The chain hash through `seq`. */
   readonly hash: string;
 }
 
@@ -41,7 +39,7 @@ export function decisionId(collection: string, key: string, dot: Dot): string {
  */
 export class TxWrites {
   readonly docs = new Map<string, Map<string, PendingDoc>>();
-  /** Every seq the transaction assigned, in order. */
+  /** Every seq the transaction assigned, in order (a key's last one is also its doc in `docs`). */
   readonly chain: ChainLink[] = [];
   readonly heads = new Map<string, MovedHead>();
   readonly decisions = new Map<string, DecisionRef & { readonly decision: Decision }>();
@@ -63,8 +61,10 @@ export class TxWrites {
     const hash = chainHash(previous.hash, collection, key, dot);
     let docs = this.docs.get(collection);
     if (docs === undefined) this.docs.set(collection, (docs = new Map()));
-    docs.set(key, { seq, state, hash });
-    this.chain.push({ collection, seq, hash });
+    // One object per change: the doc as written, and the chain's link.
+    const doc: PendingDoc = { collection, seq, hash, state };
+    docs.set(key, doc);
+    this.chain.push(doc);
     const moved = this.heads.get(collection);
     if (moved === undefined) this.heads.set(collection, { seq, hash, addedKeys: added ? 1 : 0 });
     else {

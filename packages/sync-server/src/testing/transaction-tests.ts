@@ -183,6 +183,37 @@ export function transactionTests(harness: StoreHarness): void {
       expect(docs.map((doc) => doc.state)).toEqual(Array(12).fill('b'));
     });
 
+    it('a direct transaction (a store in the relay process) answers as its promises do, and a refused call dooms it alike', async () => {
+      const store = await seeded(harness);
+      const before = await snapshot(store, ['carts', 'fresh-collection']);
+      let direct = false;
+      const outcome = store.transact(async (tx) => {
+        if (tx.direct === undefined) return 'no direct view';
+        direct = true;
+        const now = tx.direct;
+        expect(now.get('carts', 'a')).toEqual(await tx.get('carts', 'a'));
+        const position = now.put('carts', 'new', 'n', dotOf(11));
+        expect(await tx.head('carts')).toEqual(position);
+        expect(await tx.get('carts', 'new')).toEqual({ key: 'new', state: 'n', seq: position.seq });
+        now.noteWrite(REPLICA_A, writeHeadOf(9));
+        expect(await tx.writeHead(REPLICA_A)).toEqual(now.writeHead(REPLICA_A));
+        expect(() => now.put('carts', 'bad', 'x', ['not a replica id!', 1])).toThrow(ConvergeError);
+        return 'carried on';
+      });
+      const settled = await outcome.then(
+        (value) => value,
+        (error: unknown) => error,
+      );
+      if (!direct) {
+        expect(settled).toBe('no direct view');
+        return;
+      }
+      expect(settled).toBeInstanceOf(ConvergeError);
+      await expectUnchanged(store, before);
+      const leaked = await store.transact((tx) => tx.direct);
+      expect(() => leaked!.get('carts', 'a')).toThrow(/ended/);
+    });
+
     it('refuses a transaction handle used after its transaction ended', async () => {
       const store = await harness.make();
       const leaked = await store.transact((tx) => tx);

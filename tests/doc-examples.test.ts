@@ -1,4 +1,5 @@
-// Every `@example` block on a public export runs here, so the examples in the docs stay true.
+// Every `@example` block on a public export of every package runs here (at the repository root,
+// since it imports them all), so the examples in the docs stay true.
 // ```ts blocks are transpiled and run with the package's exports in scope; a line
 // `expr; // → expected` must evaluate to `expected` (deep equality). ```json blocks in
 // @converge/protocol are frames and must decode. The README's ```ts blocks run the same way,
@@ -9,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import * as client from '@converge/client';
 import * as conflict from '@converge/conflict';
 import * as protocol from '@converge/protocol';
+import * as server from '@converge/sync-server';
 import { transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import * as server from './index.js';
 
-const packages = fileURLToPath(new URL('../../', import.meta.url));
+const packages = fileURLToPath(new URL('../packages/', import.meta.url));
 const scopes: Record<string, Record<string, unknown>> = { conflict, protocol, 'sync-server': server, client };
 
 interface Example {
