@@ -2,6 +2,9 @@ import type { RelayAckLevel } from '@converge/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ClientCore } from './client-core.js';
 import type { WriteStatus } from './storage/storage-adapter.js';
+import { createClient } from './client.js';
+import { createMemoryStorage } from './storage/memory-storage.js';
+import { dbName } from './testing/client-set.js';
 import { coreFixture } from './testing/core-fixture.js';
 import { eventually } from './testing/eventually.js';
 import { encodeAppValue } from './values.js';
@@ -76,4 +79,30 @@ describe('OutboxViews', () => {
     expect(await core.views.rejected(async () => Promise.reject(new Error('unused')))).toEqual([]);
     expect((await core.views.outbox()).map((w) => w.key)).toEqual(['r1']);
   });
+
+  it('opening a database does not wait for the count of its outbox: the pending count follows', async () => {
+    const name = dbName('long-outbox');
+    const first = await createClient({ name, storage: createMemoryStorage(name), tabs: false });
+    await first.putMany('notes', [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+    await first.close();
+    // Storage whose outbox count has not answered yet: the client opens anyway.
+    const storage = createMemoryStorage(name);
+    let answer!: () => void;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const read = storage.read.bind(storage);
+    storage.read = (run) =>
+      read(async (tx) => {
+        const countOutbox = tx.countOutbox.bind(tx);
+        return run(Object.assign(Object.create(tx) as typeof tx, { countOutbox: async () => (await Promise.all([countOutbox(), gate]))[0] }));
+      });
+    const reopened = await createClient({ name, storage, tabs: false });
+    expect(reopened.status.get().pending).toBe(0);
+    answer();
+    await eventually(() => expect(reopened.status.get().pending).toBe(3));
+    await reopened.close();
+  }, 10_000); // without the fix createClient never resolves: the test fails at this bound instead of hanging
 });
