@@ -1,7 +1,15 @@
 import { ConvergeError } from '@converge/conflict';
 import { openIndexedDbStorage } from './storage/idb-storage.js';
-import { createMemoryStorage } from './storage/memory-storage.js';
 import type { StorageAdapter } from './storage/storage-adapter.js';
+
+/**
+ * A memory storage, loaded when first asked for: an app on IndexedDB ships the memory adapter
+ * as a chunk of its own, fetched only if it chooses memory or IndexedDB fails.
+ */
+export async function memoryStorage(name?: string): Promise<StorageAdapter> {
+  const { createMemoryStorage } = await import('./storage/memory-storage.js');
+  return createMemoryStorage(name);
+}
 
 /** `indexeddb` (the default), `memory`, or an adapter of your own. */
 export type StorageChoice = 'indexeddb' | 'memory' | StorageAdapter;
@@ -12,7 +20,7 @@ export type StorageChoice = 'indexeddb' | 'memory' | StorageAdapter;
  */
 export async function openStorage(name: string, choice: StorageChoice = 'indexeddb'): Promise<{ storage: StorageAdapter; failure?: ConvergeError }> {
   if (typeof choice === 'object') return { storage: choice };
-  if (choice === 'memory') return { storage: createMemoryStorage(name) };
+  if (choice === 'memory') return { storage: await memoryStorage(name) };
   try {
     return { storage: await openIndexedDbStorage(name) };
   } catch (error) {
@@ -23,6 +31,6 @@ export async function openStorage(name: string, choice: StorageChoice = 'indexed
         cause: error,
       },
     );
-    return { storage: createMemoryStorage(), failure };
+    return { storage: await memoryStorage(), failure };
   }
 }

@@ -4,7 +4,7 @@ import type { Emitter } from './emitter.js';
 import type { RelayLink } from './relay-link.js';
 import type { LocalReplica } from './replica/local-replica.js';
 import type { LiveStatus } from './live-status.js';
-import { createMemoryStorage } from './storage/memory-storage.js';
+import { memoryStorage } from './open-storage.js';
 
 /**
  * When IndexedDB cannot be opened, or goes away under the client (storage cleared, the database
@@ -44,7 +44,7 @@ export class StorageFailover {
   }
 
   async #fallBack(error: ConvergeError): Promise<void> {
-    const rep = await this.#replica.replaceStorage(createMemoryStorage());
+    const rep = await this.#replica.replaceStorage(await memoryStorage());
     this.#report(error);
     this.#status.update({ replicaId: rep.id, pending: 0 });
     this.#link.restart();
