@@ -122,7 +122,7 @@ export class RelayMetrics {
     });
     new Gauge({
       name: 'converge_replication_lag_seconds',
-      help: "Each standby's replay lag as PostgreSQL measures it, seconds; standby=\"read-replica\": since the last transaction the relay's read standby replayed",
+      help: 'Each standby\'s replay lag as PostgreSQL measures it, seconds; standby="read-replica": since the last transaction the relay\'s read standby replayed',
       labelNames: ['standby'],
       registers: [this.registry],
       collect() {

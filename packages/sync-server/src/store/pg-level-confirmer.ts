@@ -38,9 +38,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).u
  * `synchronous_commit = local` (acknowledged at `relay` at once, so a `relay` push never waits
  * on a standby, and the per-collection lock is held for a local flush only).
  *
- * `quorum`: a **sync barrier**, a tiny transaction at `synchronous_commit = on` that takes a
- * transaction id (`pg_current_xact_id()`), so its commit record lies in the WAL after every
- * commit made before it started, and PostgreSQL's own `ANY k` / `FIRST k` wait for it covers
+ * `quorum`: a **sync barrier**, a tiny transaction at `synchronous_commit = on` that writes
+ * one row (its store's in `meta`: a transaction that writes no WAL skips the synchronous wait,
+ * even with a transaction id), so its commit record lies in the WAL after every commit made
+ * before it started, and PostgreSQL's own `ANY k` / `FIRST k` wait for it covers
  * them all (standbys flush WAL in order). One barrier serves every caller waiting when it
  * starts; barriers run back to back. A barrier's wait is never cancelled (its transaction
  * turns `statement_timeout` off, and the pool has no client-side timeout); a barrier that
@@ -64,6 +65,8 @@ export class LevelConfirmer {
   constructor(
     private readonly sql: Sql,
     private readonly fence: TimelineFence,
+    /** The `meta` row this store's barriers write (bytes of its name). */
+    private readonly barrierRow: Buffer,
     private readonly hooks: {
       /** The timeline of the commits a caller asks about (the last commit made). */
       readonly committedOn: () => number;
@@ -149,9 +152,14 @@ export class LevelConfirmer {
     let timeline = 0;
     const commit = await commitAt(this.sql, 'on', async (tx) => {
       const [row] = await tx<NodeRow[]>`SELECT set_config('statement_timeout', '0', true),
-        pg_current_xact_id(), CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile,
+        CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile,
         coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port') AS node`;
       timeline = await admitNode(tx, this.fence, row!);
+      // A transaction id alone is not enough: PostgreSQL skips the synchronous wait of a commit
+      // whose transaction wrote no WAL of its own. One row per store, so barriers of two relays
+      // never wait on each other's row lock (held through the wait).
+      await tx`INSERT INTO meta (name, value) VALUES (${this.barrierRow}, ${Buffer.from(String(Date.now()))})
+        ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
     });
     return { reached: commit.reached, shortfall: commit.shortfall, setting: commit.setting, lsn: commit.lsn, timeline };
   }
@@ -164,7 +172,9 @@ export class LevelConfirmer {
       try {
         [status, timeline] = await this.sql.begin(async (tx) => {
           const read = await readReplicationSetting(tx);
-          const [row] = await tx<{ walfile: string | null }[]>`SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile`;
+          const [row] = await tx<
+            { walfile: string | null }[]
+          >`SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile`;
           return [read, timelineOfWalfile(row!.walfile)] as const;
         });
       } catch (error) {

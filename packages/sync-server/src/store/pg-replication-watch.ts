@@ -61,7 +61,8 @@ export class ReplicationWatch {
         replica === undefined
           ? {}
           : {
-              readReplicaLagBytes: replica.replay === null || status.currentLsn === null ? undefined : Math.max(0, lsnDistance(status.currentLsn, replica.replay)),
+              readReplicaLagBytes:
+                replica.replay === null || status.currentLsn === null ? undefined : Math.max(0, lsnDistance(status.currentLsn, replica.replay)),
               readReplicaLagSeconds: replica.seconds ?? undefined,
             };
       this.#current = {

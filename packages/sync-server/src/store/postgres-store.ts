@@ -194,7 +194,7 @@ export class PostgresStore implements RelayStore {
     this.#committedOn = info.timeline;
     const ignore = () => undefined;
     this.#replication = new ReplicationWatch(sql, this.#fence, replica, settings.replicationCheckMs, ignore);
-    this.#confirmer = new LevelConfirmer(sql, this.#fence, {
+    this.#confirmer = new LevelConfirmer(sql, this.#fence, this.#barrierRow(), {
       committedOn: () => this.#committedOn,
       settingSeen: (setting) => this.#replication.settingSeen(setting),
       failed: ignore,
@@ -332,6 +332,11 @@ export class PostgresStore implements RelayStore {
    * `timeoutMs`) until the standby shows the collection's head as the primary has it now.
    */
   readonly awaitReplica: ((collection: string, timeoutMs: number) => Promise<ReplicaPosition>) | undefined;
+
+  /** The `meta` row this store's sync barriers write: one per store instance, removed at `close()`. */
+  #barrierRow(): Buffer {
+    return bytes(`sync_barrier:${this.#notice.instance}`);
+  }
 
   /** Polls the standby until it shows `seq` of the collection or `deadline` passes; resolves to the seq it shows. */
   async #replayed(collection: string, seq: number, deadline: number): Promise<number> {
@@ -503,6 +508,7 @@ export class PostgresStore implements RelayStore {
     return this.#lifecycle.close(async () => {
       this.#replication.stop();
       this.#confirmer.close();
+      await this.#sql`DELETE FROM meta WHERE name = ${this.#barrierRow()}`.catch(() => undefined);
       const listening = await this.#listening;
       await listening?.unlisten().catch(() => undefined);
       await Promise.all([this.#sql.end({ timeout: 5 }), this.#replica?.end({ timeout: 5 })]);
