@@ -276,6 +276,7 @@ export class PostgresStore implements RelayStore {
     return this.#lifecycle.transact(fn, async (body) => {
       for (let attempt = 1; ; attempt++) {
         let fenced: FencedError | undefined;
+        let admitted = false;
         let timeline = 0;
         try {
           const result = (await this.#sql.begin(async (sql) => {
@@ -288,6 +289,7 @@ export class PostgresStore implements RelayStore {
             const [row] = await node;
             try {
               timeline = await admitNode(sql, this.#fence, row!);
+              admitted = true;
             } catch (error) {
               if (error instanceof FencedError) fenced = error;
               throw error;
@@ -302,6 +304,11 @@ export class PostgresStore implements RelayStore {
             if (attempt <= this.#maxConnections) continue;
             throw fenced;
           }
+          // The connection failed before the node was admitted, so before COMMIT was sent: nothing
+          // of the attempt committed (a connection that a fenced attempt just dropped, a primary
+          // gone), and it runs again on another connection.
+          if (!admitted && CONNECTION_CODES.has(codeOf(error) ?? '') && attempt < MAX_ATTEMPTS) continue;
+          if (!admitted && (codeOf(error) ?? '').startsWith('57P') && attempt < MAX_ATTEMPTS) continue;
           if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has(codeOf(error) ?? '')) throw error;
         }
       }
@@ -341,8 +348,14 @@ export class PostgresStore implements RelayStore {
   /** Polls the standby until it shows `seq` of the collection or `deadline` passes; resolves to the seq it shows. */
   async #replayed(collection: string, seq: number, deadline: number): Promise<number> {
     let interval = 1;
+    let shown = 0;
     for (;;) {
-      const shown = await headSeq(this.#reads, collection);
+      // A frozen standby accepts the query and never answers: the deadline bounds the wait all the same.
+      const left = Math.max(1, deadline - Date.now());
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read = headSeq(this.#reads, collection).then((seen) => (shown = seen));
+      read.catch(() => undefined);
+      await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, left)))]).finally(() => clearTimeout(timer));
       if (shown >= seq || Date.now() >= deadline || this.closed) return shown;
       await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(1, deadline - Date.now()))));
       interval = Math.min(interval * 2, 50);
