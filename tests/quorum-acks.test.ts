@@ -24,7 +24,15 @@ afterAll(async () => {
 });
 
 async function open(name: string): Promise<Client> {
-  const client = await createClient({ name, url: relay.url, WebSocket: WebSocket as never, storage: 'memory', tabs: false, ackTimeoutMs: 20_000, collections: { notes: {} } });
+  const client = await createClient({
+    name,
+    url: relay.url,
+    WebSocket: WebSocket as never,
+    storage: 'memory',
+    tabs: false,
+    ackTimeoutMs: 20_000,
+    collections: { notes: {} },
+  });
   clients.push(client);
   return client;
 }

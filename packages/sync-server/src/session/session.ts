@@ -337,18 +337,16 @@ export class Session implements HostedSession {
    * `quorum_unavailable` naming the level reached.
    */
   private followLevel(frame: PushFrame): void {
-    let stop: (() => void) | undefined;
-    let ended = false;
-    const end = () => {
-      ended = true;
-      if (stop !== undefined) this.following.delete(stop);
-    };
-    stop = this.host.levels.follow(frame.ack, (confirmation) => {
+    const following = { ended: false, stop: undefined as (() => void) | undefined };
+    const stop = this.host.levels.follow(frame.ack, (confirmation) => {
       if (this.phase === 'closed') return;
       this.send({ type: 'confirm', id: frame.id, ...confirmation });
-      if (confirmation.code === 'quorum_unavailable' || confirmation.level === frame.ack) end();
+      if (confirmation.code !== 'quorum_unavailable' && confirmation.level !== frame.ack) return;
+      following.ended = true;
+      if (following.stop !== undefined) this.following.delete(following.stop);
     });
-    if (!ended) this.following.add(stop);
+    following.stop = stop;
+    if (!following.ended) this.following.add(stop);
   }
 
   /** Closes the session for an error thrown while handling one of its frames. */
