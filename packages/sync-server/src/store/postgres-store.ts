@@ -274,6 +274,7 @@ export class PostgresStore implements RelayStore {
    */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
+      let fencedBefore = false;
       for (let attempt = 1; ; attempt++) {
         let fenced: FencedError | undefined;
         let admitted = false;
@@ -301,14 +302,15 @@ export class PostgresStore implements RelayStore {
           return result;
         } catch (error) {
           if (fenced !== undefined) {
-            if (attempt <= this.#maxConnections) continue;
+            fencedBefore = true;
+            if (attempt <= this.#maxConnections + 1) continue;
             throw fenced;
           }
-          // The connection failed before the node was admitted, so before COMMIT was sent: nothing
-          // of the attempt committed (a connection that a fenced attempt just dropped, a primary
-          // gone), and it runs again on another connection.
-          if (!admitted && CONNECTION_CODES.has(codeOf(error) ?? '') && attempt < MAX_ATTEMPTS) continue;
-          if (!admitted && (codeOf(error) ?? '').startsWith('57P') && attempt < MAX_ATTEMPTS) continue;
+          // Right after a fenced attempt, the pool may hand out the connection it is dropping: a
+          // connection failure before the node was admitted (so before COMMIT was sent) committed
+          // nothing, and the transaction runs again.
+          const dropped = CONNECTION_CODES.has(codeOf(error) ?? '') || (codeOf(error) ?? '').startsWith('57P');
+          if (fencedBefore && !admitted && dropped && attempt <= this.#maxConnections + 1) continue;
           if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has(codeOf(error) ?? '')) throw error;
         }
       }
