@@ -274,7 +274,6 @@ export class PostgresStore implements RelayStore {
    */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
-      let fencedBefore = false;
       for (let attempt = 1; ; attempt++) {
         let fenced: FencedError | undefined;
         let admitted = false;
@@ -302,15 +301,16 @@ export class PostgresStore implements RelayStore {
           return result;
         } catch (error) {
           if (fenced !== undefined) {
-            fencedBefore = true;
             if (attempt <= this.#maxConnections + 1) continue;
             throw fenced;
           }
-          // Right after a fenced attempt, the pool may hand out the connection it is dropping: a
-          // connection failure before the node was admitted (so before COMMIT was sent) committed
-          // nothing, and the transaction runs again.
+          // The connection failed before the node was admitted, so before any write or COMMIT was
+          // sent: nothing of the attempt committed (a primary gone, a connection a fenced attempt
+          // just dropped, one cut under it), and it runs again on another connection. A failure
+          // after admission leaves the outcome unknown: it is not retried here (quorum_unavailable,
+          // the client re-sends; pushes are idempotent by dot).
           const dropped = CONNECTION_CODES.has(codeOf(error) ?? '') || (codeOf(error) ?? '').startsWith('57P');
-          if (fencedBefore && !admitted && dropped && attempt <= this.#maxConnections + 1) continue;
+          if (!admitted && dropped && attempt <= this.#maxConnections + 1) continue;
           if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has(codeOf(error) ?? '')) throw error;
         }
       }
