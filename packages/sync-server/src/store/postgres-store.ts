@@ -271,12 +271,15 @@ export class PostgresStore implements RelayStore {
    * old primary back as it was) or in recovery gets no write — its connection is dropped, nothing
    * commits, and the transaction runs again on the pool's next connection (which opens at the
    * next listed host), up to `maxConnections + 1` times before it rejects `quorum_unavailable`.
+   * So does one whose connection fails before COMMIT was sent (nothing of it committed); a
+   * failure once COMMIT was sent leaves the outcome unknown and rejects `quorum_unavailable`.
    */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
       for (let attempt = 1; ; attempt++) {
         let fenced: FencedError | undefined;
-        let admitted = false;
+        /** Set once the callback returned: COMMIT is then sent, and a failure leaves the outcome unknown. */
+        let committing = false;
         let timeline = 0;
         try {
           const result = (await this.#sql.begin(async (sql) => {
@@ -289,12 +292,12 @@ export class PostgresStore implements RelayStore {
             const [row] = await node;
             try {
               timeline = await admitNode(sql, this.#fence, row!);
-              admitted = true;
             } catch (error) {
               if (error instanceof FencedError) fenced = error;
               throw error;
             }
             await tx.flush();
+            committing = true;
             return result;
           })) as T;
           this.#committedOn = timeline;
@@ -304,13 +307,13 @@ export class PostgresStore implements RelayStore {
             if (attempt <= this.#maxConnections + 1) continue;
             throw fenced;
           }
-          // The connection failed before the node was admitted, so before any write or COMMIT was
-          // sent: nothing of the attempt committed (a primary gone, a connection a fenced attempt
-          // just dropped, one cut under it), and it runs again on another connection. A failure
-          // after admission leaves the outcome unknown: it is not retried here (quorum_unavailable,
-          // the client re-sends; pushes are idempotent by dot).
+          // The connection failed before COMMIT was sent: nothing of the attempt committed (a
+          // primary gone, a connection a fenced attempt just dropped, one cut under it), and it
+          // runs again on another connection. A failure once COMMIT was sent leaves the outcome
+          // unknown: it is not retried here (quorum_unavailable; the client re-sends, and pushes
+          // are idempotent by dot).
           const dropped = CONNECTION_CODES.has(codeOf(error) ?? '') || (codeOf(error) ?? '').startsWith('57P');
-          if (!admitted && dropped && attempt <= this.#maxConnections + 1) continue;
+          if (!committing && dropped && attempt <= this.#maxConnections + 1) continue;
           if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has(codeOf(error) ?? '')) throw error;
         }
       }
