@@ -33,6 +33,10 @@ options:
   --store URL              PostgreSQL instead of SQLite: postgres://user@host[,host2…]/db[?target_session_attrs=read-write]
                            (or env CONVERGE_DATABASE_URL); several relays may share it. Needs a cursor secret
   --schema NAME            the PostgreSQL schema of the relay's tables (default converge; created and migrated)
+  --replica-url URL        with --store: a standby to serve catch-up and live changes from (follower reads;
+                           or env CONVERGE_REPLICA_URL); writes still go to --store
+  --ack-timeout D          a quorum/all push not confirmed within D (default 5s) gets confirm ack_timeout;
+                           the relay keeps waiting and confirms later
   --config FILE            relay.config.json, or a .js/.mjs module exporting it as default; its keys:
                            ${RELAY_SETTING_NAMES.join(', ')}
   --jwt-secret S           verify HS256 JWTs sent in hello (or env CONVERGE_JWT_SECRET); none: anonymous
@@ -124,6 +128,11 @@ async function serve(values: Values): Promise<void> {
   const host = String(values['host']);
   const db = String(values['db']);
   const databaseUrl = databaseUrlOf(values);
+  const replicaUrl = (values['replica-url'] as string | undefined) ?? (process.env['CONVERGE_REPLICA_URL'] || undefined);
+  if (replicaUrl !== undefined && databaseUrl === undefined) throw usageError('--replica-url names a PostgreSQL standby: it goes with --store postgres://…');
+  if (replicaUrl !== undefined && !/^postgres(ql)?:\/\//.test(replicaUrl)) throw usageError('--replica-url takes a postgres:// URL');
+  const ackTimeout = values['ack-timeout'] as string | undefined;
+  const ackTimeoutMs = ackTimeout === undefined ? undefined : durationOf(ackTimeout, '--ack-timeout');
   const recoveryWindow = values['recovery-window'] as string | undefined;
   const recoveryWindowMs = recoveryWindow === undefined ? undefined : durationOf(recoveryWindow, '--recovery-window');
   const config: RelaySettings = values['config'] === undefined ? {} : await loadRelayConfig(String(values['config']));
@@ -175,7 +184,10 @@ async function serve(values: Values): Promise<void> {
   const log = pino({ name: 'converge-relay' });
   let store: SqliteStore | PostgresStore;
   try {
-    store = databaseUrl === undefined ? new SqliteStore(db) : await PostgresStore.open(databaseUrl, { schema: String(values['schema']) });
+    store =
+      databaseUrl === undefined
+        ? new SqliteStore(db)
+        : await PostgresStore.open(databaseUrl, { schema: String(values['schema']), ...(replicaUrl === undefined ? {} : { replicaUrl }) });
     relay = createRelay({
       ...config,
       store,
@@ -185,6 +197,7 @@ async function serve(values: Values): Promise<void> {
       cursorSecret: cursorSecretFor(db, cursorSecret),
       ...(recoveryWindowMs === undefined ? {} : { recoveryWindowMs }),
       ...(metricsToken === undefined ? {} : { metricsToken }),
+      ...(ackTimeoutMs === undefined ? {} : { ackTimeoutMs }),
       // The operator's evidence that the relay lost data: either flag opens the window.
       openRecoveryWindow: values['open-recovery-window'] === true || recoveryWindowMs !== undefined,
     });
@@ -199,7 +212,11 @@ async function serve(values: Values): Promise<void> {
   const storeInfo =
     store instanceof SqliteStore
       ? { db, ...pick(store.info(), ['journalMode', 'synchronous', 'schemaVersion']) }
-      : { store: 'postgres', ...pick(store.info(), ['hosts', 'database', 'schema', 'schemaVersion', 'serverVersion']) };
+      : {
+          store: 'postgres',
+          ...pick(store.info(), ['hosts', 'database', 'schema', 'schemaVersion', 'serverVersion', 'timeline', 'replicaHosts']),
+          replication: pick(store.replication(), ['standbys', 'quorum']),
+        };
   log.info(
     {
       port: bound,
@@ -285,6 +302,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         db: { type: 'string', default: DEFAULT_DB },
         store: { type: 'string' },
         schema: { type: 'string', default: 'converge' },
+        'replica-url': { type: 'string' },
+        'ack-timeout': { type: 'string' },
         config: { type: 'string' },
         'jwt-secret': { type: 'string' },
         'allowed-origins': { type: 'string' },

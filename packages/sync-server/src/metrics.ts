@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PushOutcome } from './push.js';
-import type { RelayStore } from './store/relay-store.js';
+import { NO_REPLICATION, type RelayStore } from './store/relay-store.js';
 
 /** The relay's Prometheus metrics, in a registry of its own (several relays can share a process). */
 export class RelayMetrics {
@@ -47,6 +47,19 @@ export class RelayMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly confirmLatency = new Histogram({
+    name: 'converge_confirm_latency_seconds',
+    help: 'Time from the ack of a push that asked for quorum or all to the confirm of each higher level, by level',
+    labelNames: ['level'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly confirmOutcomes = new Counter({
+    name: 'converge_confirm_outcomes_total',
+    help: 'Pushes that asked for quorum or all, by level asked and outcome (confirmed, late: after an ack_timeout, timeout, unavailable)',
+    labelNames: ['wanted', 'outcome'],
+    registers: [this.registry],
+  });
   readonly catchupDuration = new Histogram({
     name: 'converge_catchup_duration_seconds',
     help: 'Time to stream a subscription from its cursor to the head',
@@ -76,6 +89,65 @@ export class RelayMetrics {
       async collect() {
         if (store.closed) return;
         for (const c of (await store.stats()).collections) this.set({ collection: c.name }, c.keys);
+      },
+    });
+    const replication = () => store.replication?.() ?? NO_REPLICATION;
+    new Gauge({
+      name: 'converge_replication_standbys',
+      help: "Database standbys the relay's store names for synchronous replication (N; 0: none, quorum and all unavailable)",
+      registers: [this.registry],
+      collect() {
+        this.set(replication().standbys);
+      },
+    });
+    new Gauge({
+      name: 'converge_replication_quorum',
+      help: 'Standbys that must confirm a write for quorum (k of ANY k / FIRST k; 0: none)',
+      registers: [this.registry],
+      collect() {
+        this.set(replication().quorum);
+      },
+    });
+    new Gauge({
+      name: 'converge_replication_lag_bytes',
+      help: 'WAL bytes the primary wrote that each standby has not flushed; standby="read-replica": the standby this relay reads from, by replay',
+      labelNames: ['standby'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const current = replication();
+        for (const standby of current.lag) if (standby.bytes !== null) this.set({ standby: standby.name }, standby.bytes);
+        if (current.readReplicaLagBytes !== undefined) this.set({ standby: 'read-replica' }, current.readReplicaLagBytes);
+      },
+    });
+    new Gauge({
+      name: 'converge_replication_lag_seconds',
+      help: 'Each standby\'s replay lag as PostgreSQL measures it, seconds; standby="read-replica": since the last transaction the relay\'s read standby replayed',
+      labelNames: ['standby'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const current = replication();
+        for (const standby of current.lag) if (standby.seconds !== null) this.set({ standby: standby.name }, standby.seconds);
+        if (current.readReplicaLagSeconds !== undefined) this.set({ standby: 'read-replica' }, current.readReplicaLagSeconds);
+      },
+    });
+    new Gauge({
+      name: 'converge_database_role',
+      help: 'The role of the database the relay writes to (1 for the role it has: primary, or embedded for SQLite and memory)',
+      labelNames: ['role'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.set({ role: replication().role }, 1);
+      },
+    });
+    new Gauge({
+      name: 'converge_database_timeline',
+      help: 'The PostgreSQL timeline the relay writes on: the highest it has seen (0 for embedded stores)',
+      registers: [this.registry],
+      collect() {
+        this.set(replication().timeline ?? 0);
       },
     });
     new Gauge({

@@ -86,6 +86,19 @@ export interface RelayOptions extends RelaySettings {
    * was lost still reaches subscribers within this many ms. Default 1,000.
    */
   readonly headCheckMs?: number;
+  /**
+   * A push asking for `quorum` or `all` whose level the store has not confirmed within this many
+   * ms gets `confirm {level reached, code: 'ack_timeout'}`; the relay keeps waiting (it never
+   * cancels a synchronous wait) and confirms the level later if the store does. Default 5,000.
+   */
+  readonly ackTimeoutMs?: number;
+  /**
+   * A relay reading from a standby (`PostgresStore`'s `replicaUrl`) waits at most this long, when
+   * a subscription starts, for the standby to replay what the primary had committed; a standby
+   * still behind then answers `error behind` (the client comes back later, possibly to another
+   * relay). Default 2,000.
+   */
+  readonly replicaWaitMs?: number;
   /** The clock, ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -117,6 +130,8 @@ export interface ResolvedRelayOptions {
   readonly closeTimeoutMs: number;
   readonly summaryIntervalMs: number;
   readonly headCheckMs: number;
+  readonly ackTimeoutMs: number;
+  readonly replicaWaitMs: number;
   readonly now: () => number;
 }
 
@@ -155,6 +170,8 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     closeTimeoutMs: options.closeTimeoutMs ?? 2000,
     summaryIntervalMs: options.summaryIntervalMs ?? 60_000,
     headCheckMs: options.headCheckMs ?? 1000,
+    ackTimeoutMs: options.ackTimeoutMs ?? 5000,
+    replicaWaitMs: options.replicaWaitMs ?? 2000,
     now: options.now ?? Date.now,
   };
 }

@@ -4,6 +4,7 @@ import { CollectionRegistry } from './collections.js';
 import { FanOut } from './fan-out.js';
 import { handleHealthRequest, handleMetricsRequest, metricsTokenDigest, type HttpStatusSource } from './http.js';
 import { Ingest } from './ingest.js';
+import { LevelConfirmations } from './level-confirmations.js';
 import { RelayMetrics } from './metrics.js';
 import { RecoveryWindow } from './recovery-window.js';
 import { resolveRelayOptions, type RelayOptions } from './relay-options.js';
@@ -87,7 +88,15 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const sessions = new SessionRegistry({ ...options, anonymous: auth.anonymous }, metrics);
   const fanOut = new FanOut(store, sessions.live, { batchSize: options.catchupBatchSize, headCheckMs: options.headCheckMs, log });
   const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), { metrics, fanOut, log });
-  const host: SessionHost = { options, store, collections, auth, log, metrics, recovery, roster: sessions, ingest, fanOut };
+  const levels = new LevelConfirmations(store, options, metrics);
+  const host: SessionHost = { options, store, collections, auth, log, metrics, recovery, roster: sessions, ingest, fanOut, levels };
+  // A failover: commits acknowledged only at `relay` before it may be lost, and their writers
+  // still hold them. Open the recovery window, as after a restored backup, so their re-pushes
+  // are accepted.
+  const stopWatchingTimeline = store.watchTimeline?.((timeline, previous) => {
+    log.warn({ timeline, previous }, `the database is on a new timeline (${previous} → ${timeline}): a failover; writes go to the new primary only`);
+    recovery.open('timeline_changed', { timeline, previous }).catch((error: unknown) => log.error({ err: error }, 'opening the recovery window failed'));
+  });
 
   const accept = (connection: RelayConnection) => {
     if (state !== 'running') {
@@ -125,6 +134,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const close = async () => {
     state = 'closing';
     clearInterval(summary);
+    stopWatchingTimeline?.();
     await recovery.ready.catch(() => undefined);
     await ingest.flush();
     await sessions.closeAll(CLOSE.goingAway, 'relay shutting down', options.closeTimeoutMs);

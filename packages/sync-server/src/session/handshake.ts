@@ -1,7 +1,7 @@
 import type { ErrorCode } from '@converge/conflict';
 import { negotiateProtocol, type CollectionInfo, type HelloFrame, type WelcomeFrame } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
-import type { WriteHead } from '../store/relay-store.js';
+import { NO_REPLICATION, type WriteHead } from '../store/relay-store.js';
 import type { SessionHost } from './session-host.js';
 
 /** What a `hello` establishes, or why it is refused (the session sends the error and closes). */
@@ -57,12 +57,18 @@ export async function welcomeFor(host: SessionHost, frame: HelloFrame, protocol:
     epoch: 0,
     now: host.options.now(),
     ...writeHeadFields(writeHead),
-    // No store confirms a level beyond its own commit yet: quorum and all are unavailable.
-    replication: { standbys: 0, quorum: 0 },
+    // What the store's replication provides as last read: {0, 0} without synchronous standbys.
+    replication: replicationOf(store),
     ...(recovery ? { recovery: true } : {}),
     limits: host.options.limits,
     collections,
   };
+}
+
+/** `welcome.replication`: the store's N standbys and the k that confirm `quorum`. */
+function replicationOf(store: SessionHost['store']): { standbys: number; quorum: number } {
+  const { standbys, quorum } = store.replication?.() ?? NO_REPLICATION;
+  return { standbys, quorum };
 }
 
 /** `welcome`'s fields for the replica's latest write. */

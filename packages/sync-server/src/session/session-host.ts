@@ -4,6 +4,7 @@ import type { RelayAuth } from '../auth/auth.js';
 import type { CollectionRegistry } from '../collections.js';
 import type { FanOut, LiveReceiver } from '../fan-out.js';
 import type { Ingest } from '../ingest.js';
+import type { LevelConfirmations } from '../level-confirmations.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { RecoveryWindow } from '../recovery-window.js';
 import type { RateLimit } from '../relay-options.js';
@@ -24,13 +25,15 @@ export interface SessionOptions {
   /** Changes and read keys per second per connection (token bucket). */
   readonly rateLimit: RateLimit;
   readonly relayId: string;
+  /** How long a subscription waits for the standby the relay reads from, ms. */
+  readonly replicaWaitMs: number;
   /** The key cursors are signed with. */
   readonly cursorSecret: Buffer;
   readonly now: () => number;
 }
 
 /** What a session reads of the store; it never writes (its pushes go to `Ingest`). */
-export type SessionStore = Pick<RelayStore, 'lineage' | 'get' | 'head' | 'hashAt' | 'scan' | 'writeHead' | 'claimReplica'>;
+export type SessionStore = Pick<RelayStore, 'lineage' | 'get' | 'head' | 'hashAt' | 'scan' | 'writeHead' | 'claimReplica' | 'replication' | 'awaitReplica'>;
 
 /** A session as the relay holds it: counted per principal, fed live rounds, closed at shutdown. */
 export interface HostedSession extends LiveReceiver {
@@ -60,6 +63,8 @@ export interface SessionHost {
   readonly roster: SessionRoster;
   /** The group commit pushes are queued for. */
   readonly ingest: Pick<Ingest, 'submit'>;
+  /** The levels beyond `relay` of pushes that asked for `quorum` or `all`. */
+  readonly levels: Pick<LevelConfirmations, 'follow'>;
   /** Live fan-out, which a caught-up subscription joins (`goLive`). */
   readonly fanOut: Pick<FanOut, 'goLive'>;
 }

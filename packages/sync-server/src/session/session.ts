@@ -19,7 +19,7 @@ import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
 import type { LiveRound } from '../fan-out.js';
 import { SubscriptionSet } from './subscription-set.js';
-import { Subscription } from './subscription.js';
+import { BehindError, Subscription } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Frames a client may send before `welcome` (pipelined behind `hello`) that wait for it; more is a flood. */
@@ -40,6 +40,8 @@ export class Session implements HostedSession {
   private readonly heartbeat: Heartbeat;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private pushesInFlight = 0;
+  /** Pushes whose levels beyond `relay` are still being followed: each stops when the session closes. */
+  private readonly following = new Set<() => void>();
   private readonly readsAfterPush: ReadFrame[] = [];
 
   constructor(
@@ -90,6 +92,8 @@ export class Session implements HostedSession {
     clearTimeout(this.helloTimer);
     this.heartbeat.stop();
     this.subscriptions.stop();
+    for (const stop of this.following) stop();
+    this.following.clear();
     this.host.roster.unregister(this);
   }
 
@@ -120,7 +124,8 @@ export class Session implements HostedSession {
   private fail(
     code: ErrorCode,
     message: string,
-    closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : CLOSE.policy,
+    closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : code === 'behind' ? CLOSE.tryLater : CLOSE.policy,
+    collection?: string,
   ): void {
     if (this.phase === 'closed') return;
     if (this.pushesInFlight > 0) {
@@ -130,7 +135,7 @@ export class Session implements HostedSession {
     }
     this.host.metrics.rejects.inc({ code });
     this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
-    this.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024) }), 'error');
+    this.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024), ...(collection === undefined ? {} : { collection }) }), 'error');
     this.close(closeCode, code);
   }
 
@@ -315,12 +320,10 @@ export class Session implements HostedSession {
         this.failWith(outcome);
         return;
       }
-      // The relay's own commit is what it confirms: no store confirms more yet (no synchronous
-      // standbys), so a push asking for quorum or all learns that it is held at relay.
+      // The ack says what is confirmed now: the relay's commit (`synchronous_commit = local` on
+      // PostgreSQL, so a relay push never waits on a standby). Higher levels follow as `confirm`.
       this.sendAck({ type: 'ack', id: frame.id, level: 'relay', results: outcome });
-      if ((frame.ack === 'quorum' || frame.ack === 'all') && outcome.some((r) => r.status === 'accepted')) {
-        this.send({ type: 'confirm', id: frame.id, level: 'relay', code: 'quorum_unavailable' });
-      }
+      if ((frame.ack === 'quorum' || frame.ack === 'all') && outcome.some((r) => r.status === 'accepted')) this.followLevel(frame);
       this.host.metrics.ackLatency.observe((this.host.options.now() - received) / 1000);
       if (this.pushesInFlight > 0) return;
       if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
@@ -328,8 +331,30 @@ export class Session implements HostedSession {
     });
   }
 
+  /**
+   * Sends a `confirm` for each level beyond `relay` the store confirms for the push, an
+   * `ack_timeout` one when it takes longer than `ackTimeoutMs` (and goes on), or a final
+   * `quorum_unavailable` naming the level reached.
+   */
+  private followLevel(frame: PushFrame): void {
+    const following = { ended: false, stop: undefined as (() => void) | undefined };
+    const stop = this.host.levels.follow(frame.ack, (confirmation) => {
+      if (this.phase === 'closed') return;
+      this.send({ type: 'confirm', id: frame.id, ...confirmation });
+      if (confirmation.code !== 'quorum_unavailable' && confirmation.level !== frame.ack) return;
+      following.ended = true;
+      if (following.stop !== undefined) this.following.delete(following.stop);
+    });
+    following.stop = stop;
+    if (!following.ended) this.following.add(stop);
+  }
+
   /** Closes the session for an error thrown while handling one of its frames. */
   private failWith(error: unknown): void {
+    if (error instanceof BehindError) {
+      this.fail(error.code, error.message, CLOSE.tryLater, error.collection);
+      return;
+    }
     if (error instanceof ConvergeError && error.code !== 'internal') {
       this.fail(error.code, error.message);
       return;

@@ -1,3 +1,4 @@
+import { ConvergeError } from '@converge/conflict';
 import { ChangesFrameBuilder, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
 import type { LiveRound } from '../fan-out.js';
 import type { CommittedChange } from '../push.js';
@@ -15,6 +16,16 @@ import type { SessionHost } from './session-host.js';
  * scans are sized by the bytes per key seen so far, so no scan holds much more than a frame.
  */
 const FIRST_SCAN = 8;
+
+/** A relay whose standby has not replayed what a subscription must see (`error behind` naming the collection). */
+export class BehindError extends ConvergeError {
+  constructor(
+    readonly collection: string,
+    message: string,
+  ) {
+    super('behind', message);
+  }
+}
 
 /** What a subscription needs from the session that holds it. */
 export interface SubscriptionOwner {
@@ -83,8 +94,9 @@ export class Subscription {
    */
   private async startingPoint({ cursor }: SubscriptionRequest): Promise<{ afterSeq: number; hash: string; resync: boolean }> {
     const restart = { afterSeq: 0, hash: CHAIN_HASH_ZERO };
-    if (cursor === null) return { ...restart, resync: false };
     const { store } = this.host;
+    await this.awaitReplica();
+    if (cursor === null) return { ...restart, resync: false };
     if (!verifyCursor(this.host.options.cursorSecret, this.log, cursor)) return { ...restart, resync: true };
     if (cursor.lineage !== store.lineage) {
       await this.host.recovery.open('lineage_changed', { collection: this.log.collection, lineage: cursor.lineage });
@@ -100,6 +112,25 @@ export class Subscription {
       return { ...restart, resync: true };
     }
     return { afterSeq: cursor.seq, hash: cursor.hash, resync: false };
+  }
+
+  /**
+   * A relay that reads from a standby first lets it replay what the primary had committed
+   * (bounded by `replicaWaitMs`): then the client sees its own acknowledged writes, wherever it
+   * made them, and nothing older than its cursor. A standby still behind is `behind`: the client
+   * comes back later (or to another relay) with its cursor.
+   */
+  private async awaitReplica(): Promise<void> {
+    const { awaitReplica } = this.host.store;
+    if (awaitReplica === undefined) return;
+    const { collection } = this.log;
+    const position = await awaitReplica(collection, this.host.options.replicaWaitMs);
+    if (position.caughtUp) return;
+    this.host.metrics.rejects.inc({ code: 'behind' });
+    throw new BehindError(
+      collection,
+      `this relay's database standby is behind for ${collection} (at ${position.replicaSeq} of ${position.primarySeq}): try again later or another relay`,
+    );
   }
 
   private cursorAt(seq: number, hash: string) {
@@ -134,6 +165,9 @@ export class Subscription {
       const batch = await this.owner.window.turn(() => this.sendBatch(limit, first && resync));
       if (batch === 'closed') return;
       if (batch.finished) break;
+      // Nothing beyond the watermark yet, though live fan-out went further (a standby replaying
+      // behind the primary): look again shortly rather than at once.
+      if (batch.empty) await new Promise((resolve) => setTimeout(resolve, 5));
       first = first && !batch.sent;
       limit = Math.max(1, Math.min(batchSize, Math.floor(this.host.options.limits.maxFrameBytes / Math.max(1, batch.bytesPerKey))));
     }
@@ -146,7 +180,7 @@ export class Subscription {
    * is read before the scan: when the scan is exhausted, every key changed up to that head is in
    * it. `resync` marks the first frame sent.
    */
-  private async sendBatch(limit: number, resync: boolean): Promise<'closed' | { finished: boolean; sent: boolean; bytesPerKey: number }> {
+  private async sendBatch(limit: number, resync: boolean): Promise<'closed' | { finished: boolean; sent: boolean; empty: boolean; bytesPerKey: number }> {
     const { collection, prefix } = this.log;
     const { store } = this.host;
     const { limits } = this.host.options;
@@ -194,7 +228,7 @@ export class Subscription {
       if (this.owner.isClosed()) return 'closed';
       // Encoded now, right before it is sent: nothing is awaited between `goLive` and the switch.
       const next = frames.next();
-      if (next.done === true) return { finished: false, sent, bytesPerKey };
+      if (next.done === true) return { finished: false, sent, empty: scanned.length === 0, bytesPerKey };
       const packed = next.value;
       if ('oversized' in packed) {
         this.skipOversized(packed.oversized.doc.key);
@@ -210,7 +244,7 @@ export class Subscription {
       this.watermarkHash = encoded.hash;
       if (encoded.last) {
         this.phase = 'live';
-        return { finished: true, sent, bytesPerKey };
+        return { finished: true, sent, empty: false, bytesPerKey };
       }
     }
   }

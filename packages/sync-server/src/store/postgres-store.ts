@@ -5,7 +5,24 @@ import { CHAIN_HASH_ZERO } from './chain-hash.js';
 import { prefixUpperBound } from './key-prefix.js';
 import { checkSchemaName, migratePostgres, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 import { PostgresTx, bytes, text } from './postgres-tx.js';
-import type { Decision, LogPosition, LoggedDoc, RelayStore, RemoteCommit, StoreStats, StoreTx, StoredDoc, WriteHead } from './relay-store.js';
+import { LevelConfirmer } from './pg-level-confirmer.js';
+import { ReplicationWatch } from './pg-replication-watch.js';
+import { timeline as timelineOf } from './pg-replication-timeline.js';
+import { admitNode, FencedError, TimelineFence, type NodeRow } from './pg-timeline-fence.js';
+import type {
+  Decision,
+  LevelProgress,
+  LogPosition,
+  LoggedDoc,
+  RelayStore,
+  RemoteCommit,
+  ReplicaPosition,
+  StoreReplication,
+  StoreStats,
+  StoreTx,
+  StoredDoc,
+  WriteHead,
+} from './relay-store.js';
 import { checkName } from './store-arguments.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 
@@ -14,8 +31,31 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Connections in the pool. Default 10. */
   readonly maxConnections?: number;
-  /** Seconds to wait for a connection. Default 10. */
+  /**
+   * Seconds to wait for a connection, per host. Default 5. A frozen node (SIGSTOP, a hung VM)
+   * accepts TCP connections and never answers: this is what moves the pool on to the next host.
+   */
   readonly connectTimeoutSeconds?: number;
+  /** TCP keepalive of the pool's connections, seconds. Default 10. */
+  readonly keepAliveSeconds?: number;
+  /**
+   * `statement_timeout` of the pool's connections, ms (0: none). Default 30,000. Bounds reads and
+   * the statements of a write; never the synchronous wait of a commit (PostgreSQL does not apply
+   * it there, and the barrier that waits for standbys turns it off in its own transaction). The
+   * pool has no client-side query timeout: one would cancel a synchronous wait, which commits
+   * locally all the same.
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * A standby to read catch-up and live changes from (follower reads), e.g. the local replica of
+   * a region; writes still go to the primary (`url`). Default: none, every read goes to the
+   * primary.
+   */
+  readonly replicaUrl?: string;
+  /** Connections in the pool reading from `replicaUrl`. Default 5. */
+  readonly replicaConnections?: number;
+  /** How often the primary's replication (`synchronous_standby_names`, standbys, lag) is re-read, ms. Default 5,000. */
+  readonly replicationCheckMs?: number;
   /** `application_name` of its connections (what `pg_stat_activity` shows). Default `converge-relay`. */
   readonly applicationName?: string;
   /** The clock for `createdAt` of a new schema; `Date.now` by default. */
@@ -29,6 +69,10 @@ export interface PostgresStoreInfo {
   readonly schema: string;
   readonly schemaVersion: number;
   readonly serverVersion: string;
+  /** The timeline writes go to (the highest the relay has seen). */
+  readonly timeline: number;
+  /** The hosts of `replicaUrl`, when reads go to a standby. */
+  readonly replicaHosts?: readonly string[];
 }
 
 /** Connection failures: after one, nobody knows whether the commit in flight happened. */
@@ -110,14 +154,51 @@ export class PostgresStore implements RelayStore {
   readonly #lifecycle = new StoreLifecycle('the PostgreSQL relay store', { translate: translatePostgresError });
   readonly #listeners = new Set<(commit: RemoteCommit | undefined) => void>();
   #listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
+  /** Where reads outside transactions go: the standby of `replicaUrl`, else the primary's pool. */
+  readonly #reads: Sql;
+  readonly #replica: Sql | undefined;
+  readonly #fence: TimelineFence;
+  readonly #confirmer: LevelConfirmer;
+  readonly #replication: ReplicationWatch;
+  readonly #maxConnections: number;
+  /** The timeline of the last write transaction that committed. */
+  #committedOn: number;
 
-  private constructor(sql: Sql, schema: string, identity: { lineage: string; createdAt: number }, info: PostgresStoreInfo) {
+  private constructor(
+    sql: Sql,
+    replica: Sql | undefined,
+    schema: string,
+    identity: { lineage: string; createdAt: number },
+    info: PostgresStoreInfo,
+    settings: { readonly maxConnections: number; readonly replicationCheckMs: number },
+  ) {
     this.#sql = sql;
+    this.#replica = replica;
+    this.#reads = replica ?? sql;
     this.#schema = schema;
     this.lineage = identity.lineage;
     this.createdAt = identity.createdAt;
     this.#info = info;
     this.#notice = { channel: `converge_${schema}`, instance: randomBytes(9).toString('base64url') };
+    this.#maxConnections = settings.maxConnections;
+    this.#fence = new TimelineFence(info.timeline);
+    this.awaitReplica =
+      replica === undefined
+        ? undefined
+        : (collection, timeoutMs) =>
+            this.#lifecycle.run('awaitReplica', [collection], async () => {
+              const primarySeq = await headSeq(sql, collection);
+              const replicaSeq = await this.#replayed(collection, primarySeq, Date.now() + timeoutMs);
+              return { caughtUp: replicaSeq >= primarySeq, primarySeq, replicaSeq };
+            });
+    this.#committedOn = info.timeline;
+    const ignore = () => undefined;
+    this.#replication = new ReplicationWatch(sql, this.#fence, replica, settings.replicationCheckMs, ignore);
+    this.#confirmer = new LevelConfirmer(sql, this.#fence, this.#barrierRow(), {
+      committedOn: () => this.#committedOn,
+      settingSeen: (setting) => this.#replication.settingSeen(setting),
+      failed: ignore,
+    });
   }
 
   /**
@@ -129,23 +210,45 @@ export class PostgresStore implements RelayStore {
     checkName('url', url);
     const schema = options.schema ?? 'converge';
     checkSchemaName(schema);
-    const sql = postgres(url, {
-      max: options.maxConnections ?? 10,
-      connect_timeout: options.connectTimeoutSeconds ?? 10,
-      idle_timeout: 60,
-      onnotice: () => undefined,
-      connection: { application_name: options.applicationName ?? 'converge-relay', search_path: schema },
-      // bigint columns as numbers: every seq, counter and write number is a safe integer.
-      types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) } },
-    });
+    if (options.replicaUrl !== undefined) checkName('replicaUrl', options.replicaUrl);
+    const maxConnections = options.maxConnections ?? 10;
+    const pool = (target: string, max: number) =>
+      postgres(target, {
+        max,
+        connect_timeout: options.connectTimeoutSeconds ?? 5,
+        keep_alive: options.keepAliveSeconds ?? 10,
+        idle_timeout: 60,
+        onnotice: () => undefined,
+        connection: {
+          application_name: options.applicationName ?? 'converge-relay',
+          search_path: schema,
+          statement_timeout: options.statementTimeoutMs ?? 30_000,
+        },
+        // bigint columns as numbers: every seq, counter and write number is a safe integer.
+        types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) } },
+      });
+    const sql = pool(url, maxConnections);
+    const replica = options.replicaUrl === undefined ? undefined : pool(options.replicaUrl, options.replicaConnections ?? 5);
     try {
       const identity = await migratePostgres(sql, schema, options.now ?? Date.now);
-      const [version] = await sql<{ server_version: string }[]>`SHOW server_version`;
+      const [[version], timeline] = await Promise.all([sql<{ server_version: string }[]>`SHOW server_version`, highestTimeline(url, sql)]);
       const { host, database } = sql.options;
-      const info = { hosts: host, database: database ?? '', schema, schemaVersion: POSTGRES_SCHEMA_VERSION, serverVersion: version?.server_version ?? '' };
-      return new PostgresStore(sql, schema, identity, info);
+      const info: PostgresStoreInfo = {
+        hosts: host,
+        database: database ?? '',
+        schema,
+        schemaVersion: POSTGRES_SCHEMA_VERSION,
+        serverVersion: version?.server_version ?? '',
+        timeline,
+        ...(replica === undefined ? {} : { replicaHosts: replica.options.host }),
+      };
+      if (replica !== undefined) await replica`SELECT 1`;
+      const store = new PostgresStore(sql, replica, schema, identity, info, { maxConnections, replicationCheckMs: options.replicationCheckMs ?? 5_000 });
+      await store.#replication.refresh();
+      return store;
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => undefined);
+      await replica?.end({ timeout: 1 }).catch(() => undefined);
       const translated = translatePostgresError(error);
       if (translated instanceof ConvergeError) throw translated;
       throw new ConvergeError('internal', `relay database: cannot open: ${(error as Error)?.message ?? String(error)}`, { cause: error });
@@ -158,24 +261,110 @@ export class PostgresStore implements RelayStore {
 
   info(): PostgresStoreInfo {
     this.#lifecycle.check('info');
-    return this.#info;
+    return { ...this.#info, timeline: this.#fence.highest };
   }
 
+  /**
+   * Runs `fn` in a transaction that commits at `synchronous_commit = local` (the `relay` level:
+   * the primary's own flush; `confirmLevel` confirms more after it). A statement pipelined
+   * with its first reads the node's timeline: a node on a timeline below the highest seen (an
+   * old primary back as it was) or in recovery gets no write — its connection is dropped, nothing
+   * commits, and the transaction runs again on the pool's next connection (which opens at the
+   * next listed host), up to `maxConnections + 1` times before it rejects `quorum_unavailable`.
+   * So does one whose connection fails before COMMIT was sent (nothing of it committed); a
+   * failure once COMMIT was sent leaves the outcome unknown and rejects `quorum_unavailable`.
+   */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
       for (let attempt = 1; ; attempt++) {
+        let fenced: FencedError | undefined;
+        /** Set once the callback returned: COMMIT is then sent, and a failure leaves the outcome unknown. */
+        let committing = false;
+        let timeline = 0;
         try {
-          return (await this.#sql.begin(async (sql) => {
+          const result = (await this.#sql.begin(async (sql) => {
+            const node = sql<NodeRow[]>`SELECT set_config('synchronous_commit', 'local', true),
+              CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile,
+              coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port') AS node`.execute();
+            node.catch(() => undefined);
             const tx = new PostgresTx(sql, this.#notice);
             const result = await body(tx);
+            const [row] = await node;
+            try {
+              timeline = await admitNode(sql, this.#fence, row!);
+            } catch (error) {
+              if (error instanceof FencedError) fenced = error;
+              throw error;
+            }
             await tx.flush();
+            committing = true;
             return result;
           })) as T;
+          this.#committedOn = timeline;
+          return result;
         } catch (error) {
+          if (fenced !== undefined) {
+            if (attempt <= this.#maxConnections + 1) continue;
+            throw fenced;
+          }
+          // The connection failed before COMMIT was sent: nothing of the attempt committed (a
+          // primary gone, a connection a fenced attempt just dropped, one cut under it), and it
+          // runs again on another connection. A failure once COMMIT was sent leaves the outcome
+          // unknown: it is not retried here (quorum_unavailable; the client re-sends, and pushes
+          // are idempotent by dot).
+          const dropped = CONNECTION_CODES.has(codeOf(error) ?? '') || (codeOf(error) ?? '').startsWith('57P');
+          if (!committing && dropped && attempt <= this.#maxConnections + 1) continue;
           if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has(codeOf(error) ?? '')) throw error;
         }
       }
     });
+  }
+
+  /** The primary's replication as last read (every `replicationCheckMs`, and when a barrier meets another setting). */
+  replication(): StoreReplication {
+    return this.#replication.current();
+  }
+
+  /** Confirms the commits made before the call at `quorum` or `all` (a sync barrier, then `pg_stat_replication`): see `LevelConfirmer`. */
+  confirmLevel(level: 'quorum' | 'all', progress: (progress: LevelProgress) => void): () => void {
+    if (this.closed) {
+      progress({ level: 'relay', final: true, unavailable: true });
+      return () => undefined;
+    }
+    return this.#confirmer.confirm(level, progress);
+  }
+
+  /** Hears the new timeline when a write or a barrier meets one above every one seen (a failover). */
+  watchTimeline(listener: (timeline: number, previous: number) => void): () => void {
+    return this.#fence.watch(listener);
+  }
+
+  /**
+   * Only with `replicaUrl` (else `undefined`: reads are the primary's): waits (polling, at most
+   * `timeoutMs`) until the standby shows the collection's head as the primary has it now.
+   */
+  readonly awaitReplica: ((collection: string, timeoutMs: number) => Promise<ReplicaPosition>) | undefined;
+
+  /** The `meta` row this store's sync barriers write: one per store instance, removed at `close()`. */
+  #barrierRow(): Buffer {
+    return bytes(`sync_barrier:${this.#notice.instance}`);
+  }
+
+  /** Polls the standby until it shows `seq` of the collection or `deadline` passes; resolves to the seq it shows. */
+  async #replayed(collection: string, seq: number, deadline: number): Promise<number> {
+    let interval = 1;
+    let shown = 0;
+    for (;;) {
+      // A frozen standby accepts the query and never answers: the deadline bounds the wait all the same.
+      const left = Math.max(1, deadline - Date.now());
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read = headSeq(this.#reads, collection).then((seen) => (shown = seen));
+      read.catch(() => undefined);
+      await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, left)))]).finally(() => clearTimeout(timer));
+      if (shown >= seq || Date.now() >= deadline || this.closed) return shown;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(1, deadline - Date.now()))));
+      interval = Math.min(interval * 2, 50);
+    }
   }
 
   get(collection: string, key: string): Promise<StoredDoc | undefined> {
@@ -189,7 +378,7 @@ export class PostgresStore implements RelayStore {
 
   head(collection: string): Promise<LogPosition> {
     return this.#lifecycle.run('head', [collection], async () => {
-      const [row] = await this.#sql<{ head_seq: number; head_hash: string }[]>`SELECT head_seq, head_hash FROM collections WHERE name = ${bytes(collection)}`;
+      const [row] = await this.#reads<{ head_seq: number; head_hash: string }[]>`SELECT head_seq, head_hash FROM collections WHERE name = ${bytes(collection)}`;
       return row === undefined ? { seq: 0, hash: CHAIN_HASH_ZERO } : { seq: row.head_seq, hash: row.head_hash };
     });
   }
@@ -235,7 +424,7 @@ export class PostgresStore implements RelayStore {
 
   scan(collection: string, afterSeq: number, limit: number, prefix?: string): Promise<LoggedDoc[]> {
     return this.#lifecycle.run('scan', [collection, afterSeq, limit, prefix], async () => {
-      const sql = this.#sql;
+      const sql = this.#reads;
       const name = bytes(collection);
       type Row = { key: Buffer; seq: number; state: Buffer; hash: string };
       let rows: Row[];
@@ -258,7 +447,7 @@ export class PostgresStore implements RelayStore {
   hashAt(collection: string, seq: number): Promise<string | undefined> {
     return this.#lifecycle.run('hashAt', [collection, seq], async () => {
       if (seq === 0) return CHAIN_HASH_ZERO;
-      const [row] = await this.#sql<{ hash: string }[]>`SELECT hash FROM chain WHERE collection = ${bytes(collection)} AND seq = ${seq}`;
+      const [row] = await this.#reads<{ hash: string }[]>`SELECT hash FROM chain WHERE collection = ${bytes(collection)} AND seq = ${seq}`;
       return row?.hash;
     });
   }
@@ -309,7 +498,15 @@ export class PostgresStore implements RelayStore {
         (payload) => {
           const notice = parseNotice(payload);
           if (notice === undefined || notice.instance === this.#notice.instance) return;
-          for (const each of this.#listeners) each(notice.commit);
+          const tell = () => {
+            for (const each of this.#listeners) each(notice.commit);
+          };
+          // A hot standby cannot LISTEN: a relay reading from one hears the primary's notice and
+          // passes it on once its standby shows the commit (or after a bounded wait: the head
+          // check heals the rest).
+          const { collection, seq } = notice.commit;
+          if (this.#replica === undefined || collection === undefined) tell();
+          else void this.#replayed(collection, seq, Date.now() + REPLAY_WAIT_MS).then(tell, tell);
         },
         () => {
           for (const each of this.#listeners) each(undefined);
@@ -327,11 +524,47 @@ export class PostgresStore implements RelayStore {
   /** Waits for running transactions, stops listening and ends the pool. */
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
+      this.#replication.stop();
+      this.#confirmer.close();
+      await this.#sql`DELETE FROM meta WHERE name = ${this.#barrierRow()}`.catch(() => undefined);
       const listening = await this.#listening;
       await listening?.unlisten().catch(() => undefined);
-      await this.#sql.end({ timeout: 5 });
+      await Promise.all([this.#sql.end({ timeout: 5 }), this.#replica?.end({ timeout: 5 })]);
     });
   }
+}
+
+/** How long a relay reading from a standby waits for it to show a commit the primary announced before passing the notice on. */
+const REPLAY_WAIT_MS = 5_000;
+
+async function headSeq(sql: Sql, collection: string): Promise<number> {
+  const [row] = await sql<{ head_seq: number }[]>`SELECT head_seq FROM collections WHERE name = ${bytes(collection)}`;
+  return row?.head_seq ?? 0;
+}
+
+/**
+ * The highest timeline among the nodes `url` lists (each asked on its own, for at most 2 s;
+ * nodes that do not answer are left out) and the node the pool reached: the fence a relay
+ * starts with, so that a relay started while an old primary is back as it was (listed first)
+ * still writes only to the new one, when that one answers.
+ */
+async function highestTimeline(url: string, sql: Sql): Promise<number> {
+  const { host, port } = sql.options;
+  const probes =
+    host.length < 2
+      ? []
+      : host.map(async (name, i) => {
+          const probe = postgres(url, { host: name, port: Number(port[i] ?? port[0]), max: 1, connect_timeout: 2, onnotice: () => undefined });
+          try {
+            return await timelineOf(probe);
+          } catch {
+            return 0;
+          } finally {
+            await probe.end({ timeout: 1 }).catch(() => undefined);
+          }
+        });
+  const found = await Promise.all([timelineOf(sql), ...probes]);
+  return Math.max(...found);
 }
 
 function parseNotice(payload: string): { instance: string; commit: RemoteCommit } | undefined {

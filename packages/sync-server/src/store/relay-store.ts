@@ -148,6 +148,64 @@ export interface RemoteCommit {
   readonly seq: number;
 }
 
+/** One standby as the relay reports it in metrics: how far it trails the primary. */
+export interface StandbyLag {
+  readonly name: string;
+  /** `streaming`, `catchup`, … as the primary lists it. */
+  readonly state: string;
+  /** WAL bytes the primary wrote that the standby has not flushed (`null`: unknown). */
+  readonly bytes: number | null;
+  /** PostgreSQL's replay lag in seconds (`null` when idle and caught up, or unknown). */
+  readonly seconds: number | null;
+}
+
+/**
+ * What a store's replication provides, as last read: `standbys` (N) database replicas and the
+ * `quorum` (k) of them that must confirm a write for `quorum`. `{standbys: 0, quorum: 0}` for a
+ * store without synchronous standbys (SQLite, memory, PostgreSQL without
+ * `synchronous_standby_names`): `quorum` and `all` are unavailable.
+ */
+export interface StoreReplication {
+  readonly standbys: number;
+  readonly quorum: number;
+  /** `primary` for the database the relay writes to; `embedded` for SQLite and memory. */
+  readonly role: 'primary' | 'embedded';
+  /** The PostgreSQL timeline the relay writes on (the highest seen); `undefined` for embedded stores. */
+  readonly timeline: number | undefined;
+  readonly lag: readonly StandbyLag[];
+  /** A standby the relay reads from (`replicaUrl`): its lag behind the primary in bytes of WAL replayed; `undefined` without one. */
+  readonly readReplicaLagBytes?: number | undefined;
+  /** …and in seconds since the last transaction it replayed committed (high while the primary is idle). */
+  readonly readReplicaLagSeconds?: number | undefined;
+}
+
+/** The replication of a store that has none. */
+export const NO_REPLICATION: StoreReplication = Object.freeze({ standbys: 0, quorum: 0, role: 'embedded', timeline: undefined, lag: Object.freeze([]) });
+
+/**
+ * How far the commits a store made before a `confirmLevel` call got, reported as it learns it:
+ * `level` is the highest level confirmed so far; `final` says nothing higher will come (the
+ * level asked for was reached, or `unavailable`: the store cannot provide it — no synchronous
+ * standby, the setting cleared, or a failover to a new timeline that the commits may not have
+ * reached).
+ */
+export interface LevelProgress {
+  readonly level: 'relay' | 'quorum' | 'all';
+  readonly final: boolean;
+  readonly unavailable?: boolean;
+}
+
+/**
+ * Where a store that can read from a standby stands for one collection when a subscription
+ * starts: `caughtUp` once the standby has replayed everything the primary had committed when
+ * asked (so a client sees its own acknowledged writes, and nothing older than its cursor).
+ */
+export interface ReplicaPosition {
+  readonly caughtUp: boolean;
+  readonly primarySeq: number;
+  readonly replicaSeq: number;
+}
+
 /**
  * The relay's storage: per collection, the merged state of each key with the seq of its last
  * change; the by-seq index is the collection's log. Implementations: `SqliteStore` (embedded
@@ -229,6 +287,31 @@ export interface RelayStore extends StoreReads {
    * announcements may have lapsed (a reconnect). Returns a function that stops listening.
    */
   watchCommits?(listener: (commit: RemoteCommit | undefined) => void): () => void;
+  /**
+   * The store's replication as last read (PostgreSQL re-reads it every few seconds and after a
+   * setting change it meets); absent: `NO_REPLICATION`.
+   */
+  replication?(): StoreReplication;
+  /**
+   * Only stores with synchronous standbys (PostgreSQL): confirms every commit this store made
+   * before the call at `level`, calling `progress` each time the confirmed level rises and once
+   * with `final`. It never cancels a synchronous wait and has no deadline of its own: a caller
+   * that stops caring calls the returned function (the wait goes on for others). Confirmed
+   * levels are PostgreSQL's: a cancelled wait, a setting cleared under it or a new timeline
+   * never count as reached.
+   */
+  confirmLevel?(level: 'quorum' | 'all', progress: (progress: LevelProgress) => void): () => void;
+  /**
+   * Only stores whose timeline can change (PostgreSQL): `listener` hears the new timeline when
+   * the store meets one higher than any it saw (a failover), after which commits acknowledged
+   * only at `relay` before it may be lost. Returns a function that stops listening.
+   */
+  watchTimeline?(listener: (timeline: number, previous: number) => void): () => void;
+  /**
+   * Only stores that read from a standby: waits (at most `timeoutMs`) until the standby has
+   * replayed the collection's commits through the primary's head as read now.
+   */
+  readonly awaitReplica?: ((collection: string, timeoutMs: number) => Promise<ReplicaPosition>) | undefined;
   /** Releases the database; see "Closing" above. */
   close(): Promise<void>;
 }

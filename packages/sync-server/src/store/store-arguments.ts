@@ -71,6 +71,9 @@ export const STORE_ARGUMENTS = {
   head(collection: unknown): void {
     checkName('collection', collection);
   },
+  awaitReplica(collection: unknown): void {
+    checkName('collection', collection);
+  },
   decision(collection: unknown, key: unknown, dot: unknown): void {
     checkName('collection', collection);
     checkName('key', key);
