@@ -33,6 +33,12 @@ export interface PgClusterOptions {
   readonly settings?: Readonly<Record<string, PgSettingValue>>;
   /** Bound on starting the whole cluster, and on each later operation of the harness. Default 60 s. */
   readonly timeoutMs?: number;
+  /**
+   * Where the cluster's own directory (`converge-pg-XXXXXX`, removed by `stop()`) is made; it must
+   * exist and, under root, be reachable by the `postgres` user. Default the system's temporary
+   * directory. Unix sockets live there too, so keep the path short (PostgreSQL's limit is 107 bytes).
+   */
+  readonly parentDir?: string;
 }
 
 export interface Promotion {
@@ -118,7 +124,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   const binaries = findPgBinaries(options.binDir);
   if (binaries.major < MIN_MAJOR) throw new Error(`PostgreSQL ${binaries.major} in ${binaries.dir} is too old for the test cluster (needs ${MIN_MAJOR}+)`);
   const account = pgAccount();
-  const root = await mkdtemp(join(tmpdir(), 'converge-pg-'));
+  const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'converge-pg-'));
   const cluster = new Cluster(root, binaries, account, synchronous, timeoutMs, started);
   try {
     await cluster.create(standbyCount, { ...COMMON_SETTINGS, ...options.settings });
