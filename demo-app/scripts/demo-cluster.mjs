@@ -3,8 +3,10 @@
 // listing every node with target_session_attrs=read-write), and the control the page calls on
 // relay A's port (127.0.0.1 only): the cluster's state, "kill the primary" (SIGKILL, then the most
 // up-to-date standby promoted, as an HA tool does it), and a check of written dots on the new primary.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { Buffer } from 'node:buffer';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { contextHas } from '@converge/conflict';
 import { parseStoredState } from '@converge/protocol';
 import { PostgresStore } from '@converge/sync-server';
@@ -43,7 +45,7 @@ async function retrying(fn, timeoutMs = 15_000) {
       return await fn();
     } catch (error) {
       if (Date.now() > end) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
 }
@@ -56,7 +58,14 @@ async function retrying(fn, timeoutMs = 15_000) {
 export async function startDemoCluster({ dataDir, relayPorts, log }) {
   const parentDir = join(dataDir, 'pg');
   mkdirSync(parentDir, { recursive: true });
-  chmodSync(parentDir, 0o755); // the servers run as `postgres` under root
+  if (process.getuid?.() === 0) {
+    // The servers run as `postgres` under root (initdb refuses root): it must reach its directory.
+    chmodSync(parentDir, 0o755);
+    for (let dir = dirname(parentDir); dir !== dirname(dir); dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0)
+        throw new Error(`PostgreSQL runs as the postgres user, which cannot enter ${dir}: chmod o+x it, or pass --data elsewhere`);
+    }
+  }
   const cluster = await startPgCluster({ standbys: 2, synchronous: 'ANY 1', parentDir });
   const url = cluster.multiHostUrl();
   const relays = {};
@@ -65,6 +74,7 @@ export async function startDemoCluster({ dataDir, relayPorts, log }) {
   let busy = false;
 
   const state = () => ({
+    id: basename(cluster.root),
     nodes: cluster.nodes.map((node) => ({
       name: node.name,
       port: node.port,

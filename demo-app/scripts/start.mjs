@@ -58,7 +58,8 @@ async function main() {
     console.log(`Starting PostgreSQL (a primary and 2 synchronous standbys under ${join(dataDir, 'pg')}) and two relays…`);
     const { startDemoCluster } = await import('./demo-cluster.mjs');
     cluster = await startDemoCluster({ dataDir, relayPorts: [relayPort, 0], log: (line) => console.log(line) }).catch((error) => {
-      if (/server binaries not found/.test(error.message)) throw new Error(`--cluster needs PostgreSQL's server programs (initdb, postgres, pg_basebackup…): ${error.message}`);
+      if (/server binaries not found/.test(error.message))
+        throw new Error(`--cluster needs PostgreSQL's server programs (initdb, postgres, pg_basebackup…): ${error.message}`);
       return inUse(error);
     });
     relay = cluster.relays.A;
@@ -86,7 +87,9 @@ async function main() {
   else {
     const nodes = cluster.cluster.nodes.map((node) => `${node.name} :${node.port}`).join(', ');
     console.log(`  PostgreSQL ${cluster.cluster.major}: ${nodes} (primary s0, synchronous_standby_names ANY 1 (s1, s2)) in ${cluster.cluster.root}`);
-    console.log(`  relays: A ws://127.0.0.1:${cluster.relays.A.port}${SYNC_PATH}, B ws://127.0.0.1:${cluster.relays.B.port}${SYNC_PATH} (no authentication: a demo)`);
+    console.log(
+      `  relays: A ws://127.0.0.1:${cluster.relays.A.port}${SYNC_PATH}, B ws://127.0.0.1:${cluster.relays.B.port}${SYNC_PATH} (no authentication: a demo)`,
+    );
   }
   console.log('  Ctrl-C stops both.');
 
