@@ -67,10 +67,14 @@ export async function startDemoCluster({ dataDir, relayPorts, log }) {
     }
   }
   const cluster = await startPgCluster({ standbys: 2, synchronous: 'ANY 1', parentDir });
-  const url = cluster.multiHostUrl();
+  // `primary`, not `read-write`: the client library (postgres.js 4.2) takes a hot standby for
+  // read-write (it checks default_transaction_read_only only), so after a second failover a
+  // pool could settle on a standby listed after the dead primary.
+  const url = cluster.multiHostUrl({ targetSessionAttrs: 'primary' });
   const relays = {};
   const stores = {};
   const failovers = [];
+  /** A failover or a rejoin is under way: no other kill until it is done. */
   let busy = false;
 
   const state = () => ({
@@ -99,14 +103,14 @@ export async function startDemoCluster({ dataDir, relayPorts, log }) {
     const failover = { killed: killed.name, promoted: promotion.node.name, promotedMs, writableMs, rejoined: false, at: started };
     failovers.push(failover);
     log(`  killed ${killed.name}; ${promotion.node.name} promoted after ${promotedMs} ms; both relays writing after ${writableMs} ms`);
-    void cluster
+    const rejoin = cluster
       .rejoinAsStandby(killed)
       .then(() => {
         failover.rejoined = true;
         log(`  ${killed.name} rejoined as a standby of ${promotion.node.name}`);
       })
       .catch((error) => log(`  ${killed.name} did not rejoin: ${error.message}`));
-    return failover;
+    return { failover, rejoin };
   }
 
   /** Which of these writes (collection, key, dot) the relay's store holds: the key's state on the primary has seen the dot. */
@@ -133,9 +137,12 @@ export async function startDemoCluster({ dataDir, relayPorts, log }) {
             return json(response, 409, { error: 'a failover is under way (the old primary is still rejoining): try again in a moment' });
           busy = true;
           try {
-            return json(response, 200, await killPrimary());
-          } finally {
+            const { failover, rejoin } = await killPrimary();
+            void rejoin.finally(() => (busy = false));
+            return json(response, 200, failover);
+          } catch (error) {
             busy = false;
+            throw error;
           }
         }
         if (request.method === 'POST' && path === '/cluster/verify') {

@@ -118,6 +118,10 @@ describe('npm start -- --cluster in Chromium', () => {
       expect(ranks.every((r) => r >= 0)).toBe(true);
       expect([...ranks].sort((a, b) => a - b)).toEqual(ranks); // only ever climbs
     }
+    const climbs = new Map<string, number>();
+    for (const seen of histories) climbs.set(seen.join(' → '), (climbs.get(seen.join(' → ')) ?? 0) + 1);
+    expect(climbs.get('local → relay → quorum → all') ?? 0).toBeGreaterThan(0); // a climb the page showed step by step (levels may also come together)
+    console.info(`cluster demo: chips seen ${[...climbs].map(([climb, n]) => `${climb} (${n})`).join(', ')}`);
     await settled(async () => expect(await tally().getAttribute('data-quorum-acked')).toBe('12'));
     for (const name of DEVICES) await settled(async () => expect((await demo.carts(name)).cart).toEqual({ coffee: 1, eggs: 1, milk: 2 }));
 
@@ -132,7 +136,8 @@ describe('npm start -- --cluster in Chromium', () => {
     const failoverLine = ((await page.locator('[data-failover]').textContent()) ?? '').replace(/\s+/g, ' ').trim();
     expect(failoverLine).toMatch(new RegExp(`^s0 SIGKILLed → ${promoted} promoted after \\d+ ms; both relays writing on it after \\d+ ms\\.`));
     await settled(async () => expect(await page.locator('[data-cluster]').getAttribute('data-primary')).toBe(promoted));
-    await settled(async () => expect(await page.locator('[data-node="s0"]').getAttribute('data-role')).toBe('standby'), 60_000);
+    await settled(async () => expect(await page.locator('[data-failover]').getAttribute('data-rejoined')).toBe('true'), 60_000);
+    expect(await page.locator('[data-node="s0"]').getAttribute('data-role')).toBe('standby');
 
     // The check can find a loss: a dot never written is reported lost.
     const fake = await page.evaluate(async () => {
@@ -161,4 +166,23 @@ describe('npm start -- --cluster in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'cluster-after-failover.png'), fullPage: true });
     console.info(`cluster demo: ${failoverLine} (click to "0 lost" in the page: ${failoverMs} ms)`);
   }, 240_000);
+
+  it('a second kill (the promoted primary, with the first one back as a standby) fails over again: 0 lost, and both relays serve on the next primary', async () => {
+    const { page } = demo;
+    const first = await page.locator('[data-cluster]').getAttribute('data-primary');
+    await page.getByRole('button', { name: 'Kill primary' }).click();
+    await settled(async () => expect(await page.locator('[data-failover]').getAttribute('data-failover')).not.toBe(first), 60_000);
+    await settled(
+      async () => expect(((await tally().textContent()) ?? '').replace(/\s+/g, ' ')).toMatch(/^18 quorum-acked, 0 lost \(18 checked on s\d after/),
+      60_000,
+    );
+    await demo.press('tablet', '+1 bread');
+    await demo.press('laptop', '+1 coffee');
+    for (const name of ['tablet', 'laptop']) {
+      await settled(async () => expect((await edits(name))[0]!.chips).toBe('cart all ✓naive all ✓lww all ✓'), 60_000);
+    }
+    for (const name of DEVICES) {
+      await settled(async () => expect((await demo.carts(name)).cart).toEqual({ bread: 2, coffee: 2, eggs: 2, milk: 2 }), 30_000);
+    }
+  }, 180_000);
 });

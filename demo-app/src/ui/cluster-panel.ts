@@ -99,7 +99,7 @@ export function ClusterPanel({ cluster, devices }: { cluster: ClusterState; devi
         last === undefined
           ? null
           : // prettier-ignore
-            html`<p class="failover" data-failover=${last.promoted}>${last.killed} SIGKILLed → ${last.promoted} promoted after <b>${last.promotedMs} ms</b>; both relays writing on it after <b>${last.writableMs} ms</b>. ${last.rejoined ? `${last.killed} rejoined as a standby.` : `${last.killed} is rejoining as a standby…`}</p>`
+            html`<p class="failover" data-failover=${last.promoted} data-rejoined=${String(last.rejoined)}>${last.killed} SIGKILLed → ${last.promoted} promoted after <b>${last.promotedMs} ms</b>; both relays writing on it after <b>${last.writableMs} ms</b>. ${last.rejoined ? `${last.killed} rejoined as a standby.` : `${last.killed} is rejoining as a standby…`}</p>`
       }
       ${error === undefined ? null : html`<p class="error" role="alert">${error}</p>`}
     </section>
