@@ -20,7 +20,10 @@ const STATE: ClusterState = {
   busy: false,
 };
 
-const respond = (body: string, type: string, status = 200) => () => Promise.resolve(new Response(body, { status, headers: { 'Content-Type': type } }));
+const respond =
+  (body: string, type: string, status = 200) =>
+  () =>
+    Promise.resolve(new Response(body, { status, headers: { 'Content-Type': type } }));
 
 describe('the cluster demo, page side', () => {
   it('the page is in cluster mode only when the control answers with JSON: the dev server’s page or a 404 means the SQLite demo', async () => {
