@@ -53,9 +53,9 @@ async function retrying(fn, timeoutMs = 15_000) {
 /**
  * Starts the cluster and the two relays. Throws (having stopped what it started) when PostgreSQL's
  * server programs are missing: the message says where it looked.
- * @param {{ dataDir: string, relayPorts: [number, number], log: (line: string) => void }} options
+ * @param {{ dataDir: string, relayPorts: [number, number], binDir?: string, log: (line: string) => void }} options
  */
-export async function startDemoCluster({ dataDir, relayPorts, log }) {
+export async function startDemoCluster({ dataDir, relayPorts, binDir, log }) {
   const parentDir = join(dataDir, 'pg');
   mkdirSync(parentDir, { recursive: true });
   if (process.getuid?.() === 0) {
@@ -66,7 +66,7 @@ export async function startDemoCluster({ dataDir, relayPorts, log }) {
         throw new Error(`PostgreSQL runs as the postgres user, which cannot enter ${dir}: chmod o+x it, or pass --data elsewhere`);
     }
   }
-  const cluster = await startPgCluster({ standbys: 2, synchronous: 'ANY 1', parentDir });
+  const cluster = await startPgCluster({ standbys: 2, synchronous: 'ANY 1', parentDir, ...(binDir === undefined ? {} : { binDir }) });
   // `primary`, not `read-write`: the client library (postgres.js 4.2) takes a hot standby for
   // read-write (it checks default_transaction_read_only only), so after a second failover a
   // pool could settle on a standby listed after the dead primary.

@@ -18,6 +18,8 @@ const HELP = `npm start [-- options]      the Converge demo: relay + web app
   --cluster         PostgreSQL instead of SQLite: a primary and 2 synchronous standbys (a fresh cluster
                     under <data>/pg, needs PostgreSQL's server programs), two relays, and a "kill the
                     primary" control on the page; --relay-port is relay A's, relay B takes a free port
+  --pg-bin DIR      where PostgreSQL's server programs are, with --cluster (default: $PG_BIN,
+                    pg_config --bindir, then the newest /usr/lib/postgresql/<version>/bin)
   --dist DIR        the static build to serve with --static (default demo-app/dist)`;
 
 function portOf(text, name) {
@@ -35,6 +37,7 @@ async function main() {
       data: { type: 'string', default: process.env.DEMO_DATA ?? join(process.cwd(), 'data') },
       static: { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
+      'pg-bin': { type: 'string' },
       dist: { type: 'string', default: join(DEMO, 'dist') },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -57,9 +60,8 @@ async function main() {
   if (values.cluster) {
     console.log(`Starting PostgreSQL (a primary and 2 synchronous standbys under ${join(dataDir, 'pg')}) and two relays…`);
     const { startDemoCluster } = await import('./demo-cluster.mjs');
-    cluster = await startDemoCluster({ dataDir, relayPorts: [relayPort, 0], log: (line) => console.log(line) }).catch((error) => {
-      if (/server binaries not found/.test(error.message))
-        throw new Error(`--cluster needs PostgreSQL's server programs (initdb, postgres, pg_basebackup…): ${error.message}`);
+    cluster = await startDemoCluster({ dataDir, relayPorts: [relayPort, 0], binDir: values['pg-bin'], log: (line) => console.log(line) }).catch((error) => {
+      if (/server binaries not found/.test(error.message)) throw new Error(`--cluster needs PostgreSQL's server programs: ${error.message}`);
       return inUse(error);
     });
     relay = cluster.relays.A;
