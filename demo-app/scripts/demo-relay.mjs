@@ -54,15 +54,21 @@ async function serveStatic(root, request, response) {
 }
 
 /**
- * Starts the relay on `port` (0: a free one). Returns its port and `close()`.
- * @param {{ port: number, host: string, dataDir: string, staticDir?: string, logLevel?: string }} options
+ * Starts the relay on `port` (0: a free one). Returns its port and `close()`. By default it keeps
+ * its data in SQLite under `dataDir`; `store` gives it another (the cluster's PostgreSQL), `name`
+ * the file its relay id is kept in (one per relay over a shared store), and `handle` answers
+ * requests of the demo's own before the static build (false: not one of its).
+ * @param {{ port: number, host: string, dataDir: string, staticDir?: string, logLevel?: string,
+ *   store?: import('@converge/sync-server').RelayStore, name?: string,
+ *   handle?: (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => boolean }} options
  */
-export async function startDemoRelay({ port, host, dataDir, staticDir, logLevel = 'error' }) {
+export async function startDemoRelay({ port, host, dataDir, staticDir, logLevel = 'error', store: given, name = 'demo', handle }) {
   mkdirSync(dataDir, { recursive: true });
   const config = await loadRelayConfig(join(DEMO, 'relay.config.json'));
   let relay;
   const server = createServer((request, response) => {
     if (relay?.handleRequest(request, response)) return;
+    if (handle?.(request, response)) return;
     if (staticDir !== undefined) void serveStatic(staticDir, request, response);
     else response.writeHead(404, { 'Content-Type': 'text/plain' }).end('the demo is served by Vite; this port is the relay\n');
   });
@@ -70,13 +76,13 @@ export async function startDemoRelay({ port, host, dataDir, staticDir, logLevel 
     server.once('error', fail);
     server.listen(port, host, () => done(undefined));
   });
-  const store = new SqliteStore(join(dataDir, 'demo.db'));
+  const store = given ?? new SqliteStore(join(dataDir, 'demo.db'));
   relay = createRelay({
     ...config,
     store,
     logger: pino({ name: 'converge-relay', level: logLevel }),
     cursorSecret: kept(dataDir, 'demo-cursor-secret', () => randomBytes(32).toString('hex')),
-    relayId: kept(dataDir, 'demo-relay-id', () => replicaIdFromBytes(randomBytes(12))),
+    relayId: kept(dataDir, `${name}-relay-id`, () => replicaIdFromBytes(randomBytes(12))),
   });
   relay.attach(server, { path: SYNC_PATH });
   if ((await store.get('devices', relay.relayId)) === undefined) await relay.write('devices', relay.relayId, { value: 'relay' });

@@ -1,6 +1,16 @@
-import { createClient, type Client, type ClientStatus, type Inspection, type RejectedEvent, type StorageChoice } from '@converge/client';
+import {
+  createClient,
+  type Client,
+  type ClientStatus,
+  type Inspection,
+  type RejectedEvent,
+  type StorageChoice,
+  type WriteReceipt,
+  type WrittenEvent,
+} from '@converge/client';
 import { cartEntries, type CartEntry } from './cart-entries.js';
 import { applyEdit, CART_KEY, formatEdit, formatItems, type CartEdit, type CartValue } from './cart.js';
+import type { DottedWrite } from './cluster.js';
 import { COLLECTIONS } from './collections.js';
 import { EditLog, type EditRow, type KeyValue } from './edit-log.js';
 import { lwwOutcome } from './lww-cart.js';
@@ -19,7 +29,20 @@ export interface DeviceOptions {
   readonly page: Page;
   /** Where the online switch, the outbox rows and the offline baseline are kept (localStorage). */
   readonly kv?: KeyValue;
+  /** The client's database name (default `converge-demo-NAME`). */
+  readonly database?: string;
+  /**
+   * The level the device's edits and purchases ask the relay for (default `local`: nothing
+   * beyond the relay's ack). With `all` (the cluster demo) each write's chip climbs
+   * `local → relay → quorum → all` as the relay confirms each level; an edit does not wait for it.
+   */
+  readonly ack?: WriteReceipt['level'];
+  /** The relay the device talks to, as the card names it (the cluster demo). */
+  readonly relayName?: string;
 }
+
+/** Writes whose status reached `quorum` or `all`. */
+const QUORUM: ReadonlySet<string> = new Set(['quorum', 'all']);
 
 interface Baseline {
   readonly entries: readonly CartEntry[];
@@ -45,6 +68,8 @@ export class Device {
   private pendingWrites: readonly string[] = [];
   /** Notes for writes whose outbox row is not added yet. */
   private readonly notes = new Map<string, string>();
+  /** The key and dot of each write made here (the last dot, when one was written again under a new one). */
+  private readonly dots = new Map<string, DottedWrite>();
 
   private constructor(
     readonly client: Client,
@@ -72,7 +97,7 @@ export class Device {
   static async open(options: DeviceOptions): Promise<Device> {
     const online = options.kv?.getItem(`converge-demo:${options.name}:offline`) !== 'true';
     const client = await createClient({
-      name: `converge-demo-${options.name}`,
+      name: options.database ?? `converge-demo-${options.name}`,
       ...(options.url === undefined ? {} : { url: options.url }),
       ...(options.storage === undefined ? {} : { storage: options.storage }),
       collections: COLLECTIONS,
@@ -87,6 +112,47 @@ export class Device {
     return this.options.name;
   }
 
+  get relayName(): string | undefined {
+    return this.options.relayName;
+  }
+
+  /** The writes made here that reached `quorum` or `all`, with their keys and dots. */
+  quorumWrites(): DottedWrite[] {
+    const acked = this.log.list().flatMap((row) => row.writes.filter((w) => QUORUM.has(w.status)));
+    return acked.map((w) => this.dots.get(w.writeId)).filter((w) => w !== undefined);
+  }
+
+  /**
+   * Runs `write` (a batch or a put asking for `options.ack`) and resolves with its writes once
+   * they are committed here — `count` of them, recognised by `mine` — without waiting for the
+   * level: the outbox chips follow it, and a level not reached (a failover under way) leaves the
+   * write queued, its chip where it stands.
+   */
+  private async committed(
+    count: number,
+    mine: (e: WrittenEvent) => boolean,
+    write: () => Promise<WriteReceipt[]>,
+  ): Promise<{ writeId: string; collection: string }[]> {
+    if ((this.options.ack ?? 'local') === 'local') return write();
+    const seen: WrittenEvent[] = [];
+    let stop = () => {};
+    const local = new Promise<void>((resolve) => {
+      stop = this.client.on('written', (e) => {
+        if (!mine(e)) return;
+        seen.push(e);
+        if (seen.length === count) resolve();
+      });
+    });
+    try {
+      const acked = write();
+      acked.catch(() => undefined);
+      // Committed here (its `written` events), or — had they been missed — the level reached.
+      return (await Promise.race([local.then(() => undefined), acked])) ?? seen;
+    } finally {
+      stop();
+    }
+  }
+
   private kvKey(what: string): string {
     return `converge-demo:${this.options.name}:${what}`;
   }
@@ -94,6 +160,7 @@ export class Device {
   private async start(): Promise<void> {
     const { client } = this;
     this.unsubscribe.push(
+      client.on('written', (e) => void this.dots.set(e.writeId, { collection: e.collection, key: e.key, dot: e.dot })),
       client.status.subscribe((status) => this.statusChanged(status)),
       client.watchOutbox((pending, settled) => {
         this.pendingWrites = pending.map((w) => w.writeId);
@@ -221,13 +288,22 @@ export class Device {
       const removes = edit.kind === 'remove' || current + edit.by <= 0;
       if (removes && current === 0 && edit.kind === 'add') return;
       const whole = (value: CartValue | undefined): CartValue => ({ items: applyEdit(value?.items ?? {}, edit), by: this.name });
-      const receipts = await this.client.batch((b) => {
-        const cart = b.collection('cart');
-        if (edit.kind === 'add' && !removes) cart.increment(CART_KEY, edit.item, edit.by);
-        else cart.remove(CART_KEY, edit.item);
-        b.collection('naive-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
-        b.collection('lww-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
-      });
+      const carts = new Set(['cart', 'naive-cart', 'lww-cart']);
+      const receipts = await this.committed(
+        carts.size,
+        (e) => e.key === CART_KEY && carts.has(e.collection),
+        () =>
+          this.client.batch(
+            (b) => {
+              const cart = b.collection('cart');
+              if (edit.kind === 'add' && !removes) cart.increment(CART_KEY, edit.item, edit.by);
+              else cart.remove(CART_KEY, edit.item);
+              b.collection('naive-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
+              b.collection('lww-cart').update(CART_KEY, (value) => whole(value as CartValue | undefined));
+            },
+            { ack: this.options.ack ?? 'local' },
+          ),
+      );
       if (removes) this.options.page.removed(edit.item, this.name);
       this.addRow({
         id: receipts[0]!.writeId,
@@ -248,7 +324,12 @@ export class Device {
     const inventory = this.client.collection<Stock>('inventory');
     const next = purchase((await inventory.get(product))?.value, this.name);
     if (next === undefined) return;
-    const receipt = await inventory.put(product, next);
+    const [receipt] = await this.committed(
+      1,
+      (e) => e.collection === 'inventory' && e.key === product,
+      async () => [await inventory.put(product, next, { ack: this.options.ack ?? 'local' })],
+    );
+    if (receipt === undefined) return;
     this.addRow({
       id: receipt.writeId,
       label: `buy ${product} → ${next.stock} left`,

@@ -14,16 +14,18 @@ export interface DemoServer {
   stop(): Promise<number | null>;
 }
 
-export async function startDemoServer(options: { readonly dataDir: string; readonly staticDir?: string }): Promise<DemoServer> {
+/** `cluster`: `npm start -- --cluster` (PostgreSQL under the data directory, two relays). */
+export async function startDemoServer(options: { readonly dataDir: string; readonly staticDir?: string; readonly cluster?: boolean }): Promise<DemoServer> {
   const args = [START, '--port', '0', '--relay-port', '0', '--data', options.dataDir];
   if (options.staticDir !== undefined) args.push('--static', '--dist', options.staticDir);
+  if (options.cluster === true) args.push('--cluster');
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`npm start printed no URL within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => fail(new Error(`npm start printed no URL within 90 s:\n${output}`)), 90_000);
     const check = () => {
       const match = /Converge demo: (http:\/\/\S+)/.exec(output);
       if (match === null) return;

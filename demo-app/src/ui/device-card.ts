@@ -26,6 +26,7 @@ export function DeviceCard({ device, inspect }: { device: Device; inspect: Inspe
       <header>
         <h2>${view.name}</h2>
         <span class="connection ${connection}" data-connection=${connection} role="status">${CONNECTION_TEXT[connection]}</span>
+        ${device.relayName === undefined ? null : html`<span class="via" data-relay=${device.relayName}>via relay ${device.relayName}</span>`}
         <label class="switch">
           <input
             type="checkbox"

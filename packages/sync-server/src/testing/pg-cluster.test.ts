@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from './pg-cluster.js';
@@ -75,6 +75,24 @@ describe('startPgCluster', () => {
       expect(await eventually(async () => (await count()) === 2, 5_000)).toBe(true);
     }
   });
+
+  it('rejoinAsStandby right after a promotion (before the new primary checkpointed on its timeline) rewinds the old primary, which then streams', async () => {
+    const old = cluster.primary;
+    await cluster.kill(old, 'SIGKILL');
+    const promotion = await cluster.promoteMostUpToDate();
+    await cluster.rejoinAsStandby(old);
+    const primary = cluster.client(promotion.node);
+    await primary`INSERT INTO harness_probe VALUES (3)`;
+    const [{ lsn } = { lsn: '' }] = await primary<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`;
+    const caughtUp = async () => {
+      const [row] = await primary<{ state: string; behind: boolean }[]>`
+        SELECT state, flush_lsn < ${lsn}::pg_lsn AS behind FROM pg_stat_replication WHERE application_name = ${old.name}`;
+      return row?.state === 'streaming' && !row.behind;
+    };
+    expect(await eventually(caughtUp, 10_000), readFileSync(old.logFile, 'utf8').split('\n').slice(-10).join('\n')).toBe(true);
+    const [row] = await cluster.client(old)<{ n: number }[]>`SELECT count(*)::int AS n FROM harness_probe`;
+    expect(row?.n).toBe(3);
+  }, 60_000);
 
   it('stop() kills every process it started, a SIGSTOPped one too, and removes its directory', async () => {
     expect(psLines(tag).length).toBeGreaterThanOrEqual(3 * 4); // each node: postmaster, checkpointer, bgwriter, startup/walwriter…

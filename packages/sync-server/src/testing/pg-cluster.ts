@@ -33,6 +33,12 @@ export interface PgClusterOptions {
   readonly settings?: Readonly<Record<string, PgSettingValue>>;
   /** Bound on starting the whole cluster, and on each later operation of the harness. Default 60 s. */
   readonly timeoutMs?: number;
+  /**
+   * Where the cluster's own directory (`converge-pg-XXXXXX`, removed by `stop()`) is made; it must
+   * exist and, under root, be reachable by the `postgres` user. Default the system's temporary
+   * directory. Unix sockets live there too, so keep the path short (PostgreSQL's limit is 107 bytes).
+   */
+  readonly parentDir?: string;
 }
 
 export interface Promotion {
@@ -90,7 +96,7 @@ export interface PgCluster {
   promoteMostUpToDate(): Promise<Promotion>;
   /** Starts a node that is down on its data directory as it was: an old primary comes back as a primary on its old timeline. */
   restartAsItWas(node: PgNode): Promise<void>;
-  /** Brings a node that is down back as a standby of the current primary: `pg_rewind` from the primary, then streaming. */
+  /** Brings a node that is down back as a standby of the current primary: a checkpoint there, `pg_rewind` from it, then streaming. */
   rejoinAsStandby(node: PgNode): Promise<void>;
   /**
    * `postgres://postgres@127.0.0.1:p1,127.0.0.1:p2,…/postgres?target_session_attrs=read-write&connect_timeout=2`
@@ -118,7 +124,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   const binaries = findPgBinaries(options.binDir);
   if (binaries.major < MIN_MAJOR) throw new Error(`PostgreSQL ${binaries.major} in ${binaries.dir} is too old for the test cluster (needs ${MIN_MAJOR}+)`);
   const account = pgAccount();
-  const root = await mkdtemp(join(tmpdir(), 'converge-pg-'));
+  const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'converge-pg-'));
   const cluster = new Cluster(root, binaries, account, synchronous, timeoutMs, started);
   try {
     await cluster.create(standbyCount, { ...COMMON_SETTINGS, ...options.settings });
@@ -283,6 +289,10 @@ class Cluster implements PgCluster {
     const primary = this.#process(this.primary);
     if (target === primary) throw new Error(`${node.name} is the primary`);
     if (target.state !== 'down') throw new Error(`${node.name} must be down to be rewound (kill it first)`);
+    // pg_rewind reads the source's timeline from its control file, which names the old timeline
+    // until the first checkpoint after a promotion: right after one it would find nothing to
+    // rewind, and the node would then refuse the new timeline (forked before its position) forever.
+    await onNode(primary, (sql) => sql`CHECKPOINT`);
     await runAs(
       this.account,
       this.env,
