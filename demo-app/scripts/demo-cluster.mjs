@@ -1,6 +1,6 @@
 // `npm start -- --cluster`: a PostgreSQL primary and two synchronous standbys (`ANY 1 (s1, s2)`)
 // under <data>/pg, two relays over it (A and B, each its own port and connection pool, both
-// listing every node with target_session_attrs=read-write), and the control the page calls on
+// listing every node with target_session_attrs=primary), and the control the page calls on
 // relay A's port (127.0.0.1 only): the cluster's state, "kill the primary" (SIGKILL, then the most
 // up-to-date standby promoted, as an HA tool does it), and a check of written dots on the new primary.
 import { Buffer } from 'node:buffer';
@@ -67,10 +67,7 @@ export async function startDemoCluster({ dataDir, relayPorts, binDir, log }) {
     }
   }
   const cluster = await startPgCluster({ standbys: 2, synchronous: 'ANY 1', parentDir, ...(binDir === undefined ? {} : { binDir }) });
-  // `primary`, not `read-write`: the client library (postgres.js 4.2) takes a hot standby for
-  // read-write (it checks default_transaction_read_only only), so after a second failover a
-  // pool could settle on a standby listed after the dead primary.
-  const url = cluster.multiHostUrl({ targetSessionAttrs: 'primary' });
+  const url = cluster.multiHostUrl(); // target_session_attrs=primary: see docs/DEPLOYMENT.md
   const relays = {};
   const stores = {};
   const failovers = [];

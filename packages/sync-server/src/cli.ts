@@ -30,7 +30,7 @@ options:
   --port N                 TCP port (default 8787; 0 picks a free one)
   --host ADDR              address to bind (default 127.0.0.1)
   --db PATH                SQLite database file (default ./data/converge.db; ':memory:' allowed)
-  --store URL              PostgreSQL instead of SQLite: postgres://user@host[,host2…]/db[?target_session_attrs=read-write]
+  --store URL              PostgreSQL instead of SQLite: postgres://user@host[,host2…]/db[?target_session_attrs=primary]
                            (or env CONVERGE_DATABASE_URL); several relays may share it. Needs a cursor secret
   --schema NAME            the PostgreSQL schema of the relay's tables (default converge; created and migrated)
   --replica-url URL        with --store: a standby to serve catch-up and live changes from (follower reads;

@@ -172,13 +172,13 @@ describe('failover', () => {
 
   it('the old primary restarted as it was (timeline 1, listed first, accepting writes) gets no write: the fence sends every write to the new primary', async () => {
     await cluster.restartAsItWas(old);
-    // It does accept writes: a plain client connecting with target_session_attrs=read-write lands on it.
+    // It does accept writes: a plain client connecting with target_session_attrs=primary lands on it.
     const plain = cluster.client(cluster.multiHostUrl());
     const [where] = await plain<{ port: string }[]>`SELECT current_setting('port') AS port`;
     expect(Number(where!.port)).toBe(old.port);
     await plain.end();
 
-    // A relay started now: its pool connects to the old primary first (listed first, read-write).
+    // A relay started now: its pool connects to the old primary first (listed first, a primary).
     // It reads every listed node's timeline at start (2, from the new primary), and every write
     // transaction that lands on the old one is fenced: its connection dropped, the write run again
     // on the next listed host.

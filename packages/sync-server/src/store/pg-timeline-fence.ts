@@ -17,7 +17,7 @@ export class FencedError extends ConvergeError {
  * The highest PostgreSQL timeline a store has seen, and the fence it makes: a write transaction
  * reads the timeline of the node it runs on (in a statement pipelined with its first, so it
  * costs no round trip) and may commit only on the highest timeline seen. An old primary that
- * comes back as it was (it accepts writes on its old timeline, and `target_session_attrs=read-write`
+ * comes back as it was (it accepts writes on its old timeline, and `target_session_attrs=primary`
  * connects to it when it is listed first) is refused; a higher timeline (a failover) raises the
  * fence and is announced to the listeners. Kept in memory, per store: a relay that starts reads
  * the timeline of every host its URL lists and starts from the highest that answers.

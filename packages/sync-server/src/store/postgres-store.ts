@@ -119,7 +119,7 @@ export function translatePostgresError(error: unknown): unknown {
 /**
  * A `RelayStore` in PostgreSQL, shared by any number of relay processes (behind any load
  * balancer): one pool per store through the `postgres` client; a connection string may name
- * several hosts with `target_session_attrs=read-write`, so a relay finds the primary after a
+ * several hosts with `target_session_attrs=primary`, so a relay finds the primary after a
  * failover. The relay creates and migrates its schema (`migratePostgres`).
  *
  * Seqs: a transaction locks each collection it reads or writes (its `collections` row) until
@@ -135,7 +135,7 @@ export function translatePostgresError(error: unknown): unknown {
  *
  * @example
  * ```ts
- * // In production, e.g. 'postgres://relay@db1,db2/converge?target_session_attrs=read-write'.
+ * // In production, e.g. 'postgres://relay@db1,db2/converge?target_session_attrs=primary'.
  * const url = process.env.CONVERGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
  * const store = await PostgresStore.open(url, { schema: 'converge_example' });
  * const relay = createRelay({ store, cursorSecret: 'the same secret on every relay' });
@@ -212,8 +212,9 @@ export class PostgresStore implements RelayStore {
     checkSchemaName(schema);
     if (options.replicaUrl !== undefined) checkName('replicaUrl', options.replicaUrl);
     const maxConnections = options.maxConnections ?? 10;
-    const pool = (target: string, max: number) =>
+    const pool = (target: string, max: number, attrs?: { target_session_attrs: 'primary' }) =>
       postgres(target, {
+        ...attrs,
         max,
         connect_timeout: options.connectTimeoutSeconds ?? 5,
         keep_alive: options.keepAliveSeconds ?? 10,
@@ -227,7 +228,9 @@ export class PostgresStore implements RelayStore {
         // bigint columns as numbers: every seq, counter and write number is a safe integer.
         types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) } },
       });
-    const sql = pool(url, maxConnections);
+    // postgres.js takes a hot standby for `read-write` (it checks only default_transaction_read_only),
+    // so a pool listing a standby before the primary would settle on it: writes ask for `primary`.
+    const sql = pool(url, maxConnections, readWriteAsPrimary(url));
     const replica = options.replicaUrl === undefined ? undefined : pool(options.replicaUrl, options.replicaConnections ?? 5);
     try {
       const identity = await migratePostgres(sql, schema, options.now ?? Date.now);
@@ -540,6 +543,10 @@ const REPLAY_WAIT_MS = 5_000;
 async function headSeq(sql: Sql, collection: string): Promise<number> {
   const [row] = await sql<{ head_seq: number }[]>`SELECT head_seq FROM collections WHERE name = ${bytes(collection)}`;
   return row?.head_seq ?? 0;
+}
+
+function readWriteAsPrimary(url: string): { target_session_attrs: 'primary' } | undefined {
+  return /[?&]target_session_attrs=read-write(&|$)/.test(url) ? { target_session_attrs: 'primary' } : undefined;
 }
 
 /**

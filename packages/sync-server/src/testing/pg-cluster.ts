@@ -99,7 +99,7 @@ export interface PgCluster {
   /** Brings a node that is down back as a standby of the current primary: a checkpoint there, `pg_rewind` from it, then streaming. */
   rejoinAsStandby(node: PgNode): Promise<void>;
   /**
-   * `postgres://postgres@127.0.0.1:p1,127.0.0.1:p2,…/postgres?target_session_attrs=read-write&connect_timeout=2`
+   * `postgres://postgres@127.0.0.1:p1,127.0.0.1:p2,…/postgres?target_session_attrs=primary&connect_timeout=2`
    * over `nodes` in that order (default: every node in name order). `connectTimeout: null`
    * leaves the parameter out.
    */
@@ -308,7 +308,7 @@ class Cluster implements PgCluster {
 
   multiHostUrl(options: { readonly nodes?: readonly PgNode[]; readonly connectTimeout?: number | null; readonly targetSessionAttrs?: string } = {}): string {
     const nodes = options.nodes ?? this.#nodes;
-    const params = new URLSearchParams({ target_session_attrs: options.targetSessionAttrs ?? 'read-write' });
+    const params = new URLSearchParams({ target_session_attrs: options.targetSessionAttrs ?? 'primary' });
     const connectTimeout = options.connectTimeout === undefined ? 2 : options.connectTimeout;
     if (connectTimeout !== null) params.set('connect_timeout', String(connectTimeout));
     return `postgres://postgres@${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}/postgres?${params.toString()}`;
