@@ -85,6 +85,7 @@ export async function runLatency(
   raw: RawPostgres,
   options: {
     readonly writerCounts: readonly number[];
+    readonly levels: readonly AckLevel[];
     readonly writes: (writers: number) => number;
     readonly rounds: number;
     readonly log: (line: string) => void;
@@ -100,7 +101,7 @@ export async function runLatency(
     const rawStates = conv.map((writer) => Buffer.from(JSON.stringify(blindChange('bench', 'k', writer.replica, 1, writer.value).delta)));
     const perWriter = options.writes(writers);
     try {
-      for (const level of LEVELS) {
+      for (const level of options.levels) {
         const counted = { converge: [] as number[], raw: [] as number[] };
         const ratios = { p50: [] as number[], p99: [] as number[] };
         for (let round = 0; round <= options.rounds; round++) {

@@ -15,6 +15,8 @@
 //   --runs N          counted ingest/catch-up rounds per store, after a warm-up (default 3)
 //   --failovers N     failover rounds (default 3)
 //   --only a,b        parts: latency, stores, failover (default all)
+//   --writers a,b     latency: writer counts (default 1,20)
+//   --levels a,b      latency: ack levels (default relay,quorum,all)
 //   --profile DIR     the latency relay under `node --cpu-prof`, its profile written to DIR
 // Writes the `postgres` entry of bench/results/latest.json; bench/RESULTS.md is left as it is.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,8 +27,8 @@ import { startPgCluster, type PgCluster } from '@converge/sync-server/testing';
 import { saveSuiteResults, startRun, factsLine, type RunFacts } from '../results-store.js';
 import { startRelay } from '../relay/relay-process.js';
 import { runFailover, type FailoverRound } from './failover.js';
-import { runLatency, type LatencyCell } from './latency.js';
-import { openRawPostgres } from './raw-writer.js';
+import { LEVELS, runLatency, type LatencyCell } from './latency.js';
+import { openRawPostgres, type AckLevel } from './raw-writer.js';
 import { runStoreComparison, type StoreComparison } from './store-compare.js';
 import { median } from '../peers/stats.js';
 
@@ -37,6 +39,9 @@ export interface PostgresBenchOptions {
   readonly runs: number;
   readonly failovers: number;
   readonly only: readonly ('latency' | 'stores' | 'failover')[];
+  /** Latency: writer counts (default 1 and 20) and levels (default all three). */
+  readonly writerCounts?: readonly number[];
+  readonly levels?: readonly AckLevel[];
   readonly profileDir?: string | undefined;
   /** Progress lines (default: stderr; the report is stdout). */
   readonly log?: (line: string) => void;
@@ -50,7 +55,7 @@ export interface PostgresResults extends RunFacts {
   readonly failover?: readonly FailoverRound[];
 }
 
-const WRITER_COUNTS = [1, 20];
+const WRITER_COUNTS: readonly number[] = [1, 20];
 const CURSOR_SECRET_NOTE = 'every relay here signs cursors with the bench secret (relay-process.ts)';
 
 export async function measurePostgres(options: PostgresBenchOptions): Promise<PostgresResults> {
@@ -71,10 +76,12 @@ export async function measurePostgres(options: PostgresBenchOptions): Promise<Po
         store: { url, schema: 'bench_latency' },
         profileDir: options.profileDir,
       });
-      const raw = await openRawPostgres(url, 'bench_raw', Math.max(...WRITER_COUNTS), cluster.standbys.length);
+      const writerCounts = options.writerCounts ?? WRITER_COUNTS;
+      const raw = await openRawPostgres(url, 'bench_raw', Math.max(...writerCounts), cluster.standbys.length);
       try {
         latency = await runLatency(relay.url, raw, {
-          writerCounts: WRITER_COUNTS,
+          writerCounts,
+          levels: options.levels ?? LEVELS,
           writes: (writers) => (writers === 1 ? options.writes : Math.max(1, Math.round(options.writes / 8))),
           rounds: options.rounds,
           log,
@@ -181,6 +188,8 @@ export async function runPostgresBench(argv: readonly string[] = process.argv.sl
       failovers: { type: 'string', default: '3' },
       only: { type: 'string', default: 'latency,stores,failover' },
       profile: { type: 'string' },
+      writers: { type: 'string', default: WRITER_COUNTS.join(',') },
+      levels: { type: 'string', default: LEVELS.join(',') },
     },
   });
   const results = await measurePostgres({
@@ -191,6 +200,8 @@ export async function runPostgresBench(argv: readonly string[] = process.argv.sl
     failovers: Number(values.failovers),
     only: values.only.split(',').map((s) => s.trim()) as PostgresBenchOptions['only'],
     profileDir: values.profile,
+    writerCounts: values.writers.split(',').map(Number),
+    levels: values.levels.split(',').map((s) => s.trim()) as AckLevel[],
   });
   saveSuiteResults('postgres', results);
   return postgresMarkdown(results);
