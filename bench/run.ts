@@ -19,6 +19,7 @@ const suites: [string, () => Promise<string>][] = [
   ['browser', async () => (await import('./browser/w4.bench.js')).runW4Bench()],
   ['map', async () => (await import('./map/map.bench.js')).runMapBench()],
   ['size', async () => (await import('./size/size.bench.js')).runSizeBench()],
+  ['postgres', async () => (await import('./postgres/postgres.bench.js')).runPostgresBench()],
 ];
 if (only === RENDER[0]) suites.push(RENDER);
 if (only !== undefined && !suites.some(([name]) => name === only)) {

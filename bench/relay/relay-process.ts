@@ -29,7 +29,10 @@ export interface RelayChild {
 }
 
 export interface RelayStartOptions {
+  /** The SQLite file (`--db`); with `store`, only where the relay's --config file goes (its directory). */
   readonly db: string;
+  /** PostgreSQL instead of SQLite: `--store url --schema schema`. */
+  readonly store?: { readonly url: string; readonly schema: string } | undefined;
   /** `cli`: the CLI as shipped; `unlimited`: the CLI with a --config lifting the rate limits. */
   readonly kind: 'cli' | 'unlimited';
   /** Write a V8 CPU profile of the relay here (`node --cpu-prof`). */
@@ -74,7 +77,8 @@ export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 export async function startRelay(options: RelayStartOptions): Promise<RelayChild> {
   const prof = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   const config = options.kind === 'cli' && options.collections === undefined ? [] : ['--config', configFile(options)];
-  const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', '--db', options.db, ...config], {
+  const storage = options.store === undefined ? ['--db', options.db] : ['--store', options.store.url, '--schema', options.store.schema];
+  const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', ...storage, ...config], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CONVERGE_CURSOR_SECRET: CURSOR_SECRET, CONVERGE_METRICS_TOKEN: METRICS_TOKEN },

@@ -216,6 +216,7 @@ export class PostgresStore implements RelayStore {
       postgres(target, {
         ...attrs,
         max,
+        ...primaryForReadWrite(target),
         connect_timeout: options.connectTimeoutSeconds ?? 5,
         keep_alive: options.keepAliveSeconds ?? 10,
         idle_timeout: 60,
@@ -547,6 +548,19 @@ async function headSeq(sql: Sql, collection: string): Promise<number> {
 
 function readWriteAsPrimary(url: string): { target_session_attrs: 'primary' } | undefined {
   return /[?&]target_session_attrs=read-write(&|$)/.test(url) ? { target_session_attrs: 'primary' } : undefined;
+}
+
+/**
+ * `target_session_attrs: 'primary'` when `url` asks for `read-write`. The client library judges
+ * read-write by `default_transaction_read_only` alone, which a hot standby reports as off, so a
+ * pool told read-write connects to a standby listed first (every write then fails as read-only,
+ * and after a failover a pool on the standby that was not promoted stays there). `primary` (not
+ * in hot standby) is what libpq means by read-write; an old primary back as it was passes
+ * either, and the timeline fence keeps writes off it.
+ */
+function primaryForReadWrite(url: string): { target_session_attrs?: 'primary' } {
+  const match = /[?&]target_session_attrs=([^&]*)/.exec(url);
+  return match?.[1] === 'read-write' ? { target_session_attrs: 'primary' } : {};
 }
 
 /**
