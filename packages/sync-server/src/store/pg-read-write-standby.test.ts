@@ -19,13 +19,13 @@ afterAll(() => cluster?.stop());
 
 describe('a URL listing a standby before the primary, with target_session_attrs=read-write', () => {
   it('the client library alone connects to the standby (the trap the store works around)', async () => {
-    const sql = cluster.client(cluster.multiHostUrl({ nodes: [cluster.standbys[0]!, cluster.primary] }));
+    const sql = cluster.client(cluster.multiHostUrl({ nodes: [cluster.standbys[0]!, cluster.primary], targetSessionAttrs: 'read-write' }));
     const [row] = await sql<{ recovery: boolean }[]>`SELECT pg_is_in_recovery() AS recovery`;
     expect(row!.recovery).toBe(true);
   });
 
   it('the store opens on the primary and its writes commit there', async () => {
-    const store = await PostgresStore.open(cluster.multiHostUrl({ nodes: [cluster.standbys[0]!, cluster.primary] }), {
+    const store = await PostgresStore.open(cluster.multiHostUrl({ nodes: [cluster.standbys[0]!, cluster.primary], targetSessionAttrs: 'read-write' }), {
       schema: 'read_write_standby',
       maxConnections: 2,
     });

@@ -7,7 +7,6 @@ import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster, type PgNode, type Promotion } from '../testing/pg-cluster.js';
 import { commitAtLevel } from './pg-replication-commit.js';
-import { PostgresStore } from './postgres-store.js';
 import { timeline } from './pg-replication-timeline.js';
 
 const WRITERS = 4;
@@ -85,23 +84,6 @@ describe('failover', () => {
     const [after] = await promoted<{ tli: number }[]>`SELECT timeline_id AS tli FROM pg_control_checkpoint()`;
     expect(after?.tli).toBe(2);
     expect(await timeline(promoted)).toBe(2);
-  });
-
-  it('postgres.js target_session_attrs=read-write takes a hot standby listed first; primary (the harness default) does not', async () => {
-    const standby = cluster.nodes.find((node) => node !== old && node !== promotion.node)!;
-    const inRecovery = async (sql: Sql) => (await sql<{ r: boolean }[]>`SELECT pg_is_in_recovery() AS r`)[0]?.r;
-    // postgres.js checks only default_transaction_read_only for read-write, which a hot standby leaves off.
-    const readWrite = cluster.client(cluster.multiHostUrl({ nodes: [standby, promotion.node], targetSessionAttrs: 'read-write' }));
-    expect(await inRecovery(readWrite)).toBe(true);
-    const primary = cluster.client(cluster.multiHostUrl({ nodes: [standby, promotion.node] }));
-    expect(await inRecovery(primary)).toBe(false);
-    const [picked] = await primary<{ port: number }[]>`SELECT inet_server_port() AS port`;
-    expect(picked?.port).toBe(promotion.node.port);
-    // A relay given the read-write URL writes on the primary all the same (on the standby, creating its schema fails).
-    const store = await PostgresStore.open(cluster.multiHostUrl({ nodes: [standby, promotion.node], targetSessionAttrs: 'read-write' }), {
-      schema: 'tsa_check',
-    });
-    await store.close();
   });
 
   it('the old primary restarted as it was accepts writes on timeline 1 while the new primary is on 2', async () => {

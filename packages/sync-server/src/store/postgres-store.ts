@@ -212,9 +212,8 @@ export class PostgresStore implements RelayStore {
     checkSchemaName(schema);
     if (options.replicaUrl !== undefined) checkName('replicaUrl', options.replicaUrl);
     const maxConnections = options.maxConnections ?? 10;
-    const pool = (target: string, max: number, attrs?: { target_session_attrs: 'primary' }) =>
+    const pool = (target: string, max: number) =>
       postgres(target, {
-        ...attrs,
         max,
         ...primaryForReadWrite(target),
         connect_timeout: options.connectTimeoutSeconds ?? 5,
@@ -229,9 +228,7 @@ export class PostgresStore implements RelayStore {
         // bigint columns as numbers: every seq, counter and write number is a safe integer.
         types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) } },
       });
-    // postgres.js takes a hot standby for `read-write` (it checks only default_transaction_read_only),
-    // so a pool listing a standby before the primary would settle on it: writes ask for `primary`.
-    const sql = pool(url, maxConnections, readWriteAsPrimary(url));
+    const sql = pool(url, maxConnections);
     const replica = options.replicaUrl === undefined ? undefined : pool(options.replicaUrl, options.replicaConnections ?? 5);
     try {
       const identity = await migratePostgres(sql, schema, options.now ?? Date.now);
@@ -544,10 +541,6 @@ const REPLAY_WAIT_MS = 5_000;
 async function headSeq(sql: Sql, collection: string): Promise<number> {
   const [row] = await sql<{ head_seq: number }[]>`SELECT head_seq FROM collections WHERE name = ${bytes(collection)}`;
   return row?.head_seq ?? 0;
-}
-
-function readWriteAsPrimary(url: string): { target_session_attrs: 'primary' } | undefined {
-  return /[?&]target_session_attrs=read-write(&|$)/.test(url) ? { target_session_attrs: 'primary' } : undefined;
 }
 
 /**
