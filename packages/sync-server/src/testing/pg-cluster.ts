@@ -283,6 +283,11 @@ class Cluster implements PgCluster {
     const primary = this.#process(this.primary);
     if (target === primary) throw new Error(`${node.name} is the primary`);
     if (target.state !== 'down') throw new Error(`${node.name} must be down to be rewound (kill it first)`);
+    // A standby promoted moments ago writes its end-of-recovery checkpoint in the background, and
+    // until then its control file still names the old timeline: pg_rewind, reading that, finds
+    // source and target "on the same timeline", rewinds nothing, and the node comes back on the
+    // old timeline past the fork point, unable to follow. A checkpoint first settles the timeline.
+    await onNode(primary, (sql) => sql`CHECKPOINT`);
     await runAs(
       this.account,
       this.env,
