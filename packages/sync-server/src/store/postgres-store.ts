@@ -98,6 +98,18 @@ function codeOf(error: unknown): string | undefined {
 }
 
 /**
+ * `target_session_attrs=read-write` as libpq means it: the `postgres` client judges "read-write"
+ * by `default_transaction_read_only` alone, which a hot standby reports as `off`, so it would
+ * open connections on a standby listed before the primary (or on one while the primary is
+ * down), and every write there fails (25006) for as long as the connection lives. Its
+ * `primary` attribute tells a standby by `in_hot_standby` (or `pg_is_in_recovery()` before
+ * PostgreSQL 14): a URL asking for `read-write` gets that.
+ */
+function writableSessions(url: string): { target_session_attrs?: 'primary' } {
+  return /[?&]target_session_attrs=(read-write|primary)(&|#|$)/.test(url) ? { target_session_attrs: 'primary' } : {};
+}
+
+/**
  * PostgreSQL's errors as `ConvergeError`s. A lost connection, a server shutting down or a
  * read-only server (a standby, after a failover) is `quorum_unavailable`: whatever was in
  * flight may or may not have committed, nothing is acknowledged, and the writer re-sends. A
@@ -215,6 +227,7 @@ export class PostgresStore implements RelayStore {
     const pool = (target: string, max: number) =>
       postgres(target, {
         max,
+        ...writableSessions(target),
         connect_timeout: options.connectTimeoutSeconds ?? 5,
         keep_alive: options.keepAliveSeconds ?? 10,
         idle_timeout: 60,
