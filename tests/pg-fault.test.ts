@@ -2,12 +2,15 @@
 // (the real CLI) over a primary and two synchronous standbys (`ANY 1`), real @converge/client
 // instances pushing at `relay`, `quorum` and `all` through whichever relay their connection
 // lands on, and 20 rounds of SIGKILL or SIGSTOP of the primary at a random moment (and in some
-// rounds of a relay process), the most up-to-date standby promoted, the old primary fenced off
-// and rejoined as a standby, and on. Afterwards: every write acked at `quorum` or `all` is on the
+// rounds of a relay process; a frozen primary is in some rounds thawed for a moment after the
+// promotion; in every fifth round and some others the primary is first cut off from its
+// standbys, so that it dies holding writes acked at `relay` only), the most up-to-date standby
+// promoted, the old primary killed and rejoined as a standby (pg_rewind), and on. Afterwards: every write acked at `quorum` or `all` is on the
 // last primary exactly once with its dot, and none was missing from the standby promoted after
 // it; every write acked only at `relay` that a failover lost was re-pushed by its client; every
 // client converges; no two leader-follower writes acked at `quorum` share a read context.
-// Seeded: CONVERGE_SEED=<n> replays a schedule (the seed is printed).
+// Seeded: CONVERGE_SEED=<n> replays a schedule (the seed is printed). PGFAULT_ROUNDS=<n> runs
+// fewer rounds; PGFAULT_LOG=<dir> keeps each relay process's log there.
 import { createClient, webSocketTransport, type Client, type Transport } from '@converge/client';
 import type { AckLevel } from '@converge/protocol';
 import { parseStoredState } from '@converge/protocol';
@@ -400,7 +403,7 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
   const failoverMs = rounds.map((round, index) => {
     const until = rounds[index + 1]?.killedAt ?? loadEnded;
     const firsts = all
-      .filter((w) => w.quorumAt !== undefined && w.quorumAt > round.killedAt && w.quorumAt < until && (w.relayAt ?? 0) > round.killedAt)
+      .filter((w) => w.quorumAt !== undefined && w.quorumAt > round.killedAt && w.quorumAt < until && w.startedAt > round.killedAt)
       .map((w) => w.quorumAt! - round.killedAt);
     return firsts.length === 0 ? NaN : Math.min(...firsts);
   });
