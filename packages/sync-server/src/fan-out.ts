@@ -27,7 +27,8 @@ export interface FanOutOptions {
    * The log is not the one handed out: the head check found a collection's log shorter than
    * `through`, or another chain hash at `through` (a failover lost commits and the new primary
    * reuses their seqs). The fan-out has forgotten its positions (`reset`); the relay restarts
-   * its sessions so every client checks its cursor again.
+   * its sessions so every client checks its cursor again. Only for a store that reads from the
+   * primary: a standby's head may lag what this relay's own commits already handed out.
    */
   readonly onFork?: (collection: string) => void;
 }
@@ -121,9 +122,13 @@ export class FanOut {
       collections.map(async (collection) => {
         const through = this.through.get(collection) ?? 0;
         const hash = this.throughHash.get(collection);
-        const [head, stored] = await Promise.all([this.store.head(collection), hash === undefined ? undefined : this.store.hashAt(collection, through)]);
+        const forks = this.options.onFork !== undefined;
+        const [head, stored] = await Promise.all([
+          this.store.head(collection),
+          hash === undefined || !forks ? undefined : this.store.hashAt(collection, through),
+        ]);
         if (this.through.get(collection) !== through || this.throughHash.get(collection) !== hash) return; // moved on meanwhile
-        if (head.seq < through || (hash !== undefined && stored !== hash)) {
+        if (forks && (head.seq < through || (hash !== undefined && stored !== hash))) {
           this.options.log.warn({ collection, through, head: head.seq }, 'fan-out: the log is not the one handed out (a failover lost commits): starting over');
           this.reset();
           this.options.onFork?.(collection);
