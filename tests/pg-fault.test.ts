@@ -70,6 +70,8 @@ interface Round {
   readonly isolated: boolean;
   readonly relayFault: string;
   readonly killedAt: number;
+  /** When `pg_promote()` had returned (the harness's ranking and the test's own reads of the standbys come before). */
+  readonly promotedAt: number;
   readonly promoted: string;
   lost: number;
   quorumLost: string[];
@@ -324,6 +326,7 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
       const cut = Date.now();
       const snapshots = new Map(await Promise.all(standbys.map(async (node) => [node.name, await holdings(node)] as const)));
       const promotion = await cluster.promoteMostUpToDate();
+      const promotedAt = Date.now() - promotion.followMs;
       const survived = snapshots.get(promotion.node.name)!;
       // A frozen old primary is thawed for a moment in some rounds (it still takes writes on its
       // old timeline: the relays' fence and the quorum wait must keep them unconfirmed), then fenced off.
@@ -333,7 +336,7 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
         await sleep(between(50, 300));
       }
       await cluster.kill(old, 'SIGKILL');
-      const round: Round = { signal, thawed, isolated, relayFault, killedAt, promoted: promotion.node.name, lost: 0, quorumLost: [] };
+      const round: Round = { signal, thawed, isolated, relayFault, killedAt, promotedAt, promoted: promotion.node.name, lost: 0, quorumLost: [] };
       rounds.push(round);
       for (const write of writes.values()) {
         if (write.collection !== 'notes' || write.relayAt === undefined || write.relayAt >= cut || lost.has(write) || holds(survived, write)) continue;
@@ -400,6 +403,10 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
       seen.add(n);
     }
   }
+  // Leader-follower keys never hold siblings, re-pushes after a failover included.
+  const lfSiblings = LF_KEYS.filter((key) => (final.get(`accounts/${key}`)?.length ?? 1) !== 1).map(
+    (key) => `${key}: ${final.get(`accounts/${key}`)!.join(' ')}`,
+  );
   const failoverMs = rounds.map((round, index) => {
     const until = rounds[index + 1]?.killedAt ?? loadEnded;
     const firsts = all
@@ -408,6 +415,8 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
     return firsts.length === 0 ? NaN : Math.min(...firsts);
   });
   const measured = failoverMs.filter((ms) => !Number.isNaN(ms));
+  // The relays' and clients' part: from the promoted node accepting writes to that first quorum ack.
+  const afterPromotion = rounds.map((round, index) => failoverMs[index]! - (round.promotedAt - round.killedAt)).filter((ms) => !Number.isNaN(ms));
   const figures = {
     seed: SEED,
     rounds: rounds.length,
@@ -425,6 +434,14 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
     rePushed: rePushed.length,
     quorumLost: rounds.flatMap((r) => r.quorumLost).length + quorumMissing.length,
     failoverMs: { p50: percentile(measured, 0.5), max: Math.max(...measured), rounds: measured.length, perRound: failoverMs.join(',') },
+    promotedToQuorumAckMs: { p50: percentile(afterPromotion, 0.5), max: Math.max(...afterPromotion) },
+    killToPromotedMs: {
+      p50: percentile(
+        rounds.map((r) => r.promotedAt - r.killedAt),
+        0.5,
+      ),
+      max: Math.max(...rounds.map((r) => r.promotedAt - r.killedAt)),
+    },
     loadSeconds: (loadEnded - started) / 1000,
     totalSeconds: (Date.now() - started) / 1000,
   };
@@ -439,6 +456,7 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
     quorumMissing.map((w) => `${w.key} ${w.dot} ${w.level}`),
     `quorum-acked writes not on the primary exactly once ${context}`,
   ).toEqual([]);
+  expect(lfSiblings, `leader-follower keys with siblings ${context}`).toEqual([]);
   expect(sharedContexts, `leader-follower writes acked at quorum from one read context ${context}`).toEqual([]);
   expect(
     notesMissing.map((w) => `${w.key} ${w.dot} ${w.level}${lost.has(w) ? ' (lost in a failover)' : ''}`),
