@@ -10,7 +10,8 @@
 // it; every write acked only at `relay` that a failover lost was re-pushed by its client; every
 // client converges; no two leader-follower writes acked at `quorum` share a read context.
 // Seeded: CONVERGE_SEED=<n> replays a schedule (the seed is printed). PGFAULT_ROUNDS=<n> runs
-// fewer rounds; PGFAULT_LOG=<dir> keeps each relay process's log there.
+// fewer rounds; PGFAULT_LOG=<dir> keeps each relay process's log there; PGFAULT_DEBUG=1 prints
+// each round's timings (promotion, first relay and quorum acks of writes started after the kill).
 import { createClient, webSocketTransport, type Client, type Transport } from '@converge/client';
 import type { AckLevel } from '@converge/protocol';
 import { parseStoredState } from '@converge/protocol';
@@ -415,6 +416,16 @@ it(`${ROUNDS} rounds of SIGKILL or SIGSTOP of the primary (and of relay processe
     return firsts.length === 0 ? NaN : Math.min(...firsts);
   });
   const measured = failoverMs.filter((ms) => !Number.isNaN(ms));
+  if (process.env['PGFAULT_DEBUG'] !== undefined)
+    rounds.forEach((round, index) => {
+      const until = rounds[index + 1]?.killedAt ?? loadEnded;
+      const started = all.filter((w) => w.startedAt > round.killedAt && w.startedAt < until);
+      const firstRelay = Math.min(...started.filter((w) => w.relayAt !== undefined).map((w) => w.relayAt! - round.killedAt));
+      const firstQuorum = Math.min(...started.filter((w) => w.quorumAt !== undefined).map((w) => w.quorumAt! - round.killedAt));
+      console.info(
+        `round ${index}: promoted +${round.promotedAt - round.killedAt} next kill +${until - round.killedAt}; ${started.length} started, first relay ack +${firstRelay}, first quorum +${firstQuorum}; quorum wanted ${started.filter((w) => w.wanted !== 'relay').length}, reached ${started.filter((w) => w.quorumAt !== undefined).length}`,
+      );
+    });
   // The relays' and clients' part: from the promoted node accepting writes to that first quorum ack.
   const afterPromotion = rounds.map((round, index) => failoverMs[index]! - (round.promotedAt - round.killedAt)).filter((ms) => !Number.isNaN(ms));
   const figures = {
