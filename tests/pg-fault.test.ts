@@ -16,7 +16,7 @@ import { createClient, webSocketTransport, type Client, type Transport } from '@
 import type { AckLevel } from '@converge/protocol';
 import { parseStoredState } from '@converge/protocol';
 import { startPgCluster, type PgCluster, type PgNode } from '@converge/sync-server/testing';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -126,6 +126,7 @@ afterAll(async () => {
     await stopped(relay.child);
   }
   await cluster?.stop();
+  if (configFile !== '') rmSync(configFile, { force: true });
 });
 
 /** Like a load balancer: each connection goes to one of the live relays, picked at random. */
