@@ -23,6 +23,14 @@ export interface FanOutOptions {
   /** For stores shared with other relay processes: how often heads are checked for commits whose notice was lost, ms. */
   readonly headCheckMs: number;
   readonly log: Logger;
+  /**
+   * The log is not the one handed out: the head check found a collection's log shorter than
+   * `through`, or another chain hash at `through` (a failover lost commits and the new primary
+   * reuses their seqs). The fan-out has forgotten its positions (`reset`); the relay restarts
+   * its sessions so every client checks its cursor again. Only for a store that reads from the
+   * primary: a standby's head may lag what this relay's own commits already handed out.
+   */
+  readonly onFork?: (collection: string) => void;
 }
 
 /**
@@ -38,6 +46,8 @@ export interface FanOutOptions {
  */
 export class FanOut {
   private readonly through = new Map<string, number>();
+  /** The chain hash at `through`, per collection (when known): what the head check compares. */
+  private readonly throughHash = new Map<string, string>();
   private pending: CommittedChange[] = [];
   /** Collections with commits beyond `through` to read from the store. */
   private readonly behind = new Set<string>();
@@ -75,6 +85,18 @@ export class FanOut {
     return through === undefined || seq >= through;
   }
 
+  /**
+   * Forgets every position: the log was replaced under the relay (a failover to a primary that
+   * lacks commits already handed out, whose seqs it reuses). Whatever was queued is dropped; the
+   * next subscription to go live sets each collection's position again.
+   */
+  reset(): void {
+    this.through.clear();
+    this.throughHash.clear();
+    this.pending = [];
+    this.behind.clear();
+  }
+
   /** Stops listening for other processes' commits. */
   close(): void {
     clearInterval(this.headCheck);
@@ -98,8 +120,21 @@ export class FanOut {
     const collections = [...this.through.keys()];
     void Promise.all(
       collections.map(async (collection) => {
-        const head = await this.store.head(collection);
-        if (head.seq > (this.through.get(collection) ?? 0)) this.behind.add(collection);
+        const through = this.through.get(collection) ?? 0;
+        const hash = this.throughHash.get(collection);
+        const forks = this.options.onFork !== undefined;
+        const [head, stored] = await Promise.all([
+          this.store.head(collection),
+          hash === undefined || !forks ? undefined : this.store.hashAt(collection, through),
+        ]);
+        if (this.through.get(collection) !== through || this.throughHash.get(collection) !== hash) return; // moved on meanwhile
+        if (forks && (head.seq < through || (hash !== undefined && stored !== hash))) {
+          this.options.log.warn({ collection, through, head: head.seq }, 'fan-out: the log is not the one handed out (a failover lost commits): starting over');
+          this.reset();
+          this.options.onFork?.(collection);
+          return;
+        }
+        if (head.seq > through) this.behind.add(collection);
       }),
     ).then(
       () => this.schedule(),
@@ -174,7 +209,11 @@ export class FanOut {
 
   private deliver(changes: Map<string, CommittedChange[]>): void {
     if (changes.size === 0 || this.store.closed) return;
-    for (const [collection, list] of changes) this.through.set(collection, list.at(-1)!.seq);
+    for (const [collection, list] of changes) {
+      const last = list.at(-1)!;
+      this.through.set(collection, last.seq);
+      this.throughHash.set(collection, last.hash);
+    }
     const live: LiveRound = { changes, head: (collection) => changes.get(collection)!.at(-1)!, frames: new Map() };
     for (const receiver of this.receivers) receiver.deliverLive(live);
   }

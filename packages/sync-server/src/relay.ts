@@ -86,7 +86,19 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // Opened before any session is welcomed when the operator asks (every push comes after a welcome, which waits for it).
   const recovery = new RecoveryWindow(store, options, metrics, log);
   const sessions = new SessionRegistry({ ...options, anonymous: auth.anonymous }, metrics);
-  const fanOut = new FanOut(store, sessions.live, { batchSize: options.catchupBatchSize, headCheckMs: options.headCheckMs, log });
+  // The log under the relay was replaced (a failover lost commits already handed out, and the
+  // new primary reuses their seqs): nothing may go on from the old positions. The fan-out starts
+  // over and every session is closed at once, before anything of the new log reaches it; each
+  // client comes back with its cursor, which no longer matches the log, catches up again and
+  // re-pushes its states (resync), so writes the failover lost come back.
+  const restartSessions = (why: string) => sessions.closeEvery(CLOSE.tryLater, `${why}: reconnect`);
+  const fanOut = new FanOut(store, sessions.live, {
+    batchSize: options.catchupBatchSize,
+    headCheckMs: options.headCheckMs,
+    log,
+    // (Reading from a standby, the relay learns of a failover from its writes' timeline only.)
+    ...(store.awaitReplica === undefined ? { onFork: () => restartSessions('the relay database lost commits') } : {}),
+  });
   const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), { metrics, fanOut, log });
   const levels = new LevelConfirmations(store, options, metrics);
   const host: SessionHost = { options, store, collections, auth, log, metrics, recovery, roster: sessions, ingest, fanOut, levels };
@@ -95,6 +107,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // are accepted.
   const stopWatchingTimeline = store.watchTimeline?.((timeline, previous) => {
     log.warn({ timeline, previous }, `the database is on a new timeline (${previous} → ${timeline}): a failover; writes go to the new primary only`);
+    fanOut.reset();
+    restartSessions('the relay database failed over');
     recovery.open('timeline_changed', { timeline, previous }).catch((error: unknown) => log.error({ err: error }, 'opening the recovery window failed'));
   });
 

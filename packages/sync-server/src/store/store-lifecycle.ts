@@ -93,7 +93,8 @@ export class StoreLifecycle {
 
   async #transactNow<T>(fn: (tx: StoreTx) => Promise<T> | T, atomically: (body: (inner: EngineTx) => Promise<T>) => Promise<T>): Promise<T> {
     if (this.#state === 'closed') this.check('transact');
-    let bodyFailed = false;
+    // What the callback's latest run threw (an engine may run it again, on another connection).
+    let thrown: { readonly error: unknown } | undefined;
     try {
       return await atomically(async (inner) => {
         const tx = new GuardedTx(inner, this.#translate, this.#inProcess);
@@ -101,22 +102,23 @@ export class StoreLifecycle {
         try {
           result = await fn(tx);
         } catch (error) {
-          bodyFailed = true;
+          thrown = { error };
           throw error;
         } finally {
           tx.end();
         }
         const failure = tx.failure;
         if (failure !== undefined) {
-          bodyFailed = true;
+          thrown = failure;
           throw failure.error;
         }
         return result;
       });
     } catch (error) {
       // An error from the callback (or one a tx method already translated) passes as is; an
-      // error from beginning or committing the transaction is the engine's.
-      throw bodyFailed ? error : this.#translate(error);
+      // error from beginning or committing the transaction is the engine's — also when an
+      // earlier run of the callback failed and the engine's retry then failed on its own.
+      throw thrown !== undefined && thrown.error === error ? error : this.#translate(error);
     }
   }
 

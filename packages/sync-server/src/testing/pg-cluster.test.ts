@@ -150,3 +150,40 @@ describe('the cluster watchdog', () => {
     expect(await eventually(() => psLines(tag).length === 0 && !existsSync(root), 15_000)).toBe(true);
   }, 90_000);
 });
+
+describe('failovers in a row', () => {
+  it('an old primary with writes its standbys never got, rejoined right after a promotion, is rewound and follows the new timeline', async () => {
+    const cluster = await startPgCluster({ standbys: 2, synchronous: 'ANY 1', timeoutMs: 15_000 });
+    try {
+      for (let round = 0; round < 2; round++) {
+        const old = cluster.primary;
+        const primary = cluster.client(old);
+        await primary`CREATE TABLE IF NOT EXISTS t (id integer)`;
+        // The standbys stop receiving; the primary then commits locally what they never get.
+        for (const standby of cluster.standbys.filter((node) => node.state === 'running')) {
+          const sql = cluster.client(standby);
+          await sql`ALTER SYSTEM SET primary_conninfo = ''`;
+          await sql`SELECT pg_reload_conf()`;
+          await sql.end();
+        }
+        await primary.begin(async (tx) => {
+          await tx`SET LOCAL synchronous_commit = local`;
+          await tx`INSERT INTO t SELECT generate_series(1, 1000)`;
+        });
+        await primary.end();
+        await cluster.kill(old, 'SIGKILL');
+        await cluster.promoteMostUpToDate();
+        // At once, as an HA tool may.
+        await cluster.rejoinAsStandby(old);
+        const sql = cluster.client(old);
+        const [row] = await sql<{ tli: number }[]>`SELECT received_tli AS tli FROM pg_stat_wal_receiver`;
+        const [count] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM t`;
+        await sql.end();
+        expect(row?.tli).toBe(round + 2);
+        expect(count?.n).toBe(0);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+});
