@@ -273,7 +273,8 @@ export class PostgresStore implements RelayStore {
    * commits, and the transaction runs again on the pool's next connection (which opens at the
    * next listed host), up to `maxConnections + 1` times before it rejects `quorum_unavailable`.
    * So does one whose connection fails before COMMIT was sent (nothing of it committed); a
-   * failure once COMMIT was sent leaves the outcome unknown and rejects `quorum_unavailable`.
+   * failure once COMMIT was sent (it goes out together with the writes) leaves the outcome
+   * unknown and rejects `quorum_unavailable`.
    */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
@@ -311,7 +312,13 @@ export class PostgresStore implements RelayStore {
           return result;
         } catch (caught) {
           // A rollback in place of COMMIT because a write failed: that write's error is the cause.
-          const error = flushed === undefined ? caught : await flushed.then(() => caught, (failure: unknown) => failure);
+          const error =
+            flushed === undefined
+              ? caught
+              : await flushed.then(
+                  () => caught,
+                  (failure: unknown) => failure,
+                );
           if (fenced !== undefined) {
             if (attempt <= this.#maxConnections + 1) continue;
             throw fenced;
