@@ -147,19 +147,36 @@ export class LevelConfirmer {
     this.#polling ??= this.#pollAll().finally(() => (this.#polling = undefined));
   }
 
-  /** One barrier on the pool: its own transaction at `synchronous_commit = on`, behind the fence. */
+  /**
+   * One barrier on the pool: its own transaction at `synchronous_commit = on`, behind the fence.
+   * Its statements go out together (one round trip after BEGIN): the node's timeline, and the
+   * row write behind a savepoint. The write is sent before the fence has judged the node, but
+   * COMMIT only after: on a fenced node the connection is dropped and nothing commits. The
+   * savepoint lets the drop run on a node in recovery too, where the write fails (read-only).
+   */
   async #barrier(): Promise<Barrier> {
     let timeline = 0;
     const commit = await commitAt(this.sql, 'on', async (tx) => {
-      const [row] = await tx<NodeRow[]>`SELECT set_config('statement_timeout', '0', true),
+      const node = tx<NodeRow[]>`SELECT set_config('statement_timeout', '0', true),
         CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile,
-        coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port') AS node`;
-      timeline = await admitNode(tx, this.fence, row!);
+        coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port') AS node`.execute();
       // A transaction id alone is not enough: PostgreSQL skips the synchronous wait of a commit
       // whose transaction wrote no WAL of its own. One row per store, so barriers of two relays
       // never wait on each other's row lock (held through the wait).
-      await tx`INSERT INTO meta (name, value) VALUES (${this.barrierRow}, ${Buffer.from(String(Date.now()))})
-        ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
+      const savepoint = tx.unsafe('SAVEPOINT barrier_fence').execute();
+      const write = tx`INSERT INTO meta (name, value) VALUES (${this.barrierRow}, ${Buffer.from(String(Date.now()))})
+        ON CONFLICT (name) DO UPDATE SET value = excluded.value`.execute();
+      for (const statement of [node, savepoint, write]) statement.catch(() => undefined);
+      const [row] = await node;
+      await savepoint;
+      const written = await write.then(
+        () => true,
+        () => false,
+      );
+      // The write failed (a node in recovery refuses it): back to the savepoint, so the fence can drop the connection.
+      if (!written && timelineOfWalfile(row!.walfile) === undefined) await tx.unsafe('ROLLBACK TO SAVEPOINT barrier_fence').catch(() => undefined);
+      timeline = await admitNode(tx, this.fence, row!);
+      await write;
     });
     return { reached: commit.reached, shortfall: commit.shortfall, setting: commit.setting, lsn: commit.lsn, timeline };
   }
@@ -170,13 +187,17 @@ export class LevelConfirmer {
       let status: ReplicationStatus;
       let timeline: number | undefined;
       try {
-        [status, timeline] = await this.sql.begin(async (tx) => {
-          const read = await readReplicationSetting(tx);
-          const [row] = await tx<
-            { walfile: string | null }[]
-          >`SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile`;
-          return [read, timelineOfWalfile(row!.walfile)] as const;
-        });
+        // Both reads on one connection (one node), sent together: one round trip.
+        const reserved = await this.sql.reserve();
+        try {
+          const [read, [row]] = await Promise.all([
+            readReplicationSetting(reserved),
+            reserved<{ walfile: string | null }[]>`SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile`,
+          ]);
+          [status, timeline] = [read, timelineOfWalfile(row!.walfile)];
+        } finally {
+          reserved.release();
+        }
       } catch (error) {
         this.hooks.failed(error);
         await sleep(RETRY_MAX_MS);

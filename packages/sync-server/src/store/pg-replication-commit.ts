@@ -42,8 +42,9 @@ export interface LevelCommit<T> {
 /**
  * Runs `work` in a transaction on the pool `sql` at `synchronous_commit = synchronousCommit`
  * (`SET LOCAL`, so the pool's other transactions keep theirs) and reports what the commit
- * confirmed. The first statement sets the level and reads `synchronous_standby_names` in one
- * round trip; after the commit one more reads the WAL position and the setting again.
+ * confirmed. The first statement sets the level and reads `synchronous_standby_names`, sent
+ * without waiting for its answer, so `work`'s first statements share its round trip; after the
+ * commit one more reads the WAL position and the setting again.
  *
  * PostgreSQL traps this guards against:
  * - a synchronous wait that is cancelled (statement cancel, `pg_cancel_backend()`, a client-side
@@ -63,9 +64,12 @@ export interface LevelCommit<T> {
 export async function commitAt<T>(sql: Sql, synchronousCommit: SynchronousCommit, work: (tx: TransactionSql) => Promise<T>): Promise<LevelCommit<T>> {
   const { value, notices } = await TransactionNotices.watch(() =>
     sql.begin(async (tx) => {
-      const [before] = await tx<{ names: string }[]>`
-        SELECT set_config('synchronous_commit', ${synchronousCommit}, true), current_setting('synchronous_standby_names') AS names`;
+      // Sent, not awaited: `work`'s first statements go out behind it, in the same round trip.
+      const first = tx<{ names: string }[]>`
+        SELECT set_config('synchronous_commit', ${synchronousCommit}, true), current_setting('synchronous_standby_names') AS names`.execute();
+      first.catch(() => undefined);
       const result = await work(tx);
+      const [before] = await first;
       return { result, names: before!.names };
     }),
   );
