@@ -39,8 +39,15 @@ function child(value: unknown, depth: number, maxDepth: number): Found | undefin
   return kind === 'object' && value !== null ? walk(value as object, depth + 1, maxDepth) : leafProblem(value);
 }
 
+/**
+ * The deepest level the last `jsonShapeProblem` reached: a frame's decoder, reading it right
+ * after the frame's walk, skips depth checks that the frame's depth already settles.
+ */
+export let deepestLevel = 0;
+
 function walk(node: object, depth: number, maxDepth: number): Found | undefined {
   if (depth > maxDepth) return found(`nested deeper than ${maxDepth} levels`);
+  if (depth > deepestLevel) deepestLevel = depth;
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
       const problem = child(node[i], depth, maxDepth);
@@ -88,6 +95,7 @@ function formatPath(root: string, segments: readonly (string | number)[]): strin
  * (so a hostile depth cannot overflow the stack), no allocation unless a problem is found.
  */
 export function jsonShapeProblem(value: unknown, maxDepth: number, root: string): ShapeProblem | undefined {
+  deepestLevel = 0;
   const problem = typeof value === 'object' && value !== null ? walk(value, 1, maxDepth) : leafProblem(value);
   return problem === undefined ? undefined : { path: formatPath(root, problem.segments), message: problem.message };
 }

@@ -15,6 +15,8 @@ import {
 } from '@converge/conflict';
 import { decodeCursor, type Cursor } from '../cursor.js';
 import { listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { deepestLevel } from '../json-shape.js';
+import { MAX_VALUE_DEPTH } from '../limits.js';
 import { collectionNameProblem, documentKeyProblem } from '../names.js';
 import { SLOT_OPTIONS } from '../state-json.js';
 import { readSlot, slotDepthProblem, slotOf } from '../value-slot.js';
@@ -74,6 +76,8 @@ const DOC_SHAPE = 'doc must be [key, seq, state] or [key, seq, value, wall, coun
  */
 export function decodeChanges(json: JsonObject, maxItems: number): Result<ChangesFrame> {
   const { collection, phase, replicas, docs, watermark, cursor, done, resync } = json;
+  // A simple doc's slot sits at level 4: only a frame as deep as this can hold one nested too deep.
+  const deepSlots = deepestLevel >= 4 + MAX_VALUE_DEPTH;
   let problem = collectionNameProblem(collection);
   if (problem !== undefined) return fail('changes.collection', problem);
   problem = oneOfProblem(phase, CHANGE_PHASES);
@@ -119,7 +123,7 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
       state = decoded.value as WireState;
     } else {
       // A simple doc's slot sits at level 4 of the frame: deeper values are refused here.
-      const value = slotDepthProblem(entry[2], 4) ?? readSlot(entry[2]);
+      const value = (deepSlots ? slotDepthProblem(entry[2], 4) : undefined) ?? readSlot(entry[2]);
       if (typeof value === 'string') return fail(`${at}[2]`, value);
       const wallStep = entry[3] as unknown;
       wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
