@@ -1,9 +1,7 @@
-import { ConvergeError, crdtStateFromJson, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
+import { ConvergeError, crdtStateFromJson, RESERVED_NAMES, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
 import {
   decodeValue,
   encodeValue,
-  isEncodedValue,
-  jsonShapeProblem,
   MAX_VALUE_DEPTH,
   storedStateText,
   utf8ByteLength,
@@ -29,13 +27,36 @@ export function decodeAppValue(slot: WireValue): unknown {
   return decoded.value;
 }
 
-const { freeze, isFrozen } = Object;
+const { freeze, isFrozen, getPrototypeOf } = Object;
 
-/** Freezes plain JSON in place, children first: a frozen object here is frozen all the way down. */
-function freezeJson(value: unknown): void {
-  if (typeof value !== 'object' || value === null || isFrozen(value)) return;
-  for (const key in value) freezeJson((value as Record<string, unknown>)[key]);
-  freeze(value);
+/** A JSON leaf `decodeValue` accepts: a string, a boolean, null, a finite number but -0. */
+const isLeaf = (v: unknown): boolean =>
+  typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && v - v === 0 && (v !== 0 || 1 / v > 0));
+
+/**
+ * Checks plain JSON as `decodeValue` does (plain objects and arrays, leaves, no reserved key,
+ * within `levels` levels) and freezes it in place, children first, in one walk: a frozen object
+ * here is frozen all the way down. False for anything else (nothing above the node at fault is
+ * frozen then).
+ */
+function freezeJson(node: object, levels: number): boolean {
+  if (isFrozen(node)) return true;
+  if (levels === 0) return false;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === 'object' && v !== null ? !freezeJson(v, levels - 1) : !isLeaf(v)) return false;
+    }
+  } else {
+    const proto: unknown = getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const key in node) {
+      const v: unknown = (node as Record<string, unknown>)[key];
+      if (RESERVED_NAMES.has(key) || (typeof v === 'object' && v !== null ? !freezeJson(v, levels - 1) : !isLeaf(v))) return false;
+    }
+  }
+  freeze(node);
+  return true;
 }
 
 /**
@@ -48,10 +69,8 @@ function freezeJson(value: unknown): void {
  */
 export function readAppValue(slot: WireValue): unknown {
   const { json, meta } = slot as { json?: unknown; meta?: unknown };
-  if (meta === undefined && isFrozen(json) && json !== undefined) return json;
-  if (meta !== undefined || !isEncodedValue(slot) || jsonShapeProblem(json, MAX_VALUE_DEPTH, '') !== undefined) return decodeAppValue(slot);
-  freezeJson(json);
-  return json;
+  if (meta === undefined && (typeof json === 'object' && json !== null ? freezeJson(json, MAX_VALUE_DEPTH) : isLeaf(json))) return json;
+  return decodeAppValue(slot);
 }
 
 /** The encoded size the relay compares with `maxValueBytes`. */

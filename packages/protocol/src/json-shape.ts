@@ -50,7 +50,10 @@ function walk(node: object, depth: number, maxDepth: number): Found | undefined 
   if (depth > deepestLevel) deepestLevel = depth;
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
-      const problem = child(node[i], depth, maxDepth);
+      const value: unknown = node[i];
+      // The common leaves checked here, without a call (a fresh process runs this unoptimized).
+      if (typeof value === 'string' || (typeof value === 'number' && value - value === 0 && value !== 0)) continue;
+      const problem = child(value, depth, maxDepth);
       if (problem !== undefined) {
         problem.segments.push(i);
         return problem;
@@ -66,7 +69,9 @@ function walk(node: object, depth: number, maxDepth: number): Found | undefined 
       problem.segments.push(key);
       return problem;
     }
-    const problem = child((node as Record<string, unknown>)[key], depth, maxDepth);
+    const value: unknown = (node as Record<string, unknown>)[key];
+    if (typeof value === 'string' || (typeof value === 'number' && value - value === 0 && value !== 0)) continue;
+    const problem = child(value, depth, maxDepth);
     if (problem !== undefined) {
       problem.segments.push(key);
       return problem;

@@ -105,50 +105,59 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   let seq = 0;
   let wall = 0;
   let logical = 0;
+  // The path of a refusal is built only then: a doc that passes allocates nothing but its state.
+  const at = (i: number, field = '') => `changes.docs[${i}]${field}`;
+  // The write position of the doc before, and its shared context and dot (`shared`).
+  let lastIndex: unknown = -1;
+  let lastCounter: unknown = 0;
+  let last: { readonly context: CausalContext; readonly dot: Dot } | undefined;
   for (let i = 0; i < list.length; i++) {
-    const at = `changes.docs[${i}]`;
     const entry = list[i];
-    if (!Array.isArray(entry) || entry.length < 3 || entry.length > 7) return fail(at, DOC_SHAPE);
+    if (!Array.isArray(entry) || entry.length < 3 || entry.length > 7) return fail(at(i), DOC_SHAPE);
     const key = entry[0] as unknown;
     problem = documentKeyProblem(key);
-    if (problem !== undefined) return fail(`${at}[0]`, problem);
+    if (problem !== undefined) return fail(at(i, '[0]'), problem);
     const step = entry[1] as unknown;
     seq += typeof step === 'number' && Number.isSafeInteger(step) ? step : Number.NaN;
     if (!(seq >= 1 && seq <= mark))
-      return fail(`${at}[1]`, `seq (the previous doc's plus this) must be an integer in [1, ${mark}]: a doc's seq is at most the watermark`);
+      return fail(at(i, '[1]'), `seq (the previous doc's plus this) must be an integer in [1, ${mark}]: a doc's seq is at most the watermark`);
     let state: WireState;
     if (entry.length === 3) {
-      const decoded = decodeIndexedState(entry[2], SLOT_OPTIONS, `${at}[2]`, resolve);
+      const decoded = decodeIndexedState(entry[2], SLOT_OPTIONS, at(i, '[2]'), resolve);
       if (!decoded.ok) return decoded;
       state = decoded.value as WireState;
     } else {
       // A simple doc's slot sits at level 4 of the frame: deeper values are refused here.
       const value = (deepSlots ? slotDepthProblem(entry[2], 4) : undefined) ?? readSlot(entry[2]);
-      if (typeof value === 'string') return fail(`${at}[2]`, value);
+      if (typeof value === 'string') return fail(at(i, '[2]'), value);
       const wallStep = entry[3] as unknown;
       wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
-      if (!(wall >= 0 && wall <= MAX_WALL)) return fail(`${at}[3]`, `wall (the previous simple doc's plus this) must be an integer in [0, ${MAX_WALL}]`);
+      if (!(wall >= 0 && wall <= MAX_WALL)) return fail(at(i, '[3]'), `wall (the previous simple doc's plus this) must be an integer in [0, ${MAX_WALL}]`);
       const counter = entry.length > 4 ? (entry[4] as unknown) : 1;
-      if (!isCounter(counter)) return fail(`${at}[4]`, 'counter must be a safe integer ≥ 1');
+      if (counter !== 1 && !isCounter(counter)) return fail(at(i, '[4]'), 'counter must be a safe integer ≥ 1');
       const index = entry.length > 5 ? (entry[5] as unknown) : 0;
-      const replica = resolve(index) as string | undefined;
-      if (replica === undefined) return fail(`${at}[5]`, 'replica must be an index into changes.replicas');
+      const replica = (index === 0 ? ids[0] : resolve(index)) as string | undefined;
+      if (replica === undefined) return fail(at(i, '[5]'), 'replica must be an index into changes.replicas');
       // Left out, the logical is what an HLC stamps next: the previous one + 1 in the same millisecond, else 0.
       const stamped = entry.length > 6 ? (entry[6] as unknown) : wallStep === 0 ? logical + 1 : 0;
       if (typeof stamped !== 'number' || !Number.isInteger(stamped) || stamped < 0 || stamped > MAX_LOGICAL) {
-        return fail(`${at}[6]`, `logical must be an integer in [0, ${MAX_LOGICAL}]`);
+        return fail(at(i, '[6]'), `logical must be an integer in [0, ${MAX_LOGICAL}]`);
       }
       logical = stamped;
-      // Docs of one frame at the same write position share its (immutable) context and dot.
-      const positions = (shared[index as number] ??= new Map());
-      const position = positions.get(counter);
-      if (position === undefined) {
-        const first = simpleState({ dot: [replica, counter], hlc: { wall, logical, replica }, value });
-        positions.set(counter, { context: first.context, dot: first.siblings[0]!.dot });
-        state = first;
-      } else {
-        state = { context: position.context, siblings: [{ dot: position.dot, hlc: { wall, logical, replica }, value }] };
+      // Docs of one frame at the same write position share its (immutable) context and dot; a
+      // run of docs at one position (a catch-up of first writes) finds it without a lookup.
+      if (last === undefined || index !== lastIndex || counter !== lastCounter) {
+        const positions = (shared[index as number] ??= new Map());
+        last = positions.get(counter as number);
+        if (last === undefined) {
+          const first = simpleState({ dot: [replica, counter as number], hlc: { wall, logical, replica }, value });
+          last = { context: first.context, dot: first.siblings[0]!.dot };
+          positions.set(counter as number, last);
+        }
+        lastIndex = index;
+        lastCounter = counter;
       }
+      state = { context: last.context, siblings: [{ dot: last.dot, hlc: { wall, logical, replica }, value }] };
     }
     out[i] = { key: key as string, seq, state };
   }
