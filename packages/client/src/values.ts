@@ -1,7 +1,8 @@
-import { ConvergeError, crdtStateFromJson, RESERVED_NAMES, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
+import { ConvergeError, crdtStateFromJson, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
 import {
   decodeValue,
   encodeValue,
+  jsonShapeProblem,
   MAX_VALUE_DEPTH,
   storedStateText,
   utf8ByteLength,
@@ -27,38 +28,6 @@ export function decodeAppValue(slot: WireValue): unknown {
   return decoded.value;
 }
 
-const { freeze, isFrozen, getPrototypeOf } = Object;
-
-/** A JSON leaf `decodeValue` accepts: a string, a boolean, null, a finite number but -0. */
-const isLeaf = (v: unknown): boolean =>
-  typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && v - v === 0 && (v !== 0 || 1 / v > 0));
-
-/**
- * Checks plain JSON as `decodeValue` does (plain objects and arrays, leaves, no reserved key,
- * within `levels` levels) and freezes it in place, children first, in one walk: a frozen object
- * here is frozen all the way down. False for anything else (nothing above the node at fault is
- * frozen then).
- */
-function freezeJson(node: object, levels: number): boolean {
-  if (isFrozen(node)) return true;
-  if (levels === 0) return false;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) {
-      const v: unknown = node[i];
-      if (typeof v === 'object' && v !== null ? !freezeJson(v, levels - 1) : !isLeaf(v)) return false;
-    }
-  } else {
-    const proto: unknown = getPrototypeOf(node);
-    if (proto !== Object.prototype && proto !== null) return false;
-    for (const key in node) {
-      const v: unknown = (node as Record<string, unknown>)[key];
-      if (RESERVED_NAMES.has(key) || (typeof v === 'object' && v !== null ? !freezeJson(v, levels - 1) : !isLeaf(v))) return false;
-    }
-  }
-  freeze(node);
-  return true;
-}
-
 /**
  * A stored register value as the app reads it. A value without `meta` (plain JSON) is checked
  * (as `decodeValue` checks it) and frozen in place, deep, the first time it is read, then handed
@@ -69,8 +38,7 @@ function freezeJson(node: object, levels: number): boolean {
  */
 export function readAppValue(slot: WireValue): unknown {
   const { json, meta } = slot as { json?: unknown; meta?: unknown };
-  if (meta === undefined && (typeof json === 'object' && json !== null ? freezeJson(json, MAX_VALUE_DEPTH) : isLeaf(json))) return json;
-  return decodeAppValue(slot);
+  return meta === undefined && json !== undefined && jsonShapeProblem(json, MAX_VALUE_DEPTH, '', true) === undefined ? json : decodeAppValue(slot);
 }
 
 /** The encoded size the relay compares with `maxValueBytes`. */

@@ -15,8 +15,6 @@ import {
 } from '@converge/conflict';
 import { decodeCursor, type Cursor } from '../cursor.js';
 import { listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
-import { deepestLevel } from '../json-shape.js';
-import { MAX_VALUE_DEPTH } from '../limits.js';
 import { collectionNameProblem, documentKeyProblem } from '../names.js';
 import { SLOT_OPTIONS } from '../state-json.js';
 import { readSlot, slotDepthProblem, slotOf } from '../value-slot.js';
@@ -76,8 +74,6 @@ const DOC_SHAPE = 'doc must be [key, seq, state] or [key, seq, value, wall, coun
  */
 export function decodeChanges(json: JsonObject, maxItems: number): Result<ChangesFrame> {
   const { collection, phase, replicas, docs, watermark, cursor, done, resync } = json;
-  // A simple doc's slot sits at level 4: only a frame as deep as this can hold one nested too deep.
-  const deepSlots = deepestLevel >= 4 + MAX_VALUE_DEPTH;
   let problem = collectionNameProblem(collection);
   if (problem !== undefined) return fail('changes.collection', problem);
   problem = oneOfProblem(phase, CHANGE_PHASES);
@@ -107,10 +103,6 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   let logical = 0;
   // The path of a refusal is built only then: a doc that passes allocates nothing but its state.
   const at = (i: number, field = '') => `changes.docs[${i}]${field}`;
-  // The write position of the doc before, and its shared context and dot (`shared`).
-  let lastIndex: unknown = -1;
-  let lastCounter: unknown = 0;
-  let last: { readonly context: CausalContext; readonly dot: Dot } | undefined;
   for (let i = 0; i < list.length; i++) {
     const entry = list[i];
     if (!Array.isArray(entry) || entry.length < 3 || entry.length > 7) return fail(at(i), DOC_SHAPE);
@@ -128,7 +120,7 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
       state = decoded.value as WireState;
     } else {
       // A simple doc's slot sits at level 4 of the frame: deeper values are refused here.
-      const value = (deepSlots ? slotDepthProblem(entry[2], 4) : undefined) ?? readSlot(entry[2]);
+      const value = slotDepthProblem(entry[2], 4) ?? readSlot(entry[2]);
       if (typeof value === 'string') return fail(at(i, '[2]'), value);
       const wallStep = entry[3] as unknown;
       wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
@@ -144,20 +136,14 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
         return fail(at(i, '[6]'), `logical must be an integer in [0, ${MAX_LOGICAL}]`);
       }
       logical = stamped;
-      // Docs of one frame at the same write position share its (immutable) context and dot; a
-      // run of docs at one position (a catch-up of first writes) finds it without a lookup.
-      if (last === undefined || index !== lastIndex || counter !== lastCounter) {
-        const positions = (shared[index as number] ??= new Map());
-        last = positions.get(counter as number);
-        if (last === undefined) {
-          const first = simpleState({ dot: [replica, counter as number], hlc: { wall, logical, replica }, value });
-          last = { context: first.context, dot: first.siblings[0]!.dot };
-          positions.set(counter as number, last);
-        }
-        lastIndex = index;
-        lastCounter = counter;
+      // Docs of one frame at the same write position share its (immutable) context and dot.
+      const positions = (shared[index as number] ??= new Map());
+      let position = positions.get(counter as number);
+      if (position === undefined) {
+        const first = simpleState({ dot: [replica, counter as number], hlc: { wall, logical, replica }, value });
+        positions.set(counter as number, (position = { context: first.context, dot: first.siblings[0]!.dot }));
       }
-      state = { context: last.context, siblings: [{ dot: last.dot, hlc: { wall, logical, replica }, value }] };
+      state = { context: position.context, siblings: [{ dot: position.dot, hlc: { wall, logical, replica }, value }] };
     }
     out[i] = { key: key as string, seq, state };
   }
