@@ -62,7 +62,7 @@ export function strategyOf(spec: CollectionSpec): Strategy<unknown> {
  */
 export function decodedState(state: WireState, frozen = false): DocState<unknown> {
   const decode = frozen ? readAppValue : decodeAppValue;
-  return { context: state.context, siblings: state.siblings.map((s) => (s.deleted === true ? s : { ...s, value: decode(s.value) })) };
+  return { context: state.context, siblings: state.siblings.map((s) => (s.deleted === true ? s : { dot: s.dot, hlc: s.hlc, value: decode(s.value) })) };
 }
 
 function conflictOf<T>(s: Sibling<unknown>): Conflict<T> {
