@@ -15,6 +15,8 @@ import {
 } from '@converge/conflict';
 import { decodeCursor, type Cursor } from '../cursor.js';
 import { listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { jsonShapeProblem } from '../json-shape.js';
+import { MAX_VALUE_DEPTH } from '../limits.js';
 import { collectionNameProblem, documentKeyProblem } from '../names.js';
 import { SLOT_OPTIONS } from '../state-json.js';
 import { readSlot, slotDepthProblem, slotOf } from '../value-slot.js';
@@ -119,8 +121,14 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
       if (!decoded.ok) return decoded;
       state = decoded.value as WireState;
     } else {
-      // A simple doc's slot sits at level 4 of the frame: deeper values are refused here.
-      const value = slotDepthProblem(entry[2], 4) ?? readSlot(entry[2]);
+      // A simple doc's slot sits at level 4 of the frame: deeper values are refused here. A plain
+      // one (a register value without meta, the usual catch-up) is checked and frozen in one walk
+      // (`jsonShapeProblem`'s freeze): a client reads it later as it is, without walking it again.
+      const slot: unknown = entry[2];
+      let value = readSlot(slot);
+      if (typeof value === 'string' || (value as { json?: unknown }).json !== slot || jsonShapeProblem(slot, MAX_VALUE_DEPTH, '', true) !== undefined) {
+        value = slotDepthProblem(slot, 4) ?? value;
+      }
       if (typeof value === 'string') return fail(at(i, '[2]'), value);
       const wallStep = entry[3] as unknown;
       wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
