@@ -212,8 +212,8 @@ describe.each(['memory', 'indexeddb'] as const)('collections, local (%s storage)
     expect((await notes.get('n'))?.value).toEqual({ title: 'a', tags: ['x', 'y'] });
     await tab1.collection('tags').put('t', { list: ['a'] });
     await tab2.collection('tags').put('t', { list: ['b'] });
-    expect((await tab1.collection('tags').get('t'))?.value.list.sort()).toEqual(['a', 'b']);
-    expect((await tab1.collection('tags').get('t'))?.value.list.sort()).toEqual(['a', 'b']);
+    expect((await tab1.collection<{ list: string[] }>('tags').get('t'))?.value.list.sort()).toEqual(['a', 'b']);
+    expect((await tab1.collection<{ list: string[] }>('tags').get('t'))?.value.list.sort()).toEqual(['a', 'b']);
     // Values with superjson meta (Date, Map, …) are decoded afresh on each read.
     const dated = tab1.collection<{ at: Date }>('dated');
     await dated.put('d', { at: new Date(5) });
