@@ -192,6 +192,36 @@ describe.each(['memory', 'indexeddb'] as const)('collections, local (%s storage)
     expect(await tab2.collection('titles').get('x')).toMatchObject({ value: 'third', conflicts: [] });
   });
 
+  it('reads return frozen values (deep): an app cannot change the replica through them; update and merge functions get copies', async () => {
+    const name = dbName('frozen');
+    const collections = { tags: { strategy: merge<{ list: string[] }>((values) => values.reduce((a, v) => (a.list.push(...v.list), a))) } };
+    const tab1 = await tab(name, { collections });
+    const tab2 = await tab(name, { collections });
+    const notes = tab1.collection<{ title: string; tags: string[] }>('notes');
+    await notes.put('n', { title: 'a', tags: ['x'] });
+    const read = (await notes.get('n'))!.value;
+    expect(Object.isFrozen(read) && Object.isFrozen(read.tags)).toBe(true);
+    expect(() => read.tags.push('y')).toThrow(TypeError);
+    expect(() => ((read as { title: string }).title = 'b')).toThrow(TypeError);
+    // No copy per read where storage hands back the same record (IndexedDB clones every read).
+    if (kind === 'memory') expect((await notes.scan())[0]!.value).toBe(read);
+    else expect(Object.isFrozen((await notes.scan())[0]!.value)).toBe(true);
+    expect((await tab2.collection('notes').get('n'))?.value).toEqual({ title: 'a', tags: ['x'] });
+    // A function of the app may change what it is given: a copy, never the stored value.
+    await notes.update('n', (current) => (current!.tags.push('y'), current!));
+    expect((await notes.get('n'))?.value).toEqual({ title: 'a', tags: ['x', 'y'] });
+    await tab1.collection('tags').put('t', { list: ['a'] });
+    await tab2.collection('tags').put('t', { list: ['b'] });
+    expect((await tab1.collection<{ list: string[] }>('tags').get('t'))?.value.list.sort()).toEqual(['a', 'b']);
+    expect((await tab1.collection<{ list: string[] }>('tags').get('t'))?.value.list.sort()).toEqual(['a', 'b']);
+    // Values with superjson meta (Date, Map, …) are decoded afresh on each read.
+    const dated = tab1.collection<{ at: Date }>('dated');
+    await dated.put('d', { at: new Date(5) });
+    const first = (await dated.get('d'))!.value;
+    first.at.setTime(9);
+    expect((await dated.get('d'))!.value.at.getTime()).toBe(5);
+  });
+
   it('inspect shows siblings with dots and HLCs, the context, the rule and pending writes', async () => {
     const name = dbName('inspect');
     const tab1 = await tab(name);

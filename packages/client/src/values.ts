@@ -1,5 +1,15 @@
 import { ConvergeError, crdtStateFromJson, crdtStateToJson, type AnyCrdtType, type CrdtState, type DocState } from '@converge/conflict';
-import { decodeValue, encodeValue, storedStateText, utf8ByteLength, type CrdtValueJson, type WireState, type WireValue } from '@converge/protocol';
+import {
+  decodeValue,
+  encodeValue,
+  jsonShapeProblem,
+  MAX_VALUE_DEPTH,
+  storedStateText,
+  utf8ByteLength,
+  type CrdtValueJson,
+  type WireState,
+  type WireValue,
+} from '@converge/protocol';
 
 /**
  * Everything the client does to a value slot, in one place: a register value is encoded once
@@ -16,6 +26,19 @@ export function decodeAppValue(slot: WireValue): unknown {
   const decoded = decodeValue(slot);
   if (!decoded.ok) throw decoded.error;
   return decoded.value;
+}
+
+/**
+ * A stored register value as the app reads it. A value without `meta` (plain JSON) is checked
+ * (as `decodeValue` checks it) and frozen in place, deep, the first time it is read, then handed
+ * out as it is on every read: no copy, and nothing an app does to it reaches the replica. A
+ * value with `meta` (Date, Map, Set, …) cannot be frozen that way: it is decoded afresh on each
+ * read, and so is anything malformed (which `decodeValue` refuses).
+ * @throws ConvergeError `bad_message` for a malformed one.
+ */
+export function readAppValue(slot: WireValue): unknown {
+  const { json, meta } = slot as { json?: unknown; meta?: unknown };
+  return meta === undefined && json !== undefined && jsonShapeProblem(json, MAX_VALUE_DEPTH, '', true) === undefined ? json : decodeAppValue(slot);
 }
 
 /** The encoded size the relay compares with `maxValueBytes`. */

@@ -73,6 +73,26 @@ describe('round trip', () => {
     expect((JSON.parse(encodeFrame(live)) as { docs: unknown }).docs).toEqual([['k', 7, { title: 'milk' }, WALL + 1]]);
   });
 
+  it("a changes frame's plain values arrive frozen, deep (a client hands them out as they are); other slots do not", () => {
+    const frame = sampleFrames().find((f) => f.type === 'changes')!;
+    const plain = registerDelta(A, 1, { title: 'milk', tags: ['a'] });
+    const dated = registerDelta(B, 1, { at: new Date(5) });
+    const text = encodeFrame({
+      ...frame,
+      docs: [
+        { key: 'k', seq: 6, state: plain },
+        { key: 'd', seq: 7, state: dated },
+      ],
+      watermark: 7,
+      cursor: { ...CURSOR, seq: 7 },
+    } as Frame);
+    const docs = (decoded(text) as FrameOf<'changes'>).docs;
+    const value = (docs[0]!.state.siblings[0] as { value: EncodedValue }).value.json as { tags: string[] };
+    expect(value).toEqual({ title: 'milk', tags: ['a'] });
+    expect(Object.isFrozen(value) && Object.isFrozen(value.tags)).toBe(true);
+    expect(Object.isFrozen((docs[1]!.state.siblings[0] as { value: EncodedValue }).value)).toBe(false);
+  });
+
   it('a value never passes through superjson at the frame level: the encoded form is carried byte for byte', () => {
     const value: EncodedValue = { json: { keep: 'as is' }, meta: { values: { x: ['Date'] }, v: 1 } };
     const delta = registerDelta(A, 1, null);

@@ -34,4 +34,16 @@ describe('jsonShapeProblem', () => {
     for (let i = 0; i < 1_000_000; i++) deep = [deep];
     expect(jsonShapeProblem(deep, 64, 'v')?.message).toBe('nested deeper than 64 levels');
   });
+
+  it('with freeze, freezes what passed in place, children first, and takes a frozen object as checked', () => {
+    const value = { a: [1, { b: 'x' }], c: null };
+    expect(jsonShapeProblem(value, 64, 'v', true)).toBeUndefined();
+    expect([value, value.a, value.a[1]].every((o) => Object.isFrozen(o))).toBe(true);
+    const bad = { ok: { n: 1 }, no: -0 };
+    expect(jsonShapeProblem(bad, 64, 'v', true)?.path).toBe('v.no');
+    expect([Object.isFrozen(bad), Object.isFrozen(bad.ok)]).toEqual([false, true]);
+    expect(jsonShapeProblem(bad, 64, 'v')?.path).toBe('v.no'); // a later walk without freeze checks everything again
+    expect(jsonShapeProblem({ a: 1 }, 64, 'v')).toBeUndefined();
+    expect(Object.isFrozen({ a: 1 })).toBe(false);
+  });
 });

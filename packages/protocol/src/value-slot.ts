@@ -57,6 +57,9 @@ export function slotOf(value: WireValue): unknown {
  */
 export function readSlot(slot: unknown): WireValue | string {
   if (typeof slot !== 'object' || slot === null || Array.isArray(slot)) return { json: slot as JsonValue };
+  // Without a `json` or an `s` it is neither reserved shape: plain, told without walking its keys.
+  const { json, s } = slot as { json?: unknown; s?: unknown };
+  if (json === undefined && s === undefined) return { json: slot as JsonValue };
   const shape = shapeOf(slot);
   if (shape === PLAIN) return { json: slot as JsonValue };
   if (shape === WRAPPER) {

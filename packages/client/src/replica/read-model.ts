@@ -14,7 +14,7 @@ import {
 import type { WireState } from '@converge/protocol';
 import type { CollectionSpec } from '../collection-spec.js';
 import type { DocRecord, OutboxEntry } from '../storage/storage-adapter.js';
-import { crdtDoc, decodeAppValue } from '../values.js';
+import { crdtDoc, decodeAppValue, readAppValue } from '../values.js';
 import { crdtEntries, type CrdtEntry } from './crdt-entries.js';
 
 /** What this tab last returned to the app for a key: the default context of its next write. */
@@ -56,9 +56,13 @@ export function strategyOf(spec: CollectionSpec): Strategy<unknown> {
   return spec.strategy === 'lww' ? { kind: 'lww' } : { kind: 'siblings' };
 }
 
-/** A register state with its values decoded for the app. */
-export function decodedState(state: WireState): DocState<unknown> {
-  return { context: state.context, siblings: state.siblings.map((s) => (s.deleted === true ? s : { ...s, value: decodeAppValue(s.value) })) };
+/**
+ * A register state with its values decoded for the app: fresh copies, for a function of the app
+ * that may change them (merge, `update`, `onReject`), or `frozen` as a read returns them.
+ */
+export function decodedState(state: WireState, frozen = false): DocState<unknown> {
+  const decode = frozen ? readAppValue : decodeAppValue;
+  return { context: state.context, siblings: state.siblings.map((s) => (s.deleted === true ? s : { dot: s.dot, hlc: s.hlc, value: decode(s.value) })) };
 }
 
 function conflictOf<T>(s: Sibling<unknown>): Conflict<T> {
@@ -97,7 +101,7 @@ export function readRecord<T>(spec: CollectionSpec, record: DocRecord): ReadResu
   const only = state.siblings.length === 1 ? state.siblings[0]! : undefined;
   if (only !== undefined && only.deleted !== true) {
     // One live sibling (the common case): it is the value under every register strategy.
-    const value = decodeAppValue(only.value) as T;
+    const value = readAppValue(only.value) as T;
     const doc: Doc<T> = {
       key: record.key,
       value,
@@ -108,7 +112,7 @@ export function readRecord<T>(spec: CollectionSpec, record: DocRecord): ReadResu
     };
     return { doc, memory: { context: state.context, winner: only.dot } };
   }
-  const resolved = resolve(decodedState(state), strategyOf(spec));
+  const resolved = resolve(decodedState(state, spec.merge === undefined), strategyOf(spec));
   const memory = { context: state.context, winner: resolved.winner };
   if (!resolved.exists) return { doc: undefined, memory };
   const shown = resolved.winner === undefined ? resolved.conflicts.map((c) => c.dot) : [resolved.winner];

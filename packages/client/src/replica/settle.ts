@@ -64,6 +64,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
   };
   const accepted: string[] = [];
   const rejected: RejectedRecord[] = [];
+  const statuses: WriteStatus[] = [];
   let clockSkew = false;
   let identityLost = false;
   let retry = false;
@@ -74,6 +75,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
       for (const entry of entries) {
         tx.deleteOutbox(entry.id);
         accepted.push(entry.writeId);
+        statuses.push({ writeId: entry.writeId, collection: entry.collection, key: entry.key, status: level, at: now });
       }
       continue;
     }
@@ -116,12 +118,6 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
     tx,
     settled.flatMap((s) => s.entries),
   );
-  const statuses: WriteStatus[] = [];
-  for (const { entries, result } of settled) {
-    if (result.status === 'accepted') {
-      for (const e of entries) statuses.push({ writeId: e.writeId, collection: e.collection, key: e.key, status: level, at: now });
-    }
-  }
   for (const r of rejected)
     statuses.push({ writeId: r.writeId, collection: r.collection, key: r.key, status: 'rejected', at: now, code: r.code, message: r.message });
   await recordSettled(tx, statuses);

@@ -15,6 +15,8 @@ import {
 } from '@converge/conflict';
 import { decodeCursor, type Cursor } from '../cursor.js';
 import { listProblem, oneOfProblem, refuseList, safeIntegerProblem, type JsonObject } from '../field-checks.js';
+import { jsonShapeProblem } from '../json-shape.js';
+import { MAX_VALUE_DEPTH } from '../limits.js';
 import { collectionNameProblem, documentKeyProblem } from '../names.js';
 import { SLOT_OPTIONS } from '../state-json.js';
 import { readSlot, slotDepthProblem, slotOf } from '../value-slot.js';
@@ -101,50 +103,55 @@ export function decodeChanges(json: JsonObject, maxItems: number): Result<Change
   let seq = 0;
   let wall = 0;
   let logical = 0;
+  // The path of a refusal is built only then: a doc that passes allocates nothing but its state.
+  const at = (i: number, field = '') => `changes.docs[${i}]${field}`;
   for (let i = 0; i < list.length; i++) {
-    const at = `changes.docs[${i}]`;
     const entry = list[i];
-    if (!Array.isArray(entry) || entry.length < 3 || entry.length > 7) return fail(at, DOC_SHAPE);
+    if (!Array.isArray(entry) || entry.length < 3 || entry.length > 7) return fail(at(i), DOC_SHAPE);
     const key = entry[0] as unknown;
     problem = documentKeyProblem(key);
-    if (problem !== undefined) return fail(`${at}[0]`, problem);
+    if (problem !== undefined) return fail(at(i, '[0]'), problem);
     const step = entry[1] as unknown;
     seq += typeof step === 'number' && Number.isSafeInteger(step) ? step : Number.NaN;
     if (!(seq >= 1 && seq <= mark))
-      return fail(`${at}[1]`, `seq (the previous doc's plus this) must be an integer in [1, ${mark}]: a doc's seq is at most the watermark`);
+      return fail(at(i, '[1]'), `seq (the previous doc's plus this) must be an integer in [1, ${mark}]: a doc's seq is at most the watermark`);
     let state: WireState;
     if (entry.length === 3) {
-      const decoded = decodeIndexedState(entry[2], SLOT_OPTIONS, `${at}[2]`, resolve);
+      const decoded = decodeIndexedState(entry[2], SLOT_OPTIONS, at(i, '[2]'), resolve);
       if (!decoded.ok) return decoded;
       state = decoded.value as WireState;
     } else {
-      // A simple doc's slot sits at level 4 of the frame: deeper values are refused here.
-      const value = slotDepthProblem(entry[2], 4) ?? readSlot(entry[2]);
-      if (typeof value === 'string') return fail(`${at}[2]`, value);
+      // A simple doc's slot sits at level 4 of the frame: deeper values are refused here. A plain
+      // one (a register value without meta, the usual catch-up) is checked and frozen in one walk
+      // (`jsonShapeProblem`'s freeze): a client reads it later as it is, without walking it again.
+      const slot: unknown = entry[2];
+      let value = readSlot(slot);
+      if (typeof value === 'string' || (value as { json?: unknown }).json !== slot || jsonShapeProblem(slot, MAX_VALUE_DEPTH, '', true) !== undefined) {
+        value = slotDepthProblem(slot, 4) ?? value;
+      }
+      if (typeof value === 'string') return fail(at(i, '[2]'), value);
       const wallStep = entry[3] as unknown;
       wall += typeof wallStep === 'number' && Number.isSafeInteger(wallStep) ? wallStep : Number.NaN;
-      if (!(wall >= 0 && wall <= MAX_WALL)) return fail(`${at}[3]`, `wall (the previous simple doc's plus this) must be an integer in [0, ${MAX_WALL}]`);
+      if (!(wall >= 0 && wall <= MAX_WALL)) return fail(at(i, '[3]'), `wall (the previous simple doc's plus this) must be an integer in [0, ${MAX_WALL}]`);
       const counter = entry.length > 4 ? (entry[4] as unknown) : 1;
-      if (!isCounter(counter)) return fail(`${at}[4]`, 'counter must be a safe integer ≥ 1');
+      if (counter !== 1 && !isCounter(counter)) return fail(at(i, '[4]'), 'counter must be a safe integer ≥ 1');
       const index = entry.length > 5 ? (entry[5] as unknown) : 0;
-      const replica = resolve(index) as string | undefined;
-      if (replica === undefined) return fail(`${at}[5]`, 'replica must be an index into changes.replicas');
+      const replica = (index === 0 ? ids[0] : resolve(index)) as string | undefined;
+      if (replica === undefined) return fail(at(i, '[5]'), 'replica must be an index into changes.replicas');
       // Left out, the logical is what an HLC stamps next: the previous one + 1 in the same millisecond, else 0.
       const stamped = entry.length > 6 ? (entry[6] as unknown) : wallStep === 0 ? logical + 1 : 0;
       if (typeof stamped !== 'number' || !Number.isInteger(stamped) || stamped < 0 || stamped > MAX_LOGICAL) {
-        return fail(`${at}[6]`, `logical must be an integer in [0, ${MAX_LOGICAL}]`);
+        return fail(at(i, '[6]'), `logical must be an integer in [0, ${MAX_LOGICAL}]`);
       }
       logical = stamped;
       // Docs of one frame at the same write position share its (immutable) context and dot.
       const positions = (shared[index as number] ??= new Map());
-      const position = positions.get(counter);
+      let position = positions.get(counter as number);
       if (position === undefined) {
-        const first = simpleState({ dot: [replica, counter], hlc: { wall, logical, replica }, value });
-        positions.set(counter, { context: first.context, dot: first.siblings[0]!.dot });
-        state = first;
-      } else {
-        state = { context: position.context, siblings: [{ dot: position.dot, hlc: { wall, logical, replica }, value }] };
+        const first = simpleState({ dot: [replica, counter as number], hlc: { wall, logical, replica }, value });
+        positions.set(counter as number, (position = { context: first.context, dot: first.siblings[0]!.dot }));
       }
+      state = { context: position.context, siblings: [{ dot: position.dot, hlc: { wall, logical, replica }, value }] };
     }
     out[i] = { key: key as string, seq, state };
   }
