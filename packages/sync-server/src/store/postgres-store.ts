@@ -273,8 +273,7 @@ export class PostgresStore implements RelayStore {
    * commits, and the transaction runs again on the pool's next connection (which opens at the
    * next listed host), up to `maxConnections + 1` times before it rejects `quorum_unavailable`.
    * So does one whose connection fails before COMMIT was sent (nothing of it committed); a
-   * failure once COMMIT was sent (it goes out together with the writes) leaves the outcome
-   * unknown and rejects `quorum_unavailable`.
+   * failure once COMMIT was sent leaves the outcome unknown and rejects `quorum_unavailable`.
    */
   transact<T>(fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.#lifecycle.transact(fn, async (body) => {
@@ -283,8 +282,6 @@ export class PostgresStore implements RelayStore {
         /** Set once the callback returned: COMMIT is then sent, and a failure leaves the outcome unknown. */
         let committing = false;
         let timeline = 0;
-        /** The writes, sent with COMMIT: when one fails, PostgreSQL rolls the commit back, and this says why. */
-        let flushed: Promise<void> | undefined;
         try {
           const result = (await this.#sql.begin(async (sql) => {
             const node = sql<NodeRow[]>`SELECT set_config('synchronous_commit', 'local', true),
@@ -300,25 +297,13 @@ export class PostgresStore implements RelayStore {
               if (error instanceof FencedError) fenced = error;
               throw error;
             }
-            // Sent, not awaited: COMMIT follows the writes in the same round trip (a failed write
-            // makes PostgreSQL answer it with a rollback).
-            flushed = tx.flush();
-            flushed.catch(() => undefined);
+            await tx.flush();
             committing = true;
             return result;
           })) as T;
-          await flushed;
           this.#committedOn = timeline;
           return result;
-        } catch (caught) {
-          // A rollback in place of COMMIT because a write failed: that write's error is the cause.
-          const error =
-            flushed === undefined
-              ? caught
-              : await flushed.then(
-                  () => caught,
-                  (failure: unknown) => failure,
-                );
+        } catch (error) {
           if (fenced !== undefined) {
             if (attempt <= this.#maxConnections + 1) continue;
             throw fenced;

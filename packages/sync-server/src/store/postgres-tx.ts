@@ -213,7 +213,7 @@ export class PostgresTx implements EngineTx {
     return claimed;
   }
 
-  /** Sends every write of the transaction and the commit notices together (the caller sends COMMIT behind them, in the same round trip). */
+  /** Sends every write of the transaction and the commit notices, in one round trip (before COMMIT). */
   async flush(): Promise<void> {
     const sql = this.#sql;
     const { docs, chain, heads, decisions, writeHeads, meta } = this.writes;
