@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, type ChromiumSession } from '@converge/client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DemoPage } from './demo-page.js';
+import { DemoPage, settled } from './demo-page.js';
 import { startDemoServer, type DemoServer } from './demo-server.js';
 
 /**
@@ -22,19 +22,6 @@ let dataDir: string;
 let server: DemoServer | undefined;
 let browser: ChromiumSession | undefined;
 let demo: DemoPage;
-
-async function settled(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  }
-}
 
 /** Every status each chip showed, in order, as the page rendered it (a MutationObserver installed before the writes), keyed by device, row (counted from the oldest) and collection. */
 async function chipHistories(): Promise<string[][]> {

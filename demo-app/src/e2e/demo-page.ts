@@ -1,5 +1,19 @@
 import type { Locator, Page } from 'playwright-core';
 
+/** Retries `check` until it passes (the UI settles asynchronously), bounded in time. */
+export async function settled(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+}
+
 /** The demo page as a visitor drives it: by its buttons and switches, reading what the cards show. */
 export class DemoPage {
   constructor(readonly page: Page) {}

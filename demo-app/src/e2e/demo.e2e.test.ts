@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, type ChromiumSession } from '@converge/client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DemoPage } from './demo-page.js';
+import { DemoPage, settled } from './demo-page.js';
 import { startDemoServer, type DemoServer } from './demo-server.js';
 
 /**
@@ -19,20 +19,6 @@ let dataDir: string;
 let server: DemoServer | undefined;
 let browser: ChromiumSession | undefined;
 let demo: DemoPage;
-
-/** Retries `check` until it passes (the UI settles asynchronously), bounded in time. */
-async function settled(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  }
-}
 
 async function openDemo(session: ChromiumSession, url: string): Promise<DemoPage> {
   const page = await session.page();
