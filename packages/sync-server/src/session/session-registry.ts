@@ -73,17 +73,17 @@ export class SessionRegistry implements SessionRoster {
     return bucket;
   }
 
-  /**
-   * Closes every session with `code` and resolves once every connection has closed; a
-   * connection that has not finished its closing handshake after `timeoutMs` is cut.
-   */
   /** Closes every session now, without waiting (the relay goes on accepting new ones). */
   closeEvery(code: number, reason: string): void {
     for (const session of [...this.accepted.values()]) session.close(code, reason);
   }
 
+  /**
+   * Closes every session with `code` and resolves once every connection has closed; a
+   * connection that has not finished its closing handshake after `timeoutMs` is cut.
+   */
   async closeAll(code: number, reason: string, timeoutMs: number): Promise<void> {
-    for (const session of [...this.accepted.values()]) session.close(code, reason);
+    this.closeEvery(code, reason);
     if (this.accepted.size === 0) return;
     const timer = setTimeout(() => {
       for (const connection of this.accepted.keys()) connection.terminate?.();
