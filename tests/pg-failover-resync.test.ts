@@ -6,9 +6,9 @@
 import { createClient, type Client } from '@converge/client';
 import { PostgresStore } from '@converge/sync-server';
 import { startPgCluster, startTestRelay, type PgCluster, type PgNode, type TestRelay } from '@converge/sync-server/testing';
-import { parseStoredState } from '@converge/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { siblingDots } from './pg-dots.js';
 
 let cluster: PgCluster;
 let relay: TestRelay;
@@ -54,18 +54,9 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
 
 const keysOf = async (client: Client) => new Set((await client.collection('notes').scan()).map((doc) => doc.key));
 
-/** key → the dots of its siblings, as `node` holds them. */
+/** key → the dots of its siblings, as `node` holds them (every key is in `notes`). */
 async function held(node: PgNode): Promise<Map<string, string[]>> {
-  const sql = cluster.client(node);
-  const rows = await sql<{ key: Buffer; state: Buffer }[]>`SELECT key, state FROM resync.docs`;
-  await sql.end();
-  return new Map(
-    rows.map((row) => {
-      const state = parseStoredState(row.state.toString('utf8'));
-      if (!state.ok) throw new Error('unreadable state');
-      return [row.key.toString('utf8'), state.value.siblings.map((s) => `${s.dot[0]}:${s.dot[1]}`)];
-    }),
-  );
+  return new Map([...(await siblingDots(cluster, node, 'resync'))].map(([path, dots]) => [path.slice('notes/'.length), dots]));
 }
 
 it('clients connected through a failover that lost relay-acked writes: the subscriber gets the new timeline, the writer re-pushes what was lost', async () => {

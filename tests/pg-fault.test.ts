@@ -14,7 +14,6 @@
 // each round's timings (promotion, first relay and quorum acks of writes started after the kill).
 import { createClient, webSocketTransport, type Client, type Transport } from '@converge/client';
 import type { AckLevel } from '@converge/protocol';
-import { parseStoredState } from '@converge/protocol';
 import { startPgCluster, type PgCluster, type PgNode } from '@converge/sync-server/testing';
 import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { spawnRelay, stopped, type RelayProcess } from '../packages/sync-server/src/relay-tests/relay-process.js';
+import { siblingDots } from './pg-dots.js';
 
 const SEED = Number(process.env['CONVERGE_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = Number(process.env['PGFAULT_ROUNDS'] ?? 20);
@@ -172,25 +172,8 @@ async function open(name: string): Promise<Client> {
   return client;
 }
 
-/** What a node holds: key → the dots of its siblings, per collection (`collection/key`). */
-async function holdings(node: PgNode | string): Promise<Map<string, string[]>> {
-  const sql = cluster.client(node);
-  try {
-    const rows = await sql<{ collection: Buffer; key: Buffer; state: Buffer }[]>`SELECT collection, key, state FROM fault.docs`;
-    const held = new Map<string, string[]>();
-    for (const row of rows) {
-      const parsed = parseStoredState(row.state.toString('utf8'));
-      if (!parsed.ok) throw new Error(`unreadable state of ${row.key.toString('utf8')}`);
-      held.set(
-        `${row.collection.toString('utf8')}/${row.key.toString('utf8')}`,
-        parsed.value.siblings.map((s) => `${s.dot[0]}:${s.dot[1]}`),
-      );
-    }
-    return held;
-  } finally {
-    await sql.end();
-  }
-}
+/** What a node holds: `collection/key` → the dots of its siblings. */
+const holdings = (node: PgNode | string) => siblingDots(cluster, node, 'fault');
 
 /** Points a standby's WAL receiver elsewhere ('' stops it). */
 async function setPrimaryConninfo(node: PgNode, conninfo: string): Promise<void> {
