@@ -1,6 +1,7 @@
 import { WRITE_CHAIN_ZERO, type Dot, type ReplicaId } from '@converge/conflict';
 import type { TransactionSql } from 'postgres';
 import { CHAIN_HASH_ZERO } from './chain-hash.js';
+import { noticePayload, type CommitNotice } from './pg-commit-notices.js';
 import type { Decision, LogPosition, Prefetch, StoredDoc, WriteHead } from './relay-store.js';
 import { checkNewDecision } from './store-arguments.js';
 import { TxWrites, decisionId, type EngineTx } from './tx-writes.js';
@@ -11,21 +12,6 @@ export const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 export const text = (value: Buffer): string => value.toString('utf8');
 
 const NO_WRITE: WriteHead = Object.freeze({ writeNumber: 0, chain: WRITE_CHAIN_ZERO });
-
-/** A notice's payload above this is sent without the collection (listeners then check every head). */
-const NOTIFY_MAX = 7900;
-
-export interface CommitNotice {
-  readonly channel: string;
-  /** This store's random id: a listener skips its own store's notices. */
-  readonly instance: string;
-}
-
-/** What one commit announces: per collection its new head. */
-export function noticePayload(instance: string, collection: string, seq: number): string {
-  const payload = JSON.stringify({ i: instance, c: collection, s: seq });
-  return Buffer.byteLength(payload) <= NOTIFY_MAX ? payload : JSON.stringify({ i: instance, s: seq });
-}
 
 /**
  * One PostgreSQL transaction (READ COMMITTED) of `PostgresStore`. A collection is locked —
