@@ -4,7 +4,7 @@
 //   --systems a,b       systems to run (default converge-sqlite,converge-memory,yjs,pouchdb)
 //   --automerge         add Automerge-repo (slow: ~70 s per W1 run)
 //   --records N         W1 size (default 10,000); --updates N --keys N: W2 size (1,000 and 100)
-//   --profile           one more W1 run of converge-sqlite, replica B's catch-up under V8's CPU profiler
+//   --profile           one more W1 run, replica B's catch-up under V8's CPU profiler; of --profile-system S (default converge-sqlite)
 //   --render FILE       run nothing: print (and, for a full-size run, write into bench/RESULTS.md) FILE's results
 // Writes bench/results/latest.json; a full-size run (default sizes, ≥ 5 rounds) also rewrites
 // the generated section of bench/RESULTS.md.
@@ -94,6 +94,7 @@ function parseOptions(argv: readonly string[]) {
       updates: { type: 'string', default: String(FULL_W2.updates) },
       keys: { type: 'string', default: String(FULL_W2.keys) },
       profile: { type: 'boolean', default: false },
+      'profile-system': { type: 'string', default: 'converge-sqlite' },
       render: { type: 'string' },
     },
   });
@@ -104,7 +105,7 @@ function parseOptions(argv: readonly string[]) {
     systems,
     w1: { records: Number(values.records) },
     w2: { updates: Number(values.updates), keys: Number(values.keys) },
-    profile: values.profile,
+    profile: values.profile ? driverNamed(values['profile-system']).name : undefined,
     render: values.render,
   };
 }
@@ -135,14 +136,14 @@ export async function runPeersBench(argv: readonly string[] = process.argv.slice
     }
   }
   let profile: string | undefined;
-  if (options.profile) {
+  if (options.profile !== undefined) {
     mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = join(RESULTS_DIR, 'converge-b-catchup.cpuprofile');
-    const run = await w1Once('converge-sqlite', -1, options.w1, checksum, { profileFile: file });
+    const file = join(RESULTS_DIR, `${options.profile}-b-catchup.cpuprofile`);
+    const run = await w1Once(options.profile, -1, options.w1, checksum, { profileFile: file });
     const cpuProfile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     profile =
-      `One extra W1 run of converge-sqlite (not counted: ${run.ms.toFixed(0)} ms with the profiler on): V8's CPU profiler (what \`node --cpu-prof\` runs) ` +
-      `in replica B's process over exactly the measured span, connect → every record read (bench/results/converge-b-catchup.cpuprofile, not committed; ` +
+      `One extra W1 run of ${options.profile} (not counted: ${run.ms.toFixed(0)} ms with the profiler on): V8's CPU profiler (what \`node --cpu-prof\` runs) ` +
+      `in replica B's process over exactly the measured span, connect → every record read (bench/results/${options.profile}-b-catchup.cpuprofile, not committed; ` +
       `\`npx tsx bench/profile-summary.ts <file>\` prints this again).\n\n` +
       `${groupProfile(cpuProfile)}\n\nBy function:\n\n${summarizeProfile(cpuProfile as unknown as Parameters<typeof summarizeProfile>[0], 20)}`;
   }
@@ -171,10 +172,11 @@ async function publish(results: PeersResults, fresh: boolean): Promise<string> {
   }
   const markdown = toMarkdown(results);
   const { w1, w2 } = results.workloads;
-  const full = w1.records === FULL_W1.records && w2.updates === FULL_W2.updates && w2.keys === FULL_W2.keys && results.countedRuns >= 5;
+  const everySystem = DEFAULT_SYSTEMS.every((name) => results.systems.some((s) => s.name === name));
+  const full = everySystem && w1.records === FULL_W1.records && w2.updates === FULL_W2.updates && w2.keys === FULL_W2.keys && results.countedRuns >= 5;
   if (full) {
     await rewriteSection('peers', 'Peers', markdown);
     log('rewrote the peers section of bench/RESULTS.md');
-  } else log('not a full-size run: bench/RESULTS.md left as it was');
+  } else log('not a full-size run of every default system: bench/RESULTS.md left as it was');
   return markdown;
 }
