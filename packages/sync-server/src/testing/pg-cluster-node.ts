@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PgBinaries } from './pg-cluster-binaries.js';
-import { signalTree, spawnIdentity, type PgAccount } from './pg-cluster-process.js';
+import type { PgBinaries, PgProgram } from './pg-cluster-binaries.js';
+import { primaryConninfo } from './pg-cluster-config.js';
+import { runAs, signalTree, spawnIdentity, type PgAccount } from './pg-cluster-process.js';
 
 /** What the harness last did to a node's processes. */
 export type PgNodeState = 'running' | 'stopped' | 'down';
@@ -23,8 +24,9 @@ export interface PgNode {
 }
 
 /**
- * The harness's handle on one node's postmaster: started as a direct child (running as the
- * cluster's account), watched until it exits, signalled together with its children.
+ * The harness's handle on one node: its data directory, made by the server's programs, and its
+ * postmaster, started as a direct child (running as the cluster's account), watched until it
+ * exits, signalled together with its children.
  */
 export class PgNodeProcess implements PgNode {
   readonly url: string;
@@ -50,6 +52,22 @@ export class PgNodeProcess implements PgNode {
 
   get state(): PgNodeState {
     return this.#state;
+  }
+
+  /** Makes the data directory of a first primary with `initdb`. */
+  async initdb(timeoutMs: number): Promise<void> {
+    await this.#run('initdb', ['-D', this.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], timeoutMs);
+  }
+
+  /** Makes the data directory of a standby of the primary on `primaryPort`: `pg_basebackup`, set up to stream from it. */
+  async baseBackup(primaryPort: number, timeoutMs: number): Promise<void> {
+    const args = ['-D', this.dataDir, '-d', primaryConninfo(primaryPort, this.name), '-R', '-X', 'stream', '-c', 'fast', '--no-sync'];
+    await this.#run('pg_basebackup', args, timeoutMs);
+  }
+
+  /** Turns the data directory of a node that is down into a standby of the primary on `primaryPort`: `pg_rewind`, set up to stream from it. */
+  async rewind(primaryPort: number, timeoutMs: number): Promise<void> {
+    await this.#run('pg_rewind', ['-D', this.dataDir, '--source-server', primaryConninfo(primaryPort, this.name), '-R', '--no-sync'], timeoutMs);
   }
 
   /** Starts the postmaster and resolves once it accepts connections (as a primary or a hot standby). */
@@ -115,6 +133,10 @@ export class PgNodeProcess implements PgNode {
     } catch {
       return '(no log)';
     }
+  }
+
+  async #run(program: PgProgram, args: readonly string[], timeoutMs: number): Promise<void> {
+    await runAs(this.account, this.env, this.binaries.path(program), args, timeoutMs);
   }
 
   /** The status line of postmaster.pid: 'starting', 'ready', 'standby' or 'stopping'. */

@@ -124,3 +124,19 @@ export function processesMatching(tag: string): { pid: number; command: string }
   }
   return out;
 }
+
+/**
+ * Kills every live process whose command line contains `tag` (all but `spare`) until none is
+ * left: children of a killed postmaster may still be on their way out, so it waits, then kills
+ * what is left. Throws naming the survivors after `timeoutMs`.
+ */
+export async function killLeftovers(tag: string, spare: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = processesMatching(tag).filter(({ pid }) => pid !== spare);
+    if (left.length === 0) break;
+    for (const { pid } of left) trySignal(pid, 'SIGKILL');
+    if (Date.now() > deadline) throw new Error(`processes of the test cluster outlived stop(): ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

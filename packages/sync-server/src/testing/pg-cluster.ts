@@ -3,54 +3,19 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import postgres, { type Options, type Sql } from 'postgres';
 import { findPgBinaries, type PgBinaries } from './pg-cluster-binaries.js';
-import { COMMON_SETTINGS, includeNodeConf, primaryConninfo, writeHba, writeNodeConf, type PgSettingValue } from './pg-cluster-config.js';
+import { COMMON_SETTINGS, includeNodeConf, writeHba, writeNodeConf, type PgSettingValue } from './pg-cluster-config.js';
 import { PgNodeProcess, type PgNode } from './pg-cluster-node.js';
+import type { PgClusterOptions, SynchronousMethod } from './pg-cluster-options.js';
 import { freePorts } from './pg-cluster-ports.js';
-import { pgAccount, pgEnvironment, processesMatching, runAs, type PgAccount } from './pg-cluster-process.js';
-import { rankStandbys, type RankedStandby } from './pg-cluster-promotion.js';
+import { killLeftovers, pgAccount, pgEnvironment, type PgAccount } from './pg-cluster-process.js';
+import { promote, rankRunningStandbys, repoint, type Promotion } from './pg-cluster-promotion.js';
 import { onNode, waitStreaming } from './pg-cluster-streaming.js';
 import { startReaper } from './pg-cluster-reaper.js';
 
 export type { PgNode, PgNodeState } from './pg-cluster-node.js';
-export type { RankedStandby, StandbyPosition } from './pg-cluster-promotion.js';
+export type { PgClusterOptions, SynchronousMethod } from './pg-cluster-options.js';
+export type { Promotion, RankedStandby, StandbyPosition } from './pg-cluster-promotion.js';
 export { rankStandbys } from './pg-cluster-promotion.js';
-
-/** `synchronous_standby_names`' method and count; the harness fills in the standbys' names. */
-export type SynchronousMethod = `ANY ${number}` | `FIRST ${number}`;
-
-export interface PgClusterOptions {
-  /** Streaming standbys besides the primary. Default 2. */
-  readonly standbys?: number;
-  /**
-   * The primary's `synchronous_standby_names` as `'ANY k'` or `'FIRST k'` over every other
-   * node (`'ANY 1'` → `ANY 1 (s1, s2)`), or `null` for none (asynchronous standbys). Default
-   * `'ANY 1'`. A promotion gives the new primary the same method over its own peers.
-   */
-  readonly synchronous?: SynchronousMethod | null;
-  /** Where the server programs are; default `$PG_BIN`, `pg_config --bindir`, then `/usr/lib/postgresql/<newest>/bin`. */
-  readonly binDir?: string;
-  /** Extra postgresql.conf settings for every node (after the harness's own). */
-  readonly settings?: Readonly<Record<string, PgSettingValue>>;
-  /** Bound on starting the whole cluster, and on each later operation of the harness. Default 60 s. */
-  readonly timeoutMs?: number;
-  /**
-   * Where the cluster's own directory (`converge-pg-XXXXXX`, removed by `stop()`) is made; it must
-   * exist and, under root, be reachable by the `postgres` user. Default the system's temporary
-   * directory. Unix sockets live there too, so keep the path short (PostgreSQL's limit is 107 bytes).
-   */
-  readonly parentDir?: string;
-}
-
-export interface Promotion {
-  /** The standby now primary. */
-  readonly node: PgNode;
-  /** Every running standby as it stood when the choice was made, most up to date first. */
-  readonly ranking: readonly RankedStandby[];
-  /** From the start of the ranking until `pg_promote()` returned (the node accepts writes). */
-  readonly promoteMs: number;
-  /** Until the remaining standbys stream from the new primary (0 with none). */
-  readonly followMs: number;
-}
 
 /**
  * A real PostgreSQL cluster for tests: a primary and streaming standbys, each its own postmaster
@@ -196,13 +161,7 @@ class Cluster implements PgCluster {
     const ports = await freePorts(standbyCount + 1);
     const [primary, ...standbys] = ports.map((port, index) => this.#addNode(`s${index}`, port));
     if (!primary) throw new Error('no port for the primary');
-    await runAs(
-      this.account,
-      this.env,
-      this.binaries.path('initdb'),
-      ['-D', primary.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
-      this.timeoutMs,
-    );
+    await primary.initdb(this.timeoutMs);
     await includeNodeConf(primary.dataDir, settings);
     await writeHba(primary.dataDir);
     await this.#writeNodeConf(primary, { synchronous_standby_names: this.#synchronousNames(primary) });
@@ -210,13 +169,7 @@ class Cluster implements PgCluster {
     this.#primary = primary;
     await Promise.all(
       standbys.map(async (standby) => {
-        await runAs(
-          this.account,
-          this.env,
-          this.binaries.path('pg_basebackup'),
-          ['-D', standby.dataDir, '-d', primaryConninfo(primary.port, standby.name), '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
-          this.timeoutMs,
-        );
+        await standby.baseBackup(primary.port, this.timeoutMs);
         await this.#writeNodeConf(standby, { synchronous_standby_names: '' });
         await standby.start(this.timeoutMs);
       }),
@@ -243,39 +196,15 @@ class Cluster implements PgCluster {
       throw new Error(`the primary ${old.name} is still running: kill or stop it before promoting (the harness does not fence)`);
     const began = Date.now();
     const deadline = began + this.timeoutMs;
-    const candidates = this.#nodes.filter((node) => node !== old && node.state === 'running');
-    const positions = await Promise.all(
-      candidates.map(async (node) => {
-        const [row] = await onNode(
-          node,
-          (sql) =>
-            sql<{ receive: string | null; replay: string | null; recovery: boolean }[]>`
-              SELECT pg_last_wal_receive_lsn()::text AS receive, pg_last_wal_replay_lsn()::text AS replay, pg_is_in_recovery() AS recovery`,
-        );
-        return { node, row: row! };
-      }),
-    );
-    const inRecovery = positions.filter(({ row }) => row.recovery);
-    const ranking = rankStandbys(inRecovery.map(({ node, row }) => ({ name: node.name, receiveLsn: row.receive, replayLsn: row.replay })));
+    const { ranking, standbys } = await rankRunningStandbys(this.#nodes.filter((node) => node !== old && node.state === 'running'));
     const best = ranking[0];
     if (!best) throw new Error('no running standby to promote');
     const chosen = this.#process(this.node(best.name));
-    await onNode(chosen, async (sql) => {
-      await sql.unsafe(`ALTER SYSTEM SET synchronous_standby_names = ${quoteLiteral(this.#synchronousNames(chosen))}`);
-      await sql`SELECT pg_reload_conf()`;
-      // pg_promote(true) would poll every 100 ms; ask it not to wait and poll finer, as pg_ctl promote does.
-      await sql`SELECT pg_promote(false)`;
-      for (;;) {
-        const [state] = await sql<{ recovery: boolean }[]>`SELECT pg_is_in_recovery() AS recovery`;
-        if (state?.recovery === false) break;
-        if (Date.now() > deadline) throw new Error(`${chosen.name} was still in recovery after pg_promote():\n${chosen.logTail()}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    });
+    await promote(chosen, this.#synchronousNames(chosen), deadline);
     const promoteMs = Date.now() - began;
     this.#primary = chosen;
-    const followers = inRecovery.map(({ node }) => node).filter((node) => node !== chosen);
-    await Promise.all(followers.map((node) => this.#repoint(node, chosen)));
+    const followers = standbys.filter((node) => node !== chosen);
+    await Promise.all(followers.map((node) => repoint(node, chosen)));
     await waitStreaming(this.#process(chosen), followers, this.synchronous !== null, deadline);
     return { node: chosen, ranking, promoteMs, followMs: followers.length === 0 ? 0 : Date.now() - began - promoteMs };
   }
@@ -293,13 +222,7 @@ class Cluster implements PgCluster {
     // until the first checkpoint after a promotion: right after one it would find nothing to
     // rewind, and the node would then refuse the new timeline (forked before its position) forever.
     await onNode(primary, (sql) => sql`CHECKPOINT`);
-    await runAs(
-      this.account,
-      this.env,
-      this.binaries.path('pg_rewind'),
-      ['-D', target.dataDir, '--source-server', primaryConninfo(primary.port, target.name), '-R', '--no-sync'],
-      this.timeoutMs,
-    );
+    await target.rewind(primary.port, this.timeoutMs);
     // pg_rewind copied the source's configuration files: make the node itself again.
     await this.#writeNodeConf(target, { synchronous_standby_names: '' });
     await target.start(this.timeoutMs);
@@ -320,21 +243,7 @@ class Cluster implements PgCluster {
     await Promise.all([...this.#clients].map((sql) => sql.end({ timeout: 0 }).catch(() => undefined)));
     this.#clients.clear();
     await Promise.all(this.#nodes.map((node) => withTimeout(node.signal('SIGKILL'), 10_000)));
-    // Children of a killed postmaster may still be on their way out: wait, then kill what is left.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const left = processesMatching(this.tag).filter(({ pid }) => pid !== this.#reaper.pid);
-      if (left.length === 0) break;
-      for (const { pid } of left) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`processes of the test cluster outlived stop(): ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await killLeftovers(this.tag, this.#reaper.pid, 10_000);
     this.#reaper.end();
     process.off('exit', this.#onExit);
     await rm(this.root, { recursive: true, force: true });
@@ -364,13 +273,6 @@ class Cluster implements PgCluster {
     await this.#ownTree(node.dataDir);
   }
 
-  async #repoint(node: PgNode, primary: PgNode): Promise<void> {
-    await onNode(node, async (sql) => {
-      await sql.unsafe(`ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(primaryConninfo(primary.port, node.name))}`);
-      await sql`SELECT pg_reload_conf()`;
-    });
-  }
-
   /** Gives the cluster's account a path the harness (root) made. */
   async #own(path: string): Promise<void> {
     if (this.account.switchUser) await chown(path, this.account.uid, this.account.gid);
@@ -380,10 +282,6 @@ class Cluster implements PgCluster {
     if (!this.account.switchUser) return;
     for (const entry of await readdir(dir)) if (entry.endsWith('.conf')) await chown(join(dir, entry), this.account.uid, this.account.gid);
   }
-}
-
-function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
