@@ -2,7 +2,6 @@ import { ConvergeError, type ErrorCode, type ReplicaId } from '@converge/conflic
 import {
   decodeClientFrame,
   encodeFrame,
-  type AckFrame,
   type ClientFrame,
   type ErrorFrame,
   type HelloFrame,
@@ -11,10 +10,12 @@ import {
   type RelayFrame,
 } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
-import { ackFrames, ackRoomProblem } from './ack-parts.js';
+import { ackRoomProblem } from './ack-parts.js';
 import { CLOSE, type RelayConnection } from './connection.js';
+import { EarlyFrames } from './early-frames.js';
 import { shakeHands, welcomeFor } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
+import { PushesInFlight } from './pushes-in-flight.js';
 import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
 import type { LiveRound } from '../fan-out.js';
@@ -22,26 +23,19 @@ import { SubscriptionSet } from './subscription-set.js';
 import { BehindError, Subscription } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Frames a client may send before `welcome` (pipelined behind `hello`) that wait for it; more is a flood. */
-const EARLY_FRAMES = 32;
-
 /** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
 export class Session implements HostedSession {
   /** `draining`: failed, but pushes already queued still get their acks before the close. */
   private phase: 'hello' | 'auth' | 'open' | 'draining' | 'closed' = 'hello';
   private failure: { code: ErrorCode; message: string; closeCode: number } | undefined;
-  /** Frames received while `hello` is being authenticated, dispatched after `welcome`; bounded. */
-  private readonly early: { frame: ClientFrame; bytes: number }[] = [];
-  private earlyBytes = 0;
+  private readonly early: EarlyFrames;
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
   private readonly subscriptions: SubscriptionSet;
   private readonly bucket: TokenBucket;
   private readonly heartbeat: Heartbeat;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
-  private pushesInFlight = 0;
-  /** Pushes whose levels beyond `relay` are still being followed: each stops when the session closes. */
-  private readonly following = new Set<() => void>();
+  private readonly pushes: PushesInFlight;
   private readonly readsAfterPush: ReadFrame[] = [];
 
   constructor(
@@ -55,6 +49,17 @@ export class Session implements HostedSession {
       readable: (collection, key) => this.readable(collection, key),
       sendChanges: (text) => this.sendChanges(text),
       warn: (frame) => this.send(frame),
+    });
+    this.early = new EarlyFrames(host.options.limits);
+    this.pushes = new PushesInFlight(host, {
+      isClosed: () => this.phase === 'closed',
+      send: (frame) => this.send(frame),
+      sendText: (text, type) => this.sendText(text, type),
+      failWith: (error) => this.failWith(error),
+      settled: () => {
+        if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
+        else for (const read of this.readsAfterPush.splice(0)) this.read(read);
+      },
     });
     conn.onMessage((text, binary) => this.receive(text, binary));
     conn.onClose(() => this.closed());
@@ -92,8 +97,7 @@ export class Session implements HostedSession {
     clearTimeout(this.helloTimer);
     this.heartbeat.stop();
     this.subscriptions.stop();
-    for (const stop of this.following) stop();
-    this.following.clear();
+    this.pushes.stop();
     this.host.roster.unregister(this);
   }
 
@@ -128,7 +132,7 @@ export class Session implements HostedSession {
     collection?: string,
   ): void {
     if (this.phase === 'closed') return;
-    if (this.pushesInFlight > 0) {
+    if (this.pushes.inFlight > 0) {
       this.failure ??= { code, message, closeCode };
       this.phase = 'draining';
       return;
@@ -163,13 +167,8 @@ export class Session implements HostedSession {
       return;
     }
     if (this.phase === 'auth') {
-      const bytes = Buffer.byteLength(text);
-      this.earlyBytes += bytes;
-      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.options.limits.maxFrameBytes) {
-        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.options.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
-        return;
-      }
-      this.early.push({ frame, bytes });
+      const flood = this.early.hold(frame, Buffer.byteLength(text));
+      if (flood !== undefined) this.fail('rate_limited', flood);
       return;
     }
     this.dispatch(frame, Buffer.byteLength(text));
@@ -206,7 +205,7 @@ export class Session implements HostedSession {
           }
           if (!this.spend(frame.keys.length)) return;
           // A read sees the connection's earlier pushes: it waits for their group commit.
-          if (this.pushesInFlight > 0) this.readsAfterPush.push(frame);
+          if (this.pushes.inFlight > 0) this.readsAfterPush.push(frame);
           else this.read(frame);
           return;
         case 'credit':
@@ -251,7 +250,7 @@ export class Session implements HostedSession {
       `client connected: ${principal.id} as ${frame.replicaId}`,
     );
     for (const subscription of admitted) this.begin(subscription);
-    for (const { frame: early, bytes } of this.early.splice(0)) this.dispatch(early, bytes);
+    for (const { frame: early, bytes } of this.early.release()) this.dispatch(early, bytes);
   }
 
   /** Starts an admitted subscription's catch-up, or sends its refusal. */
@@ -311,42 +310,8 @@ export class Session implements HostedSession {
       this.fail('payload_too_large', noRoom);
       return;
     }
-    this.pushesInFlight++;
     const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes };
-    this.host.ingest.submit(push, (outcome) => {
-      this.pushesInFlight--;
-      if (this.phase === 'closed') return;
-      if (outcome instanceof Error) {
-        this.failWith(outcome);
-        return;
-      }
-      // The ack says what is confirmed now: the relay's commit (`synchronous_commit = local` on
-      // PostgreSQL, so a relay push never waits on a standby). Higher levels follow as `confirm`.
-      this.sendAck({ type: 'ack', id: frame.id, level: 'relay', results: outcome });
-      if ((frame.ack === 'quorum' || frame.ack === 'all') && outcome.some((r) => r.status === 'accepted')) this.followLevel(frame);
-      this.host.metrics.ackLatency.observe((this.host.options.now() - received) / 1000);
-      if (this.pushesInFlight > 0) return;
-      if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
-      else for (const read of this.readsAfterPush.splice(0)) this.read(read);
-    });
-  }
-
-  /**
-   * Sends a `confirm` for each level beyond `relay` the store confirms for the push, an
-   * `ack_timeout` one when it takes longer than `ackTimeoutMs` (and goes on), or a final
-   * `quorum_unavailable` naming the level reached.
-   */
-  private followLevel(frame: PushFrame): void {
-    const following = { ended: false, stop: undefined as (() => void) | undefined };
-    const stop = this.host.levels.follow(frame.ack, (confirmation) => {
-      if (this.phase === 'closed') return;
-      this.send({ type: 'confirm', id: frame.id, ...confirmation });
-      if (confirmation.code !== 'quorum_unavailable' && confirmation.level !== frame.ack) return;
-      following.ended = true;
-      if (following.stop !== undefined) this.following.delete(following.stop);
-    });
-    following.stop = stop;
-    if (!following.ended) this.following.add(stop);
+    this.pushes.submit(frame, push, received);
   }
 
   /** Closes the session for an error thrown while handling one of its frames. */
@@ -361,14 +326,6 @@ export class Session implements HostedSession {
     }
     this.host.log.error({ err: error, replicaId: this.replicaId }, 'session failed');
     this.fail('internal', 'the relay failed to handle a frame');
-  }
-
-  /**
-   * Sends the answer to a push within `maxFrameBytes`: one `ack`, or, when the results outgrow a
-   * frame, several parts (`ackFrames`: states refusals carry are left out first).
-   */
-  private sendAck(ack: AckFrame): void {
-    for (const text of ackFrames(ack, this.host.options.limits.maxFrameBytes)) this.sendText(text, 'ack');
   }
 
   private read(frame: ReadFrame): void {
