@@ -1,15 +1,13 @@
-import type { AckFrame, PushFrame, RelayFrame } from '@converge/protocol';
+import type { AckFrame, PushFrame } from '@converge/protocol';
 import type { Push } from '../push.js';
 import { ackFrames } from './ack-parts.js';
+import type { OutgoingFrames } from './outgoing-frames.js';
 import type { SessionHost } from './session-host.js';
 
 /** What a connection's pushes need from the session that received them. */
 export interface PushSession {
   /** Closed, not just draining: a draining session still sends the answers of its pushes in flight. */
   isClosed(): boolean;
-  send(frame: RelayFrame): void;
-  /** Sends a frame already encoded (and sized) as it is. */
-  sendText(text: string, type: RelayFrame['type']): void;
   /** Closes the session for a push the group commit failed. */
   failWith(error: unknown): void;
   /** The last push in flight was answered: what waited for the connection's pushes goes on. */
@@ -27,6 +25,7 @@ export class PushesInFlight {
 
   constructor(
     private readonly host: SessionHost,
+    private readonly out: Pick<OutgoingFrames, 'send' | 'sendText'>,
     private readonly session: PushSession,
   ) {}
 
@@ -69,7 +68,7 @@ export class PushesInFlight {
     const following = { ended: false, stop: undefined as (() => void) | undefined };
     const stop = this.host.levels.follow(frame.ack, (confirmation) => {
       if (this.session.isClosed()) return;
-      this.session.send({ type: 'confirm', id: frame.id, ...confirmation });
+      this.out.send({ type: 'confirm', id: frame.id, ...confirmation });
       if (confirmation.code !== 'quorum_unavailable' && confirmation.level !== frame.ack) return;
       following.ended = true;
       if (following.stop !== undefined) this.following.delete(following.stop);
@@ -83,6 +82,6 @@ export class PushesInFlight {
    * frame, several parts (`ackFrames`: states refusals carry are left out first).
    */
   private sendAck(ack: AckFrame): void {
-    for (const text of ackFrames(ack, this.host.options.limits.maxFrameBytes)) this.session.sendText(text, 'ack');
+    for (const text of ackFrames(ack, this.host.options.limits.maxFrameBytes)) this.out.sendText(text, 'ack');
   }
 }

@@ -1,20 +1,12 @@
 import { ConvergeError, type ErrorCode, type ReplicaId } from '@converge/conflict';
-import {
-  decodeClientFrame,
-  encodeFrame,
-  type ClientFrame,
-  type ErrorFrame,
-  type HelloFrame,
-  type PushFrame,
-  type ReadFrame,
-  type RelayFrame,
-} from '@converge/protocol';
+import { decodeClientFrame, encodeFrame, type ClientFrame, type ErrorFrame, type HelloFrame, type PushFrame, type ReadFrame } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
 import { ackRoomProblem } from './ack-parts.js';
-import { CLOSE, type RelayConnection } from './connection.js';
+import { CLOSE, closeCodeFor, type RelayConnection } from './connection.js';
 import { EarlyFrames } from './early-frames.js';
 import { shakeHands, welcomeFor } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
+import { OutgoingFrames } from './outgoing-frames.js';
 import { PushesInFlight } from './pushes-in-flight.js';
 import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
@@ -31,6 +23,7 @@ export class Session implements HostedSession {
   private readonly early: EarlyFrames;
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
+  private readonly out: OutgoingFrames;
   private readonly subscriptions: SubscriptionSet;
   private readonly bucket: TokenBucket;
   private readonly heartbeat: Heartbeat;
@@ -44,17 +37,21 @@ export class Session implements HostedSession {
   ) {
     const { rateLimit } = host.options;
     this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.options.now());
+    this.out = new OutgoingFrames(host, conn, {
+      isOpen: () => this.phase === 'open',
+      who: () => this.who(),
+      fail: (code, message) => this.fail(code, message),
+      close: (code, reason) => this.close(code, reason),
+    });
     this.subscriptions = new SubscriptionSet(host, {
       isClosed: () => this.phase === 'closed' || this.phase === 'draining',
       readable: (collection, key) => this.readable(collection, key),
-      sendChanges: (text) => this.sendChanges(text),
-      warn: (frame) => this.send(frame),
+      sendChanges: (text) => this.out.sendChanges(text),
+      warn: (frame) => this.out.send(frame),
     });
     this.early = new EarlyFrames(host.options.limits);
-    this.pushes = new PushesInFlight(host, {
+    this.pushes = new PushesInFlight(host, this.out, {
       isClosed: () => this.phase === 'closed',
-      send: (frame) => this.send(frame),
-      sendText: (text, type) => this.sendText(text, type),
       failWith: (error) => this.failWith(error),
       settled: () => {
         if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
@@ -73,7 +70,7 @@ export class Session implements HostedSession {
       },
       missedPong: () => {
         host.metrics.rejects.inc({ code: 'missed_pong' });
-        host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: no pong since the last heartbeat');
+        host.log.info(this.who(), 'closing session: no pong since the last heartbeat');
         conn.terminate?.();
         this.closed();
       },
@@ -82,6 +79,11 @@ export class Session implements HostedSession {
 
   get principalId(): string | undefined {
     return this.principal?.id;
+  }
+
+  /** Who this session is, for the log. */
+  private who() {
+    return { replicaId: this.replicaId, principal: this.principal?.id };
   }
 
   /** Ends the session from the relay's side (shutdown). */
@@ -102,35 +104,11 @@ export class Session implements HostedSession {
   }
 
   /**
-   * Encodes and sends a frame. No frame leaves above the `maxFrameBytes` the relay announced:
-   * frames that can grow are sized before they are built, so this is the last guard.
-   */
-  private send(frame: RelayFrame, done?: (error?: Error) => void): void {
-    const text = encodeFrame(frame);
-    if (Buffer.byteLength(text) > this.host.options.limits.maxFrameBytes) {
-      this.host.log.error({ type: frame.type, replicaId: this.replicaId }, 'refusing to send a frame above maxFrameBytes');
-      this.fail('internal', `the relay's ${frame.type} frame would exceed maxFrameBytes`);
-      return;
-    }
-    this.sendText(text, frame.type, done);
-  }
-
-  private sendText(text: string, type: RelayFrame['type'], done?: (error?: Error) => void): void {
-    this.host.metrics.framesOut.inc({ type });
-    this.conn.send(text, done);
-  }
-
-  /**
    * Sends an `error` frame and closes the connection. Pushes already queued for the group
    * commit are committed whatever happens here, so their acks go out first: until then the
    * session drains (reads no more frames).
    */
-  private fail(
-    code: ErrorCode,
-    message: string,
-    closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : code === 'behind' ? CLOSE.tryLater : CLOSE.policy,
-    collection?: string,
-  ): void {
+  private fail(code: ErrorCode, message: string, closeCode = closeCodeFor(code), collection?: string): void {
     if (this.phase === 'closed') return;
     if (this.pushes.inFlight > 0) {
       this.failure ??= { code, message, closeCode };
@@ -138,8 +116,8 @@ export class Session implements HostedSession {
       return;
     }
     this.host.metrics.rejects.inc({ code });
-    this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
-    this.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024), ...(collection === undefined ? {} : { collection }) }), 'error');
+    this.host.log.info({ code, ...this.who() }, `closing session: ${message}`);
+    this.out.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024), ...(collection === undefined ? {} : { collection }) }), 'error');
     this.close(closeCode, code);
   }
 
@@ -212,7 +190,7 @@ export class Session implements HostedSession {
           this.subscriptions.grant(frame.collection, frame.bytes);
           return;
         case 'ping':
-          this.send({ type: 'pong', t: frame.t });
+          this.out.send({ type: 'pong', t: frame.t });
           return;
         case 'pong':
           return;
@@ -244,7 +222,7 @@ export class Session implements HostedSession {
     // Closed meanwhile (TypeScript keeps the narrowing across the awaits).
     if ((this.phase as Session['phase']) === 'closed') return;
     this.phase = 'open';
-    this.send(welcome);
+    this.out.send(welcome);
     this.host.log.info(
       { principal: principal.id, replicaId: frame.replicaId, collections: frame.subscriptions.map((s) => s.collection) },
       `client connected: ${principal.id} as ${frame.replicaId}`,
@@ -256,7 +234,7 @@ export class Session implements HostedSession {
   /** Starts an admitted subscription's catch-up, or sends its refusal. */
   private begin(admitted: Subscription | ErrorFrame | undefined): void {
     if (admitted instanceof Subscription) this.guard(admitted.start());
-    else if (admitted !== undefined) this.send(admitted);
+    else if (admitted !== undefined) this.out.send(admitted);
   }
 
   private readable(collection: string, key: string): boolean {
@@ -265,28 +243,8 @@ export class Session implements HostedSession {
 
   /** Sends the live changes of one fan-out round to every live subscription of this session. */
   deliverLive(round: LiveRound): void {
-    if (this.phase !== 'open' || this.overCap()) return;
-    for (const text of this.subscriptions.liveFrames(round)) if (!this.sendChanges(text)) return;
-  }
-
-  /**
-   * Sends a `changes` frame (catch-up or live). A connection that already holds more than
-   * `maxBufferedBytes` of unsent bytes — it does not read its socket fast enough — is closed
-   * instead (1013), in catch-up as in live delivery: it reconnects and catches up from its cursor.
-   */
-  private sendChanges(text: string): boolean {
-    if (this.phase !== 'open' || this.overCap()) return false;
-    this.sendText(text, 'changes');
-    return true;
-  }
-
-  /** Closes the connection (1013) when it holds more than its cap of unsent bytes; true when it did. */
-  private overCap(): boolean {
-    if (this.conn.bufferedAmount <= this.host.options.maxBufferedBytes) return false;
-    this.host.metrics.rejects.inc({ code: 'slow_consumer' });
-    this.host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: slow consumer');
-    this.close(CLOSE.tryLater, 'slow consumer: reconnect and catch up from your cursor');
-    return true;
+    if (this.phase !== 'open' || this.out.overCap()) return;
+    for (const text of this.subscriptions.liveFrames(round)) if (!this.out.sendChanges(text)) return;
   }
 
   /**
@@ -333,7 +291,7 @@ export class Session implements HostedSession {
       answerRead(this.host.store, this.host.options.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
         if (this.phase !== 'open') return;
         if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
-        this.send(answer);
+        this.out.send(answer);
       }),
     );
   }
