@@ -1,7 +1,12 @@
+import type { ErrorCode } from '@converge/conflict';
 import type { WebSocket } from 'ws';
 
 /** WebSocket close codes the relay uses. */
 export const CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, policy: 1008, tooBig: 1009, internal: 1011, tryLater: 1013 } as const;
+
+/** The close code of a session that fails with `code`, unless it names another. */
+export const closeCodeFor = (code: ErrorCode): number =>
+  code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : code === 'behind' ? CLOSE.tryLater : CLOSE.policy;
 
 /**
  * What a session needs from a socket. `ws` sockets are adapted by `wsConnection`; tests and

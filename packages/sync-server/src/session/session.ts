@@ -1,20 +1,13 @@
 import { ConvergeError, type ErrorCode, type ReplicaId } from '@converge/conflict';
-import {
-  decodeClientFrame,
-  encodeFrame,
-  type AckFrame,
-  type ClientFrame,
-  type ErrorFrame,
-  type HelloFrame,
-  type PushFrame,
-  type ReadFrame,
-  type RelayFrame,
-} from '@converge/protocol';
+import { decodeClientFrame, encodeFrame, type ClientFrame, type ErrorFrame, type HelloFrame, type PushFrame, type ReadFrame } from '@converge/protocol';
 import type { Principal } from '../auth/auth.js';
-import { ackFrames, ackRoomProblem } from './ack-parts.js';
-import { CLOSE, type RelayConnection } from './connection.js';
+import { ackRoomProblem } from './ack-parts.js';
+import { CLOSE, closeCodeFor, type RelayConnection } from './connection.js';
+import { EarlyFrames } from './early-frames.js';
 import { shakeHands, welcomeFor } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
+import { OutgoingFrames } from './outgoing-frames.js';
+import { PushesInFlight } from './pushes-in-flight.js';
 import { answerRead } from './read-answer.js';
 import type { HostedSession, SessionHost } from './session-host.js';
 import type { LiveRound } from '../fan-out.js';
@@ -22,26 +15,20 @@ import { SubscriptionSet } from './subscription-set.js';
 import { BehindError, Subscription } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Frames a client may send before `welcome` (pipelined behind `hello`) that wait for it; more is a flood. */
-const EARLY_FRAMES = 32;
-
 /** One client connection: hello, then subscriptions with catch-up and live changes, pushes and reads. */
 export class Session implements HostedSession {
   /** `draining`: failed, but pushes already queued still get their acks before the close. */
   private phase: 'hello' | 'auth' | 'open' | 'draining' | 'closed' = 'hello';
   private failure: { code: ErrorCode; message: string; closeCode: number } | undefined;
-  /** Frames received while `hello` is being authenticated, dispatched after `welcome`; bounded. */
-  private readonly early: { frame: ClientFrame; bytes: number }[] = [];
-  private earlyBytes = 0;
+  private readonly early: EarlyFrames;
   private replicaId: ReplicaId | undefined;
   private principal: Principal | undefined;
+  private readonly out: OutgoingFrames;
   private readonly subscriptions: SubscriptionSet;
   private readonly bucket: TokenBucket;
   private readonly heartbeat: Heartbeat;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
-  private pushesInFlight = 0;
-  /** Pushes whose levels beyond `relay` are still being followed: each stops when the session closes. */
-  private readonly following = new Set<() => void>();
+  private readonly pushes: PushesInFlight;
   private readonly readsAfterPush: ReadFrame[] = [];
 
   constructor(
@@ -50,11 +37,26 @@ export class Session implements HostedSession {
   ) {
     const { rateLimit } = host.options;
     this.bucket = new TokenBucket(rateLimit.burst, rateLimit.changesPerSecond, () => host.options.now());
+    this.out = new OutgoingFrames(host, conn, {
+      isOpen: () => this.phase === 'open',
+      who: () => this.who(),
+      fail: (code, message) => this.fail(code, message),
+      close: (code, reason) => this.close(code, reason),
+    });
     this.subscriptions = new SubscriptionSet(host, {
       isClosed: () => this.phase === 'closed' || this.phase === 'draining',
       readable: (collection, key) => this.readable(collection, key),
-      sendChanges: (text) => this.sendChanges(text),
-      warn: (frame) => this.send(frame),
+      sendChanges: (text) => this.out.sendChanges(text),
+      warn: (frame) => this.out.send(frame),
+    });
+    this.early = new EarlyFrames(host.options.limits);
+    this.pushes = new PushesInFlight(host, this.out, {
+      isClosed: () => this.phase === 'closed',
+      failWith: (error) => this.failWith(error),
+      settled: () => {
+        if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
+        else for (const read of this.readsAfterPush.splice(0)) this.read(read);
+      },
     });
     conn.onMessage((text, binary) => this.receive(text, binary));
     conn.onClose(() => this.closed());
@@ -68,7 +70,7 @@ export class Session implements HostedSession {
       },
       missedPong: () => {
         host.metrics.rejects.inc({ code: 'missed_pong' });
-        host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: no pong since the last heartbeat');
+        host.log.info(this.who(), 'closing session: no pong since the last heartbeat');
         conn.terminate?.();
         this.closed();
       },
@@ -77,6 +79,11 @@ export class Session implements HostedSession {
 
   get principalId(): string | undefined {
     return this.principal?.id;
+  }
+
+  /** Who this session is, for the log. */
+  private who() {
+    return { replicaId: this.replicaId, principal: this.principal?.id };
   }
 
   /** Ends the session from the relay's side (shutdown). */
@@ -92,28 +99,8 @@ export class Session implements HostedSession {
     clearTimeout(this.helloTimer);
     this.heartbeat.stop();
     this.subscriptions.stop();
-    for (const stop of this.following) stop();
-    this.following.clear();
+    this.pushes.stop();
     this.host.roster.unregister(this);
-  }
-
-  /**
-   * Encodes and sends a frame. No frame leaves above the `maxFrameBytes` the relay announced:
-   * frames that can grow are sized before they are built, so this is the last guard.
-   */
-  private send(frame: RelayFrame, done?: (error?: Error) => void): void {
-    const text = encodeFrame(frame);
-    if (Buffer.byteLength(text) > this.host.options.limits.maxFrameBytes) {
-      this.host.log.error({ type: frame.type, replicaId: this.replicaId }, 'refusing to send a frame above maxFrameBytes');
-      this.fail('internal', `the relay's ${frame.type} frame would exceed maxFrameBytes`);
-      return;
-    }
-    this.sendText(text, frame.type, done);
-  }
-
-  private sendText(text: string, type: RelayFrame['type'], done?: (error?: Error) => void): void {
-    this.host.metrics.framesOut.inc({ type });
-    this.conn.send(text, done);
   }
 
   /**
@@ -121,21 +108,16 @@ export class Session implements HostedSession {
    * commit are committed whatever happens here, so their acks go out first: until then the
    * session drains (reads no more frames).
    */
-  private fail(
-    code: ErrorCode,
-    message: string,
-    closeCode: number = code === 'payload_too_large' ? CLOSE.tooBig : code === 'internal' ? CLOSE.internal : code === 'behind' ? CLOSE.tryLater : CLOSE.policy,
-    collection?: string,
-  ): void {
+  private fail(code: ErrorCode, message: string, closeCode = closeCodeFor(code), collection?: string): void {
     if (this.phase === 'closed') return;
-    if (this.pushesInFlight > 0) {
+    if (this.pushes.inFlight > 0) {
       this.failure ??= { code, message, closeCode };
       this.phase = 'draining';
       return;
     }
     this.host.metrics.rejects.inc({ code });
-    this.host.log.info({ code, replicaId: this.replicaId, principal: this.principal?.id }, `closing session: ${message}`);
-    this.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024), ...(collection === undefined ? {} : { collection }) }), 'error');
+    this.host.log.info({ code, ...this.who() }, `closing session: ${message}`);
+    this.out.sendText(encodeFrame({ type: 'error', code, message: message.slice(0, 1024), ...(collection === undefined ? {} : { collection }) }), 'error');
     this.close(closeCode, code);
   }
 
@@ -163,13 +145,8 @@ export class Session implements HostedSession {
       return;
     }
     if (this.phase === 'auth') {
-      const bytes = Buffer.byteLength(text);
-      this.earlyBytes += bytes;
-      if (this.early.length >= EARLY_FRAMES || this.earlyBytes > 2 * this.host.options.limits.maxFrameBytes) {
-        this.fail('rate_limited', `at most ${EARLY_FRAMES} frames (${2 * this.host.options.limits.maxFrameBytes} bytes) may wait for welcome: wait for it`);
-        return;
-      }
-      this.early.push({ frame, bytes });
+      const flood = this.early.hold(frame, Buffer.byteLength(text));
+      if (flood !== undefined) this.fail('rate_limited', flood);
       return;
     }
     this.dispatch(frame, Buffer.byteLength(text));
@@ -206,14 +183,14 @@ export class Session implements HostedSession {
           }
           if (!this.spend(frame.keys.length)) return;
           // A read sees the connection's earlier pushes: it waits for their group commit.
-          if (this.pushesInFlight > 0) this.readsAfterPush.push(frame);
+          if (this.pushes.inFlight > 0) this.readsAfterPush.push(frame);
           else this.read(frame);
           return;
         case 'credit':
           this.subscriptions.grant(frame.collection, frame.bytes);
           return;
         case 'ping':
-          this.send({ type: 'pong', t: frame.t });
+          this.out.send({ type: 'pong', t: frame.t });
           return;
         case 'pong':
           return;
@@ -245,19 +222,19 @@ export class Session implements HostedSession {
     // Closed meanwhile (TypeScript keeps the narrowing across the awaits).
     if ((this.phase as Session['phase']) === 'closed') return;
     this.phase = 'open';
-    this.send(welcome);
+    this.out.send(welcome);
     this.host.log.info(
       { principal: principal.id, replicaId: frame.replicaId, collections: frame.subscriptions.map((s) => s.collection) },
       `client connected: ${principal.id} as ${frame.replicaId}`,
     );
     for (const subscription of admitted) this.begin(subscription);
-    for (const { frame: early, bytes } of this.early.splice(0)) this.dispatch(early, bytes);
+    for (const { frame: early, bytes } of this.early.release()) this.dispatch(early, bytes);
   }
 
   /** Starts an admitted subscription's catch-up, or sends its refusal. */
   private begin(admitted: Subscription | ErrorFrame | undefined): void {
     if (admitted instanceof Subscription) this.guard(admitted.start());
-    else if (admitted !== undefined) this.send(admitted);
+    else if (admitted !== undefined) this.out.send(admitted);
   }
 
   private readable(collection: string, key: string): boolean {
@@ -266,28 +243,8 @@ export class Session implements HostedSession {
 
   /** Sends the live changes of one fan-out round to every live subscription of this session. */
   deliverLive(round: LiveRound): void {
-    if (this.phase !== 'open' || this.overCap()) return;
-    for (const text of this.subscriptions.liveFrames(round)) if (!this.sendChanges(text)) return;
-  }
-
-  /**
-   * Sends a `changes` frame (catch-up or live). A connection that already holds more than
-   * `maxBufferedBytes` of unsent bytes — it does not read its socket fast enough — is closed
-   * instead (1013), in catch-up as in live delivery: it reconnects and catches up from its cursor.
-   */
-  private sendChanges(text: string): boolean {
-    if (this.phase !== 'open' || this.overCap()) return false;
-    this.sendText(text, 'changes');
-    return true;
-  }
-
-  /** Closes the connection (1013) when it holds more than its cap of unsent bytes; true when it did. */
-  private overCap(): boolean {
-    if (this.conn.bufferedAmount <= this.host.options.maxBufferedBytes) return false;
-    this.host.metrics.rejects.inc({ code: 'slow_consumer' });
-    this.host.log.info({ replicaId: this.replicaId, principal: this.principal?.id }, 'closing session: slow consumer');
-    this.close(CLOSE.tryLater, 'slow consumer: reconnect and catch up from your cursor');
-    return true;
+    if (this.phase !== 'open' || this.out.overCap()) return;
+    for (const text of this.subscriptions.liveFrames(round)) if (!this.out.sendChanges(text)) return;
   }
 
   /**
@@ -311,42 +268,8 @@ export class Session implements HostedSession {
       this.fail('payload_too_large', noRoom);
       return;
     }
-    this.pushesInFlight++;
     const push = { replicaId: this.replicaId!, principal: this.principal!, changes: frame.changes, frameBytes };
-    this.host.ingest.submit(push, (outcome) => {
-      this.pushesInFlight--;
-      if (this.phase === 'closed') return;
-      if (outcome instanceof Error) {
-        this.failWith(outcome);
-        return;
-      }
-      // The ack says what is confirmed now: the relay's commit (`synchronous_commit = local` on
-      // PostgreSQL, so a relay push never waits on a standby). Higher levels follow as `confirm`.
-      this.sendAck({ type: 'ack', id: frame.id, level: 'relay', results: outcome });
-      if ((frame.ack === 'quorum' || frame.ack === 'all') && outcome.some((r) => r.status === 'accepted')) this.followLevel(frame);
-      this.host.metrics.ackLatency.observe((this.host.options.now() - received) / 1000);
-      if (this.pushesInFlight > 0) return;
-      if (this.failure !== undefined) this.fail(this.failure.code, this.failure.message, this.failure.closeCode);
-      else for (const read of this.readsAfterPush.splice(0)) this.read(read);
-    });
-  }
-
-  /**
-   * Sends a `confirm` for each level beyond `relay` the store confirms for the push, an
-   * `ack_timeout` one when it takes longer than `ackTimeoutMs` (and goes on), or a final
-   * `quorum_unavailable` naming the level reached.
-   */
-  private followLevel(frame: PushFrame): void {
-    const following = { ended: false, stop: undefined as (() => void) | undefined };
-    const stop = this.host.levels.follow(frame.ack, (confirmation) => {
-      if (this.phase === 'closed') return;
-      this.send({ type: 'confirm', id: frame.id, ...confirmation });
-      if (confirmation.code !== 'quorum_unavailable' && confirmation.level !== frame.ack) return;
-      following.ended = true;
-      if (following.stop !== undefined) this.following.delete(following.stop);
-    });
-    following.stop = stop;
-    if (!following.ended) this.following.add(stop);
+    this.pushes.submit(frame, push, received);
   }
 
   /** Closes the session for an error thrown while handling one of its frames. */
@@ -363,20 +286,12 @@ export class Session implements HostedSession {
     this.fail('internal', 'the relay failed to handle a frame');
   }
 
-  /**
-   * Sends the answer to a push within `maxFrameBytes`: one `ack`, or, when the results outgrow a
-   * frame, several parts (`ackFrames`: states refusals carry are left out first).
-   */
-  private sendAck(ack: AckFrame): void {
-    for (const text of ackFrames(ack, this.host.options.limits.maxFrameBytes)) this.sendText(text, 'ack');
-  }
-
   private read(frame: ReadFrame): void {
     this.guard(
       answerRead(this.host.store, this.host.options.limits, frame, (key) => this.readable(frame.collection, key)).then((answer) => {
         if (this.phase !== 'open') return;
         if (answer.type === 'error') this.host.metrics.rejects.inc({ code: answer.code });
-        this.send(answer);
+        this.out.send(answer);
       }),
     );
   }
