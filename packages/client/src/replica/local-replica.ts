@@ -1,40 +1,31 @@
-import { ConvergeError, replicaIdFromBytes, type ReplicaId } from '@converge/conflict';
-import type { CollectionDeclaration, Cursor, RelayAckLevel, RelayLimits } from '@converge/protocol';
-import { adoptedSpec, collectionSpec, type CollectionSpec } from '../collection-spec.js';
-import type {
-  DocRecord,
-  OutboxEntry,
-  RejectedRecord,
-  ReplicaRecord,
-  ScanOptions,
-  StorageAdapter,
-  StorageReader,
-  StorageWriter,
-  WriteMark,
-  WriteStatus,
-} from '../storage/storage-adapter.js';
+import { ConvergeError, type ReplicaId } from '@converge/conflict';
+import type { CollectionDeclaration, Cursor, RelayAckLevel } from '@converge/protocol';
+import { collectionSpec, type CollectionSpec } from '../collection-spec.js';
+import type { DocRecord, OutboxEntry, RejectedRecord, ReplicaRecord, ScanOptions, StorageAdapter, WriteStatus } from '../storage/storage-adapter.js';
 import type { WriteRequest } from './apply-write.js';
+import { adoptCollections, specForImport } from './collection-specs.js';
 import { evictRecord, type DocChange } from './doc-records.js';
 import { cursorKey, META } from './meta-keys.js';
 import { readWriteStatuses, recordSettled } from './recent-writes.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
 import { ReplicaClock } from './replica-clock.js';
-import { rewritePending, type Rewrite } from './rewrite.js';
 import { exportSnapshot, type ExportSnapshot } from './replica-export.js';
 import { declarationProblem, importRecords, type ImportedData, type ImportResult } from './replica-import.js';
+import { newReplicaId, replicaRecord } from './replica-record.js';
+import { resyncStates, type ResyncStates } from './resync-states.js';
+import { rewritePending, type Rewrite } from './rewrite.js';
 import { settlePush, type SettledChange, type Settlement } from './settle.js';
+import { StorageInUse } from './storage-in-use.js';
 import { learnWelcome, type WelcomeFacts } from './welcome.js';
-import { markResync } from './write-chain.js';
 import { writeRequests, type CommittedWrite } from './write-requests.js';
 
 export type { CommittedWrite } from './write-requests.js';
 
-export function newReplicaId(): ReplicaId {
-  return replicaIdFromBytes(globalThis.crypto.getRandomValues(new Uint8Array(12)));
-}
-
 /** A pending write as the outbox holds it (with its position). */
 export type PendingEntry = OutboxEntry & { readonly id: number };
+
+/** How the transactions that record what the relay said are written (`WriteOptions.durability`). */
+const RELAXED = { durability: 'relaxed' } as const;
 
 export interface ReplicaOptions {
   readonly now: () => number;
@@ -51,21 +42,17 @@ export interface ReplicaOptions {
  * once it has committed.
  */
 export class LocalReplica {
-  #storage: StorageAdapter;
+  readonly #storage: StorageInUse;
   readonly #specs = new Map<string, CollectionSpec>();
   readonly #clock: ReplicaClock;
-  readonly #failureListeners = new Set<(error: Error) => void>();
-  #unwatch: () => void;
+  readonly #options: ReplicaOptions;
+  readonly #read: StorageInUse['read'] = (run) => this.#storage.read(run);
 
-  constructor(
-    storage: StorageAdapter,
-    specs: Iterable<CollectionSpec>,
-    private readonly options: ReplicaOptions,
-  ) {
-    this.#storage = storage;
-    this.#unwatch = this.#watch(storage);
+  constructor(storage: StorageAdapter, specs: Iterable<CollectionSpec>, options: ReplicaOptions) {
+    this.#storage = new StorageInUse(storage);
     this.#clock = new ReplicaClock(options.now);
     for (const spec of specs) this.#specs.set(spec.name, spec);
+    this.#options = options;
   }
 
   /** The replica id as of the last transaction this tab committed. */
@@ -94,73 +81,39 @@ export class LocalReplica {
     return [...this.#specs.values()];
   }
 
-  /** Follows the relay's configuration for the collections the app did not declare. */
-  #adopt(infos: Readonly<Record<string, CollectionDeclaration>>): void {
-    for (const [name, info] of Object.entries(infos)) {
-      const current = this.#specs.get(name);
-      if (current?.declared === true) continue;
-      if (current !== undefined && current.mode === info.mode && current.strategy === (info.strategy === 'merge' ? 'siblings' : info.strategy)) continue;
-      this.#specs.set(name, adoptedSpec(name, info));
-    }
-  }
-
   // ── lifecycle ─────────────────────────────────────────────────────────────
 
   /** Reads (creating on first use) the replica record, and the collections the relay last announced. */
   async open(): Promise<ReplicaRecord> {
-    const { rep, known } = await this.#storage.write(async (tx) => {
-      const [rep, known] = await Promise.all([this.#replica(tx), tx.getMeta<Record<string, CollectionDeclaration>>(META.collections)]);
-      return { rep, known };
-    });
-    if (known !== undefined) this.#adopt(known);
-    this.#clock.follow(rep);
+    const [rep, known] = await this.#storage.write(async (tx) =>
+      Promise.all([replicaRecord(tx), tx.getMeta<Record<string, CollectionDeclaration>>(META.collections)]),
+    );
+    if (known !== undefined) adoptCollections(this.#specs, known);
+    this.#clock.follow({ rep });
     return rep;
   }
 
-  /** Calls `listener` when the storage in use goes away under the client (see `StorageAdapter.onFailure`). */
+  /** Calls `listener` when the storage in use goes away under the client (`StorageInUse.onFailure`). */
   onStorageFailure(listener: (error: Error) => void): () => void {
-    this.#failureListeners.add(listener);
-    return () => this.#failureListeners.delete(listener);
-  }
-
-  #watch(storage: StorageAdapter): () => void {
-    return storage.onFailure((error) => {
-      if (this.#storage !== storage) return;
-      for (const listener of [...this.#failureListeners]) listener(error);
-    });
+    return this.#storage.onFailure(listener);
   }
 
   /** Goes on in `storage` (IndexedDB went away): a new, empty replica there. */
   async replaceStorage(storage: StorageAdapter): Promise<ReplicaRecord> {
-    this.#unwatch();
-    this.#storage = storage;
-    this.#unwatch = this.#watch(storage);
+    this.#storage.replace(storage);
     return this.open();
   }
 
   close(): void {
-    this.#unwatch();
     this.#storage.close();
   }
 
   /** Closes and deletes the database. */
-  async destroy(): Promise<void> {
-    const storage = this.#storage;
-    this.close();
-    await storage.destroy();
+  destroy(): Promise<void> {
+    return this.#storage.destroy();
   }
 
   // ── transactions ─────────────────────────────────────────────────────────
-
-  /** The replica record inside a write transaction, created when missing (memory follows only after the commit). */
-  async #replica(tx: StorageWriter): Promise<ReplicaRecord> {
-    let record = await tx.getMeta<ReplicaRecord>(META.replica);
-    if (record === undefined) {
-      record = { id: newReplicaId(), writeNumber: 0, retired: [] };
-      tx.putMeta(META.replica, record);
-    }
-    return record;
-  }
 
   /**
    * Commits writes in one transaction (`writeRequests`). `settledRejections`: rejected writes
@@ -174,25 +127,15 @@ export class LocalReplica {
   ): Promise<CommittedWrite[]> {
     if (requests.length === 0 && settledRejections.length === 0) return [];
     const specs = new Map(requests.map((r) => [r.collection, this.spec(r.collection)]));
-    const { written, rep, clock } = await this.#storage.write(
+    const committed = await this.#storage.write(
       async (tx) => {
         for (const writeId of settledRejections) tx.deleteRejected(writeId);
-        const [rep, limits] = await Promise.all([this.#replica(tx), tx.getMeta<RelayLimits>(META.limits)]);
-        const clock = this.#clock.forTransaction(rep);
-        const context = {
-          rep,
-          clock,
-          limits,
-          preWelcomeMaxValueBytes: this.options.preWelcomeMaxValueBytes,
-          specs,
-          now: this.options.now(),
-        };
-        return { ...(await writeRequests(tx, requests, context)), clock };
+        return writeRequests(tx, requests, { ...this.#options, clocks: this.#clock, specs });
       },
       { durability },
     );
-    this.#clock.follow(rep, clock);
-    return written;
+    this.#clock.follow(committed);
+    return committed.written;
   }
 
   /**
@@ -202,34 +145,25 @@ export class LocalReplica {
    * @throws ConvergeError `bad_message` while writes to the key are pending.
    */
   async evict(collection: string, key: string): Promise<DocChange | undefined> {
-    return this.#storage.write(async (tx) => evictRecord(tx, await this.#replica(tx), collection, key));
+    return this.#storage.write(async (tx) => evictRecord(tx, await replicaRecord(tx), collection, key));
   }
 
   /** Merges states from the relay, storing the subscription's `cursor` (when given) in the same transaction. */
   async applyRemote(collection: string, docs: readonly RemoteDoc[], cursor?: Cursor): Promise<RemoteApplied> {
-    return this.#storage.write(
-      async (tx) =>
-        applyRemoteDocs(tx, await this.#replica(tx), collection, docs, cursor === undefined ? undefined : { key: cursorKey(collection), value: cursor }),
-      { durability: 'relaxed' },
-    );
+    const stored = cursor === undefined ? undefined : { key: cursorKey(collection), value: cursor };
+    return this.#storage.write(async (tx) => applyRemoteDocs(tx, await replicaRecord(tx), collection, docs, stored), RELAXED);
   }
 
   /** Records that the relay confirmed `level` for writes it accepted earlier (their status climbs; it never goes back). */
   async raiseLevel(writes: readonly { readonly writeId: string; readonly collection: string; readonly key: string }[], level: RelayAckLevel): Promise<void> {
-    const at = this.options.now();
-    await this.#storage.write(
-      (tx) =>
-        recordSettled(
-          tx,
-          writes.map((w) => ({ ...w, status: level, at })),
-        ),
-      { durability: 'relaxed' },
-    );
+    const at = this.#options.now();
+    const statuses = writes.map((w) => ({ ...w, status: level, at }));
+    await this.#storage.write((tx) => recordSettled(tx, statuses), RELAXED);
   }
 
   /** Applies the relay's results for a push, acknowledged at `level`. */
   async settle(settled: readonly SettledChange[], level: RelayAckLevel): Promise<Settlement> {
-    return this.#storage.write((tx) => settlePush(tx, settled, this.options.now(), level), { durability: 'relaxed' });
+    return this.#storage.write((tx) => settlePush(tx, settled, this.#options.now(), level), RELAXED);
   }
 
   /**
@@ -239,10 +173,10 @@ export class LocalReplica {
    * sync on their own.
    */
   async afterWelcome(welcome: WelcomeFacts): Promise<'ok' | 'identity_lost' | 'id_changed'> {
-    const learned = await this.#storage.write(async (tx) => learnWelcome(tx, await this.#replica(tx), welcome, this.#clock));
+    const learned = await this.#storage.write(async (tx) => learnWelcome(tx, await replicaRecord(tx), welcome, this.#clock));
     if (learned.verdict === 'id_changed') return 'id_changed';
-    this.#adopt(learned.collections);
-    this.#clock.follow(learned.rep, learned.clock);
+    adoptCollections(this.#specs, learned.collections);
+    this.#clock.follow(learned);
     return learned.verdict;
   }
 
@@ -253,51 +187,35 @@ export class LocalReplica {
    */
   async resetIdentity(expected: ReplicaId): Promise<(Rewrite & { readonly id: ReplicaId }) | undefined> {
     const result = await this.#storage.write(async (tx) => {
-      const rep = await this.#replica(tx);
+      const rep = await replicaRecord(tx);
       if (rep.id !== expected) return undefined;
       const next: ReplicaRecord = { ...rep, id: newReplicaId(), retired: [...rep.retired, rep.id] };
-      const clock = this.#clock.forTransaction(next);
-      return { clock, ...(await rewritePending(tx, next, { clock, spec: (c) => this.spec(c), fromBase: true })) };
+      return rewritePending(tx, next, { clocks: this.#clock, spec: (c) => this.spec(c), fromBase: true });
     });
     if (result === undefined) return undefined;
-    this.#clock.follow(result.rep, result.clock);
+    this.#clock.follow(result);
     return { id: result.rep.id, changes: result.changes, rewritten: result.rewritten };
   }
 
   /** Writes again, with the corrected clock, every write the relay refused with `clock_skew`. */
   async rewriteSkewed(): Promise<Rewrite> {
-    const result = await this.#storage.write(async (tx) => {
-      const rep = await this.#replica(tx);
-      const clock = this.#clock.forTransaction(rep);
-      return { clock, ...(await rewritePending(tx, rep, { clock, spec: (c) => this.spec(c), fromBase: false })) };
-    });
-    this.#clock.follow(result.rep, result.clock);
+    const result = await this.#storage.write(async (tx) =>
+      rewritePending(tx, await replicaRecord(tx), { clocks: this.#clock, spec: (c) => this.spec(c), fromBase: false }),
+    );
+    this.#clock.follow(result);
     return { changes: result.changes, rewritten: result.rewritten };
   }
 
-  /**
-   * This replica's states of a collection's keys for a re-push after the relay lost data, with
-   * one freshly allocated write number: the relay learns it as this replica's latest, so it is
-   * kept (`META.resyncWrite`) for the check after `welcome`. Undefined when there is nothing.
-   */
-  async resyncStates(collection: string): Promise<{ readonly records: DocRecord[]; readonly mark: WriteMark } | undefined> {
-    const records: DocRecord[] = [];
-    for (let after: string | undefined; ;) {
-      const page = await this.scan(collection, { limit: 500, ...(after === undefined ? {} : { after }) });
-      records.push(...page.filter((r) => r.state.siblings.length > 0));
-      if (page.length < 500) break;
-      after = page[page.length - 1]!.key;
-    }
-    if (records.length === 0) return undefined;
-    const mark = await this.#storage.write(async (tx) => markResync(tx, await this.#replica(tx)));
-    return { records, mark };
+  /** A collection's states for a re-push after the relay lost data, with a write number of their own (`resyncStates`). */
+  resyncStates(collection: string): Promise<ResyncStates | undefined> {
+    return resyncStates(this.#storage, collection);
   }
 
   // ── export and import ────────────────────────────────────────────────────
 
   /** Everything this replica stores, for an export (`exportSnapshot`); undefined before the replica was first opened. */
   exportSnapshot(): Promise<ExportSnapshot | undefined> {
-    return exportSnapshot((run) => this.#read(run));
+    return exportSnapshot(this.#storage);
   }
 
   /**
@@ -311,22 +229,14 @@ export class LocalReplica {
   async importData(data: ImportedData, collections: Readonly<Record<string, CollectionDeclaration>>): Promise<ImportResult> {
     const problem = declarationProblem(this.collections(), collections);
     if (problem !== undefined) throw new ConvergeError('bad_message', problem);
-    const spec = (name: string) => {
-      const own = this.#specs.get(name);
-      const exported = collections[name];
-      return own?.declared !== true && exported !== undefined ? adoptedSpec(name, exported) : (own ?? collectionSpec(name, undefined));
-    };
-    const result = await this.#storage.write((tx) => importRecords(tx, data, { clocks: this.#clock, spec, newId: newReplicaId, collections }));
-    this.#adopt(collections);
-    this.#clock.follow(result.rep, result.clock);
+    const spec = specForImport(this.#specs, collections);
+    const result = await this.#storage.write((tx) => importRecords(tx, data, { clocks: this.#clock, spec, collections }));
+    adoptCollections(this.#specs, collections);
+    this.#clock.follow(result);
     return result;
   }
 
   // ── questions ─────────────────────────────────────────────────────────────
-
-  #read<T>(run: (tx: StorageReader) => Promise<T>): Promise<T> {
-    return this.#storage.read(run);
-  }
 
   /** The replica record as stored (undefined before the replica was first opened). */
   record(): Promise<ReplicaRecord | undefined> {

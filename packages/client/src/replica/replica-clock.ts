@@ -45,9 +45,9 @@ export class ReplicaClock {
     return createHlcClock({ replica: record.id, now: this.#now, offsetMs, ...(last === undefined ? {} : { last }) });
   }
 
-  /** After a commit: `record` is what storage now holds, `clock` the transaction's clock (if it stamped anything). */
-  follow(record: ReplicaRecord, clock?: HlcClock): void {
-    this.#id = record.id;
-    this.#hlc = clock ?? this.forTransaction(record);
+  /** After a commit: `rep` is the replica record storage now holds, `clock` the transaction's clock (if it stamped anything). */
+  follow({ rep, clock }: { readonly rep: ReplicaRecord; readonly clock?: HlcClock }): void {
+    this.#id = rep.id;
+    this.#hlc = clock ?? this.forTransaction(rep);
   }
 }

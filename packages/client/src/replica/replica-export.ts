@@ -1,4 +1,4 @@
-import type { DocRecord, MetaValue, OutboxEntry, RejectedRecord, ReplicaRecord, StorageReader } from '../storage/storage-adapter.js';
+import type { DocRecord, MetaValue, OutboxEntry, RejectedRecord, ReplicaRecord, StorageAdapter } from '../storage/storage-adapter.js';
 import { docId } from './doc-records.js';
 import { META } from './meta-keys.js';
 
@@ -29,8 +29,8 @@ const PAGE = 256;
  * only means more catch-up); a document written locally after the first read is exported as the
  * relay confirmed it (`base`), since its pending write is not in the exported outbox.
  */
-export async function exportSnapshot(read: <T>(run: (tx: StorageReader) => Promise<T>) => Promise<T>): Promise<ExportSnapshot | undefined> {
-  const first = await read(async (tx) => {
+export async function exportSnapshot(storage: Pick<StorageAdapter, 'read'>): Promise<ExportSnapshot | undefined> {
+  const first = await storage.read(async (tx) => {
     const [meta, pending, rejected] = await Promise.all([tx.listMeta(), tx.listOutbox(), tx.listRejected()]);
     const keys = new Map<string, Set<string>>();
     for (const e of pending) keys.set(e.collection, (keys.get(e.collection) ?? new Set()).add(e.key));
@@ -48,7 +48,7 @@ export async function exportSnapshot(read: <T>(run: (tx: StorageReader) => Promi
     }
     for (let after: readonly [string, string] | undefined; ;) {
       const from = after;
-      const page = await read((tx) => tx.listDocs({ limit: PAGE, ...(from === undefined ? {} : { after: from }) }));
+      const page = await storage.read((tx) => tx.listDocs({ limit: PAGE, ...(from === undefined ? {} : { after: from }) }));
       for (const record of page) {
         if (taken.has(docId(record.collection, record.key))) continue;
         const { base, ...rest } = record;

@@ -1,10 +1,11 @@
-import { ConvergeError, CRDT_TYPES, type HlcClock, type ReplicaId } from '@converge/conflict';
+import { ConvergeError, CRDT_TYPES, type HlcClock } from '@converge/conflict';
 import type { CollectionDeclaration } from '@converge/protocol';
 import type { CollectionSpec } from '../collection-spec.js';
 import type { DocRecord, MetaValue, OutboxEntry, RejectedRecord, ReplicaRecord, StorageWriter } from '../storage/storage-adapter.js';
 import { docId, type DocChange } from './doc-records.js';
 import { META } from './meta-keys.js';
 import type { ReplicaClock } from './replica-clock.js';
+import { newReplicaId } from './replica-record.js';
 import { rewritePending, type RewrittenWrite } from './rewrite.js';
 
 /** An export read and checked (`readExport`), ready to be stored in one transaction. */
@@ -22,7 +23,6 @@ export interface ImportedData {
 export interface ImportEnv {
   readonly clocks: ReplicaClock;
   readonly spec: (collection: string) => CollectionSpec;
-  readonly newId: () => ReplicaId;
   /** Each collection as the exporter ran it: kept in meta `collections` beside the relay's last announcement (which wins). */
   readonly collections: Readonly<Record<string, CollectionDeclaration>>;
 }
@@ -85,9 +85,8 @@ export async function importRecords(tx: StorageWriter, data: ImportedData, env: 
   for (const record of data.rejected) tx.putRejected(record);
   const exported = data.replica;
   const retired = [...exported.retired, exported.id, ...(current === undefined ? [] : [current.id])];
-  const next: ReplicaRecord = { ...exported, id: env.newId(), retired };
-  const clock = env.clocks.forTransaction(next);
-  const { rep, changes, rewritten } = await rewritePending(tx, next, { clock, spec: env.spec, fromBase: true });
+  const next: ReplicaRecord = { ...exported, id: newReplicaId(), retired };
+  const { rep, clock, changes, rewritten } = await rewritePending(tx, next, { clocks: env.clocks, spec: env.spec, fromBase: true });
   const byId = new Map(changes.map((c) => [docId(c.collection, c.key), c]));
   const all = data.docs.map((d) => byId.get(docId(d.collection, d.key)) ?? { collection: d.collection, key: d.key, record: d });
   return { rep, clock, changes: all, rewritten };

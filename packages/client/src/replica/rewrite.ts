@@ -5,6 +5,7 @@ import { applyWrite, type WriteRequest } from './apply-write.js';
 import { removeDots } from './context-ops.js';
 import { docId, entryDot, type DocChange } from './doc-records.js';
 import { META } from './meta-keys.js';
+import type { ReplicaClock } from './replica-clock.js';
 import { chainAfterWrite } from './write-chain.js';
 
 type Entry = OutboxEntry & { readonly id: number };
@@ -105,28 +106,29 @@ export async function rewriteEntries(tx: StorageWriter, entries: readonly Entry[
 
 /**
  * Writes pending writes again in one transaction and stores the replica record that results
- * (`rep` is the record to write them under). `fromBase`: every pending write, under a new
- * replica id (identity loss; the new id's write chain starts afresh); otherwise only the writes
- * refused with `clock_skew`.
+ * (`rep` is the record to write them under), stamped by the transaction's clock (`clocks`,
+ * returned with it). `fromBase`: every pending write, under a new replica id (identity loss; the
+ * new id's write chain starts afresh); otherwise only the writes refused with `clock_skew`.
  */
 export async function rewritePending(
   tx: StorageWriter,
   rep: ReplicaRecord,
-  options: { readonly clock: HlcClock; readonly spec: (collection: string) => CollectionSpec; readonly fromBase: boolean },
-): Promise<Rewrite & { readonly rep: ReplicaRecord }> {
+  options: { readonly clocks: ReplicaClock; readonly spec: (collection: string) => CollectionSpec; readonly fromBase: boolean },
+): Promise<Rewrite & { readonly rep: ReplicaRecord; readonly clock: HlcClock }> {
+  const clock = options.clocks.forTransaction(rep);
   const listed = (await tx.listOutbox()) as Entry[];
   const entries = options.fromBase ? listed : listed.filter((e) => e.skewed === true);
-  if (!options.fromBase && entries.length === 0) return { rep, changes: [], rewritten: [] };
+  if (!options.fromBase && entries.length === 0) return { rep, clock, changes: [], rewritten: [] };
   // A new id starts a new chain: the relay has seen no write of it.
   const env: RewriteEnv = {
     replica: rep.id,
-    clock: options.clock,
+    clock,
     spec: options.spec,
     writeNumber: rep.writeNumber,
     chain: options.fromBase ? WRITE_CHAIN_ZERO : rep.chain,
   };
   const { changes, rewritten } = await rewriteEntries(tx, entries, env, options.fromBase);
-  const next: ReplicaRecord = { ...rep, writeNumber: env.writeNumber, ...(env.chain === undefined ? {} : { chain: env.chain }), clock: options.clock.last() };
+  const next: ReplicaRecord = { ...rep, writeNumber: env.writeNumber, ...(env.chain === undefined ? {} : { chain: env.chain }), clock: clock.last() };
   tx.putMeta(META.replica, next);
-  return { rep: next, changes, rewritten };
+  return { rep: next, clock, changes, rewritten };
 }

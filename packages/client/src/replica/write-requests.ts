@@ -6,6 +6,8 @@ import { applyWrite, type WriteRequest } from './apply-write.js';
 import { docId, loadRecords } from './doc-records.js';
 import type { ReadMemory } from './read-model.js';
 import { META } from './meta-keys.js';
+import type { ReplicaClock } from './replica-clock.js';
+import { replicaRecord } from './replica-record.js';
 import { chainAfterWrite } from './write-chain.js';
 
 /** A write once its transaction is written (committed when the transaction is). */
@@ -20,31 +22,30 @@ export interface CommittedWrite {
 }
 
 export interface WriteContext {
-  /** The replica record as the transaction read it. */
-  readonly rep: ReplicaRecord;
-  /** The transaction's clock (see `ReplicaClock.forTransaction`). */
-  readonly clock: HlcClock;
-  /** The last `welcome.limits` (undefined before the first). */
-  readonly limits: RelayLimits | undefined;
+  /** This tab's clock, which gives the transaction's (`ReplicaClock.forTransaction`). */
+  readonly clocks: ReplicaClock;
   /** The largest value accepted before the first `welcome`. */
   readonly preWelcomeMaxValueBytes: number;
   /** The spec of each collection written to. */
   readonly specs: ReadonlyMap<string, CollectionSpec>;
-  readonly now: number;
+  readonly now: () => number;
 }
 
 /**
- * The body of a write transaction: reads the records, allocates a dot and a write number per
- * request, applies it (CRDT operations and `update` functions run on the stored state here),
- * stores the records, one outbox entry per write and the bumped replica record. Nothing but
- * the transaction is awaited.
+ * The body of a write transaction: reads the replica record, the last `welcome.limits` and the
+ * records, allocates a dot and a write number per request, applies it (CRDT operations and
+ * `update` functions run on the stored state here), stores the records, one outbox entry per
+ * write and the bumped replica record. Nothing but the transaction is awaited. Returns the
+ * transaction's clock for this tab to follow once it has committed.
  */
 export async function writeRequests(
   tx: StorageWriter,
   requests: readonly WriteRequest[],
   context: WriteContext,
-): Promise<{ written: CommittedWrite[]; rep: ReplicaRecord }> {
-  const { rep, clock, limits } = context;
+): Promise<{ written: CommittedWrite[]; rep: ReplicaRecord; clock: HlcClock }> {
+  const [rep, limits] = await Promise.all([replicaRecord(tx), tx.getMeta<RelayLimits>(META.limits)]);
+  const clock = context.clocks.forTransaction(rep);
+  const now = context.now();
   const maxValueBytes = limits?.maxValueBytes ?? context.preWelcomeMaxValueBytes;
   const maxStateBytes = limits?.maxStateBytes ?? Infinity;
   const byCollection = new Map<string, string[]>();
@@ -80,7 +81,7 @@ export async function writeRequests(
       delta: applied.delta,
       write: applied.intent,
       ack: request.ack,
-      createdAt: context.now,
+      createdAt: now,
     });
     records.set(id, applied.record);
     out.push({
@@ -96,5 +97,5 @@ export async function writeRequests(
   for (const id of new Set(requests.map((r) => docId(r.collection, r.key)))) tx.putDoc(records.get(id)!);
   const next: ReplicaRecord = { ...rep, writeNumber, ...(chain === undefined ? {} : { chain }), clock: clock.last() };
   if (requests.length > 0) tx.putMeta(META.replica, next);
-  return { written: out.map((w) => ({ ...w, record: records.get(docId(w.collection, w.key))! })), rep: requests.length > 0 ? next : rep };
+  return { written: out.map((w) => ({ ...w, record: records.get(docId(w.collection, w.key))! })), rep: requests.length > 0 ? next : rep, clock };
 }
