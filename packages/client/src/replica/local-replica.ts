@@ -9,8 +9,8 @@ import { cursorKey, META } from './meta-keys.js';
 import { readWriteStatuses, recordSettled } from './recent-writes.js';
 import { applyRemoteDocs, type RemoteApplied, type RemoteDoc } from './remote-apply.js';
 import { ReplicaClock } from './replica-clock.js';
-import { exportSnapshot, type ExportSnapshot } from './replica-export.js';
-import { declarationProblem, importRecords, type ImportedData, type ImportResult } from './replica-import.js';
+import type { ExportSnapshot } from './replica-export.js';
+import type { ImportedData, ImportResult } from './replica-import.js';
 import { newReplicaId, replicaRecord } from './replica-record.js';
 import { resyncStates, type ResyncStates } from './resync-states.js';
 import { rewritePending, type Rewrite } from './rewrite.js';
@@ -211,10 +211,11 @@ export class LocalReplica {
     return resyncStates(this.#storage, collection);
   }
 
-  // ── export and import ────────────────────────────────────────────────────
+  // ── export and import (their code loaded on first use, as the rest of export and import) ──
 
   /** Everything this replica stores, for an export (`exportSnapshot`); undefined before the replica was first opened. */
-  exportSnapshot(): Promise<ExportSnapshot | undefined> {
+  async exportSnapshot(): Promise<ExportSnapshot | undefined> {
+    const { exportSnapshot } = await import('./replica-export.js');
     return exportSnapshot(this.#storage);
   }
 
@@ -227,6 +228,7 @@ export class LocalReplica {
    * collection with another CRDT type than the export's (nothing is written).
    */
   async importData(data: ImportedData, collections: Readonly<Record<string, CollectionDeclaration>>): Promise<ImportResult> {
+    const { declarationProblem, importRecords } = await import('./replica-import.js');
     const problem = declarationProblem(this.collections(), collections);
     if (problem !== undefined) throw new ConvergeError('bad_message', problem);
     const spec = specForImport(this.#specs, collections);
