@@ -8,7 +8,7 @@ import { CASES } from './map/map-cases.js';
 import { runPeersBench } from './peers/peers.bench.js';
 import { loadSuiteResults, rewriteSection } from './results-store.js';
 import { scalingMarkdown } from './scaling/scaling-markdown.js';
-import type { ScalingResults } from './scaling/scaling.bench.js';
+import type { ScalingResults } from './scaling/scaling-results.js';
 import { sizeMarkdown, type SizeResults } from './size/size.bench.js';
 import { fileURLToPath } from 'node:url';
 

@@ -2,7 +2,7 @@
 import { factsLine } from '../results-store.js';
 import { median, pairRatios, spread, type Spread } from '../peers/stats.js';
 import { powerLawExponent } from './fit.js';
-import type { ScalingResults } from './scaling.bench.js';
+import type { ScalingResults } from './scaling-results.js';
 import type { CurveResults, CurveRun } from './w1-curve.js';
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');

@@ -13,25 +13,13 @@
 // bench/RESULTS.md.
 import { parseArgs } from 'node:util';
 import { ensurePeersInstalled } from '../peers/peers.bench.js';
-import { loadSuiteResults, rewriteSection, saveSuiteResults, startRun, type RunFacts } from '../results-store.js';
-import { runColdOpen, type ColdOpenStage } from './cold-open.js';
-import { runIdleCurve, type IdleRun } from './idle-curve.js';
+import { loadSuiteResults, rewriteSection, saveSuiteResults, startRun } from '../results-store.js';
+import { runColdOpen } from './cold-open.js';
+import { runIdleCurve } from './idle-curve.js';
 import { scalingMarkdown } from './scaling-markdown.js';
-import { runOfflineCatchup, type OfflineResults } from './offline-catchup.js';
-import { runW1Curve, type CurveResults } from './w1-curve.js';
-
-export interface ScalingPart<T> extends RunFacts {
-  readonly countedRuns: number;
-  readonly full: boolean;
-  readonly results: T;
-}
-
-export interface ScalingResults {
-  readonly w1?: ScalingPart<CurveResults>;
-  readonly idle?: ScalingPart<readonly IdleRun[]>;
-  readonly offline?: ScalingPart<OfflineResults>;
-  readonly cold?: ScalingPart<readonly ColdOpenStage[]>;
-}
+import { runOfflineCatchup } from './offline-catchup.js';
+import { runW1Curve } from './w1-curve.js';
+import type { ScalingPart, ScalingResults } from './scaling-results.js';
 
 const DEFAULTS = {
   sizes: '1000,10000,100000,1000000',

@@ -14,8 +14,8 @@ function currentTest(): TestIdentity {
   return { name: state?.currentTestName, file: state?.testPath };
 }
 
-const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
-const regexEscape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const shellQuote = (text: string): string => "'" + text.replace(/'/g, "'\\''") + "'";
+const regexEscape = (text: string): string => text.replace(/[.*+?^$(){}|[\]\\]/g, '\\$&');
 
 /** The command that replays a failed property: the same seed, only this test. */
 export function replayCommand(seed: number, test: TestIdentity = currentTest()): string {
