@@ -29,19 +29,19 @@ export class OutgoingFrames {
    * Encodes and sends a frame. No frame leaves above the `maxFrameBytes` the relay announced:
    * frames that can grow are sized before they are built, so this is the last guard.
    */
-  send(frame: RelayFrame, done?: (error?: Error) => void): void {
+  send(frame: RelayFrame): void {
     const text = encodeFrame(frame);
     if (Buffer.byteLength(text) > this.host.options.limits.maxFrameBytes) {
       this.host.log.error({ type: frame.type, replicaId: this.session.who().replicaId }, 'refusing to send a frame above maxFrameBytes');
       this.session.fail('internal', `the relay's ${frame.type} frame would exceed maxFrameBytes`);
       return;
     }
-    this.sendText(text, frame.type, done);
+    this.sendText(text, frame.type);
   }
 
-  sendText(text: string, type: RelayFrame['type'], done?: (error?: Error) => void): void {
+  sendText(text: string, type: RelayFrame['type']): void {
     this.host.metrics.framesOut.inc({ type });
-    this.conn.send(text, done);
+    this.conn.send(text);
   }
 
   /**
