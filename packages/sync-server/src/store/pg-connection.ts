@@ -133,7 +133,7 @@ export function translatePostgresError(error: unknown): unknown {
   const code = codeOf(error);
   if (code === undefined) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '25006') {
+  if (connectionDropped(error) || code.startsWith('08') || code === '25006') {
     return new ConvergeError('quorum_unavailable', `relay database unreachable or not writable (${code}): ${message}; the outcome of the commit is unknown`, {
       cause: error,
     });

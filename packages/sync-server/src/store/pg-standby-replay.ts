@@ -1,12 +1,6 @@
 import type { Sql } from 'postgres';
-import { bytes } from './postgres-tx.js';
+import { readHead } from './postgres-reads.js';
 import type { ReplicaPosition } from './relay-store.js';
-
-/** A collection's head seq as `sql`'s server shows it (0 for a collection it does not hold). */
-async function headSeq(sql: Sql, collection: string): Promise<number> {
-  const [row] = await sql<{ head_seq: number }[]>`SELECT head_seq FROM collections WHERE name = ${bytes(collection)}`;
-  return row?.head_seq ?? 0;
-}
 
 /**
  * Polls a standby (`reads`) until it shows `seq` of the collection, `deadline` passes or
@@ -19,7 +13,7 @@ export async function replayed(reads: Sql, collection: string, seq: number, dead
   for (;;) {
     const left = Math.max(1, deadline - Date.now());
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = headSeq(reads, collection).then((seen) => (shown = seen));
+    const read = readHead(reads, collection).then((head) => (shown = head.seq));
     read.catch(() => undefined);
     await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, left)))]).finally(() => clearTimeout(timer));
     if (shown >= seq || Date.now() >= deadline || stopped()) return shown;
@@ -30,7 +24,7 @@ export async function replayed(reads: Sql, collection: string, seq: number, dead
 
 /** Waits (until `deadline`) for the standby `reads` to show the collection's head as the `primary` has it now. */
 export async function replicaPosition(primary: Sql, reads: Sql, collection: string, deadline: number, stopped: () => boolean): Promise<ReplicaPosition> {
-  const primarySeq = await headSeq(primary, collection);
+  const primarySeq = (await readHead(primary, collection)).seq;
   const replicaSeq = await replayed(reads, collection, primarySeq, deadline, stopped);
   return { caughtUp: replicaSeq >= primarySeq, primarySeq, replicaSeq };
 }
