@@ -4,6 +4,7 @@
 // commits (their seqs reuse the lost ones'), and the writer whose `relay`-acked writes are gone
 // re-pushes them (its cursor no longer matches the log: resync, accepted in the recovery window).
 import { createClient, type Client } from '@converge/client';
+import { eventually } from '@converge/client/testing';
 import { PostgresStore } from '@converge/sync-server';
 import { startPgCluster, startTestRelay, type PgCluster, type PgNode, type TestRelay } from '@converge/sync-server/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -44,13 +45,8 @@ async function open(name: string): Promise<Client> {
   return client;
 }
 
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Waits (at most 20 s) until `check` holds; a timeout fails with `what`. */
+const until = (what: string, check: () => Promise<boolean>): Promise<void> => eventually(async () => expect(await check(), what).toBe(true), 20_000, 50);
 
 const keysOf = async (client: Client) => new Set((await client.collection('notes').scan()).map((doc) => doc.key));
 
@@ -67,20 +63,20 @@ it('clients connected through a failover that lost relay-acked writes: the subsc
 
   await writer.collection('notes').put('before', 1, { ack: 'relay' });
   const [standby] = cluster.standbys;
-  await eventually('the standby has the first write', async () => (await held(standby!)).has('before'));
+  await until('the standby has the first write', async () => (await held(standby!)).has('before'));
   // The standby stops receiving: the next writes live on the primary only.
   const sql = cluster.client(standby!);
   await sql`ALTER SYSTEM SET primary_conninfo = ''`;
   await sql`SELECT pg_reload_conf()`;
   await sql.end();
-  await eventually('the standby stopped receiving', async () => {
+  await until('the standby stopped receiving', async () => {
     const probe = cluster.client(standby!);
     const rows = await probe`SELECT 1 FROM pg_stat_wal_receiver`;
     await probe.end();
     return rows.length === 0;
   });
   for (const key of ['lost1', 'lost2', 'lost3']) await writer.collection('notes').put(key, key, { ack: 'relay' });
-  await eventually('the reader sees the writes live', async () => (await keysOf(reader)).has('lost3'));
+  await until('the reader sees the writes live', async () => (await keysOf(reader)).has('lost3'));
 
   await cluster.kill(cluster.primary, 'SIGKILL');
   const promotion = await cluster.promoteMostUpToDate();
@@ -91,15 +87,15 @@ it('clients connected through a failover that lost relay-acked writes: the subsc
   for (const key of ['after1', 'after2', 'after3', 'after4']) await other.collection('notes').put(key, key, { ack: 'relay' });
 
   const all = ['before', 'lost1', 'lost2', 'lost3', 'after1', 'after2', 'after3', 'after4'];
-  await eventually('the reader, connected through the failover, holds every write', async () => {
+  await until('the reader, connected through the failover, holds every write', async () => {
     const keys = await keysOf(reader);
     return all.every((key) => keys.has(key));
   });
-  await eventually('the writer re-pushed its lost writes: the primary holds them with their dots', async () => {
+  await until('the writer re-pushed its lost writes: the primary holds them with their dots', async () => {
     const now = await held(promotion.node);
     return ['lost1', 'lost2', 'lost3'].every((key) => now.get(key)?.includes(dots.get(key)!) === true);
   });
-  await eventually('the writer holds every write', async () => {
+  await until('the writer holds every write', async () => {
     const keys = await keysOf(writer);
     return all.every((key) => keys.has(key));
   });

@@ -13,6 +13,7 @@
 // fewer rounds; PGFAULT_LOG=<dir> keeps each relay process's log there; PGFAULT_DEBUG=1 prints
 // each round's timings (promotion, first relay and quorum acks of writes started after the kill).
 import { createClient, webSocketTransport, type Client, type Transport } from '@converge/client';
+import { createPrng, envSeed } from '@converge/conflict/testing';
 import type { AckLevel } from '@converge/protocol';
 import { startPgCluster, type PgCluster, type PgNode } from '@converge/sync-server/testing';
 import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { WebSocket } from 'ws';
 import { spawnRelay, stopped, type RelayProcess } from '../packages/sync-server/src/relay-tests/relay-process.js';
 import { siblingDots } from './pg-dots.js';
 
-const SEED = Number(process.env['CONVERGE_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = envSeed() ?? Math.floor(Math.random() * 2 ** 31);
 const ROUNDS = Number(process.env['PGFAULT_ROUNDS'] ?? 20);
 const SCHEMA = 'fault';
 const NOTE_WRITERS = 6;
@@ -32,19 +33,9 @@ const LF_KEYS = ['acct0', 'acct1'];
 const ORDER: readonly AckLevel[] = ['local', 'relay', 'quorum', 'all'];
 const rank = (level: AckLevel) => ORDER.indexOf(level);
 
-/** mulberry32: the fault schedule's randomness, from the seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rng = random(SEED);
-const pickRng = random(SEED ^ 0x5bd1e995);
+// The fault schedule's randomness, from the seed.
+const rng = createPrng(SEED).next;
+const pickRng = createPrng(SEED ^ 0x5bd1e995).next;
 const between = (min: number, max: number) => min + Math.floor(rng() * (max - min));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -210,7 +201,7 @@ function startLoad(stop: { stopped: boolean }): Promise<void>[] {
   const running: Promise<void>[] = [];
   for (const [index, client] of clients.entries()) {
     const name = `c${index}`;
-    const levels = random(SEED + index);
+    const levels = createPrng(SEED + index).next;
     running.push(
       (async () => {
         const inFlight = new Set<Promise<void>>();
