@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
-import type { CommittedChange } from './push.js';
+import type { CommittedChange, LiveChange } from './push.js';
+import { chainHash } from './store/chain-hash.js';
 import { storedText } from './stored-state.js';
 import type { LogPosition, RelayStore, RemoteCommit } from './store/relay-store.js';
 
+/** What fan-out reads of the store: heads, hashes and scans, and other processes' commit notices. */
+export type FanOutStore = Pick<RelayStore, 'closed' | 'head' | 'hashAt' | 'scan' | 'watchCommits'>;
+
 /** One fan-out round: changes by collection, in seq order, each collection's continuing the last round's. */
 export interface LiveRound {
-  readonly changes: ReadonlyMap<string, readonly CommittedChange[]>;
+  readonly changes: ReadonlyMap<string, readonly LiveChange[]>;
   /** The position through which the collection's changes have now been handed out: this round's last change. */
   head(collection: string): LogPosition;
   /** Encoded frames of this round with their UTF-8 sizes, shared by subscribers that get the same one. */
@@ -28,7 +32,9 @@ export interface FanOutOptions {
    * `through`, or another chain hash at `through` (a failover lost commits and the new primary
    * reuses their seqs). The fan-out has forgotten its positions (`reset`); the relay restarts
    * its sessions so every client checks its cursor again. Only for a store that reads from the
-   * primary: a standby's head may lag what this relay's own commits already handed out.
+   * primary: a standby's head may lag what this relay's own commits already handed out. With
+   * it, and a store shared with other processes, every change is checked to continue the chain
+   * handed out before it goes out (below).
    */
   readonly onFork?: (collection: string) => void;
 }
@@ -43,6 +49,13 @@ export interface FanOutOptions {
  * also serves the notices of other processes' commits (`RelayStore.watchCommits`) and, for a
  * shared store, a periodic head check that heals a lost notice. A subscription goes live only
  * once its catch-up reached `through` (`goLive`), so nothing falls between catch-up and live.
+ *
+ * On a store shared with other processes (with `onFork`), nothing goes out that does not
+ * continue the chain hash at `through`: a failover that lost commits already handed out lets
+ * the new primary reuse their seqs, and a change past them on the new log, handed out as if it
+ * followed them, would move every subscriber's cursor onto the new log beyond changes it never
+ * got. A local change is checked by its chain link (`chainHash` of the hash at `through` and the
+ * change), a read-back by the store's hash at `through`; a mismatch is a fork (`onFork`).
  */
 export class FanOut {
   private readonly through = new Map<string, number>();
@@ -54,13 +67,16 @@ export class FanOut {
   private running: Promise<void> | undefined;
   private readonly stopWatching: (() => void) | undefined;
   private readonly headCheck: ReturnType<typeof setInterval> | undefined;
+  /** Whether the log can be replaced under this relay and a fork be told (`onFork`): changes are checked to continue the chain. */
+  private readonly checksChain: boolean;
 
   constructor(
-    private readonly store: RelayStore,
+    private readonly store: FanOutStore,
     /** Who takes live rounds: the relay's sessions past `hello`, as they are at each round. */
     private readonly receivers: Iterable<LiveReceiver>,
     private readonly options: FanOutOptions,
   ) {
+    this.checksChain = store.watchCommits !== undefined && options.onFork !== undefined;
     if (store.watchCommits !== undefined) {
       this.stopWatching = store.watchCommits((commit) => this.remote(commit));
       this.headCheck = setInterval(() => this.checkHeads(), options.headCheckMs).unref();
@@ -77,11 +93,14 @@ export class FanOut {
   /**
    * Whether a subscription whose catch-up sent everything through `seq` may go live now: when
    * no live round went past `seq` yet. Called at the moment it would switch, with nothing
-   * awaited in between.
+   * awaited in between; `hash` is the chain hash at `seq`.
    */
-  goLive(collection: string, seq: number): boolean {
+  goLive(collection: string, seq: number, hash: string): boolean {
     const through = this.through.get(collection);
-    if (through === undefined) this.through.set(collection, seq);
+    if (through === undefined) {
+      this.through.set(collection, seq);
+      this.throughHash.set(collection, hash);
+    }
     return through === undefined || seq >= through;
   }
 
@@ -129,9 +148,7 @@ export class FanOut {
         ]);
         if (this.through.get(collection) !== through || this.throughHash.get(collection) !== hash) return; // moved on meanwhile
         if (forks && (head.seq < through || (hash !== undefined && stored !== hash))) {
-          this.options.log.warn({ collection, through, head: head.seq }, 'fan-out: the log is not the one handed out (a failover lost commits): starting over');
-          this.reset();
-          this.options.onFork?.(collection);
+          this.forked(collection, through, head.seq);
           return;
         }
         if (head.seq > through) this.behind.add(collection);
@@ -142,6 +159,13 @@ export class FanOut {
         if (!this.store.closed) this.options.log.warn({ err: error }, 'fan-out: checking heads failed; retrying at the next check');
       },
     );
+  }
+
+  /** The log under the relay is not the one handed out (a failover lost commits): start over. */
+  private forked(collection: string, through: number, seq: number): void {
+    this.options.log.warn({ collection, through, seq }, 'fan-out: the log is not the one handed out (a failover lost commits): starting over');
+    this.reset();
+    this.options.onFork?.(collection);
   }
 
   private schedule(): void {
@@ -171,7 +195,7 @@ export class FanOut {
   private localRound(): void {
     const round = this.pending;
     this.pending = [];
-    const changes = new Map<string, CommittedChange[]>();
+    const changes = new Map<string, LiveChange[]>();
     for (const change of round) {
       const { collection, seq } = change;
       const list = changes.get(collection);
@@ -181,6 +205,11 @@ export class FanOut {
         this.behind.add(collection);
         continue;
       }
+      const previous = list?.at(-1)?.hash ?? this.throughHash.get(collection);
+      if (this.checksChain && previous !== undefined && chainHash(previous, collection, change.key, change.dot) !== change.hash) {
+        this.forked(collection, last, seq);
+        return;
+      }
       if (list === undefined) changes.set(collection, [change]);
       else list.push(change);
     }
@@ -188,26 +217,39 @@ export class FanOut {
     this.deliver(changes);
   }
 
-  /** Reads a collection's changes after `through` from the store, one scan at a time, and hands each batch out. */
+  /**
+   * Reads a collection's changes after `through` from the store, one scan at a time, and hands
+   * each batch out; on a shared store, only once the store's hash at `through` is the one handed out.
+   */
   private async readBack(collection: string): Promise<void> {
     for (;;) {
       const after = this.through.get(collection) ?? 0;
-      const docs = await this.store.scan(collection, after, this.options.batchSize);
+      const afterHash = this.throughHash.get(collection);
+      const check = this.checksChain && afterHash !== undefined;
+      const [docs, stored] = await Promise.all([
+        this.store.scan(collection, after, this.options.batchSize),
+        check ? this.store.hashAt(collection, after) : afterHash,
+      ]);
       if (this.store.closed) return;
-      // A local round may have moved on meanwhile: keep what continues it.
-      const through = this.through.get(collection) ?? 0;
-      const fresh: CommittedChange[] = [];
-      for (const doc of docs) {
-        if (doc.seq <= through) continue;
-        const text = storedText(doc);
-        fresh.push({ collection, key: doc.key, seq: doc.seq, hash: doc.hash, text, bytes: Buffer.byteLength(text) });
+      // A local round moved on meanwhile (or a reset forgot the position): read from there.
+      if (this.through.get(collection) !== after || this.throughHash.get(collection) !== afterHash) {
+        if (this.through.has(collection)) continue;
+        return;
       }
+      if (stored !== afterHash) {
+        this.forked(collection, after, docs.at(-1)?.seq ?? after);
+        return;
+      }
+      const fresh: LiveChange[] = docs.map((doc) => {
+        const text = storedText(doc);
+        return { collection, key: doc.key, seq: doc.seq, hash: doc.hash, text, bytes: Buffer.byteLength(text) };
+      });
       if (fresh.length > 0) this.deliver(new Map([[collection, fresh]]));
       if (docs.length < this.options.batchSize) return;
     }
   }
 
-  private deliver(changes: Map<string, CommittedChange[]>): void {
+  private deliver(changes: Map<string, LiveChange[]>): void {
     if (changes.size === 0 || this.store.closed) return;
     for (const [collection, list] of changes) {
       const last = list.at(-1)!;

@@ -102,7 +102,7 @@ class PushJudgement {
 
   #stored(change: PushedChange, readable: boolean, put: Put, { seq, hash }: LogPosition): void {
     const { collection, key } = change;
-    this.#committed.push({ collection, key, seq, hash, text: put.text, bytes: put.bytes });
+    this.#committed.push({ collection, key, seq, hash, dot: put.dot, text: put.text, bytes: put.bytes });
     this.#settle(change, readable, seq);
   }
 

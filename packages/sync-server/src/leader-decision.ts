@@ -54,7 +54,7 @@ export async function decideAsLeader(
     const text = serializeState(noop);
     const { seq, hash } = await tx.put(collection, key, text, sibling.dot);
     await tx.recordDecision(collection, key, sibling.dot, { status: 'rejected', content });
-    committed.push({ collection, key, seq, hash, text, bytes: Buffer.byteLength(text) });
+    committed.push({ collection, key, seq, hash, dot: sibling.dot, text, bytes: Buffer.byteLength(text) });
     return new Refusal('conflict_rejected', `write did not see ${stale.dot.join(':')}, the leader's current version`, noop);
   }
   const { state: merged } = mergeDocStates(current, delta);
@@ -62,6 +62,6 @@ export async function decideAsLeader(
   if (next instanceof Refusal) return next;
   const { seq, hash } = await tx.put(collection, key, next.text, sibling.dot);
   await tx.recordDecision(collection, key, sibling.dot, { status: 'accepted', seq, content });
-  committed.push({ collection, key, seq, hash, text: next.text, bytes: next.bytes });
+  committed.push({ collection, key, seq, hash, dot: sibling.dot, text: next.text, bytes: next.bytes });
   return seq;
 }

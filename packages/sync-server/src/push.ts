@@ -1,4 +1,4 @@
-import type { ReplicaId } from '@converge/conflict';
+import type { Dot, ReplicaId } from '@converge/conflict';
 import type { ChangeResult, PushedChange, RelayLimits } from '@converge/protocol';
 import type { Principal, RelayAuth } from './auth/auth.js';
 import type { CollectionRegistry } from './collections.js';
@@ -28,8 +28,8 @@ export interface PushRules {
   readonly recoveryOpen: boolean;
 }
 
-/** A change the relay committed: what fan-out sends to subscribers. */
-export interface CommittedChange {
+/** A change in a collection's log as live fan-out sends it to subscribers. */
+export interface LiveChange {
   readonly collection: string;
   readonly key: string;
   readonly seq: number;
@@ -39,6 +39,11 @@ export interface CommittedChange {
   readonly text: string;
   /** Its UTF-8 size. */
   readonly bytes: number;
+}
+
+/** A change this relay committed: with its dot, the last field of its chain link (`chainHash`). */
+export interface CommittedChange extends LiveChange {
+  readonly dot: Dot;
 }
 
 export interface PushOutcome {

@@ -57,6 +57,6 @@ export async function writeAsRelay(writer: RelayWriter, collection: string, key:
       );
     }
     const { seq, hash } = await tx.put(collection, key, text, dot);
-    return { collection, key, seq, hash, text, bytes };
+    return { collection, key, seq, hash, dot, text, bytes };
   });
 }

@@ -32,8 +32,14 @@ export interface SessionOptions {
   readonly now: () => number;
 }
 
-/** What a session reads of the store; it never writes (its pushes go to `Ingest`). */
-export type SessionStore = Pick<RelayStore, 'lineage' | 'get' | 'head' | 'hashAt' | 'scan' | 'writeHead' | 'claimReplica' | 'replication' | 'awaitReplica'>;
+/**
+ * What a session reads of the store; it never writes (its pushes go to `Ingest`). It never
+ * listens either: `watchCommits` only tells it the store is shared with other processes.
+ */
+export type SessionStore = Pick<
+  RelayStore,
+  'lineage' | 'get' | 'head' | 'hashAt' | 'scan' | 'writeHead' | 'claimReplica' | 'replication' | 'awaitReplica' | 'watchCommits'
+>;
 
 /** A session as the relay holds it: counted per principal, fed live rounds, closed at shutdown. */
 export interface HostedSession extends LiveReceiver {

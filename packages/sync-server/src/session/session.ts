@@ -48,6 +48,7 @@ export class Session implements HostedSession {
       readable: (collection, key) => this.readable(collection, key),
       sendChanges: (text) => this.out.sendChanges(text),
       warn: (frame) => this.out.send(frame),
+      reconnect: (reason) => this.close(CLOSE.tryLater, reason),
     });
     this.early = new EarlyFrames(host.options.limits);
     this.pushes = new PushesInFlight(host, this.out, {

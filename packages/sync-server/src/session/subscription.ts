@@ -1,7 +1,7 @@
 import { ConvergeError } from '@converge/conflict';
 import { ChangesFrameBuilder, type RelayFrame, type Subscription as SubscriptionRequest } from '@converge/protocol';
 import type { LiveRound } from '../fan-out.js';
-import type { CommittedChange } from '../push.js';
+import type { LiveChange } from '../push.js';
 import { storedText } from '../stored-state.js';
 import { CHAIN_HASH_ZERO } from '../store/chain-hash.js';
 import type { LoggedDoc } from '../store/relay-store.js';
@@ -40,6 +40,8 @@ export interface SubscriptionOwner {
   sendChanges(text: string): boolean;
   /** Sends an `error` frame that does not close the session. */
   warn(frame: Extract<RelayFrame, { type: 'error' }>): void;
+  /** Closes the connection with 1013 (try again later): the client comes back with its cursor, which is judged again. */
+  reconnect(reason: string): void;
 }
 
 /**
@@ -186,7 +188,21 @@ export class Subscription {
     const { limits } = this.host.options;
     const { window } = this.owner;
     if (this.owner.isClosed()) return 'closed';
-    const head = await store.head(collection);
+    // A store shared with other processes can be replaced under the relay (a failover that lost
+    // commits, whose seqs the new primary reuses): the scan must continue the chain already sent.
+    const [head, atWatermark] = await Promise.all([
+      store.head(collection),
+      store.watchCommits !== undefined ? store.hashAt(collection, this.watermark) : this.watermarkHash,
+    ]);
+    if (this.owner.isClosed()) return 'closed';
+    if (atWatermark !== this.watermarkHash) {
+      this.host.log.warn(
+        { collection, watermark: this.watermark },
+        'catch-up: the log is not the one sent so far (a failover lost commits): reconnecting the client',
+      );
+      this.owner.reconnect('the relay database lost commits: reconnect');
+      return 'closed';
+    }
     const scanned = await store.scan(collection, this.watermark, limit, prefix);
     if (this.owner.isClosed()) return 'closed';
     const exhausted = scanned.length < limit;
@@ -202,7 +218,7 @@ export class Subscription {
     let encoded = { watermark: this.watermark, hash: this.watermarkHash, last: false };
     const encode = (slice: readonly { doc: LoggedDoc; readable: boolean }[], rest: number) => {
       const end = rest === 0 && exhausted ? reach : slice.length > 0 ? slice.at(-1)!.doc : { seq: this.watermark, hash: this.watermarkHash };
-      const last = rest === 0 && exhausted && this.host.fanOut.goLive(collection, end.seq);
+      const last = rest === 0 && exhausted && this.host.fanOut.goLive(collection, end.seq, end.hash);
       encoded = { watermark: end.seq, hash: end.hash, last };
       // Built from the stored texts: no state is parsed or encoded again.
       const builder = new ChangesFrameBuilder();
@@ -264,7 +280,7 @@ export class Subscription {
     const head = round.head(collection);
     if (head.seq <= this.watermark) return;
     const docs = changes.filter((c) => c.seq > this.watermark && (prefix === undefined || c.key.startsWith(prefix)) && this.owner.readable(collection, c.key));
-    const encode = (slice: readonly CommittedChange[], rest: number) => {
+    const encode = (slice: readonly LiveChange[], rest: number) => {
       const end = rest === 0 ? head : slice.at(-1)!;
       const id = `${collection}\u0000${prefix ?? ''}\u0000${end.seq}\u0000${slice.map((d) => d.seq).join(',')}`;
       let frame = round.frames.get(id);

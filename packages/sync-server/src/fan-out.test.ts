@@ -1,0 +1,149 @@
+import { emptyDocState, type Dot } from '@converge/conflict';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { FanOut, type FanOutStore, type LiveRound } from './fan-out.js';
+import type { CommittedChange } from './push.js';
+import { serializeState } from './stored-state.js';
+import { CHAIN_HASH_ZERO, chainHash } from './store/chain-hash.js';
+import type { LoggedDoc, RemoteCommit } from './store/relay-store.js';
+
+const C = 'notes';
+/** Every change stores the same (valid) state: only the log's order and hashes matter here. */
+const STATE = serializeState(emptyDocState());
+
+/** One collection's log, as a shared store (another relay process, a failover) would change it under a relay. */
+class SharedLog implements FanOutStore {
+  readonly closed = false;
+  docs: LoggedDoc[] = [];
+  /** The change each seq holds, for building committed changes. */
+  dots: Dot[] = [];
+  notice: ((commit: RemoteCommit | undefined) => void) | undefined;
+
+  /** Appends a change and returns it as the relay that committed it hands it to fan-out. */
+  append(key: string, dot: Dot): CommittedChange {
+    const seq = this.docs.length + 1;
+    const hash = chainHash(this.docs.at(-1)?.hash ?? CHAIN_HASH_ZERO, C, key, dot);
+    this.docs.push({ key, seq, hash, state: STATE });
+    this.dots.push(dot);
+    return { collection: C, key, seq, hash, dot, text: STATE, bytes: STATE.length };
+  }
+
+  /** A failover to a node that has only the first `seq` changes: the same log up to there, then nothing. */
+  failOverTo(seq: number): void {
+    this.docs = this.docs.slice(0, seq);
+    this.dots = this.dots.slice(0, seq);
+  }
+
+  head(): Promise<{ seq: number; hash: string }> {
+    const last = this.docs.at(-1);
+    return Promise.resolve({ seq: last?.seq ?? 0, hash: last?.hash ?? CHAIN_HASH_ZERO });
+  }
+  hashAt(_collection: string, seq: number): Promise<string | undefined> {
+    return Promise.resolve(seq === 0 ? CHAIN_HASH_ZERO : this.docs[seq - 1]?.hash);
+  }
+  scan(_collection: string, after: number, limit: number): Promise<LoggedDoc[]> {
+    return Promise.resolve(this.docs.filter((doc) => doc.seq > after).slice(0, limit));
+  }
+  watchCommits(listener: (commit: RemoteCommit | undefined) => void): () => void {
+    this.notice = listener;
+    return () => (this.notice = undefined);
+  }
+}
+
+/** The fan-out over a shared log, with what it handed out (keys in order) and the forks it reported. */
+function relayOver(log: SharedLog) {
+  const handedOut: string[] = [];
+  const forks: string[] = [];
+  const receiver = { deliverLive: (round: LiveRound) => handedOut.push(...(round.changes.get(C) ?? []).map((change) => change.key)) };
+  const fanOut = new FanOut(log, [receiver], {
+    batchSize: 100,
+    headCheckMs: 3_600_000, // the periodic check must not be what finds anything here
+    log: pino({ level: 'silent' }),
+    onFork: (collection) => forks.push(collection),
+  });
+  return { fanOut, handedOut, forks };
+}
+
+/** Every round the fan-out started has run: the scripted store answers at once, so a few turns of the event loop drain it. */
+async function drained(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const mine = (counter: number): Dot => ['relayR', counter];
+const theirs = (counter: number): Dot => ['relayS', counter];
+
+describe('fan-out over a shared log', () => {
+  it("hands out this relay's commits and other processes' commits in seq order, each once, and sees no fork where there is none", async () => {
+    const log = new SharedLog();
+    const { fanOut, handedOut, forks } = relayOver(log);
+    expect(fanOut.goLive(C, 0, CHAIN_HASH_ZERO)).toBe(true);
+    fanOut.add([log.append('a', mine(1)), log.append('b', mine(2))]);
+    log.append('c', theirs(1));
+    log.append('d', theirs(2));
+    log.notice?.({ collection: C, seq: 4 });
+    await drained();
+    fanOut.add([log.append('e', mine(3))]);
+    await drained();
+    // Another process commits, then this relay does before the notice arrives: read back in order.
+    log.append('f', theirs(3));
+    fanOut.add([log.append('g', mine(4))]);
+    log.notice?.({ collection: C, seq: 6 });
+    await drained();
+    expect(handedOut).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(forks).toEqual([]);
+    fanOut.close();
+  });
+
+  it('a failover lost commits already handed out and the new primary reused their seqs: a notice past them is a fork, not a continuation', async () => {
+    const log = new SharedLog();
+    const { fanOut, handedOut, forks } = relayOver(log);
+    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
+    fanOut.add([1, 2, 3, 4, 5].map((n) => log.append(`old${n}`, mine(n))));
+    await drained();
+    // The promoted standby had only 3; another relay commits 4', 5', 6', 7' on it.
+    log.failOverTo(3);
+    for (let n = 1; n <= 4; n++) log.append(`new${n}`, theirs(n));
+    log.notice?.({ collection: C, seq: 7 });
+    await drained();
+    // Handing out 6' and 7' as if they followed 5 would move every subscriber's cursor onto the
+    // new log past 4' and 5', which they would then never get.
+    expect(handedOut).toEqual(['old1', 'old2', 'old3', 'old4', 'old5']);
+    expect(forks).toEqual([C]);
+    fanOut.close();
+  });
+
+  it("a failover lost commits already handed out: this relay's own next commit, one seq past them on the new log, is a fork, not a continuation", async () => {
+    const log = new SharedLog();
+    const { fanOut, handedOut, forks } = relayOver(log);
+    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
+    fanOut.add([1, 2, 3, 4, 5].map((n) => log.append(`old${n}`, mine(n))));
+    await drained();
+    log.failOverTo(3);
+    log.append('new1', theirs(1));
+    log.append('new2', theirs(2));
+    fanOut.add([log.append('new3', mine(6))]); // seq 6: right after the 5 handed out, on another log
+    await drained();
+    expect(handedOut).toEqual(['old1', 'old2', 'old3', 'old4', 'old5']);
+    expect(forks).toEqual([C]);
+    fanOut.close();
+  });
+
+  it('a subscription that goes live on the new log after a fork sets the position again: what follows is handed out', async () => {
+    const log = new SharedLog();
+    const { fanOut, handedOut, forks } = relayOver(log);
+    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
+    fanOut.add([1, 2, 3].map((n) => log.append(`old${n}`, mine(n))));
+    await drained();
+    log.failOverTo(1);
+    for (let n = 1; n <= 3; n++) log.append(`new${n}`, theirs(n));
+    log.notice?.({ collection: C, seq: 4 });
+    await drained();
+    expect(forks).toEqual([C]);
+    const head = await log.head();
+    expect(fanOut.goLive(C, head.seq, head.hash)).toBe(true);
+    fanOut.add([log.append('after', mine(4))]);
+    await drained();
+    expect(handedOut).toEqual(['old1', 'old2', 'old3', 'after']);
+    fanOut.close();
+  });
+});
