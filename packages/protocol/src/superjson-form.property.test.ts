@@ -5,6 +5,8 @@ import { propertyOptions } from '@converge/conflict/testing';
 import fc from 'fast-check';
 import { deserialize, serialize, type SuperJSONResult, type SuperJSONValue } from 'superjson';
 import { describe, expect, it } from 'vitest';
+import { jsonShapeProblem } from './json-shape.js';
+import { MAX_VALUE_DEPTH } from './limits.js';
 import { readSuperjson } from './superjson-read.js';
 import { writeSuperjson } from './superjson-write.js';
 
@@ -135,6 +137,9 @@ describe('superjson-read reads what superjson reads', () => {
         json,
         fc.record({ values: tree, referentialEqualities: equalities, v: fc.constantFrom(1, 0, undefined) }, { requiredKeys: [] }),
         (json, meta) => {
+          // Only JSON data reaches readSuperjson: decodeValue refuses the rest first (a key such
+          // as __proto__, which superjson's copy drops silently), and fast-check's JSON sometimes has one.
+          fc.pre(jsonShapeProblem(json, MAX_VALUE_DEPTH, 'json') === undefined);
           const theirs = attempt(() => deserialize({ json: jsonCopy(json), meta } as SuperJSONResult));
           const mine = attempt(() => readSuperjson(jsonCopy(json), meta as Record<string, unknown>));
           expect(fingerprint(mine)).toStrictEqual(fingerprint(theirs));
