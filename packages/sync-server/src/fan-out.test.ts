@@ -34,15 +34,25 @@ class SharedLog implements FanOutStore {
     this.dots = this.dots.slice(0, seq);
   }
 
+  /** Reads from a standby: it shows the log only up to this seq (undefined: all of it). */
+  shownUpTo: number | undefined;
+
+  private shown(): LoggedDoc[] {
+    return this.shownUpTo === undefined ? this.docs : this.docs.slice(0, this.shownUpTo);
+  }
   head(): Promise<{ seq: number; hash: string }> {
-    const last = this.docs.at(-1);
+    const last = this.shown().at(-1);
     return Promise.resolve({ seq: last?.seq ?? 0, hash: last?.hash ?? CHAIN_HASH_ZERO });
   }
   hashAt(_collection: string, seq: number): Promise<string | undefined> {
-    return Promise.resolve(seq === 0 ? CHAIN_HASH_ZERO : this.docs[seq - 1]?.hash);
+    return Promise.resolve(seq === 0 ? CHAIN_HASH_ZERO : this.shown()[seq - 1]?.hash);
   }
   scan(_collection: string, after: number, limit: number): Promise<LoggedDoc[]> {
-    return Promise.resolve(this.docs.filter((doc) => doc.seq > after).slice(0, limit));
+    return Promise.resolve(
+      this.shown()
+        .filter((doc) => doc.seq > after)
+        .slice(0, limit),
+    );
   }
   watchCommits(listener: (commit: RemoteCommit | undefined) => void): () => void {
     this.notice = listener;
@@ -51,7 +61,7 @@ class SharedLog implements FanOutStore {
 }
 
 /** The fan-out over a shared log, with what it handed out (keys in order) and the forks it reported. */
-function relayOver(log: SharedLog) {
+function relayOver(log: SharedLog, readsLag = false) {
   const handedOut: string[] = [];
   const forks: string[] = [];
   const receiver = { deliverLive: (round: LiveRound) => handedOut.push(...(round.changes.get(C) ?? []).map((change) => change.key)) };
@@ -60,6 +70,7 @@ function relayOver(log: SharedLog) {
     headCheckMs: 3_600_000, // the periodic check must not be what finds anything here
     log: pino({ level: 'silent' }),
     onFork: (collection) => forks.push(collection),
+    readsLag,
   });
   return { fanOut, handedOut, forks };
 }
@@ -124,6 +135,35 @@ describe('fan-out over a shared log', () => {
     fanOut.add([log.append('new3', mine(6))]); // seq 6: right after the 5 handed out, on another log
     await drained();
     expect(handedOut).toEqual(['old1', 'old2', 'old3', 'old4', 'old5']);
+    expect(forks).toEqual([C]);
+    fanOut.close();
+  });
+
+  it("reading from a standby that lags this relay's own commits: no fork while it lags, the commits after them once it shows them, a fork once it shows another log", async () => {
+    const log = new SharedLog();
+    log.shownUpTo = 0;
+    const { fanOut, handedOut, forks } = relayOver(log, true);
+    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
+    fanOut.add([1, 2, 3].map((n) => log.append(`own${n}`, mine(n))));
+    await drained();
+    // Another relay commits 4; this relay's own 5 comes before anything shows 4, so it is read back.
+    log.append('theirs4', theirs(1));
+    fanOut.add([log.append('own5', mine(4))]);
+    log.notice?.(undefined); // the head check: the standby is below what went out
+    await drained();
+    expect(handedOut).toEqual(['own1', 'own2', 'own3']);
+    expect(forks).toEqual([]);
+    log.shownUpTo = 5;
+    log.notice?.({ collection: C, seq: 5 });
+    await drained();
+    expect(handedOut).toEqual(['own1', 'own2', 'own3', 'theirs4', 'own5']);
+    // A failover to a node that had 3: another relay's 4', 5', 6' follow there.
+    log.failOverTo(3);
+    log.shownUpTo = undefined;
+    for (let n = 2; n <= 4; n++) log.append(`new${n}`, theirs(n));
+    log.notice?.({ collection: C, seq: 6 });
+    await drained();
+    expect(handedOut).toHaveLength(5);
     expect(forks).toEqual([C]);
     fanOut.close();
   });

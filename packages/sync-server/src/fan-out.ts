@@ -29,14 +29,19 @@ export interface FanOutOptions {
   readonly log: Logger;
   /**
    * The log is not the one handed out: the head check found a collection's log shorter than
-   * `through`, or another chain hash at `through` (a failover lost commits and the new primary
-   * reuses their seqs). The fan-out has forgotten its positions (`reset`); the relay restarts
-   * its sessions so every client checks its cursor again. Only for a store that reads from the
-   * primary: a standby's head may lag what this relay's own commits already handed out. With
-   * it, and a store shared with other processes, every change is checked to continue the chain
-   * handed out before it goes out (below).
+   * `through`, or another chain hash at `through`, or a change did not continue the chain
+   * handed out (a failover lost commits and the new primary reuses their seqs). The fan-out has
+   * forgotten its positions (`reset`); the relay restarts its sessions so every client checks
+   * its cursor again. With it, and a store shared with other processes, every change is checked
+   * to continue the chain handed out before it goes out (below).
    */
   readonly onFork?: (collection: string) => void;
+  /**
+   * Reads come from a standby, which may not show yet what this relay's own commits already
+   * handed out: a head below `through`, or no hash at `through`, is lag, not a fork. Only a
+   * different hash at `through` is one.
+   */
+  readonly readsLag?: boolean;
 }
 
 /**
@@ -142,12 +147,14 @@ export class FanOut {
         const through = this.through.get(collection) ?? 0;
         const hash = this.throughHash.get(collection);
         const forks = this.options.onFork !== undefined;
+        const lags = this.options.readsLag === true;
         const [head, stored] = await Promise.all([
           this.store.head(collection),
           hash === undefined || !forks ? undefined : this.store.hashAt(collection, through),
         ]);
         if (this.through.get(collection) !== through || this.throughHash.get(collection) !== hash) return; // moved on meanwhile
-        if (forks && (head.seq < through || (hash !== undefined && stored !== hash))) {
+        const shown = !lags || (head.seq >= through && stored !== undefined);
+        if (forks && shown && (head.seq < through || (hash !== undefined && stored !== hash))) {
           this.forked(collection, through, head.seq);
           return;
         }
@@ -237,6 +244,8 @@ export class FanOut {
         return;
       }
       if (stored !== afterHash) {
+        // A standby that does not show `through` yet is behind, not forked: read again at the next notice or head check.
+        if (stored === undefined && this.options.readsLag === true) return;
         this.forked(collection, after, docs.at(-1)?.seq ?? after);
         return;
       }

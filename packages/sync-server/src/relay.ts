@@ -96,8 +96,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     batchSize: options.catchupBatchSize,
     headCheckMs: options.headCheckMs,
     log,
-    // (Reading from a standby, the relay learns of a failover from its writes' timeline only.)
-    ...(store.awaitReplica === undefined ? { onFork: () => restartSessions('the relay database lost commits') } : {}),
+    onFork: () => restartSessions('the relay database lost commits'),
+    readsLag: store.awaitReplica !== undefined,
   });
   const ingest = new Ingest(store, () => ({ collections, auth, limits, now: now() }), { metrics, fanOut, log });
   const levels = new LevelConfirmations(store, options, metrics);
