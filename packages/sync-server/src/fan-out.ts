@@ -63,9 +63,8 @@ export interface FanOutOptions {
  * change), a read-back by the store's hash at `through`; a mismatch is a fork (`onFork`).
  */
 export class FanOut {
-  private readonly through = new Map<string, number>();
-  /** The chain hash at `through`, per collection (when known): what the head check compares. */
-  private readonly throughHash = new Map<string, string>();
+  /** Per collection, `through` and the chain hash there (what every check compares); a new object each time it moves. */
+  private readonly through = new Map<string, LogPosition>();
   private pending: CommittedChange[] = [];
   /** Collections with commits beyond `through` to read from the store. */
   private readonly behind = new Set<string>();
@@ -102,11 +101,8 @@ export class FanOut {
    */
   goLive(collection: string, seq: number, hash: string): boolean {
     const through = this.through.get(collection);
-    if (through === undefined) {
-      this.through.set(collection, seq);
-      this.throughHash.set(collection, hash);
-    }
-    return through === undefined || seq >= through;
+    if (through === undefined) this.through.set(collection, { seq, hash });
+    return through === undefined || seq >= through.seq;
   }
 
   /**
@@ -116,7 +112,6 @@ export class FanOut {
    */
   reset(): void {
     this.through.clear();
-    this.throughHash.clear();
     this.pending = [];
     this.behind.clear();
   }
@@ -134,31 +129,26 @@ export class FanOut {
     }
     const through = this.through.get(commit.collection);
     // A collection nobody here follows live yet: a subscription catching up reads it anyway.
-    if (through === undefined || commit.seq <= through) return;
+    if (through === undefined || commit.seq <= through.seq) return;
     this.behind.add(commit.collection);
     this.schedule();
   }
 
   private checkHeads(): void {
     if (this.store.closed) return;
-    const collections = [...this.through.keys()];
+    const forks = this.options.onFork !== undefined;
+    const lags = this.options.readsLag === true;
     void Promise.all(
-      collections.map(async (collection) => {
-        const through = this.through.get(collection) ?? 0;
-        const hash = this.throughHash.get(collection);
-        const forks = this.options.onFork !== undefined;
-        const lags = this.options.readsLag === true;
-        const [head, stored] = await Promise.all([
-          this.store.head(collection),
-          hash === undefined || !forks ? undefined : this.store.hashAt(collection, through),
-        ]);
-        if (this.through.get(collection) !== through || this.throughHash.get(collection) !== hash) return; // moved on meanwhile
-        const shown = !lags || (head.seq >= through && stored !== undefined);
-        if (forks && shown && (head.seq < through || (hash !== undefined && stored !== hash))) {
-          this.forked(collection, through, head.seq);
+      [...this.through].map(async ([collection, through]) => {
+        const [head, stored] = await Promise.all([this.store.head(collection), forks ? this.store.hashAt(collection, through.seq) : through.hash]);
+        if (this.through.get(collection) !== through) return; // moved on meanwhile
+        // Reading from a standby, a head below `through` or no hash there is lag: only another hash is a fork.
+        const shown = !lags || (head.seq >= through.seq && stored !== undefined);
+        if (forks && shown && (head.seq < through.seq || stored !== through.hash)) {
+          this.forked(collection, through.seq, head.seq);
           return;
         }
-        if (head.seq > through) this.behind.add(collection);
+        if (head.seq > through.seq) this.behind.add(collection);
       }),
     ).then(
       () => this.schedule(),
@@ -206,14 +196,14 @@ export class FanOut {
     for (const change of round) {
       const { collection, seq } = change;
       const list = changes.get(collection);
-      const last = list?.at(-1)?.seq ?? this.through.get(collection) ?? seq - 1;
+      const previous = list?.at(-1) ?? this.through.get(collection);
+      const last = previous?.seq ?? seq - 1;
       if (seq <= last) continue;
       if (seq !== last + 1 || this.behind.has(collection)) {
         this.behind.add(collection);
         continue;
       }
-      const previous = list?.at(-1)?.hash ?? this.throughHash.get(collection);
-      if (this.checksChain && previous !== undefined && chainHash(previous, collection, change.key, change.dot) !== change.hash) {
+      if (this.checksChain && previous !== undefined && chainHash(previous.hash, collection, change.key, change.dot) !== change.hash) {
         this.forked(collection, last, seq);
         return;
       }
@@ -230,23 +220,20 @@ export class FanOut {
    */
   private async readBack(collection: string): Promise<void> {
     for (;;) {
-      const after = this.through.get(collection) ?? 0;
-      const afterHash = this.throughHash.get(collection);
-      const check = this.checksChain && afterHash !== undefined;
+      const after = this.through.get(collection);
+      // A reset forgot the position: the next subscription to go live sets it again.
+      if (after === undefined) return;
       const [docs, stored] = await Promise.all([
-        this.store.scan(collection, after, this.options.batchSize),
-        check ? this.store.hashAt(collection, after) : afterHash,
+        this.store.scan(collection, after.seq, this.options.batchSize),
+        this.checksChain ? this.store.hashAt(collection, after.seq) : after.hash,
       ]);
       if (this.store.closed) return;
-      // A local round moved on meanwhile (or a reset forgot the position): read from there.
-      if (this.through.get(collection) !== after || this.throughHash.get(collection) !== afterHash) {
-        if (this.through.has(collection)) continue;
-        return;
-      }
-      if (stored !== afterHash) {
+      // A local round moved on meanwhile: read from there.
+      if (this.through.get(collection) !== after) continue;
+      if (stored !== after.hash) {
         // A standby that does not show `through` yet is behind, not forked: read again at the next notice or head check.
         if (stored === undefined && this.options.readsLag === true) return;
-        this.forked(collection, after, docs.at(-1)?.seq ?? after);
+        this.forked(collection, after.seq, docs.at(-1)?.seq ?? after.seq);
         return;
       }
       const fresh: LiveChange[] = docs.map((doc) => {
@@ -261,9 +248,8 @@ export class FanOut {
   private deliver(changes: Map<string, LiveChange[]>): void {
     if (changes.size === 0 || this.store.closed) return;
     for (const [collection, list] of changes) {
-      const last = list.at(-1)!;
-      this.through.set(collection, last.seq);
-      this.throughHash.set(collection, last.hash);
+      const { seq, hash } = list.at(-1)!;
+      this.through.set(collection, { seq, hash });
     }
     const live: LiveRound = { changes, head: (collection) => changes.get(collection)!.at(-1)!, frames: new Map() };
     for (const receiver of this.receivers) receiver.deliverLive(live);
