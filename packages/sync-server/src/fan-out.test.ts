@@ -15,27 +15,22 @@ const STATE = serializeState(emptyDocState());
 class SharedLog implements FanOutStore {
   readonly closed = false;
   docs: LoggedDoc[] = [];
-  /** The change each seq holds, for building committed changes. */
-  dots: Dot[] = [];
   notice: ((commit: RemoteCommit | undefined) => void) | undefined;
+  /** Reads from a standby: it shows the log only up to this seq (undefined: all of it). */
+  shownUpTo: number | undefined;
 
   /** Appends a change and returns it as the relay that committed it hands it to fan-out. */
   append(key: string, dot: Dot): CommittedChange {
     const seq = this.docs.length + 1;
     const hash = chainHash(this.docs.at(-1)?.hash ?? CHAIN_HASH_ZERO, C, key, dot);
     this.docs.push({ key, seq, hash, state: STATE });
-    this.dots.push(dot);
     return { collection: C, key, seq, hash, dot, text: STATE, bytes: STATE.length };
   }
 
   /** A failover to a node that has only the first `seq` changes: the same log up to there, then nothing. */
   failOverTo(seq: number): void {
     this.docs = this.docs.slice(0, seq);
-    this.dots = this.dots.slice(0, seq);
   }
-
-  /** Reads from a standby: it shows the log only up to this seq (undefined: all of it). */
-  shownUpTo: number | undefined;
 
   private shown(): LoggedDoc[] {
     return this.shownUpTo === undefined ? this.docs : this.docs.slice(0, this.shownUpTo);
@@ -83,6 +78,17 @@ async function drained(): Promise<void> {
 const mine = (counter: number): Dot => ['relayR', counter];
 const theirs = (counter: number): Dot => ['relayS', counter];
 
+/** A relay live from seq 0 that committed and handed out `count` changes of its own (`${prefix}1` …), from a standby showing nothing yet when `readsLag`. */
+async function handedOutOwn(count: number, prefix: string, readsLag = false) {
+  const log = new SharedLog();
+  if (readsLag) log.shownUpTo = 0;
+  const relay = relayOver(log, readsLag);
+  relay.fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
+  relay.fanOut.add(Array.from({ length: count }, (_, i) => log.append(`${prefix}${i + 1}`, mine(i + 1))));
+  await drained();
+  return { log, ...relay };
+}
+
 describe('fan-out over a shared log', () => {
   it("hands out this relay's commits and other processes' commits in seq order, each once, and sees no fork where there is none", async () => {
     const log = new SharedLog();
@@ -106,11 +112,7 @@ describe('fan-out over a shared log', () => {
   });
 
   it('a failover lost commits already handed out and the new primary reused their seqs: a notice past them is a fork, not a continuation', async () => {
-    const log = new SharedLog();
-    const { fanOut, handedOut, forks } = relayOver(log);
-    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
-    fanOut.add([1, 2, 3, 4, 5].map((n) => log.append(`old${n}`, mine(n))));
-    await drained();
+    const { log, fanOut, handedOut, forks } = await handedOutOwn(5, 'old');
     // The promoted standby had only 3; another relay commits 4', 5', 6', 7' on it.
     log.failOverTo(3);
     for (let n = 1; n <= 4; n++) log.append(`new${n}`, theirs(n));
@@ -124,11 +126,7 @@ describe('fan-out over a shared log', () => {
   });
 
   it("a failover lost commits already handed out: this relay's own next commit, one seq past them on the new log, is a fork, not a continuation", async () => {
-    const log = new SharedLog();
-    const { fanOut, handedOut, forks } = relayOver(log);
-    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
-    fanOut.add([1, 2, 3, 4, 5].map((n) => log.append(`old${n}`, mine(n))));
-    await drained();
+    const { log, fanOut, handedOut, forks } = await handedOutOwn(5, 'old');
     log.failOverTo(3);
     log.append('new1', theirs(1));
     log.append('new2', theirs(2));
@@ -140,12 +138,7 @@ describe('fan-out over a shared log', () => {
   });
 
   it("reading from a standby that lags this relay's own commits: no fork while it lags, the commits after them once it shows them, a fork once it shows another log", async () => {
-    const log = new SharedLog();
-    log.shownUpTo = 0;
-    const { fanOut, handedOut, forks } = relayOver(log, true);
-    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
-    fanOut.add([1, 2, 3].map((n) => log.append(`own${n}`, mine(n))));
-    await drained();
+    const { log, fanOut, handedOut, forks } = await handedOutOwn(3, 'own', true);
     // Another relay commits 4; this relay's own 5 comes before anything shows 4, so it is read back.
     log.append('theirs4', theirs(1));
     fanOut.add([log.append('own5', mine(4))]);
@@ -169,11 +162,7 @@ describe('fan-out over a shared log', () => {
   });
 
   it('a subscription that goes live on the new log after a fork sets the position again: what follows is handed out', async () => {
-    const log = new SharedLog();
-    const { fanOut, handedOut, forks } = relayOver(log);
-    fanOut.goLive(C, 0, CHAIN_HASH_ZERO);
-    fanOut.add([1, 2, 3].map((n) => log.append(`old${n}`, mine(n))));
-    await drained();
+    const { log, fanOut, handedOut, forks } = await handedOutOwn(3, 'old');
     log.failOverTo(1);
     for (let n = 1; n <= 3; n++) log.append(`new${n}`, theirs(n));
     log.notice?.({ collection: C, seq: 4 });
