@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runRelayStoreTests } from '../testing/index.js';
 import { CRASH_WRITER_REPLICAS, crashWriterChanges } from '../testing/sqlite-crash-writer.js';
 import { CHAIN_HASH_ZERO, chainHash } from './chain-hash.js';
-import { APPLICATION_ID, SCHEMA_STEPS, SCHEMA_VERSION } from './sqlite-schema.js';
+import { APPLICATION_ID, openRelayDatabase, PAGE_CACHE_KIB, SCHEMA_STEPS, SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const REPLICA = 'replicaOldOwner000000';
@@ -40,6 +40,16 @@ describe('SqliteStore', () => {
   it('keeps a file database in WAL mode with synchronous=FULL, creating missing directories', async () => {
     const path = join(root, 'not', 'yet', 'there', 'relay.db');
     expect(open(path).info()).toMatchObject({ path, journalMode: 'wal', synchronous: 2, schemaVersion: SCHEMA_VERSION });
+  });
+
+  it('keeps at most 2 MiB of pages in the SQLite page cache (a large catch-up streams through it; the OS caches the file)', () => {
+    const { db } = openRelayDatabase(join(root, 'cache.db'), Date.now);
+    try {
+      expect(PAGE_CACHE_KIB).toBe(2048);
+      expect(db.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
+    } finally {
+      db.close();
+    }
   });
 
   it('backs up an in-memory database to a file that opens with its lineage and content', async () => {
