@@ -1,7 +1,10 @@
 // End to end: real @converge/client instances against a relay over a real PostgreSQL primary
 // with two synchronous standbys (`ANY 1 (s1, s2)`): `put(…, {ack: 'quorum'})` resolves once the
-// relay confirms the quorum, and the write's status climbs local → relay → quorum → all.
-import { createClient, type Client } from '@converge/client';
+// relay confirms the quorum, and the write's status climbs local → relay → quorum → all; a
+// confirm cut off by a dropped connection is asked for again by the next session.
+import type { Socket } from 'node:net';
+import { createClient, type Client, type WriteReceipt } from '@converge/client';
+import { eventually } from '@converge/client/testing';
 import { PostgresStore } from '@converge/sync-server';
 import { startPgCluster, startTestRelay, type PgCluster, type TestRelay } from '@converge/sync-server/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -23,14 +26,14 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function open(name: string): Promise<Client> {
+async function open(name: string, ackTimeoutMs = 20_000): Promise<Client> {
   const client = await createClient({
     name,
     url: relay.url,
     WebSocket: WebSocket as never,
     storage: 'memory',
     tabs: false,
-    ackTimeoutMs: 20_000,
+    ackTimeoutMs,
     collections: { notes: {} },
   });
   clients.push(client);
@@ -59,3 +62,37 @@ it("put(…, {ack: 'quorum'}) resolves at quorum and put(…, {ack: 'all'}) at a
   await reader.whenSynced({ timeoutMs: 10_000 });
   expect((await reader.collection('notes').get('q'))?.value).toBe('held by a quorum');
 });
+
+it("a confirm cut off by a dropped connection is asked for again: put(…, {ack: 'quorum'}) resolves at quorum on the next connection", async () => {
+  // Every socket the relay upgrades, so the test can cut them at the relay.
+  const sockets = new Set<Socket>();
+  relay.server.on('upgrade', (_request, socket: Socket) => void sockets.add(socket));
+  const client = await open('e2e-cut-off', 60_000);
+  await client.whenSynced({ timeoutMs: 10_000 });
+  const statuses: string[] = [];
+  client.watchOutbox((_pending, settled) => statuses.push(...settled.map((s) => s.status)));
+  // Both standbys frozen: the primary commits, and nothing can confirm a quorum.
+  for (const standby of cluster.standbys) await cluster.kill(standby, 'SIGSTOP');
+  let outcome: Promise<{ receipt: WriteReceipt } | { error: unknown }>;
+  try {
+    outcome = client
+      .collection('notes')
+      .put('cut', 'asked for again', { ack: 'quorum' })
+      .then(
+        (receipt) => ({ receipt }),
+        (error: unknown) => ({ error }),
+      );
+    await eventually(() => expect(statuses).toContain('relay'), 10_000);
+    const cut = [...sockets];
+    for (const socket of cut) socket.destroy(); // the relay's confirm for this session can no longer arrive
+    await eventually(() => expect([...sockets].some((s) => !cut.includes(s))).toBe(true), 15_000);
+    await eventually(() => expect(client.status.get().connection).not.toBe('connecting'), 15_000);
+  } finally {
+    for (const standby of cluster.standbys) await cluster.kill(standby, 'SIGCONT');
+  }
+  const settled = await outcome;
+  expect(settled).toHaveProperty('receipt');
+  const { receipt } = settled as { receipt: WriteReceipt };
+  expect((await client.writeStatus(receipt.writeId))?.status).toBe('quorum');
+  expect(statuses.at(-1)).toBe('quorum');
+}, 90_000);

@@ -27,6 +27,11 @@ export class AwaitedResults {
     }
   }
 
+  /** The changes still without a result. */
+  unanswered(): PlannedChange[] {
+    return [...this.#waiting.values()];
+  }
+
   /** True once every change has its result. */
   get done(): boolean {
     return this.#waiting.size === 0;

@@ -1,5 +1,5 @@
 import { containsContext, contextHas, mergeDocStates, WRITE_CHAIN_ZERO } from '@converge/conflict';
-import type { PushedChange, PushFrame, RelayLimits, WireState } from '@converge/protocol';
+import type { AckLevel, PushedChange, PushFrame, RelayLimits, WireState } from '@converge/protocol';
 import { ACK_LEVELS, levelRank } from '../ack-levels.js';
 import type { OutboxEntry } from '../storage/storage-adapter.js';
 import { encodedBytes, encodeClientFrame } from './wire.js';
@@ -76,11 +76,13 @@ export function planPush(
   changes: readonly PlannedChange[],
   limits: Pick<RelayLimits, 'maxFrameBytes' | 'maxChangesPerFrame'>,
   id: string,
+  /** The least level the push asks for (else the highest its writes asked for). */
+  atLeast: AckLevel = 'relay',
 ): PlannedPush | { readonly tooLarge: PlannedChange } {
   let count = Math.min(changes.length, limits.maxChangesPerFrame);
   for (;;) {
     const chosen = changes.slice(0, count);
-    const wanted = chosen.flatMap((c) => c.entries.map((e) => levelRank(e.ack))).reduce((a, b) => Math.max(a, b), 1);
+    const wanted = chosen.flatMap((c) => c.entries.map((e) => levelRank(e.ack))).reduce((a, b) => Math.max(a, b), levelRank(atLeast));
     const frame: PushFrame = { type: 'push', id, ack: ACK_LEVELS[wanted]!, changes: chosen.map((c) => c.change) };
     const text = encodeClientFrame(frame);
     if (encodedBytes(text) <= limits.maxFrameBytes) return { frame, text, changes: chosen };

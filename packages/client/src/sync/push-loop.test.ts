@@ -1,15 +1,16 @@
 import type { ErrorCode } from '@converge/conflict';
-import type { AckFrame, PushFrame } from '@converge/protocol';
+import type { AckFrame, AckLevel, PushFrame } from '@converge/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WriteRequest } from '../replica/apply-write.js';
 import { sessionHarness, type SessionHarnessOptions } from '../testing/session-harness.js';
 import { encodeAppValue } from '../values.js';
 import { PushLoop } from './push-loop.js';
+import { Unconfirmed } from './unconfirmed.js';
 
-const put = (key: string, value: unknown): WriteRequest => ({
-  collection: 'notes',
+const put = (key: string, value: unknown, ack: AckLevel = 'relay', collection = 'notes'): WriteRequest => ({
+  collection,
   key,
-  ack: 'relay',
+  ack,
   kind: 'put',
   value: encodeAppValue(value),
   read: undefined,
@@ -20,10 +21,10 @@ async function loop(options: SessionHarnessOptions = {}) {
   const push = new PushLoop(h.ctx);
   const lastPush = () => h.frames('push').at(-1)!;
   /** The relay's answer to the last push: every change accepted, or refused with `code`. */
-  const answer = (code?: ErrorCode, frame: PushFrame = lastPush()): AckFrame => ({
+  const answer = (code?: ErrorCode, frame: PushFrame = lastPush(), level: AckFrame['level'] = 'relay'): AckFrame => ({
     type: 'ack',
     id: frame.id,
-    level: 'relay',
+    level,
     results: frame.changes.map((c, i) => {
       const name = { collection: c.collection, key: c.key, dot: c.delta.siblings.at(-1)!.dot };
       return code === undefined ? { ...name, status: 'accepted' as const, seq: i + 1 } : { ...name, status: 'rejected' as const, code, message: 'no' };
@@ -109,5 +110,92 @@ describe('PushLoop', () => {
     await again.next();
     expect(h.reports.rewritten.flat().map((w) => [w.writeId, w.dot[1]])).toEqual([[old!.writeId, 2]]);
     expect(h.frames('push').map((p) => p.changes.map((c) => c.delta.siblings.at(-1)!.dot[1]))).toEqual([[1], [2]]);
+  });
+
+  describe('a confirm cut off by the end of the session', () => {
+    /** A quorum write acknowledged at `relay`, then the session ends before the relay's `confirm`. */
+    async function cutOff(options: SessionHarnessOptions = {}, collection = 'notes') {
+      const h = await loop(options);
+      const unconfirmed = new Unconfirmed();
+      const first = new PushLoop(h.ctx, unconfirmed);
+      const [written] = await h.replica.write([put('a', 1, 'quorum', collection)]);
+      await first.next();
+      await first.ack(h.answer());
+      first.stop();
+      h.state.closed = false; // the next session, on the same replica
+      const next = new PushLoop(h.ctx, unconfirmed);
+      const status = async () => (await h.replica.writeStatuses([written!.writeId]))[0]?.status;
+      return { ...h, unconfirmed, next, written: written!, status };
+    }
+
+    it("is asked again by the next session: the same change pushed at quorum, and the relay's confirm raises the write", async () => {
+      const h = await cutOff();
+      expect(await h.status()).toBe('relay');
+      await h.next.next();
+      const [original, again] = h.frames('push');
+      expect(again).toMatchObject({ ack: 'quorum', changes: original!.changes });
+      expect(h.next.idle).toBe(false);
+      await h.next.ack(h.answer());
+      await h.next.confirm({ type: 'confirm', id: again!.id, level: 'quorum' });
+      expect(await h.status()).toBe('quorum');
+      expect(h.reports.acked.at(-1)).toEqual([[h.written.writeId], 'quorum']);
+      expect(h.unconfirmed.size).toBe(0);
+      expect(h.next.idle).toBe(true);
+    });
+
+    it('an ack that already names the level asked for raises the write at once', async () => {
+      const h = await cutOff();
+      await h.next.next();
+      await h.next.ack(h.answer(undefined, h.lastPush(), 'quorum'));
+      expect(await h.status()).toBe('quorum');
+      expect(h.reports.acked.at(-1)).toEqual([[h.written.writeId], 'quorum']);
+    });
+
+    it('a refusal of the re-ask leaves the write at the level reached, out of the outbox, and asked no more', async () => {
+      const h = await cutOff();
+      await h.next.next();
+      await h.next.ack(h.answer('forbidden'));
+      expect(await h.status()).toBe('relay');
+      expect(h.reports.rejected).toEqual([]);
+      expect(await h.replica.pendingCount()).toBe(0);
+      h.next.stop();
+      expect(h.unconfirmed.size).toBe(0);
+    });
+
+    it('is asked by at most four sessions, then left at relay', async () => {
+      const h = await cutOff();
+      let loop = h.next;
+      for (let session = 2; session <= 4; session++) {
+        await loop.next();
+        await loop.ack(h.answer());
+        loop.stop();
+        loop = new PushLoop(h.ctx, h.unconfirmed);
+      }
+      expect(h.frames('push')).toHaveLength(4);
+      expect(h.unconfirmed.size).toBe(0);
+      await loop.next();
+      expect(h.frames('push')).toHaveLength(4);
+    });
+
+    it('a re-ask cut off before its ack is asked again by the session after', async () => {
+      const h = await cutOff();
+      await h.next.next();
+      h.next.stop();
+      expect(h.unconfirmed.size).toBe(1);
+    });
+
+    it('a write to a leader-follower collection is not asked again (the leader decides a dot once)', async () => {
+      const h = await cutOff({ collections: { stock: { mode: 'leader-follower' } } }, 'stock');
+      expect(h.unconfirmed.size).toBe(0);
+      await h.next.next();
+      expect(h.frames('push')).toHaveLength(1);
+    });
+
+    it('a write pushed for another replica id is not asked again', async () => {
+      const h = await cutOff();
+      h.state.helloId = 'AAAAAAAAAAAAAAAA';
+      await h.next.next();
+      expect(h.frames('push')).toHaveLength(1);
+    });
   });
 });

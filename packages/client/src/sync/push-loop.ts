@@ -6,6 +6,7 @@ import type { SettledChange } from '../replica/settle.js';
 import { AwaitedResults } from './ack-results.js';
 import { planPush, squash, type PlannedChange } from './push-builder.js';
 import type { SessionContext } from './session-context.js';
+import { Unconfirmed, writesOf, type Confirming, type ConfirmingChange } from './unconfirmed.js';
 
 interface InFlight {
   readonly id: string;
@@ -17,18 +18,15 @@ interface InFlight {
   retry: boolean;
   /** The level the push asked for. */
   readonly wanted: AckLevel;
-}
-
-/** What a push that asked for more than `relay` got accepted, waiting for `confirm` frames to raise its level. */
-interface Confirming {
-  readonly wanted: AckLevel;
-  readonly writes: { readonly writeId: string; readonly collection: string; readonly key: string }[];
+  /** A push asking again for the level of writes an earlier session left unconfirmed (results are not outbox writes). */
+  readonly reask?: { readonly changes: ReadonlyMap<PlannedChange, ConfirmingChange>; readonly asked: number };
 }
 
 /**
- * The session's pushes, one in flight: resync states first, then the outbox in order, squashed
- * and split to the relay's limits; writes refused for their clock are written again first (once
- * a session, after `welcome` set the clock). Each `ack` part settles the changes it names.
+ * The session's pushes, one in flight: resync states first, then the writes whose `confirm` an
+ * earlier session cut off (`Unconfirmed`: asked again), then the outbox in order, squashed and
+ * split to the relay's limits; writes refused for their clock are written again first (once a
+ * session, after `welcome` set the clock). Each `ack` part settles the changes it names.
  */
 export class PushLoop {
   #inFlight: InFlight | undefined;
@@ -39,21 +37,34 @@ export class PushLoop {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Pushes that asked for more than `relay`, by id, until `confirm` frames settle their level. */
   readonly #confirming = new Map<string, Confirming>();
+  /** Cut-off pushes this session asks again for (taken at its first push, once the replica id is known). */
+  #reasks: Confirming[] | undefined;
 
   readonly #ctx: SessionContext;
+  readonly #unconfirmed: Unconfirmed;
 
-  constructor(ctx: SessionContext) {
+  constructor(ctx: SessionContext, unconfirmed = new Unconfirmed()) {
     this.#ctx = ctx;
+    this.#unconfirmed = unconfirmed;
   }
 
-  /** Nothing left to push: the outbox read empty, no push in flight, no resync states queued. */
+  /** Nothing left to push: the outbox read empty, no push in flight, no resync states or re-asks queued. */
   get idle(): boolean {
-    return this.#outboxEmpty && this.#inFlight === undefined && this.#resyncQueue.length === 0;
+    return this.#outboxEmpty && this.#inFlight === undefined && this.#resyncQueue.length === 0 && this.#reasks?.length === 0;
   }
 
-  /** The session ended: no retry after it. */
+  /** The session ended: no retry after it; what still waits for a `confirm` is asked again by the next session. */
   stop(): void {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    const cut = [...this.#confirming.values(), ...(this.#reasks ?? [])];
+    const flight = this.#inFlight;
+    if (flight?.reask !== undefined) {
+      const unanswered = flight.awaited.unanswered().map((c) => flight.reask!.changes.get(c)!);
+      if (unanswered.length > 0) cut.push({ wanted: flight.wanted, replica: this.#ctx.helloId, changes: unanswered, asked: flight.reask.asked });
+    }
+    this.#confirming.clear();
+    this.#reasks = [];
+    this.#unconfirmed.cutOff(cut);
   }
 
   /** After the relay lost data: re-push this replica's states of the collection, marked `resync`. */
@@ -94,6 +105,8 @@ export class PushLoop {
     const ctx = this.#ctx;
     if (!ctx.open || this.#inFlight !== undefined || this.#retryTimer !== undefined) return;
     const perPush = Math.min(ctx.limits.maxChangesPerFrame, ctx.options.maxChangesPerPush);
+    this.#reasks ??= this.#unconfirmed.take(ctx.helloId);
+    if (this.#resyncQueue.length === 0 && this.#reasks.length > 0) return this.#reask(perPush);
     const next = await this.#nextChanges(perPush);
     if (next === undefined) return;
     const { changes, resync } = next;
@@ -112,6 +125,31 @@ export class PushLoop {
     this.#inFlight = { id, awaited: new AwaitedResults(planned.changes), resync, retry: false, wanted: planned.frame.ack };
     ctx.host.connection('syncing');
     ctx.sendText(planned.text);
+  }
+
+  /** Pushes the changes of the first cut-off push again, asking for the level it asked for (as many as fit one push). */
+  #reask(perPush: number): Promise<void> {
+    const ctx = this.#ctx;
+    const first = this.#reasks![0]!;
+    const changes = new Map<PlannedChange, ConfirmingChange>(first.changes.map((c) => [{ change: c.change, entries: [] }, c]));
+    const id = `p${++this.#pushes}`;
+    const planned = planPush([...changes.keys()], { ...ctx.limits, maxChangesPerFrame: perPush }, id, first.wanted);
+    const sent = 'tooLarge' in planned ? 0 : planned.changes.length;
+    if (sent < first.changes.length && sent > 0) this.#reasks![0] = { ...first, changes: first.changes.slice(sent) };
+    else this.#reasks!.shift(); // all sent, or none fits a frame any more: left at the level reached
+    if ('tooLarge' in planned) return this.next();
+    const asked = new Map(planned.changes.map((c) => [c, changes.get(c)!]));
+    this.#inFlight = {
+      id,
+      awaited: new AwaitedResults(planned.changes),
+      resync: false,
+      retry: false,
+      wanted: first.wanted,
+      reask: { changes: asked, asked: first.asked + 1 },
+    };
+    ctx.host.connection('syncing');
+    ctx.sendText(planned.text);
+    return Promise.resolve();
   }
 
   /** A write no frame can carry: refused here as the relay would (`payload_too_large`), so the writes behind it go on. */
@@ -146,6 +184,14 @@ export class PushLoop {
     }
     const complete = flight.awaited.done;
     if (complete) this.#inFlight = undefined;
+    if (flight.reask !== undefined) {
+      // Held already: a change refused now (the relay's state moved on) stays at the level reached.
+      const accepted = matched.flatMap((m) => (m.result.status === 'accepted' ? [flight.reask!.changes.get(m.change)!] : []));
+      this.#awaitConfirm(frame.id, { wanted: flight.wanted, replica: ctx.helloId, changes: accepted, asked: flight.reask.asked });
+      await this.confirm({ type: 'confirm', id: frame.id, level: frame.level }); // the ack may name the level asked for
+      if (complete) await this.next();
+      return;
+    }
     if (flight.resync) {
       const refused = matched.find((m) => m.result.status === 'rejected')?.result;
       if (refused !== undefined && refused.status === 'rejected') {
@@ -155,7 +201,20 @@ export class PushLoop {
       return;
     }
     const settled = matched.map(({ change, result }) => ({ entries: change.entries as PendingEntry[], delta: change.change.delta, result }));
-    if (rank(flight.wanted) > rank(frame.level)) this.#awaitConfirm(frame.id, flight.wanted, settled);
+    if (rank(flight.wanted) > rank(frame.level)) {
+      const accepted = matched.flatMap(({ change, result }) =>
+        result.status === 'accepted'
+          ? [
+              {
+                change: change.change,
+                writes: change.entries.map(({ writeId, collection, key }) => ({ writeId, collection, key })),
+                again: change.entries.every((e) => e.mode !== 'leader-follower'),
+              },
+            ]
+          : [],
+      );
+      this.#awaitConfirm(frame.id, { wanted: flight.wanted, replica: ctx.helloId, changes: accepted, asked: 1 });
+    }
     const outcome = await this.#settle(settled, frame.level);
     if (outcome === 'identity') return ctx.replaceIdentity();
     if (outcome === 'clock') {
@@ -179,13 +238,10 @@ export class PushLoop {
   }
 
   /** The relay confirms levels beyond its ack later (`confirm`): what this part of the answer got accepted waits for them. */
-  #awaitConfirm(id: string, wanted: AckLevel, settled: readonly SettledChange[]): void {
-    const writes = settled
-      .flatMap((s) => (s.result.status === 'accepted' ? s.entries : []))
-      .map(({ writeId, collection, key }) => ({ writeId, collection, key }));
+  #awaitConfirm(id: string, accepted: Confirming): void {
     const known = this.#confirming.get(id);
-    if (known !== undefined) known.writes.push(...writes);
-    else if (writes.length > 0) this.#confirming.set(id, { wanted, writes });
+    if (known !== undefined) known.changes.push(...accepted.changes);
+    else if (accepted.changes.length > 0) this.#confirming.set(id, accepted);
   }
 
   /**
@@ -197,9 +253,10 @@ export class PushLoop {
     const { host } = this.#ctx;
     const waiting = this.#confirming.get(frame.id);
     if (waiting === undefined) return; // nothing of ours to raise
-    const ids = waiting.writes.map((w) => w.writeId);
+    const writes = writesOf(waiting);
+    const ids = writes.map((w) => w.writeId);
     if (rank(frame.level) > rank('relay')) {
-      await host.replica.raiseLevel(waiting.writes, frame.level);
+      await host.replica.raiseLevel(writes, frame.level);
       host.acked(ids, frame.level);
     }
     if (frame.code === 'quorum_unavailable') {

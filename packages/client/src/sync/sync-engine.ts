@@ -4,6 +4,7 @@ import type { SessionOptions } from './session-context.js';
 import type { SyncHost } from './sync-host.js';
 import { SyncSession, type SessionEnd } from './sync-session.js';
 import type { Transport } from './transport.js';
+import { Unconfirmed } from './unconfirmed.js';
 
 export interface SyncEngineOptions extends Omit<SessionOptions, 'maxChangesPerPush'> {
   readonly backoff: BackoffOptions;
@@ -28,6 +29,8 @@ export class SyncEngine {
   readonly #unlisten: (() => void)[] = [];
   /** Most changes per push: halved after `rate_limited`, grown back after each connection that syncs. */
   #pushSize = Infinity;
+  /** Writes acknowledged at `relay` whose `confirm` of a higher level a closed session cut off: the next session asks again. */
+  readonly #unconfirmed = new Unconfirmed();
 
   readonly #host: SyncHost;
   readonly #transport: Transport;
@@ -131,6 +134,7 @@ export class SyncEngine {
       },
       this.#transport,
       { ...this.#options, maxChangesPerPush: this.#pushSize },
+      this.#unconfirmed,
     );
     this.#session = session;
     void session.ended.then((end) => this.#ended(session, end));

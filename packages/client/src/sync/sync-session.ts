@@ -6,6 +6,7 @@ import { PushLoop } from './push-loop.js';
 import { RelayReads } from './relay-reads.js';
 import type { SessionContext, SessionEnd, SessionLimits, SessionOptions } from './session-context.js';
 import { Subscriptions } from './subscriptions.js';
+import { Unconfirmed } from './unconfirmed.js';
 import type { SyncHost } from './sync-host.js';
 import type { Transport, TransportConnection } from './transport.js';
 import { decodeRelayText, encodeClientFrame } from './wire.js';
@@ -53,11 +54,13 @@ export class SyncSession implements SessionContext {
     readonly host: SyncHost,
     transport: Transport,
     readonly options: SessionOptions,
+    /** Writes whose `confirm` an earlier session cut off: this session asks again, and leaves here what it cuts off. */
+    unconfirmed = new Unconfirmed(),
   ) {
     this.ended = new Promise((resolve) => (this.#end = resolve));
     this.#limits = options.sync.preWelcome;
     this.#handshake = new Handshake(this);
-    this.#push = new PushLoop(this);
+    this.#push = new PushLoop(this, unconfirmed);
     this.#subs = new Subscriptions(this, this.#push);
     this.#reads = new RelayReads(this);
     this.#heartbeat = new Heartbeat(
