@@ -66,7 +66,8 @@ it("put(…, {ack: 'quorum'}) resolves at quorum and put(…, {ack: 'all'}) at a
 it("a confirm cut off by a dropped connection is asked for again: put(…, {ack: 'quorum'}) resolves at quorum on the next connection", async () => {
   // Every socket the relay upgrades, so the test can cut them at the relay.
   const sockets = new Set<Socket>();
-  relay.server.on('upgrade', (_request, socket: Socket) => void sockets.add(socket));
+  const upgraded = (_request: unknown, socket: Socket) => void sockets.add(socket);
+  relay.server.on('upgrade', upgraded);
   const client = await open('e2e-cut-off', 60_000);
   await client.whenSynced({ timeoutMs: 10_000 });
   const statuses: string[] = [];
@@ -89,6 +90,7 @@ it("a confirm cut off by a dropped connection is asked for again: put(…, {ack:
     await eventually(() => expect(client.status.get().connection).not.toBe('connecting'), 15_000);
   } finally {
     for (const standby of cluster.standbys) await cluster.kill(standby, 'SIGCONT');
+    relay.server.off('upgrade', upgraded);
   }
   const settled = await outcome;
   expect(settled).toHaveProperty('receipt');

@@ -114,9 +114,8 @@ describe('PushLoop', () => {
 
   describe('a confirm cut off by the end of the session', () => {
     /** A quorum write acknowledged at `relay`, then the session ends before the relay's `confirm`. */
-    async function cutOff(options: SessionHarnessOptions = {}, collection = 'notes') {
+    async function cutOff(options: SessionHarnessOptions = {}, collection = 'notes', unconfirmed = new Unconfirmed()) {
       const h = await loop(options);
-      const unconfirmed = new Unconfirmed();
       const first = new PushLoop(h.ctx, unconfirmed);
       const [written] = await h.replica.write([put('a', 1, 'quorum', collection)]);
       await first.next();
@@ -140,7 +139,25 @@ describe('PushLoop', () => {
       expect(await h.status()).toBe('quorum');
       expect(h.reports.acked.at(-1)).toEqual([[h.written.writeId], 'quorum']);
       expect(h.unconfirmed.size).toBe(0);
+      expect(h.unconfirmed.bytes).toBe(0); // nothing kept once confirmed
       expect(h.next.idle).toBe(true);
+    });
+
+    it("the next session's own writes go first; the re-ask follows once the outbox is empty", async () => {
+      const h = await cutOff();
+      await h.replica.write([put('b', 2)]);
+      await h.next.next();
+      expect(h.lastPush()).toMatchObject({ ack: 'relay', changes: [{ key: 'b' }] });
+      await h.next.ack(h.answer());
+      expect(h.lastPush()).toMatchObject({ ack: 'quorum', changes: [{ key: 'a' }] });
+    });
+
+    it('a change over the memory bound is not kept, and not asked again', async () => {
+      const h = await cutOff({}, 'notes', new Unconfirmed(10));
+      expect(h.unconfirmed.size).toBe(0);
+      expect(h.unconfirmed.bytes).toBe(0);
+      await h.next.next();
+      expect(h.frames('push')).toHaveLength(1);
     });
 
     it('an ack that already names the level asked for raises the write at once', async () => {
@@ -177,11 +194,20 @@ describe('PushLoop', () => {
       expect(h.frames('push')).toHaveLength(4);
     });
 
-    it('a re-ask cut off before its ack is asked again by the session after', async () => {
+    it('a re-ask cut off before its ack is asked again by the session after, and that counts as an ask', async () => {
       const h = await cutOff();
-      await h.next.next();
-      h.next.stop();
-      expect(h.unconfirmed.size).toBe(1);
+      let loop = h.next;
+      for (let session = 2; session <= 4; session++) {
+        await loop.next();
+        expect(h.lastPush()).toMatchObject({ ack: 'quorum', changes: [{ key: 'a' }] });
+        loop.stop(); // cut before the relay answered
+        loop = new PushLoop(h.ctx, h.unconfirmed);
+      }
+      expect(h.frames('push')).toHaveLength(4);
+      expect(h.unconfirmed.size).toBe(0);
+      expect(h.unconfirmed.bytes).toBe(0);
+      await loop.next();
+      expect(h.frames('push')).toHaveLength(4);
     });
 
     it('a write to a leader-follower collection is not asked again (the leader decides a dot once)', async () => {

@@ -18,15 +18,17 @@ interface InFlight {
   retry: boolean;
   /** The level the push asked for. */
   readonly wanted: AckLevel;
+  /** Its encoded size per change: what keeping one of its changes to push again takes of `Unconfirmed`'s bound. */
+  readonly perChange: number;
   /** A push asking again for the level of writes an earlier session left unconfirmed (results are not outbox writes). */
   readonly reask?: { readonly changes: ReadonlyMap<PlannedChange, ConfirmingChange>; readonly asked: number };
 }
 
 /**
- * The session's pushes, one in flight: resync states first, then the writes whose `confirm` an
- * earlier session cut off (`Unconfirmed`: asked again), then the outbox in order, squashed and
- * split to the relay's limits; writes refused for their clock are written again first (once a
- * session, after `welcome` set the clock). Each `ack` part settles the changes it names.
+ * The session's pushes, one in flight: resync states first, then the outbox in order, squashed
+ * and split to the relay's limits (writes refused for their clock are written again first, once
+ * a session, after `welcome` set the clock), then the writes whose `confirm` an earlier session
+ * cut off (`Unconfirmed`: asked again). Each `ack` part settles the changes it names.
  */
 export class PushLoop {
   #inFlight: InFlight | undefined;
@@ -56,12 +58,14 @@ export class PushLoop {
   /** The session ended: no retry after it; what still waits for a `confirm` is asked again by the next session. */
   stop(): void {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
-    const cut = [...this.#confirming.values(), ...(this.#reasks ?? [])];
+    // Oldest first: the re-asks not sent yet, the one in flight, then this session's pushes.
+    const cut = [...(this.#reasks ?? [])];
     const flight = this.#inFlight;
     if (flight?.reask !== undefined) {
       const unanswered = flight.awaited.unanswered().map((c) => flight.reask!.changes.get(c)!);
       if (unanswered.length > 0) cut.push({ wanted: flight.wanted, replica: this.#ctx.helloId, changes: unanswered, asked: flight.reask.asked });
     }
+    cut.push(...this.#confirming.values());
     this.#confirming.clear();
     this.#reasks = [];
     this.#unconfirmed.cutOff(cut);
@@ -106,11 +110,11 @@ export class PushLoop {
     if (!ctx.open || this.#inFlight !== undefined || this.#retryTimer !== undefined) return;
     const perPush = Math.min(ctx.limits.maxChangesPerFrame, ctx.options.maxChangesPerPush);
     this.#reasks ??= this.#unconfirmed.take(ctx.helloId);
-    if (this.#resyncQueue.length === 0 && this.#reasks.length > 0) return this.#reask(perPush);
     const next = await this.#nextChanges(perPush);
     if (next === undefined) return;
     const { changes, resync } = next;
     if (changes.length === 0) {
+      if (this.#reasks.length > 0) return this.#reask(perPush);
       ctx.updateSynced();
       return;
     }
@@ -122,7 +126,14 @@ export class PushLoop {
       return this.next();
     }
     if (resync) this.#resyncQueue = this.#resyncQueue.slice(planned.changes.length);
-    this.#inFlight = { id, awaited: new AwaitedResults(planned.changes), resync, retry: false, wanted: planned.frame.ack };
+    this.#inFlight = {
+      id,
+      awaited: new AwaitedResults(planned.changes),
+      resync,
+      retry: false,
+      wanted: planned.frame.ack,
+      perChange: planned.text.length / planned.changes.length,
+    };
     ctx.host.connection('syncing');
     ctx.sendText(planned.text);
   }
@@ -131,21 +142,28 @@ export class PushLoop {
   #reask(perPush: number): Promise<void> {
     const ctx = this.#ctx;
     const first = this.#reasks![0]!;
-    const changes = new Map<PlannedChange, ConfirmingChange>(first.changes.map((c) => [{ change: c.change, entries: [] }, c]));
+    const changes = new Map<PlannedChange, ConfirmingChange>(first.changes.map((c) => [{ change: c.change!, entries: [] }, c]));
     const id = `p${++this.#pushes}`;
     const planned = planPush([...changes.keys()], { ...ctx.limits, maxChangesPerFrame: perPush }, id, first.wanted);
-    const sent = 'tooLarge' in planned ? 0 : planned.changes.length;
-    if (sent < first.changes.length && sent > 0) this.#reasks![0] = { ...first, changes: first.changes.slice(sent) };
-    else this.#reasks!.shift(); // all sent, or none fits a frame any more: left at the level reached
-    if ('tooLarge' in planned) return this.next();
-    const asked = new Map(planned.changes.map((c) => [c, changes.get(c)!]));
+    if ('tooLarge' in planned) {
+      // No frame carries it any more (the relay's limits changed): left at the level reached.
+      const dropped = changes.get(planned.tooLarge)!;
+      this.#unconfirmed.release([dropped]);
+      this.#reasks![0] = { ...first, changes: first.changes.filter((c) => c !== dropped) };
+      if (this.#reasks![0].changes.length === 0) this.#reasks!.shift();
+      return this.next();
+    }
+    const sent = planned.changes.length;
+    if (sent < first.changes.length) this.#reasks![0] = { ...first, changes: first.changes.slice(sent) };
+    else this.#reasks!.shift();
     this.#inFlight = {
       id,
       awaited: new AwaitedResults(planned.changes),
       resync: false,
       retry: false,
       wanted: first.wanted,
-      reask: { changes: asked, asked: first.asked + 1 },
+      perChange: 0,
+      reask: { changes: new Map(planned.changes.map((c) => [c, changes.get(c)!])), asked: first.asked + 1 },
     };
     ctx.host.connection('syncing');
     ctx.sendText(planned.text);
@@ -187,6 +205,7 @@ export class PushLoop {
     if (flight.reask !== undefined) {
       // Held already: a change refused now (the relay's state moved on) stays at the level reached.
       const accepted = matched.flatMap((m) => (m.result.status === 'accepted' ? [flight.reask!.changes.get(m.change)!] : []));
+      this.#unconfirmed.release(matched.flatMap((m) => (m.result.status === 'accepted' ? [] : [flight.reask!.changes.get(m.change)!])));
       this.#awaitConfirm(frame.id, { wanted: flight.wanted, replica: ctx.helloId, changes: accepted, asked: flight.reask.asked });
       await this.confirm({ type: 'confirm', id: frame.id, level: frame.level }); // the ack may name the level asked for
       if (complete) await this.next();
@@ -202,17 +221,13 @@ export class PushLoop {
     }
     const settled = matched.map(({ change, result }) => ({ entries: change.entries as PendingEntry[], delta: change.change.delta, result }));
     if (rank(flight.wanted) > rank(frame.level)) {
-      const accepted = matched.flatMap(({ change, result }) =>
-        result.status === 'accepted'
-          ? [
-              {
-                change: change.change,
-                writes: change.entries.map(({ writeId, collection, key }) => ({ writeId, collection, key })),
-                again: change.entries.every((e) => e.mode !== 'leader-follower'),
-              },
-            ]
-          : [],
-      );
+      const accepted = matched.flatMap(({ change, result }): ConfirmingChange[] => {
+        if (result.status !== 'accepted') return [];
+        const writes = change.entries.map(({ writeId, collection, key }) => ({ writeId, collection, key }));
+        // Kept to ask again after a cut-off session: a multi-leader change (merged by dot), within the bound.
+        const kept = change.entries.every((e) => e.mode !== 'leader-follower') && this.#unconfirmed.reserve(flight.perChange);
+        return [kept ? { change: change.change, writes, bytes: flight.perChange } : { writes, bytes: 0 }];
+      });
       this.#awaitConfirm(frame.id, { wanted: flight.wanted, replica: ctx.helloId, changes: accepted, asked: 1 });
     }
     const outcome = await this.#settle(settled, frame.level);
@@ -259,10 +274,12 @@ export class PushLoop {
       await host.replica.raiseLevel(writes, frame.level);
       host.acked(ids, frame.level);
     }
-    if (frame.code === 'quorum_unavailable') {
-      host.acked(ids, frame.level, true);
+    const done = frame.code === 'quorum_unavailable' || rank(frame.level) >= rank(waiting.wanted);
+    if (frame.code === 'quorum_unavailable') host.acked(ids, frame.level, true);
+    if (done) {
       this.#confirming.delete(frame.id);
-    } else if (rank(frame.level) >= rank(waiting.wanted)) this.#confirming.delete(frame.id);
+      this.#unconfirmed.release(waiting.changes);
+    }
   }
 
   async #settle(settled: SettledChange[], level: RelayAckLevel = 'relay'): Promise<'ok' | 'identity' | 'clock' | 'retry'> {

@@ -10,13 +10,14 @@ export interface ConfirmingWrite {
 
 /** One accepted change of a push and the writes it carried. */
 export interface ConfirmingChange {
-  readonly change: PushedChange;
-  readonly writes: readonly ConfirmingWrite[];
   /**
-   * A multi-leader change: the relay merges it by dot, so pushing it again changes nothing it
-   * holds. A leader-follower write is decided once, by the leader, and is not asked again.
+   * The change as pushed, kept to push it again; absent when it is not asked again: a
+   * leader-follower write (the leader decides a dot once), or one over the memory bound.
    */
-  readonly again: boolean;
+  readonly change?: PushedChange;
+  readonly writes: readonly ConfirmingWrite[];
+  /** What keeping `change` takes of the bound (its share of the push's encoded size; 0 without it). */
+  readonly bytes: number;
 }
 
 /** What a push that asked for more than `relay` got accepted, waiting for `confirm` frames to raise its level. */
@@ -31,10 +32,10 @@ export interface Confirming {
 
 /** Sessions that may ask for one write's level: the push itself, then this many minus one asks again. */
 const MAX_ASKS = 4;
-/** Most writes kept waiting to be asked again; the oldest go first. */
-const MAX_WRITES = 10_000;
 
 export const writesOf = (confirming: Confirming): ConfirmingWrite[] => confirming.changes.flatMap((c) => c.writes);
+
+const bytesOf = (changes: readonly ConfirmingChange[]): number => changes.reduce((n, c) => n + c.bytes, 0);
 
 /**
  * Writes whose `confirm` a closed session cut off: the relay acknowledged them at `relay`, and
@@ -43,29 +44,50 @@ export const writesOf = (confirming: Confirming): ConfirmingWrite[] => confirmin
  * session pushes their changes again with the same level — a push is idempotent by dot, so the
  * relay merges nothing new and follows the level of what it holds. A write asked for in
  * `MAX_ASKS` sessions without an answer, or pushed for another replica id, is left at the level
- * reached.
+ * reached. The changes kept to push again, in sessions and between them, stay within
+ * `maxBytes`: a change past it is left at the level reached.
  */
 export class Unconfirmed {
   #cutOff: Confirming[] = [];
+  #bytes = 0;
 
-  /** A session ended with these still waiting. */
+  constructor(readonly maxBytes = 8 * 1024 * 1024) {}
+
+  /** Takes `bytes` of the bound for a change to keep; false when they do not fit. */
+  reserve(bytes: number): boolean {
+    if (this.#bytes + bytes > this.maxBytes) return false;
+    this.#bytes += bytes;
+    return true;
+  }
+
+  /** The changes no longer kept: their bytes go back to the bound. */
+  release(changes: readonly ConfirmingChange[]): void {
+    this.#bytes -= bytesOf(changes);
+  }
+
+  /** A session ended with these still waiting, oldest first. */
   cutOff(waiting: Iterable<Confirming>): void {
     for (const confirming of waiting) {
-      const changes = confirming.changes.filter((c) => c.again);
+      const changes = confirming.changes.filter((c) => c.change !== undefined);
       if (confirming.asked < MAX_ASKS && changes.length > 0) this.#cutOff.push({ ...confirming, changes });
+      else this.release(changes);
     }
-    let writes = this.#cutOff.reduce((n, c) => n + writesOf(c).length, 0);
-    while (writes > MAX_WRITES) writes -= writesOf(this.#cutOff.shift()!).length;
   }
 
   /** The cut-off pushes to ask again for `replica`, taken (a push for another id is dropped). */
   take(replica: ReplicaId): Confirming[] {
     const taken = this.#cutOff.filter((c) => c.replica === replica);
+    for (const c of this.#cutOff) if (c.replica !== replica) this.release(c.changes);
     this.#cutOff = [];
     return taken;
   }
 
   get size(): number {
     return this.#cutOff.length;
+  }
+
+  /** Bytes of changes kept, in sessions and between them. */
+  get bytes(): number {
+    return this.#bytes;
   }
 }
