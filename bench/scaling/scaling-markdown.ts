@@ -195,9 +195,10 @@ function coldSection(r: NonNullable<ScalingResults['cold']>): string[] {
         `| ${fmt(s.documents)} | ${sp(spread(s.opens))} | ${s.outboxCounts === undefined ? '—' : sp(spread(s.outboxCounts))} | ${fmt(s.fillMs)} | ${mb(s.usageBytes)} |`,
     ),
     '',
-    'The database is filled without a relay, so every document is also a pending write in the outbox. `createClient` counts the pending writes ' +
-      '(`status.pending`, IndexedDB `count()` over the outbox store, which walks every entry) before it resolves, so the cold open grows with the outbox: ' +
-      'the count alone is most of it (second column). A client whose writes reached a relay has an empty outbox.',
+    'The database is filled without a relay, so every document is also a pending write in the outbox. `createClient` resolves without waiting for ' +
+      'the count of the pending writes (`status.pending`, IndexedDB `count()` over the outbox store, which walks every entry), but Chromium answers ' +
+      'the first `get` after that count, so the cold open grows with the outbox: the count alone is most of it (second column). A client whose writes ' +
+      'reached a relay has an empty outbox.',
   ];
 }
 
