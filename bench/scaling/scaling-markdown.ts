@@ -195,10 +195,9 @@ function coldSection(r: NonNullable<ScalingResults['cold']>): string[] {
         `| ${fmt(s.documents)} | ${sp(spread(s.opens))} | ${s.outboxCounts === undefined ? '—' : sp(spread(s.outboxCounts))} | ${fmt(s.fillMs)} | ${mb(s.usageBytes)} |`,
     ),
     '',
-    'The database is filled without a relay, so every document is also a pending write in the outbox. `createClient` resolves without waiting for ' +
-      'the count of the pending writes (`status.pending`, IndexedDB `count()` over the outbox store, which walks every entry), but Chromium answers ' +
-      'the first `get` after that count, so the cold open grows with the outbox: the count alone is most of it (second column). A client whose writes ' +
-      'reached a relay has an empty outbox.',
+    'The database is filled without a relay, so every document is also a pending write in the outbox. The client keeps the number of pending ' +
+      'writes in meta (`status.pending` is one read), so the open does not walk the outbox; the second column is what IndexedDB `count()` over the ' +
+      'outbox store, which walks every entry, would take (the client counted it at every open until 2026-12-08, and the first `get` waited for it).',
   ];
 }
 

@@ -105,4 +105,37 @@ describe('OutboxViews', () => {
     await eventually(() => expect(reopened.status.get().pending).toBe(3));
     await reopened.close();
   }, 10_000); // without the fix createClient never resolves: the test fails at this bound instead of hanging
+
+  it('the pending count is kept in meta: a database written before it was kept is counted once, then each open reads one record', async () => {
+    const name = dbName('kept-count');
+    const first = await createClient({ name, storage: createMemoryStorage(name), tabs: false });
+    await first.putMany('notes', [
+      ['a', 1],
+      ['b', 2],
+    ]);
+    await first.close();
+    // As a database written before the count was kept: the outbox, without meta `pending`.
+    const old = createMemoryStorage(name);
+    await old.write(async (tx) => tx.deleteMeta('pending'));
+    old.close();
+    let counted = 0;
+    const counting = () => {
+      const storage = createMemoryStorage(name);
+      const write = storage.write.bind(storage);
+      storage.write = (run, options) =>
+        write(async (tx) => run(Object.assign(Object.create(tx) as typeof tx, { countOutbox: () => (counted++, tx.countOutbox()) })), options);
+      const read = storage.read.bind(storage);
+      storage.read = (run) => read(async (tx) => run(Object.assign(Object.create(tx) as typeof tx, { countOutbox: () => (counted++, tx.countOutbox()) })));
+      return storage;
+    };
+    const second = await createClient({ name, storage: counting(), tabs: false });
+    await eventually(() => expect(second.status.get().pending).toBe(2));
+    await second.collection('notes').put('c', 3);
+    await second.close();
+    expect(counted).toBe(1);
+    const third = await createClient({ name, storage: counting(), tabs: false });
+    await eventually(() => expect(third.status.get().pending).toBe(3)); // the write after the count was kept too
+    await third.close();
+    expect(counted).toBe(1);
+  });
 });

@@ -112,6 +112,15 @@ async function runSimulation(seed: number, steps: number, relay: RelayFixture, c
     handle.close();
     return handle.db;
   };
+  /** The outbox's size kept in meta (`pending`, once kept) is the outbox's size, in every database, whatever ran on it. */
+  const checkPendingCounts = async (where: string) => {
+    for (const db of new Set(dbs)) {
+      const storage = createMemoryStorage(memory(db));
+      const [kept, counted] = await storage.read((tx) => Promise.all([tx.getMeta<number>('pending'), tx.countOutbox()]));
+      storage.close();
+      expect(kept ?? counted, `${where}: ${db}'s kept pending count`).toBe(counted);
+    }
+  };
   const open = async (index: number, paused = false): Promise<Client> => {
     const soloTab = dbs[index] === solo;
     const client = await clients.open(dbs[index]!, {
@@ -197,6 +206,7 @@ async function runSimulation(seed: number, steps: number, relay: RelayFixture, c
     nextPayload = undefined;
     // A restored database's tabs hold writes under reused dots until they take a new id: not comparable yet.
     for (const t of tabs) if (!stillRestored(t)) await checkAgainstOracle(t, log, seed, step);
+    await checkPendingCounts(`seed ${seed}, step ${step}`);
   }
   // Heal: everyone online; all converge to the same states, still agreeing with the oracle.
   for (const t of tabs) if (t.client.status.get().paused) t.client.resume();

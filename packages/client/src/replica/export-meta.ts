@@ -36,6 +36,8 @@ const ENTRIES: Readonly<Record<string, Check>> = {
   ),
   [META.answered]: shape({ writeNumber: int(1), chain: CHAIN }),
   [META.resyncWrite]: shape({ writeNumber: int(1), chain: CHAIN }),
+  // Not exported (an import counts what it adds); accepted, and replaced, in an export that has it.
+  [META.pending]: int(),
 };
 
 /** The check of the meta entry named `key`, or undefined when no module defines such a key. */

@@ -267,8 +267,15 @@ export class LocalReplica {
     return this.#read((tx) => tx.listOutbox(limit === undefined ? {} : { limit })) as Promise<PendingEntry[]>;
   }
 
-  pendingCount(): Promise<number> {
-    return this.#read((tx) => tx.countOutbox());
+  /** The outbox's size: the count kept in meta, one read (a database written before it was kept is counted once, and kept from then on). */
+  async pendingCount(): Promise<number> {
+    const kept = await this.#read((tx) => tx.getMeta<number>(META.pending));
+    if (kept !== undefined) return kept;
+    return this.#storage.write(async (tx) => {
+      const [again, counted] = await Promise.all([tx.getMeta<number>(META.pending), tx.countOutbox()]);
+      if (again === undefined) tx.putMeta(META.pending, counted);
+      return again ?? counted;
+    }, RELAXED);
   }
 
   /** Where each write stands, in the order asked (`readWriteStatuses`). */

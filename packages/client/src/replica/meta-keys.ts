@@ -1,3 +1,5 @@
+import type { StorageWriter } from '../storage/storage-adapter.js';
+
 /**
  * The replica's keys in the `meta` store, one place: only modules of `replica/` read or write
  * them (the layout is in docs/CLIENT.md, "Storage layout").
@@ -15,7 +17,20 @@ export const META = {
   answered: 'answered',
   /** The write number allocated for the last re-push of full states (`WriteMark`): the relay may have seen it. */
   resyncWrite: 'resync-write',
+  /**
+   * How many entries the outbox holds, kept by every transaction that adds or removes one
+   * (`keepPending`), so `status.pending` is one read and not a count of the outbox. Absent in a
+   * database written before it was kept: counted once, then kept. Not exported.
+   */
+  pending: 'pending',
 } as const;
+
+/** A transaction that added (`delta` > 0) or removed outbox entries keeps the pending count (absent: nothing to keep yet). */
+export async function keepPending(tx: StorageWriter, delta: number): Promise<void> {
+  if (delta === 0) return;
+  const count = await tx.getMeta<number>(META.pending);
+  if (count !== undefined) tx.putMeta(META.pending, count + delta);
+}
 
 /** How many settled write statuses meta `recent` keeps. */
 export const RECENT_WRITES = 1000;

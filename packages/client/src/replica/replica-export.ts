@@ -40,7 +40,8 @@ export async function exportSnapshot(storage: Pick<StorageAdapter, 'read'>): Pro
   const replica = first.meta.find(([key]) => key === META.replica)?.[1] as ReplicaRecord | undefined;
   if (replica === undefined) return undefined;
   async function* records(): AsyncGenerator<ExportRecord> {
-    for (const [key, value] of first.meta) yield { type: 'meta', key, value };
+    // The pending count is this storage's own bookkeeping: an import counts what it adds.
+    for (const [key, value] of first.meta) if (key !== META.pending) yield { type: 'meta', key, value };
     const taken = new Set<string>();
     for (const record of first.docs) {
       taken.add(docId(record.collection, record.key));

@@ -82,6 +82,7 @@ export async function importRecords(tx: StorageWriter, data: ImportedData, env: 
   tx.putMeta(META.collections, { ...env.collections, ...announced });
   for (const record of data.docs) tx.putDoc(record);
   for (const entry of data.pending) tx.addOutbox(entry);
+  tx.putMeta(META.pending, data.pending.length);
   for (const record of data.rejected) tx.putRejected(record);
   const exported = data.replica;
   const retired = [...exported.retired, exported.id, ...(current === undefined ? [] : [current.id])];

@@ -2,6 +2,7 @@ import { mergeDocStates, type ErrorCode } from '@converge/conflict';
 import type { ChangeResult, RelayAckLevel, WireState } from '@converge/protocol';
 import type { OutboxEntry, RejectedRecord, StorageWriter, WriteStatus } from '../storage/storage-adapter.js';
 import { docId, entryDot, rebuild, sameState, type DocChange } from './doc-records.js';
+import { keepPending } from './meta-keys.js';
 import { recordSettled } from './recent-writes.js';
 import { noteAnswered } from './write-chain.js';
 
@@ -55,12 +56,33 @@ export interface Settlement {
  * Every write that left the outbox gets its status recorded in meta `recent`.
  */
 export async function settlePush(tx: StorageWriter, settled: readonly SettledChange[], now: number, level: RelayAckLevel): Promise<Settlement> {
-  const touched = new Map<string, { collection: string; key: string; adds: WireState[]; floor: number }>();
+  // The outbox entries of every document the answer names, as they are now: another tab (one
+  // without tab locks pushes on its own) may have settled some already, and only entries still
+  // there are removed, counted, or marked.
+  const docs = new Map<string, { collection: string; key: string; adds: WireState[]; floor: number; present: Map<number, OutboxEntry> }>();
+  for (const { entries } of settled) {
+    for (const { collection, key } of entries) {
+      const id = docId(collection, key);
+      if (!docs.has(id)) docs.set(id, { collection, key, adds: [], floor: 0, present: new Map() });
+    }
+  }
+  await Promise.all(
+    [...docs.values()].map(async (d) => {
+      for (const entry of await tx.outboxOf(d.collection, d.key)) d.present.set(entry.id!, entry);
+    }),
+  );
+  const touched = new Set<string>();
   const touch = (entry: OutboxEntry) => {
     const id = docId(entry.collection, entry.key);
-    let t = touched.get(id);
-    if (t === undefined) touched.set(id, (t = { collection: entry.collection, key: entry.key, adds: [], floor: 0 }));
-    return t;
+    touched.add(id);
+    return docs.get(id)!;
+  };
+  let removed = 0;
+  const remove = (entry: OutboxEntry & { readonly id: number }) => {
+    const doc = docs.get(docId(entry.collection, entry.key))!;
+    if (!doc.present.delete(entry.id)) return;
+    tx.deleteOutbox(entry.id);
+    removed++;
   };
   const accepted: string[] = [];
   const rejected: RejectedRecord[] = [];
@@ -73,7 +95,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
       // The relay holds the pushed delta: the merge of the entries' deltas, joined into `base` once.
       touch(entries[0]!).adds.push(delta);
       for (const entry of entries) {
-        tx.deleteOutbox(entry.id);
+        remove(entry);
         accepted.push(entry.writeId);
         statuses.push({ writeId: entry.writeId, collection: entry.collection, key: entry.key, status: level, at: now });
       }
@@ -82,7 +104,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
     switch (refusalKind(result.code)) {
       case 'terminal':
         for (const entry of entries) {
-          tx.deleteOutbox(entry.id);
+          remove(entry);
           const t = touch(entry);
           if (result.current !== undefined) t.adds.push(result.current);
           t.floor = Math.max(t.floor, entryDot(entry)[1]);
@@ -102,7 +124,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
         break;
       case 'clock':
         clockSkew = true;
-        for (const entry of entries) tx.putOutbox({ ...entry, skewed: true });
+        for (const entry of entries) if (docs.get(docId(entry.collection, entry.key))!.present.has(entry.id)) tx.putOutbox({ ...entry, skewed: true });
         break;
       case 'identity':
         identityLost = true;
@@ -113,6 +135,7 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
         break;
     }
   }
+  await keepPending(tx, -removed);
   // Every change of an answered push was noted by the relay, whatever its result.
   await noteAnswered(
     tx,
@@ -122,12 +145,13 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
     statuses.push({ writeId: r.writeId, collection: r.collection, key: r.key, status: 'rejected', at: now, code: r.code, message: r.message });
   await recordSettled(tx, statuses);
   const changes: DocChange[] = [];
-  for (const t of touched.values()) {
-    const [record, pending] = await Promise.all([tx.getDoc(t.collection, t.key), tx.outboxOf(t.collection, t.key)]);
+  for (const id of touched) {
+    const t = docs.get(id)!;
+    const record = await tx.getDoc(t.collection, t.key);
     if (record === undefined) continue;
     let base = record.base ?? record.state;
     for (const add of t.adds) base = mergeDocStates(base, add).state;
-    const rebuilt = rebuild(record, base, pending);
+    const rebuilt = rebuild(record, base, [...t.present.values()]); // in outbox order, as read
     const next = t.floor > (record.floor ?? 0) ? { ...rebuilt, floor: t.floor } : rebuilt;
     tx.putDoc(next);
     if (!sameState(record.state, next.state)) changes.push({ collection: t.collection, key: t.key, record: next });

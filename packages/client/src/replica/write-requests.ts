@@ -35,7 +35,7 @@ export interface WriteContext {
  * The body of a write transaction: reads the replica record, the last `welcome.limits` and the
  * records, allocates a dot and a write number per request, applies it (CRDT operations and
  * `update` functions run on the stored state here), stores the records, one outbox entry per
- * write and the bumped replica record. Nothing but the transaction is awaited. Returns the
+ * write (and the pending count), and the bumped replica record. Nothing but the transaction is awaited. Returns the
  * transaction's clock for this tab to follow once it has committed.
  */
 export async function writeRequests(
@@ -43,7 +43,7 @@ export async function writeRequests(
   requests: readonly WriteRequest[],
   context: WriteContext,
 ): Promise<{ written: CommittedWrite[]; rep: ReplicaRecord; clock: HlcClock }> {
-  const [rep, limits] = await Promise.all([replicaRecord(tx), tx.getMeta<RelayLimits>(META.limits)]);
+  const [rep, limits, pending] = await Promise.all([replicaRecord(tx), tx.getMeta<RelayLimits>(META.limits), tx.getMeta<number>(META.pending)]);
   const clock = context.clocks.forTransaction(rep);
   const now = context.now();
   const maxValueBytes = limits?.maxValueBytes ?? context.preWelcomeMaxValueBytes;
@@ -97,5 +97,6 @@ export async function writeRequests(
   for (const id of new Set(requests.map((r) => docId(r.collection, r.key)))) tx.putDoc(records.get(id)!);
   const next: ReplicaRecord = { ...rep, writeNumber, ...(chain === undefined ? {} : { chain }), clock: clock.last() };
   if (requests.length > 0) tx.putMeta(META.replica, next);
+  if (pending !== undefined && requests.length > 0) tx.putMeta(META.pending, pending + requests.length); // one outbox entry per request
   return { written: out.map((w) => ({ ...w, record: records.get(docId(w.collection, w.key))! })), rep: requests.length > 0 ? next : rep, clock };
 }

@@ -16,7 +16,7 @@ export interface ConvergeDB extends DBSchema {
 export const STORES = ['docs', 'outbox', 'rejected', 'meta'] as const;
 
 /** The schema version `openDB` asks for; each version's step is in `upgradeSchema`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Runs inside `openDB`'s upgrade callback: one step per version, from `oldVersion` up. */
 export function upgradeSchema(db: IDBPDatabase<ConvergeDB>, oldVersion: number): void {
@@ -27,4 +27,7 @@ export function upgradeSchema(db: IDBPDatabase<ConvergeDB>, oldVersion: number):
     db.createObjectStore('rejected', { keyPath: 'writeId' });
     db.createObjectStore('meta');
   }
+  // Version 2 keeps the outbox's size in meta (`pending`, counted once where it is absent): no
+  // store changes, but the upgrade closes the connections of tabs running code that does not
+  // keep it, so no write leaves the count behind.
 }
