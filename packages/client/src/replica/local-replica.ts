@@ -267,14 +267,20 @@ export class LocalReplica {
     return this.#read((tx) => tx.listOutbox(limit === undefined ? {} : { limit })) as Promise<PendingEntry[]>;
   }
 
-  /** The outbox's size: the count kept in meta, one read (a database written before it was kept is counted once, and kept from then on). */
+  /**
+   * The outbox's size: the count kept in meta, read with the outbox's first entry. A database
+   * written before it was kept is counted once, and kept from then on; so is one whose count
+   * disagrees with its first entry (a count above 0 over an empty outbox, or 0 over a full one:
+   * storage also written by code that does not keep it), so `whenSynced` never waits on a
+   * wrong count.
+   */
   async pendingCount(): Promise<number> {
-    const kept = await this.#read((tx) => tx.getMeta<number>(META.pending));
-    if (kept !== undefined) return kept;
+    const [kept, first] = await this.#read((tx) => Promise.all([tx.getMeta<number>(META.pending), tx.listOutbox({ limit: 1 })]));
+    if (kept !== undefined && kept > 0 === first.length > 0) return kept;
     return this.#storage.write(async (tx) => {
-      const [again, counted] = await Promise.all([tx.getMeta<number>(META.pending), tx.countOutbox()]);
-      if (again === undefined) tx.putMeta(META.pending, counted);
-      return again ?? counted;
+      const counted = await tx.countOutbox();
+      tx.putMeta(META.pending, counted);
+      return counted;
     }, RELAXED);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryStorage } from '../storage/memory-storage.js';
 import { replicaFixture } from '../testing/replica-fixture.js';
 
 describe('settling a push (settlePush)', () => {
@@ -48,5 +49,33 @@ describe('settling a push (settlePush)', () => {
       ['b', false],
       ['c', false],
     ]);
+  });
+
+  it('a clock_skew answer another tab settled first (it wrote the entry again under a new dot) does not bring the pushed copy back', async () => {
+    const { replica, put, answered } = await replicaFixture();
+    await replica.write([put('k', 1)]);
+    const skewed = await answered(() => ({ status: 'rejected', code: 'clock_skew', message: '' }));
+    await replica.settle(skewed, 'relay'); // the first tab: marked, then written again
+    await replica.rewriteSkewed();
+    const [rewritten] = await replica.pendingWrites();
+    expect(rewritten).toMatchObject({ writeNumber: 2 });
+    expect(rewritten?.skewed).toBeUndefined();
+    await replica.settle(skewed, 'relay'); // the second tab, with the same answer to the copy it pushed
+    expect(await replica.pendingWrites()).toEqual([rewritten]);
+    expect(await replica.pendingCount()).toBe(1);
+  });
+
+  it('a kept pending count that disagrees with the outbox (storage also written by code that does not keep it) is counted again', async () => {
+    const storage = createMemoryStorage();
+    const { replica, put } = await replicaFixture({ storage });
+    await replica.write([put('a', 1)]);
+    expect(await replica.pendingCount()).toBe(1);
+    await storage.write(async (tx) => tx.putMeta('pending', 0)); // 0 over a full outbox
+    expect(await replica.pendingCount()).toBe(1);
+    await storage.write(async (tx) => {
+      for (const entry of await tx.listOutbox()) tx.deleteOutbox(entry.id!);
+      tx.putMeta('pending', 3); // 3 over an empty one: whenSynced would wait for ever
+    });
+    expect(await replica.pendingCount()).toBe(0);
   });
 });

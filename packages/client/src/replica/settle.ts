@@ -124,7 +124,11 @@ export async function settlePush(tx: StorageWriter, settled: readonly SettledCha
         break;
       case 'clock':
         clockSkew = true;
-        for (const entry of entries) if (docs.get(docId(entry.collection, entry.key))!.present.has(entry.id)) tx.putOutbox({ ...entry, skewed: true });
+        for (const entry of entries) {
+          // Marked only as it was pushed: another tab may have written it again (a new dot) meanwhile.
+          const stored = docs.get(docId(entry.collection, entry.key))!.present.get(entry.id);
+          if (stored?.replica === entry.replica && stored.writeNumber === entry.writeNumber) tx.putOutbox({ ...stored, id: entry.id, skewed: true });
+        }
         break;
       case 'identity':
         identityLost = true;
