@@ -84,15 +84,19 @@ export class OutboxViews {
       return this.#refreshing;
     }
     this.#refreshing = (async () => {
-      do {
-        this.#again = false;
-        try {
+      try {
+        do {
+          this.#again = false;
           await this.#read();
-        } catch {
-          return; // storage closed or failed: reported elsewhere
-        }
-      } while (this.#again);
-    })().finally(() => (this.#refreshing = undefined));
+        } while (this.#again);
+      } catch {
+        // storage closed or failed: reported elsewhere
+      } finally {
+        // Cleared as the loop ends, with no await in between: a refresh asked for after the last
+        // check starts a new read (cleared one microtask later, by a `.finally`, it was lost).
+        this.#refreshing = undefined;
+      }
+    })();
     return this.#refreshing;
   }
 
