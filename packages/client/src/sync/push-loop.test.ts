@@ -152,6 +152,17 @@ describe('PushLoop', () => {
       expect(h.lastPush()).toMatchObject({ ack: 'quorum', changes: [{ key: 'a' }] });
     });
 
+    it('waits for the catch-up (a re-push of states the relay lost is queued at its end, and goes first)', async () => {
+      const h = await cutOff();
+      h.state.caughtUp = false;
+      await h.next.next();
+      expect(h.frames('push')).toHaveLength(1);
+      expect(h.next.idle).toBe(false);
+      h.state.caughtUp = true;
+      await h.next.next();
+      expect(h.lastPush()).toMatchObject({ ack: 'quorum', changes: [{ key: 'a' }] });
+    });
+
     it('a change over the memory bound is not kept, and not asked again', async () => {
       const h = await cutOff({}, 'notes', new Unconfirmed(10));
       expect(h.unconfirmed.size).toBe(0);

@@ -114,7 +114,8 @@ export class PushLoop {
     if (next === undefined) return;
     const { changes, resync } = next;
     if (changes.length === 0) {
-      if (this.#reasks.length > 0) return this.#reask(perPush);
+      // After catch-up: a re-push of states the relay lost (queued at its end) goes first.
+      if (this.#reasks.length > 0 && ctx.caughtUp) return this.#reask(perPush);
       ctx.updateSynced();
       return;
     }

@@ -59,4 +59,6 @@ export interface SessionContext {
   replaceIdentity(): Promise<void>;
   /** Says `synced` once every subscription is caught up and nothing is left to push. */
   updateSynced(): void;
+  /** Every subscription has received its catch-up (and queued its re-push of states, if the relay lost data). */
+  readonly caughtUp: boolean;
 }

@@ -214,6 +214,10 @@ export class SyncSession implements SessionContext {
     this.close({ kind: 'now' });
   }
 
+  get caughtUp(): boolean {
+    return this.#subs.caughtUp;
+  }
+
   updateSynced(): void {
     if (this.open && this.#subs.caughtUp && this.#push.idle) this.host.connection('synced');
   }

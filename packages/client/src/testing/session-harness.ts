@@ -62,7 +62,7 @@ export async function sessionHarness(options: SessionHarnessOptions = {}) {
   const sent: ClientFrame[] = [];
   const ends: SessionEnd[] = [];
   let queue: Promise<void> = Promise.resolve();
-  const state = { open: true, closed: false, helloId: replica.replicaId, identityReplaced: 0, synced: 0 };
+  const state = { open: true, closed: false, helloId: replica.replicaId, identityReplaced: 0, synced: 0, caughtUp: true };
   const ctx: SessionContext = {
     host,
     options: { connectTimeoutMs: resolved.connectTimeoutMs, readTimeoutMs: resolved.readTimeoutMs, maxChangesPerPush: Infinity, sync: resolved.sync },
@@ -95,6 +95,9 @@ export async function sessionHarness(options: SessionHarnessOptions = {}) {
       state.closed = true;
     },
     updateSynced: () => void state.synced++,
+    get caughtUp() {
+      return state.caughtUp;
+    },
   };
   return {
     replica,
