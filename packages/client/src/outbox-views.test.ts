@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientCore } from './client-core.js';
 import type { WriteStatus } from './storage/storage-adapter.js';
 import { createClient } from './client.js';
-import { createMemoryStorage } from './storage/memory-storage.js';
+import { createMemoryStorage, type MemoryStorage } from './storage/memory-storage.js';
 import { dbName } from './testing/client-set.js';
 import { coreFixture } from './testing/core-fixture.js';
 import { eventually } from './testing/eventually.js';
@@ -80,25 +80,37 @@ describe('OutboxViews', () => {
     expect((await core.views.outbox()).map((w) => w.key)).toEqual(['r1']);
   });
 
+  /** `storage` with `countOutbox` answered by `count(original)` in every transaction it runs. */
+  function withCount(storage: MemoryStorage, count: (original: () => Promise<number>) => Promise<number>): MemoryStorage {
+    const read = storage.read.bind(storage);
+    const write = storage.write.bind(storage);
+    const wrap = <T extends { countOutbox(): Promise<number> }>(tx: T): T =>
+      Object.assign(Object.create(tx) as T, { countOutbox: () => count(() => tx.countOutbox()) });
+    storage.read = (run) => read(async (tx) => run(wrap(tx)));
+    storage.write = (run, options) => write(async (tx) => run(wrap(tx)), options);
+    return storage;
+  }
+
+  /** A database with `keys` pending, as one written before the pending count was kept (no meta `pending`). */
+  async function oldDatabase(name: string, keys: readonly string[]): Promise<void> {
+    const first = await createClient({ name, storage: createMemoryStorage(name), tabs: false });
+    await first.putMany(
+      'notes',
+      keys.map((key, i) => [key, i + 1]),
+    );
+    await first.close();
+    const old = createMemoryStorage(name);
+    await old.write(async (tx) => tx.deleteMeta('pending'));
+    old.close();
+  }
+
   it('opening a database does not wait for the count of its outbox: the pending count follows', async () => {
     const name = dbName('long-outbox');
-    const first = await createClient({ name, storage: createMemoryStorage(name), tabs: false });
-    await first.putMany('notes', [
-      ['a', 1],
-      ['b', 2],
-      ['c', 3],
-    ]);
-    await first.close();
+    await oldDatabase(name, ['a', 'b', 'c']);
     // Storage whose outbox count has not answered yet: the client opens anyway.
-    const storage = createMemoryStorage(name);
     let answer!: () => void;
     const gate = new Promise<void>((resolve) => (answer = resolve));
-    const read = storage.read.bind(storage);
-    storage.read = (run) =>
-      read(async (tx) => {
-        const countOutbox = tx.countOutbox.bind(tx);
-        return run(Object.assign(Object.create(tx) as typeof tx, { countOutbox: async () => (await Promise.all([countOutbox(), gate]))[0] }));
-      });
+    const storage = withCount(createMemoryStorage(name), async (original) => (await Promise.all([original(), gate]))[0]);
     const reopened = await createClient({ name, storage, tabs: false });
     expect(reopened.status.get().pending).toBe(0);
     answer();
@@ -108,26 +120,13 @@ describe('OutboxViews', () => {
 
   it('the pending count is kept in meta: a database written before it was kept is counted once, then each open reads one record', async () => {
     const name = dbName('kept-count');
-    const first = await createClient({ name, storage: createMemoryStorage(name), tabs: false });
-    await first.putMany('notes', [
-      ['a', 1],
-      ['b', 2],
-    ]);
-    await first.close();
-    // As a database written before the count was kept: the outbox, without meta `pending`.
-    const old = createMemoryStorage(name);
-    await old.write(async (tx) => tx.deleteMeta('pending'));
-    old.close();
+    await oldDatabase(name, ['a', 'b']);
     let counted = 0;
-    const counting = () => {
-      const storage = createMemoryStorage(name);
-      const write = storage.write.bind(storage);
-      storage.write = (run, options) =>
-        write(async (tx) => run(Object.assign(Object.create(tx) as typeof tx, { countOutbox: () => (counted++, tx.countOutbox()) })), options);
-      const read = storage.read.bind(storage);
-      storage.read = (run) => read(async (tx) => run(Object.assign(Object.create(tx) as typeof tx, { countOutbox: () => (counted++, tx.countOutbox()) })));
-      return storage;
-    };
+    const counting = () =>
+      withCount(createMemoryStorage(name), (original) => {
+        counted++;
+        return original();
+      });
     const second = await createClient({ name, storage: counting(), tabs: false });
     await eventually(() => expect(second.status.get().pending).toBe(2));
     await second.collection('notes').put('c', 3);
